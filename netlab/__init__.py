@@ -1,0 +1,57 @@
+"""netlab: Docker networking built from real Linux kernel objects, for hands-on labs.
+
+The public API is flat::
+
+    from netlab import Lab
+    with Lab("demo") as lab:
+        c = lab.host().run("ubuntu", "sleep infinity")
+        print(c.ip, c.exec("ip -br addr").stdout)
+
+Layers, each knowing only the one below it: :mod:`netlab.kernel` (the only code that talks
+to Linux), :mod:`netlab.model` (Docker's concepts), then the front ends
+(:mod:`netlab.views`, :mod:`netlab.cli`).
+"""
+
+from __future__ import annotations
+
+from netlab.errors import (
+    Conflict,
+    InvalidArgument,
+    LabBroken,
+    NetlabError,
+    NoSuchContainer,
+    NoSuchHost,
+    NoSuchImage,
+    NoSuchLab,
+    NoSuchNetwork,
+    NotFound,
+    NotRunning,
+    PrivilegeError,
+    ToolMissing,
+)
+from netlab.model.container import Container
+from netlab.model.host import Host, Network
+from netlab.model.lab import Lab
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Conflict",
+    "Container",
+    "Host",
+    "InvalidArgument",
+    "Lab",
+    "LabBroken",
+    "NetlabError",
+    "Network",
+    "NoSuchContainer",
+    "NoSuchHost",
+    "NoSuchImage",
+    "NoSuchLab",
+    "NoSuchNetwork",
+    "NotFound",
+    "NotRunning",
+    "PrivilegeError",
+    "ToolMissing",
+    "__version__",
+]

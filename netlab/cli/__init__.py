@@ -1,0 +1,1 @@
+"""The ``netlab`` console command."""

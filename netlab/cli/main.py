@@ -1,0 +1,213 @@
+"""``netlab``: labs from a shell.
+
+::
+
+    netlab up LAB [--hosts node1,node2]     build a lab (one host named "host" by default)
+    netlab down LAB                         remove it
+    netlab exec [-L LAB] TARGET -- CMD...   run a real command in a host or container
+    netlab ls                               every lab, its hosts and containers
+    netlab clean [LAB | --all]              remove leftovers (only netlab's)
+    netlab doctor                           check privileges, kernel features and tools
+
+``TARGET`` is a host name, a container name or ID (prefix), or ``lan``/``inet`` for the lab's
+LAN router and simulated internet. ``-L`` defaults to ``$NETLAB_LAB``, or the only lab there
+is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from netlab.errors import InvalidArgument, NetlabError, NoSuchContainer, NoSuchLab
+
+
+def _default_lab(explicit: str | None) -> str:
+    from netlab.model.state import lab_names
+
+    if explicit:
+        return explicit
+    if os.environ.get("NETLAB_LAB"):
+        return os.environ["NETLAB_LAB"]
+    labs = lab_names()
+    if len(labs) == 1:
+        return labs[0]
+    if not labs:
+        raise NoSuchLab("no lab is up on this machine; start one with `netlab up demo`")
+    raise InvalidArgument(f"several labs are up ({', '.join(labs)}): choose one with -L LAB")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from netlab.model.lab import Lab
+
+    hosts = [h.strip() for h in args.hosts.split(",") if h.strip()] if args.hosts else ["host"]
+    lab = Lab(args.lab, hosts=hosts, down_at_exit=False)
+    for h in lab.hosts:
+        print(f"{lab.name}: host {h.name} at {h.address} (namespace {h.ns})")
+    print(
+        f"lab {lab.name} is up; try: netlab exec -L {lab.name} {lab.hosts[0].name} -- ip -br addr"
+    )
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from netlab.model.lab import wipe
+    from netlab.model.state import lab_names
+    from netlab.model.topology import check_lab_name
+
+    check_lab_name(args.lab)
+    if args.lab not in lab_names():
+        raise NoSuchLab(f"no lab named {args.lab!r} on this machine")
+    wipe(args.lab)
+    print(f"lab {args.lab} removed")
+    return 0
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    from netlab.kernel import proc
+    from netlab.model import topology
+    from netlab.model.lab import Lab
+
+    argv = list(args.command)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        raise InvalidArgument("no command given: netlab exec [-L LAB] TARGET -- CMD...")
+    lab = Lab.attach(_default_lab(args.lab))
+    target = args.target
+    if target in topology.RESERVED_HOSTS:
+        prefix = proc.netns_prefix(topology.ns_name(lab.name, target), target)
+    else:
+        host_names = {h.name for h in lab.hosts}
+        if target in host_names:
+            prefix = proc.netns_prefix(lab.host(target).ns, target)
+        else:
+            for h in lab.hosts:
+                try:
+                    c = h.container(target)
+                except NoSuchContainer:
+                    continue
+                if not c.running:
+                    from netlab.errors import NotRunning
+
+                    raise NotRunning(f"Container {c.id} is not running")
+                prefix = proc.container_prefix(c.record["Pid"])
+                break
+            else:
+                raise NoSuchContainer(target)
+    sys.stdout.flush()
+    os.execvp(prefix[0], [*prefix, *argv])
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    from netlab.kernel import netns
+    from netlab.model import topology
+    from netlab.model.lab import Lab
+    from netlab.model.state import lab_names
+
+    labs = lab_names()
+    if not labs:
+        print("no labs")
+    for name in labs:
+        try:
+            lab = Lab.attach(name)
+        except (NoSuchLab, InvalidArgument):
+            print(f"{name}: leftover state without a lab record (`netlab clean {name}`)")
+            continue
+        print(f"lab {name}: {len(lab.namespaces())} namespaces")
+        for h in lab.hosts:
+            print(f"  host {h.name:<12} {h.address:<15} {h.ns}")
+            for c in h.containers(all=True):
+                print(f"    {c.name:<24} {c.short_id}  {c.image:<8} {c.ip or '-':<15} {c.status}")
+    strays = sorted(
+        {n for n in netns.names() if (lab_ := topology.lab_of_ns(n)) and lab_ not in labs}
+    )
+    for n in strays:
+        print(f"leftover namespace {n} (no lab state; `netlab clean --all` removes it)")
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from netlab.kernel import netns
+    from netlab.model import topology
+    from netlab.model.lab import wipe
+    from netlab.model.state import lab_names
+
+    if args.all:
+        targets = set(lab_names())
+        targets |= {lab for n in netns.names() if (lab := topology.lab_of_ns(n))}
+        targets |= {lab for n in netns.etc_names() if (lab := topology.lab_of_ns(n))}
+    elif args.lab:
+        targets = {topology.check_lab_name(args.lab)}
+    else:
+        raise InvalidArgument("say which lab to clean (netlab clean LAB) or --all")
+    if not targets:
+        print("nothing to clean")
+    for lab in sorted(targets):
+        done = wipe(lab)
+        print(f"cleaned {lab}: {done['namespaces']} namespaces, {done['processes']} processes")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from netlab.model.doctor import run_checks
+
+    checks = run_checks()
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        mark = "ok  " if c.ok else "FAIL"
+        line = f"{mark} {c.name:<{width}}  {c.detail}"
+        if c.fix:
+            line += f"\n     fix: {c.fix}"
+        print(line)
+    bad = [c for c in checks if not c.ok]
+    print("netlab is ready" if not bad else f"{len(bad)} problem(s) found; see the fixes above")
+    return 0 if not bad else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``netlab`` command."""
+    p = argparse.ArgumentParser(
+        prog="netlab", description="Docker networking labs on the real Linux kernel."
+    )
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    s = sub.add_parser("up", help="build a lab")
+    s.add_argument("lab")
+    s.add_argument("--hosts", help="comma-separated Docker host names (default: host)")
+    s.set_defaults(fn=cmd_up)
+    s = sub.add_parser("down", help="remove a lab")
+    s.add_argument("lab")
+    s.set_defaults(fn=cmd_down)
+    s = sub.add_parser("exec", help="run a command inside a host or container")
+    s.add_argument("-L", "--lab")
+    s.add_argument("target", help="host name, container name/ID, lan or inet")
+    s.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARGS...]")
+    s.set_defaults(fn=cmd_exec)
+    s = sub.add_parser("ls", help="list labs, hosts and containers")
+    s.set_defaults(fn=cmd_ls)
+    s = sub.add_parser("clean", help="remove netlab's leftovers (and nothing else)")
+    s.add_argument("lab", nargs="?")
+    s.add_argument("--all", action="store_true", help="every lab on the machine")
+    s.set_defaults(fn=cmd_clean)
+    s = sub.add_parser("doctor", help="check what netlab needs")
+    s.set_defaults(fn=cmd_doctor)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``netlab`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except NetlabError as exc:
+        print(f"netlab: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("netlab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Every error netlab raises, one tree, each message saying what failed and how to fix it.
+
+::
+
+    NetlabError
+    ├── PrivilegeError       not root, or a capability is missing (run privileged)
+    ├── ToolMissing          a command netlab runs (ip, nft, ping, ...) is not installed
+    ├── InvalidArgument      a malformed name, subnet, image reference or command
+    ├── NotFound
+    │   ├── NoSuchLab        no lab of that name on this machine
+    │   ├── NoSuchHost       no Docker host of that name in the lab
+    │   ├── NoSuchContainer  "No such container: NAME" (Docker's words)
+    │   ├── NoSuchNetwork    "network NAME not found" (Docker's words)
+    │   └── NoSuchImage      an image netlab does not emulate (Docker's pull failure text)
+    ├── Conflict             a name already in use (Docker's words)
+    ├── NotRunning           exec into a stopped container (Docker's words)
+    └── LabBroken            a lab object vanished behind netlab's back (deleted by hand)
+
+Messages that Docker prints after ``Error response from daemon:`` are kept word for word, so
+a student meets the same text as on a real host; netlab's own hints follow them.
+"""
+
+from __future__ import annotations
+
+
+class NetlabError(Exception):
+    """Base class of every error netlab raises on purpose."""
+
+
+class PrivilegeError(NetlabError):
+    """netlab needs root with CAP_NET_ADMIN and CAP_SYS_ADMIN."""
+
+
+class ToolMissing(NetlabError):
+    """A program that netlab runs is not installed."""
+
+
+class InvalidArgument(NetlabError, ValueError):
+    """A value that cannot be used: the message names it and the rule it breaks."""
+
+
+class NotFound(NetlabError, LookupError):
+    """Something named does not exist."""
+
+
+class NoSuchLab(NotFound):
+    """No lab of that name exists on this machine."""
+
+
+class NoSuchHost(NotFound):
+    """No Docker host of that name exists in the lab."""
+
+
+class NoSuchContainer(NotFound):
+    """Docker's "No such container" error."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"No such container: {ref}")
+
+
+class NoSuchNetwork(NotFound):
+    """Docker's "network not found" error."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"network {ref} not found")
+
+
+class NoSuchImage(NotFound):
+    """An image netlab does not emulate; worded like Docker's failed pull."""
+
+
+class Conflict(NetlabError):
+    """A name already in use."""
+
+
+class NotRunning(NetlabError):
+    """The container is not running."""
+
+
+class LabBroken(NetlabError):
+    """A kernel object of the lab is missing: it was removed behind netlab's back."""

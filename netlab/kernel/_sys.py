@@ -1,0 +1,64 @@
+"""Thin ctypes bindings for the few system calls the standard library lacks on Python 3.11.
+
+``setns``, ``unshare``, ``mount`` and ``umount2`` are what ``ip netns add``/``ip netns del`` use.
+Python 3.12 has :func:`os.setns` and :func:`os.unshare`; netlab supports 3.11 (Debian 12), so it
+calls libc directly. Errors become :class:`OSError` with the real ``errno``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWNET = 0x40000000
+
+MS_BIND = 4096
+MS_REC = 16384
+MS_SHARED = 1 << 20
+MNT_DETACH = 2
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+_libc.mount.argtypes = [
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_ulong,
+    ctypes.c_void_p,
+]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+_libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
+_libc.unshare.argtypes = [ctypes.c_int]
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def setns(fd: int, nstype: int) -> None:
+    """Move the calling *thread* into the namespace that ``fd`` refers to."""
+    _check(_libc.setns(fd, nstype), "setns")
+
+
+def unshare(flags: int) -> None:
+    """Give the calling thread new namespaces of the kinds in ``flags``."""
+    _check(_libc.unshare(flags), "unshare")
+
+
+def mount(source: str, target: str, fstype: str | None, flags: int) -> None:
+    """mount(2): with ``MS_BIND`` this pins a namespace file to a path."""
+    _check(
+        _libc.mount(
+            source.encode(), target.encode(), fstype.encode() if fstype else None, flags, None
+        ),
+        f"mount {source} on {target}",
+    )
+
+
+def umount2(target: str, flags: int = MNT_DETACH) -> None:
+    """umount2(2); ``MNT_DETACH`` lets a namespace outlive its path until its last user goes."""
+    _check(_libc.umount2(target.encode(), flags), f"umount {target}")

@@ -1,0 +1,60 @@
+"""The one thread that talks to the kernel.
+
+Two facts force netlab's kernel calls onto a dedicated thread:
+
+* Entering a network namespace with ``setns(2)`` changes the namespace of the calling *thread*
+  only. Doing it on a private thread never disturbs the caller (a notebook kernel, the CLI).
+* pyroute2's synchronous ``IPRoute`` drives its own asyncio loop and fails with "This event
+  loop is already running" when called from a thread that already runs one, as every Jupyter
+  cell does (pyroute2 issue 1342). The worker thread never runs a loop of its own between
+  calls, so the synchronous API works there.
+
+:func:`call` hands a function to the worker and waits for its result; exceptions travel back to
+the caller unchanged. Calls made from the worker itself run inline, so kernel functions can be
+composed freely.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+_thread: threading.Thread | None = None
+_start_lock = threading.Lock()
+
+
+def _loop() -> None:
+    while True:
+        fn, fut = _jobs.get()
+        if not fut.set_running_or_notify_cancel():
+            continue
+        try:
+            fut.set_result(fn())
+        except BaseException as exc:
+            fut.set_exception(exc)
+
+
+def on_worker() -> bool:
+    """True when the caller already is the kernel worker thread."""
+    return threading.current_thread() is _thread
+
+
+def call(fn: Callable[[], T]) -> T:
+    """Run ``fn`` on the kernel worker thread and return its result (or raise its error)."""
+    global _thread
+    if on_worker():
+        return fn()
+    if _thread is None:
+        with _start_lock:
+            if _thread is None:
+                _thread = threading.Thread(target=_loop, name="netlab-kernel", daemon=True)
+                _thread.start()
+    fut: Future[T] = Future()
+    _jobs.put((fn, fut))
+    return fut.result()

@@ -1,0 +1,248 @@
+"""Named network namespaces, the way ``ip netns`` makes them, without forking.
+
+A named namespace is a file under ``/run/netns`` on which the namespace's ``nsfs`` inode is
+bind-mounted, so it lives on with no process inside and ``ip netns``/``ip netns exec`` find it.
+``ip netns add NAME`` does four things, and so does :func:`create`:
+
+1. make ``/run/netns`` a shared mount (bind it onto itself first if needed), so the pin
+   propagates into every mount namespace, including those of ``ip netns exec``;
+2. create the empty file ``/run/netns/NAME``;
+3. ``unshare(CLONE_NEWNET)`` on a thread, which gives that thread a fresh namespace;
+4. bind-mount ``/proc/self/task/<tid>/ns/net`` onto the file, then ``setns`` the thread back.
+
+This takes about 0.5 ms in-process, against 3 ms for ``ip netns add`` and 10 ms for
+pyroute2's ``netns.create()`` (which forks). Nothing is ever created implicitly: entering or
+opening a namespace that does not exist raises :class:`NamespaceNotFound`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import threading
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from netlab.kernel import _sys, _worker
+
+RUN_DIR = "/run/netns"
+
+
+class NamespaceNotFound(LookupError):
+    """A named network namespace that should exist does not."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"network namespace {name!r} does not exist (was it deleted by hand? "
+            "`netlab clean` removes what is left of a lab)"
+        )
+        self.name = name
+
+
+class NsId(NamedTuple):
+    """What identifies a namespace: the device and inode of its nsfs file."""
+
+    dev: int
+    ino: int
+
+
+def path(name: str) -> str:
+    """The file a named namespace is pinned on."""
+    return os.path.join(RUN_DIR, name)
+
+
+def exists(name: str) -> bool:
+    """True when ``/run/netns/NAME`` is a pinned namespace (not just a leftover empty file)."""
+    try:
+        return os.stat(path(name)).st_ino != os.stat(RUN_DIR).st_ino and _is_nsfs(path(name))
+    except FileNotFoundError:
+        return False
+
+
+def _is_nsfs(p: str) -> bool:
+    # An unmounted placeholder is an empty regular file on tmpfs; a pinned namespace reports
+    # the nsfs device. Comparing devices with /run/netns itself tells them apart.
+    return os.stat(p).st_dev != os.stat(RUN_DIR).st_dev
+
+
+def names() -> list[str]:
+    """Names of all pinned namespaces on the machine, sorted."""
+    try:
+        return sorted(n for n in os.listdir(RUN_DIR) if _is_nsfs(path(n)))
+    except FileNotFoundError:
+        return []
+
+
+def ident(name: str) -> NsId:
+    """The (dev, inode) of a named namespace, to match ``/proc/PID/ns/net`` against."""
+    try:
+        st = os.stat(path(name))
+    except FileNotFoundError:
+        raise NamespaceNotFound(name) from None
+    return NsId(st.st_dev, st.st_ino)
+
+
+_run_dir_ready = False
+
+
+def _prepare_run_dir() -> None:
+    global _run_dir_ready
+    if _run_dir_ready:
+        return
+    os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
+    try:
+        _sys.mount("", RUN_DIR, "none", _sys.MS_SHARED | _sys.MS_REC)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+        # Not a mount point yet: bind it onto itself, then it can be made shared (as ip does).
+        _sys.mount(RUN_DIR, RUN_DIR, "none", _sys.MS_BIND | _sys.MS_REC)
+        _sys.mount("", RUN_DIR, "none", _sys.MS_SHARED | _sys.MS_REC)
+    _run_dir_ready = True
+
+
+def create(name: str) -> bool:
+    """Create and pin a named namespace; True if created, False if it already existed."""
+
+    def work() -> bool:
+        _prepare_run_dir()
+        p = path(name)
+        try:
+            fd = os.open(p, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        except FileExistsError:
+            if _is_nsfs(p):
+                return False
+            fd = -1  # an empty placeholder left by a crash: reuse it
+        if fd >= 0:
+            os.close(fd)
+        own = os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY)
+        try:
+            _sys.unshare(_sys.CLONE_NEWNET)
+            try:
+                _sys.mount(
+                    f"/proc/self/task/{threading.get_native_id()}/ns/net", p, "none", _sys.MS_BIND
+                )
+            finally:
+                _sys.setns(own, _sys.CLONE_NEWNET)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(p)
+            raise
+        finally:
+            os.close(own)
+        return True
+
+    return _worker.call(work)
+
+
+def delete(name: str) -> bool:
+    """Unpin a namespace; True if it was there. The kernel frees it once nothing uses it.
+
+    Deletion is asynchronous in the kernel: the namespace's interfaces disappear 50-200 ms
+    later, when its last reference (processes, open sockets) is gone.
+    """
+    p = path(name)
+    try:
+        _sys.umount2(p, _sys.MNT_DETACH)
+        pinned = True
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOENT):
+            raise
+        pinned = False
+    try:
+        os.unlink(p)
+    except FileNotFoundError:
+        return pinned
+    return True
+
+
+def open_fd(name: str) -> int:
+    """An ``O_RDONLY`` fd on the namespace (caller closes it); never creates one."""
+    try:
+        return os.open(path(name), os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise NamespaceNotFound(name) from None
+
+
+@contextlib.contextmanager
+def entered(name: str) -> Iterator[None]:
+    """Run the body with the *current thread* inside namespace ``name``, then come back.
+
+    Only valid on the kernel worker thread (see :mod:`netlab.kernel._worker`), so that no
+    other code ever observes the switch. Children started in the body (``subprocess``) are
+    born in the namespace.
+    """
+    if not _worker.on_worker():
+        raise RuntimeError("netns.entered() must run on the kernel worker thread")
+    own = os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY)
+    target = -1
+    try:
+        if not _is_pinned(name):
+            raise NamespaceNotFound(name)
+        target = open_fd(name)
+        _sys.setns(target, _sys.CLONE_NEWNET)
+        try:
+            yield
+        finally:
+            _sys.setns(own, _sys.CLONE_NEWNET)
+    finally:
+        os.close(own)
+        if target >= 0:
+            os.close(target)
+
+
+def _is_pinned(name: str) -> bool:
+    try:
+        return _is_nsfs(path(name))
+    except FileNotFoundError:
+        return False
+
+
+def pids_in(ids: set[NsId]) -> dict[int, NsId]:
+    """Every process whose network namespace is one of ``ids`` (found via ``/proc``)."""
+    found: dict[int, NsId] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            st = os.stat(f"/proc/{entry.name}/ns/net")
+        except OSError:
+            continue  # exited meanwhile, or a kernel thread
+        key = NsId(st.st_dev, st.st_ino)
+        if key in ids:
+            found[int(entry.name)] = key
+    return found
+
+
+ETC_DIR = "/etc/netns"
+
+
+def write_etc(name: str, files: dict[str, str]) -> None:
+    """Per-namespace ``/etc`` files (``hosts``, ``resolv.conf``, ``hostname``).
+
+    ``ip netns exec NAME`` bind-mounts each ``/etc/netns/NAME/FILE`` over ``/etc/FILE`` in a
+    private mount namespace, so processes of the namespace see them and nothing else does.
+    """
+    d = os.path.join(ETC_DIR, name)
+    os.makedirs(d, exist_ok=True)
+    for fname, text in files.items():
+        with open(os.path.join(d, fname), "w") as f:
+            f.write(text)
+
+
+def remove_etc(name: str) -> None:
+    """Remove ``/etc/netns/NAME`` and its files (and ``/etc/netns`` itself once empty)."""
+    import shutil
+
+    shutil.rmtree(os.path.join(ETC_DIR, name), ignore_errors=True)
+    with contextlib.suppress(OSError):
+        os.rmdir(ETC_DIR)
+
+
+def etc_names() -> list[str]:
+    """Names that have a folder under ``/etc/netns``."""
+    try:
+        return sorted(os.listdir(ETC_DIR))
+    except FileNotFoundError:
+        return []

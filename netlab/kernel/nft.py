@@ -1,0 +1,49 @@
+"""nftables inside a namespace: ``nft -f -`` to load rules, ``nft -j list`` to read them.
+
+nftables state is per network namespace, so a ruleset loaded here never reaches the
+machine's own firewall. ``nft`` is started from the kernel worker thread while that thread is
+inside the namespace: a child process is born in the namespace of the thread that forks it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+from netlab.kernel import _worker, netns, trace
+
+
+class NftError(RuntimeError):
+    """``nft`` rejected a ruleset; the message carries nft's own explanation."""
+
+
+def _nft(ns: str, args: list[str], stdin: str | None = None) -> str:
+    def work() -> subprocess.CompletedProcess[str]:
+        with netns.entered(ns):
+            return subprocess.run(
+                ["nft", *args], input=stdin, capture_output=True, text=True, check=False
+            )
+
+    done = _worker.call(work)
+    if done.returncode != 0:
+        raise NftError(f"nft {' '.join(args)} in {ns} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def load(ns: str, ruleset: str) -> None:
+    """Load a ruleset atomically (``nft -f -``): all of it applies, or none."""
+    trace.record(f"ip netns exec {ns} nft -f - <<'EOF'\n{ruleset.rstrip()}\nEOF")
+    _nft(ns, ["-f", "-"], ruleset)
+
+
+def ruleset(ns: str) -> str:
+    """``nft list ruleset`` as text."""
+    return _nft(ns, ["list", "ruleset"])
+
+
+def ruleset_json(ns: str) -> list[dict[str, Any]]:
+    """``nft -j list ruleset``: the list under the top-level ``nftables`` key."""
+    out = _nft(ns, ["-j", "list", "ruleset"])
+    data: dict[str, list[dict[str, Any]]] = json.loads(out)
+    return data.get("nftables", [])

@@ -1,0 +1,1 @@
+"""The model: Docker's concepts (lab, host, network, container) over the kernel layer."""

@@ -1,0 +1,433 @@
+"""``Container``: a network namespace with a real process inside, attached like Docker's.
+
+``docker run`` on the default bridge does, in order (each step is a real kernel operation,
+shown by ``netlab.kernel.trace``):
+
+1. ``ip netns add`` a namespace for the container (Docker: ``/var/run/docker/netns/<id>``);
+2. ``ip link add vethXXXXXXX type veth peer name eth0 netns <container>``: the pair is born
+   with one end in each namespace; the container end gets Docker's ``02:42`` + IPv4 MAC;
+3. ``ip link set vethXXXXXXX master docker0 up``: the host end becomes a bridge port;
+4. inside the container: ``lo`` up, the address (the lowest free one of 172.17.0.0/16),
+   ``eth0`` up, ``default via 172.17.0.1``;
+5. the container's ``/etc/hosts``, ``/etc/resolv.conf``, ``/etc/hostname`` are written, and
+   its process is started in the namespace with its own hostname (the short ID).
+
+If any step fails, what the earlier steps made is removed again before the error is raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import os
+import shlex
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from netlab.errors import LabBroken, NotRunning
+from netlab.kernel import netns, proc, rtnl
+from netlab.model import ids, ipam, topology
+from netlab.model.state import Record
+from netlab.model.timefmt import now_rfc3339, rfc3339
+
+if TYPE_CHECKING:
+    from netlab.model.host import Host, Network
+    from netlab.model.images import Image
+
+KILLED_EXIT_CODE = 137  # 128 + SIGKILL, what `docker stop` leaves for `sleep` as PID 1
+
+
+class Container:
+    """A handle on one container; its fields are read from the lab's shared state."""
+
+    def __init__(self, host: Host, cid: str) -> None:
+        self.host = host
+        self.id = cid
+
+    @property
+    def record(self) -> Record:
+        """The container's state record."""
+        rec = self.host.lab.store.containers().get(self.id)
+        if rec is None:
+            from netlab.errors import NoSuchContainer
+
+            raise NoSuchContainer(self.id)
+        return rec
+
+    @property
+    def short_id(self) -> str:
+        """The 12-hex ID Docker prints."""
+        return ids.short_id(self.id)
+
+    @property
+    def name(self) -> str:
+        """The container's name (without Docker's leading ``/``)."""
+        return str(self.record["Name"])
+
+    @property
+    def image(self) -> str:
+        """The image as the user named it."""
+        return str(self.record["Image"])
+
+    @property
+    def running(self) -> bool:
+        """True while its main process runs."""
+        rec = self.record
+        return rec["State"] == "running" and proc.alive(rec["Pid"], rec["PidStart"])
+
+    @property
+    def status(self) -> str:
+        """``running``, ``exited`` or ``created`` (Docker's State.Status)."""
+        reconcile(self.host)
+        return str(self.record["State"])
+
+    @property
+    def exit_code(self) -> int:
+        """The exit code of its main process (0 while running)."""
+        reconcile(self.host)
+        return int(self.record.get("ExitCode", 0))
+
+    @property
+    def pid(self) -> int:
+        """The pid of its main process on the machine (0 when not running)."""
+        return int(self.record["Pid"]) if self.running else 0
+
+    @property
+    def ns(self) -> str:
+        """The network namespace the container lives in."""
+        return str(self.record["Netns"])
+
+    @property
+    def networks(self) -> dict[str, Record]:
+        """Its endpoints, by network name: IPAddress, MacAddress, Gateway, EndpointID..."""
+        return dict(self.record["Networks"])
+
+    @property
+    def ip(self) -> str | None:
+        """The IPv4 address of its first network (None on ``none``/``host``)."""
+        for ep in self.networks.values():
+            if ep.get("IPAddress"):
+                return str(ep["IPAddress"])
+        return None
+
+    @property
+    def mac(self) -> str | None:
+        """The MAC address of its first network's interface."""
+        for ep in self.networks.values():
+            if ep.get("MacAddress"):
+                return str(ep["MacAddress"])
+        return None
+
+    def exec(self, command: Sequence[str] | str, *, timeout: float | None = 60) -> proc.Result:
+        """``docker exec``: run a real command inside the container's namespaces."""
+        if not self.running:
+            raise NotRunning(f"Container {self.id} is not running")
+        argv = shlex.split(command) if isinstance(command, str) else list(command)
+        return proc.run_in(proc.container_prefix(self.record["Pid"]), argv, timeout=timeout)
+
+    def stop(self) -> None:
+        """``docker stop``: kill its processes (by pid) and release its network."""
+        with self.host.lab.store.locked():
+            rec = self.record
+            if rec["State"] != "running":
+                return
+            proc.kill_group(rec["Pid"], rec["PidStart"])
+            _finish(self.host, rec, KILLED_EXIT_CODE)
+
+    def remove(self, *, force: bool = False) -> None:
+        """``docker rm``: remove a stopped container (``force`` stops it first)."""
+        from netlab.errors import Conflict
+
+        with self.host.lab.store.locked():
+            reconcile(self.host)
+            rec = self.record
+            if rec["State"] == "running":
+                if not force:
+                    raise Conflict(
+                        f'cannot remove container "/{rec["Name"]}": container is running: stop '
+                        "the container before removing or force remove"
+                    )
+                proc.kill_group(rec["Pid"], rec["PidStart"])
+                _finish(self.host, rec, KILLED_EXIT_CODE)
+            self.host.lab.store.drop_container(self.id)
+
+    def logs(self) -> str:
+        """What its process wrote to stdout and stderr (``docker logs``)."""
+        try:
+            with open(self.host.lab.store.path("containers", self.id + ".log")) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def inspect(self) -> dict[str, Any]:
+        """What ``docker container inspect`` prints for it (Docker 28's layout)."""
+        from netlab.views.inspect import container_inspect
+
+        return container_inspect(self)
+
+    def links(self) -> list[rtnl.Link]:
+        """Its interfaces as the kernel has them."""
+        return rtnl.links(self.ns)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Container) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"<Container {self.name} {self.short_id} {self.image} {self.ip or ''}>".replace(
+            " >", ">"
+        )
+
+    def _repr_html_(self) -> str:
+        eps = "".join(
+            f"<li>{html.escape(n)}: {ep.get('IPAddress') or '-'} "
+            f"({ep.get('MacAddress') or '-'})</li>"
+            for n, ep in self.networks.items()
+        )
+        return (
+            f"<b>Container {html.escape(self.name)}</b> <code>{self.short_id}</code> "
+            f"image {html.escape(self.image)}, {self.status}, namespace "
+            f"<code>{html.escape(self.ns)}</code><ul>{eps}</ul>"
+        )
+
+
+# --- building and tearing down ------------------------------------------------------------------
+
+
+def create_container(
+    host: Host,
+    img: Image,
+    image_ref: str,
+    argv: tuple[str, ...],
+    real: list[str],
+    *,
+    name: str | None,
+    net: Network,
+    hostname: str | None,
+    tty: bool,
+    interactive: bool,
+) -> Container:
+    """Allocate, build and start a container; on any failure leave nothing behind."""
+    lab = host.lab
+    store = lab.store
+    with store.locked():
+        if name is not None:
+            host.check_name_free(name)
+        seq = store.next_counter("container")
+        cid = ids.object_id(lab.name, "container", seq)
+        short = ids.short_id(cid)
+        if name is None:
+            name = host.random_name(seq)
+        own_ns = net.driver != "host"
+        cns = topology.ns_name(lab.name, short) if own_ns else host.ns
+        display = img.display_command(argv)
+        rec: Record = {
+            "Id": cid,
+            "Seq": seq,
+            "Name": name,
+            "Host": host.name,
+            "Image": image_ref,
+            "ImageId": img.image_id,
+            "Path": display[0],
+            "Args": list(display[1:]),
+            "Created": now_rfc3339(),
+            "Hostname": hostname or (short if own_ns else host.name),
+            "Netns": cns,
+            "OwnNetns": own_ns,
+            "State": "created",
+            "Pid": 0,
+            "PidStart": 0,
+            "ExitCode": 0,
+            "StartedAt": "0001-01-01T00:00:00Z",
+            "FinishedAt": "0001-01-01T00:00:00Z",
+            "Tty": tty,
+            "OpenStdin": interactive,
+            "NetworkMode": net.name,
+            "Networks": {},
+        }
+        if net.driver == "bridge":
+            rec["Networks"][net.name] = _new_endpoint(host, net, lab.store.next_counter("endpoint"))
+        elif net.driver in ("host", "null"):
+            rec["Networks"][net.name] = {
+                "NetworkID": net.id,
+                "EndpointID": "",
+                "Gateway": "",
+                "IPAddress": "",
+                "IPPrefixLen": 0,
+                "MacAddress": "",
+            }
+        store.save_lab()
+        store.save_container(rec)
+        try:
+            _build_network(host, rec)
+            _start_process(host, rec, real)
+        except BaseException:
+            _teardown(host, rec)
+            store.drop_container(cid)
+            raise
+        rec["State"] = "running"
+        rec["StartedAt"] = now_rfc3339()
+        store.save_container(rec)
+    return Container(host, cid)
+
+
+def _new_endpoint(host: Host, net: Network, seq: int) -> Record:
+    subnet = ipam.IPv4Network(net.subnet)
+    taken = {net.gateway or ""} - {""}
+    for r in host.lab.store.containers().values():
+        if r["Host"] == host.name and r["State"] in ("running", "created"):
+            ep = r["Networks"].get(net.name)
+            if ep and ep.get("IPAddress"):
+                taken.add(ep["IPAddress"])
+    ip = str(ipam.lowest_free(subnet, taken))
+    eid = ids.object_id(host.lab.name, "endpoint", seq)
+    return {
+        "NetworkID": net.id,
+        "EndpointID": eid,
+        "Gateway": net.gateway,
+        "IPAddress": ip,
+        "IPPrefixLen": subnet.prefixlen,
+        "MacAddress": ids.mac_from_ip(ip),
+        "Bridge": net.bridge,
+        "Veth": ids.veth_name(eid),
+        "Ifname": "eth0",
+    }
+
+
+def _build_network(host: Host, rec: Record) -> None:
+    if not netns.exists(host.ns):
+        raise LabBroken(
+            f"the namespace of host {host.name!r} ({host.ns}) is gone; run "
+            f"`netlab clean {host.lab.name}` and build the lab again"
+        )
+    if not rec["OwnNetns"]:
+        return
+    cns = rec["Netns"]
+    netns.create(cns)
+    quiet_ipv6(cns)
+    hosts = host_file(rec)
+    netns.write_etc(
+        cns, {"hosts": hosts, "hostname": rec["Hostname"] + "\n", "resolv.conf": _resolv_conf()}
+    )
+    rtnl.set_link(cns, "lo", up=True)
+    for ep in rec["Networks"].values():
+        if not ep.get("Veth"):
+            continue
+        rtnl.add_veth(
+            host.ns,
+            ep["Veth"],
+            peer_ns=cns,
+            peer_name=ep["Ifname"],
+            mac=ids.local_mac(host.lab.name, ep["EndpointID"]),
+            peer_mac=ep["MacAddress"],
+        )
+        rtnl.set_link(host.ns, ep["Veth"], master=ep["Bridge"], up=True)
+        rtnl.add_addr(cns, ep["Ifname"], f"{ep['IPAddress']}/{ep['IPPrefixLen']}")
+        rtnl.set_link(cns, ep["Ifname"], up=True)
+        rtnl.add_route(cns, gateway=ep["Gateway"])
+
+
+def quiet_ipv6(ns: str) -> None:
+    """See :func:`netlab.model.host.quiet_ipv6`."""
+    from netlab.model.host import quiet_ipv6 as quiet
+
+    quiet(ns)
+
+
+def _resolv_conf() -> str:
+    from netlab.model.host import RESOLV_CONF
+
+    return RESOLV_CONF
+
+
+def host_file(rec: Record) -> str:
+    """The container's /etc/hosts, as Docker writes it (its own IP and hostname last)."""
+    from netlab.model.host import HOSTS_FILE_BASE
+
+    lines = HOSTS_FILE_BASE
+    for ep in rec["Networks"].values():
+        if ep.get("IPAddress"):
+            lines += f"{ep['IPAddress']}\t{rec['Hostname']}\n"
+    return lines
+
+
+def _start_process(host: Host, rec: Record, real: list[str]) -> None:
+    store = host.lab.store
+    exit_file = store.path("containers", rec["Id"] + ".exit")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(exit_file)
+    pid, started = proc.spawn(
+        rec["Netns"],
+        real,
+        hostname=rec["Hostname"] if rec["OwnNetns"] else "",
+        exit_file=exit_file,
+        log_file=store.path("containers", rec["Id"] + ".log"),
+        keep_stdin_open=rec["Tty"] or rec["OpenStdin"],
+    )
+    rec["Pid"] = pid
+    rec["PidStart"] = started
+
+
+def _teardown(host: Host, rec: Record) -> None:
+    """Remove a container's network (namespace, veths, /etc/netns files)."""
+    if not rec.get("OwnNetns"):
+        return
+    cns = rec["Netns"]
+    veths = {ep["Veth"] for ep in rec["Networks"].values() if ep.get("Veth")}
+    watch = None
+    if veths and netns.exists(host.ns):
+        idx = {lk.index for lk in rtnl.links(host.ns) if lk.name in veths}
+        watch = rtnl.LinkRemovalWatch(host.ns, idx)
+    rtnl.forget(cns)
+    netns.delete(cns)
+    netns.remove_etc(cns)
+    if watch is not None:
+        watch.wait(5.0)
+
+
+def _finish(host: Host, rec: Record, code: int) -> None:
+    """Mark a container exited with ``code``, release its network (Docker does too)."""
+    _teardown(host, rec)
+    rec["State"] = "exited"
+    rec["ExitCode"] = code
+    rec["Pid"] = 0
+    rec["FinishedAt"] = now_rfc3339()
+    for ep in rec["Networks"].values():
+        for key in ("IPAddress", "Gateway", "MacAddress", "EndpointID"):
+            if key in ep:
+                ep[key] = ""
+        if "IPPrefixLen" in ep:
+            ep["IPPrefixLen"] = 0
+    host.lab.store.save_container(rec)
+
+
+def reconcile(host: Host) -> None:
+    """Notice containers whose process ended by itself: mark them exited, free their network."""
+    store = host.lab.store
+    dead = [
+        r
+        for r in store.containers().values()
+        if r["Host"] == host.name
+        and r["State"] == "running"
+        and not proc.alive(r["Pid"], r["PidStart"])
+    ]
+    if not dead:
+        return
+    with store.locked():
+        for r in dead:
+            rec = store.containers().get(r["Id"])
+            if rec is None or rec["State"] != "running":
+                continue
+            exit_file = store.path("containers", rec["Id"] + ".exit")
+            code = KILLED_EXIT_CODE
+            finished = None
+            with contextlib.suppress(FileNotFoundError, ValueError):
+                with open(exit_file) as f:
+                    code = int(f.read().strip())
+                finished = rfc3339(os.stat(exit_file).st_mtime_ns)
+            _finish(host, rec, code)
+            if finished:
+                rec["FinishedAt"] = finished
+                store.save_container(rec)

@@ -1,0 +1,176 @@
+"""What netlab needs from the machine, checked one by one with a fix for each failure.
+
+netlab needs root with two capabilities: CAP_NET_ADMIN (interfaces, routes, nftables) and
+CAP_SYS_ADMIN (creating and entering namespaces, bind mounts). A container started with
+``docker run --privileged`` has both; public Binder and unprivileged JupyterHub pods do not.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from netlab.errors import PrivilegeError
+
+CAP_NET_ADMIN = 12
+CAP_SYS_ADMIN = 21
+
+TOOLS = {
+    "ip": "iproute2",
+    "nft": "nftables",
+    "ping": "iputils-ping",
+    "tcpdump": "tcpdump",
+    "curl": "curl",
+    "nsenter": "util-linux",
+    "unshare": "util-linux",
+    "busybox": "busybox",
+    "dnsmasq": "dnsmasq-base",
+    "brctl": "bridge-utils",
+    "conntrack": "conntrack",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check: its name, whether it passed, what was seen and how to fix a failure."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def effective_caps() -> int:
+    """The effective capability set of this process, from /proc/self/status."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    return 0
+
+
+def require_privileges() -> None:
+    """Raise :class:`PrivilegeError` unless this process can build labs."""
+    caps = effective_caps()
+    missing = [
+        n
+        for n, bit in (("CAP_NET_ADMIN", CAP_NET_ADMIN), ("CAP_SYS_ADMIN", CAP_SYS_ADMIN))
+        if not caps & (1 << bit)
+    ]
+    if os.geteuid() != 0 or missing:
+        who = "not running as root" if os.geteuid() != 0 else "running as root"
+        lack = f", missing {' and '.join(missing)}" if missing else ""
+        raise PrivilegeError(
+            f"netlab needs root with CAP_NET_ADMIN and CAP_SYS_ADMIN ({who}{lack}). Run it as "
+            "root on a Linux machine or VM, or in a container started with `docker run "
+            "--privileged`; `netlab doctor` checks everything"
+        )
+
+
+def _kernel_feature(name: str, probe: str) -> Check:
+    # Features show up as loaded modules or as built-in ones; both are fine.
+    for path in (f"/sys/module/{probe}", f"/sys/class/net/{probe}"):
+        if os.path.exists(path):
+            return Check(f"kernel: {name}", True, "available")
+    try:
+        with open(f"/lib/modules/{os.uname().release}/modules.builtin") as f:
+            if any(line.rstrip().endswith(f"/{probe}.ko") for line in f):
+                return Check(f"kernel: {name}", True, "built in")
+    except OSError:
+        pass
+    return Check(f"kernel: {name}", True, "not loaded yet (loaded on first use)")
+
+
+def run_checks(*, probe_kernel: bool = True) -> list[Check]:
+    """Every check, in the order ``netlab doctor`` prints them."""
+    checks: list[Check] = []
+    root = os.geteuid() == 0
+    checks.append(
+        Check(
+            "root",
+            root,
+            f"uid {os.geteuid()}",
+            "" if root else "run as root (sudo), or in a privileged container",
+        )
+    )
+    caps = effective_caps()
+    for cap, bit in (("CAP_NET_ADMIN", CAP_NET_ADMIN), ("CAP_SYS_ADMIN", CAP_SYS_ADMIN)):
+        ok = bool(caps & (1 << bit))
+        checks.append(
+            Check(
+                cap,
+                ok,
+                "present" if ok else "missing",
+                ""
+                if ok
+                else "start the container with --privileged (or "
+                f"--cap-add {cap.removeprefix('CAP_')}); public Binder cannot grant it",
+            )
+        )
+    for tool, pkg in TOOLS.items():
+        path = shutil.which(tool)
+        checks.append(
+            Check(
+                f"tool: {tool}",
+                path is not None,
+                path or "not found",
+                "" if path else f"apt-get install -y {pkg}",
+            )
+        )
+    if probe_kernel and root and caps & (1 << CAP_SYS_ADMIN) and caps & (1 << CAP_NET_ADMIN):
+        checks += probe_features()
+    return checks
+
+
+def probe_features() -> list[Check]:
+    """Build each kernel object netlab uses in a scratch namespace, then remove it."""
+    from netlab.kernel import netns, nft, rtnl
+
+    name = f"nl-doctor{os.getpid()}-probe"
+    out: list[Check] = []
+    try:
+        netns.create(name)
+        out.append(Check("kernel: network namespaces", True, "created one"))
+    except OSError as exc:
+        return [
+            Check(
+                "kernel: network namespaces",
+                False,
+                str(exc),
+                "the kernel needs CONFIG_NET_NS; run privileged",
+            )
+        ]
+    try:
+        probes: list[tuple[str, Callable[[], None]]] = [
+            ("veth", lambda: rtnl.add_veth(name, "probe0", peer_ns=name, peer_name="probe1")),
+            ("bridge", lambda: rtnl.add_bridge(name, "probebr")),
+            ("vxlan", lambda: rtnl.add_vxlan(name, "probevx", vni=4242)),
+            (
+                "nf_tables NAT",
+                lambda: nft.load(
+                    name,
+                    "table ip probe {\n chain p {\n  type nat "
+                    "hook postrouting priority srcnat;\n  masquerade\n"
+                    " }\n}\n",
+                ),
+            ),
+        ]
+        for label, fn in probes:
+            try:
+                fn()
+                out.append(Check(f"kernel: {label}", True, "works"))
+            except Exception as exc:
+                out.append(
+                    Check(
+                        f"kernel: {label}",
+                        False,
+                        str(exc),
+                        f"load the kernel module for {label} on the machine",
+                    )
+                )
+    finally:
+        rtnl.forget(name)
+        netns.delete(name)
+    return out

@@ -1,0 +1,340 @@
+"""``Host``: one Docker host of a lab, its networks and its containers.
+
+A host is a network namespace (``nl-LAB-HOST``) on the lab's LAN with what ``dockerd``
+creates at start: the bridge ``docker0`` (172.17.0.1/16), IP forwarding, and the nftables
+table ``ip docker-bridges`` (Docker 29's nftables firewall backend) that masquerades what the
+containers send out. Its built-in networks are ``bridge``, ``host`` and ``none``.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from netlab.errors import Conflict, InvalidArgument, NoSuchContainer, NoSuchNetwork
+from netlab.kernel import netns, nft, proc, rtnl
+from netlab.model import firewall, ids, images, names, topology
+from netlab.model.state import Record
+from netlab.model.timefmt import now_rfc3339
+
+if TYPE_CHECKING:
+    from netlab.model.container import Container
+    from netlab.model.lab import Lab
+
+HOSTS_FILE_BASE = (
+    "127.0.0.1\tlocalhost\n"
+    "::1\tlocalhost ip6-localhost ip6-loopback\n"
+    "fe00::\tip6-localnet\n"
+    "ff00::\tip6-mcastprefix\n"
+    "ff02::1\tip6-allnodes\n"
+    "ff02::2\tip6-allrouters\n"
+)
+RESOLV_CONF = (
+    f"# netlab: the lab's DNS server on its simulated internet\nnameserver {topology.DNS_IP}\n"
+)
+
+
+def quiet_ipv6(ns: str) -> None:
+    """Turn IPv6 off in a lab namespace: labs are IPv4, and no link-local noise appears."""
+    for key in ("net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6"):
+        rtnl.sysctl(ns, key, "1")
+
+
+def build_host(lab: Lab, name: str, index: int) -> None:
+    """Create a Docker host's namespace, uplink, docker0 and firewall (call under the lock)."""
+    ns = topology.ns_name(lab.name, name)
+    lan = topology.ns_name(lab.name, "lan")
+    address = topology.host_address(index)
+    rec: Record = {"Name": name, "Index": index, "Address": address, "Networks": {}}
+    store = lab.store
+    store.lab_record["Hosts"][name] = rec
+    store.save_lab()
+    netns.create(ns)
+    quiet_ipv6(ns)
+    netns.write_etc(
+        ns,
+        {
+            "hosts": HOSTS_FILE_BASE + f"{address}\t{name}\n",
+            "resolv.conf": RESOLV_CONF,
+            "hostname": name + "\n",
+        },
+    )
+    rtnl.set_link(ns, "lo", up=True)
+    # The host's wire to the LAN switch: eth0 inside, a port of lan0 outside.
+    port = topology.lan_port(name)
+    rtnl.add_veth(
+        lan,
+        port,
+        peer_ns=ns,
+        peer_name="eth0",
+        mac=ids.local_mac(lab.name, port),
+        peer_mac=ids.local_mac(lab.name, name, "eth0"),
+    )
+    rtnl.set_link(lan, port, master="lan0", up=True)
+    rtnl.add_addr(ns, "eth0", f"{address}/{topology.LAN_PREFIXLEN}")
+    rtnl.set_link(ns, "eth0", up=True)
+    rtnl.add_route(ns, gateway=topology.LAN_GATEWAY)
+    # What dockerd sets up when it starts.
+    rtnl.sysctl(ns, "net.ipv4.ip_forward", "1")
+    nets = rec["Networks"]
+    for seq, (net_name, driver) in enumerate(
+        (("bridge", "bridge"), ("host", "host"), ("none", "null"))
+    ):
+        nid = ids.object_id(lab.name, f"{name}/network", seq + 1)
+        net: Record = {
+            "Name": net_name,
+            "Id": nid,
+            "Created": now_rfc3339(),
+            "Scope": "local",
+            "Driver": driver,
+            "Internal": False,
+            "Attachable": False,
+            "Options": {},
+            "Labels": {},
+        }
+        if net_name == "bridge":
+            net.update(
+                {
+                    "Subnet": topology.DOCKER0_SUBNET,
+                    "Gateway": topology.DOCKER0_GATEWAY,
+                    "Bridge": "docker0",
+                    "Options": {
+                        "com.docker.network.bridge.default_bridge": "true",
+                        "com.docker.network.bridge.enable_icc": "true",
+                        "com.docker.network.bridge.enable_ip_masquerade": "true",
+                        "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
+                        "com.docker.network.bridge.name": "docker0",
+                        "com.docker.network.driver.mtu": "1500",
+                    },
+                }
+            )
+        nets[nid] = net
+    store.lab_record.setdefault("counters", {})[f"{name}/network"] = 3
+    rtnl.add_bridge(ns, "docker0", mac=ids.local_mac(lab.name, name, "docker0"))
+    gw_len = topology.DOCKER0_SUBNET.split("/")[1]
+    rtnl.add_addr(ns, "docker0", f"{topology.DOCKER0_GATEWAY}/{gw_len}")
+    rtnl.set_link(ns, "docker0", up=True)
+    nft.load(ns, firewall.base_ruleset([("docker0", topology.DOCKER0_SUBNET)]))
+    store.save_lab()
+
+
+class Network:
+    """One Docker network of a host (``bridge``, ``host``, ``none``, user-defined ones)."""
+
+    def __init__(self, host: Host, record: Record) -> None:
+        self.host = host
+        self._rec = record
+
+    @property
+    def id(self) -> str:
+        """The 64-hex network ID."""
+        return str(self._rec["Id"])
+
+    @property
+    def name(self) -> str:
+        """The network's name."""
+        return str(self._rec["Name"])
+
+    @property
+    def driver(self) -> str:
+        """``bridge``, ``host`` or ``null``."""
+        return str(self._rec["Driver"])
+
+    @property
+    def scope(self) -> str:
+        """``local`` (``swarm`` for overlays)."""
+        return str(self._rec["Scope"])
+
+    @property
+    def subnet(self) -> str | None:
+        """The IPv4 subnet, for networks that have one."""
+        return self._rec.get("Subnet")
+
+    @property
+    def gateway(self) -> str | None:
+        """The gateway address (on the bridge), for networks that have one."""
+        return self._rec.get("Gateway")
+
+    @property
+    def bridge(self) -> str | None:
+        """The Linux bridge that implements the network, if any (``docker0``, ``br-...``)."""
+        return self._rec.get("Bridge")
+
+    def containers(self) -> list[Container]:
+        """Running containers with an endpoint on this network."""
+        return [c for c in self.host.containers() if self.name in c.networks]
+
+    def inspect(self) -> dict[str, Any]:
+        """What ``docker network inspect`` prints for this network (Docker 28's layout)."""
+        from netlab.views.inspect import network_inspect
+
+        return network_inspect(self)
+
+    def __repr__(self) -> str:
+        return f"<Network {self.name} ({self.driver}) {ids.short_id(self.id)}>"
+
+
+class Host:
+    """A Docker host of a lab; ``lab.host("node1")`` returns one."""
+
+    def __init__(self, lab: Lab, name: str) -> None:
+        self.lab = lab
+        self.name = name
+        self.ns = topology.ns_name(lab.name, name)
+
+    @property
+    def record(self) -> Record:
+        """The host's state record (read-only use)."""
+        return dict(self.lab.store.lab_record["Hosts"][self.name])
+
+    @property
+    def address(self) -> str:
+        """The host's address on the lab's LAN (its eth0)."""
+        return str(self.record["Address"])
+
+    # -- networks ------------------------------------------------------------------------------
+
+    def networks(self) -> list[Network]:
+        """The host's networks, sorted by name as ``docker network ls`` lists them."""
+        recs = self.lab.store.lab_record["Hosts"][self.name]["Networks"]
+        return sorted((Network(self, r) for r in recs.values()), key=lambda n: n.name)
+
+    def network(self, ref: str) -> Network:
+        """A network by name, full ID or unique ID prefix (Docker's rules)."""
+        nets = self.networks()
+        for n in nets:
+            if n.name == ref or n.id == ref:
+                return n
+        matches = [n for n in nets if ref and n.id.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        raise NoSuchNetwork(ref)
+
+    # -- containers ----------------------------------------------------------------------------
+
+    def containers(self, *, all: bool = False) -> list[Container]:
+        """Containers of this host, newest first as ``docker ps`` lists them."""
+        from netlab.model.container import Container, reconcile
+
+        reconcile(self)
+        recs = [r for r in self.lab.store.containers().values() if r["Host"] == self.name]
+        out = [Container(self, r["Id"]) for r in reversed(recs)]
+        return out if all else [c for c in out if c.running]
+
+    def container(self, ref: str) -> Container:
+        """A container by name, full ID or unique ID prefix (Docker's rules)."""
+        from netlab.model.container import Container
+
+        recs = [r for r in self.lab.store.containers().values() if r["Host"] == self.name]
+        for r in recs:
+            if ref in (r["Id"], r["Name"], "/" + r["Name"]):
+                return Container(self, r["Id"])
+        matches = [r for r in recs if ref and r["Id"].startswith(ref)]
+        if len(matches) == 1:
+            return Container(self, matches[0]["Id"])
+        raise NoSuchContainer(ref)
+
+    def run(
+        self,
+        image: str,
+        command: Sequence[str] | str = (),
+        *,
+        name: str | None = None,
+        network: str = "bridge",
+        hostname: str | None = None,
+        tty: bool = False,
+        interactive: bool = False,
+    ) -> Container:
+        """``docker run -d``: create and start a container; return it once its process runs.
+
+        ``command`` is an argv list, or a string split like a shell would.
+        """
+        from netlab.model.container import create_container
+
+        argv = _split(command)
+        img = images.lookup(image)
+        real = img.real_argv(tuple(argv), self.lab.store.path("www"))
+        if shutil.which(real[0]) is None:
+            raise InvalidArgument(
+                "failed to create task for container: failed to create shim task: OCI runtime "
+                "create failed: runc create failed: unable to start container process: error "
+                f'during container init: exec: "{real[0]}": executable file not found in $PATH'
+            )
+        if name is not None:
+            topology.check_container_name(name)
+        net = self.network(network)
+        return create_container(
+            self,
+            img,
+            image,
+            tuple(argv),
+            real,
+            name=name,
+            net=net,
+            hostname=hostname,
+            tty=tty,
+            interactive=interactive,
+        )
+
+    def random_name(self, seq: int) -> str:
+        """A free Docker-style name (adjective_surname), deterministic for the lab and seq."""
+        taken = {r["Name"] for r in self.lab.store.containers().values()}
+        for retry in range(names.MAX_ATTEMPTS):
+            candidate = names.random_name(f"{self.lab.name}/{seq}", retry)
+            if candidate not in taken:
+                return candidate
+        return ids.short_id(ids.object_id(self.lab.name, "container", seq))
+
+    def check_name_free(self, name: str) -> None:
+        """Docker's conflict error when a container already has ``name``."""
+        for r in self.lab.store.containers().values():
+            if r["Name"] == name and r["Host"] == self.name:
+                raise Conflict(
+                    f'Conflict. The container name "/{name}" is already in use by container '
+                    f'"{r["Id"]}". You have to remove (or rename) that container to be able to '
+                    "reuse that name."
+                )
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def exec(self, command: Sequence[str] | str, *, timeout: float | None = 60) -> proc.Result:
+        """Run a real command in the host's namespace (with its /etc/hosts and resolv.conf)."""
+        if not netns.exists(self.ns):
+            from netlab.errors import LabBroken
+
+            raise LabBroken(
+                f"the namespace of host {self.name!r} ({self.ns}) is gone; "
+                f"run `netlab clean {self.lab.name}` and build the lab again"
+            )
+        return proc.run_in(proc.netns_prefix(self.ns, self.name), _split(command), timeout=timeout)
+
+    def links(self) -> list[rtnl.Link]:
+        """The host's interfaces, as the kernel has them."""
+        return rtnl.links(self.ns)
+
+    def ruleset(self) -> str:
+        """The host's nftables ruleset (``nft list ruleset``)."""
+        return nft.ruleset(self.ns)
+
+    def __repr__(self) -> str:
+        return f"<Host {self.name} {self.address} in lab {self.lab.name!r}>"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(c.name)}</td><td>{c.short_id}</td><td>{c.image}</td>"
+            f"<td>{c.ip or ''}</td></tr>"
+            for c in self.containers()
+        )
+        return (
+            f"<b>Docker host {html.escape(self.name)}</b> {self.address} "
+            f"(namespace <code>{self.ns}</code>)<table><tr><th>name</th><th>id</th>"
+            f"<th>image</th><th>IP</th></tr>{rows}</table>"
+        )
+
+
+def _split(command: Sequence[str] | str) -> list[str]:
+    import shlex
+
+    return shlex.split(command) if isinstance(command, str) else list(command)

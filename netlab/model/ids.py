@@ -1,0 +1,46 @@
+"""Deterministic identities: IDs, interface names and MAC addresses.
+
+Docker draws IDs from a random source; netlab derives them from the lab's name and a counter,
+so a lab built twice prints the same IDs, names and MACs (and a notebook's stored outputs stay
+true). Everything here is a pure function.
+
+>>> object_id("demo", "container", 1)[:12]
+'5ac92c468a1e'
+>>> mac_from_ip("172.17.0.2")
+'02:42:ac:11:00:02'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+
+
+def object_id(lab: str, kind: str, counter: int) -> str:
+    """A 64-hex ID like Docker's, from the lab name, the kind of object and a counter."""
+    return hashlib.sha256(f"netlab/{lab}/{kind}/{counter}".encode()).hexdigest()
+
+
+def short_id(full_id: str) -> str:
+    """The 12-character form Docker prints in tables (``docker ps``, ``network ls``)."""
+    return full_id[:12]
+
+
+def veth_name(endpoint_id: str) -> str:
+    """Host-side veth name: ``veth`` and 7 hex digits, like Docker's (taken from the endpoint)."""
+    return "veth" + hashlib.sha256(endpoint_id.encode()).hexdigest()[:7]
+
+
+def mac_from_ip(ip: str) -> str:
+    """Docker's classic container MAC: ``02:42`` then the four bytes of the IPv4 address."""
+    packed = ipaddress.IPv4Address(ip).packed
+    return "02:42:" + ":".join(f"{b:02x}" for b in packed)
+
+
+def local_mac(*parts: str) -> str:
+    """A stable, locally administered unicast MAC for a lab-made interface (bridges, uplinks).
+
+    Starts with ``02:42`` too, but with a byte pattern no IPv4-derived MAC in the lab uses.
+    """
+    digest = hashlib.sha256("/".join(parts).encode()).digest()
+    return "02:42:" + ":".join(f"{b:02x}" for b in (0xC0 | (digest[0] & 0x0F), *digest[1:4]))

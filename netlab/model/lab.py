@@ -1,0 +1,417 @@
+"""``Lab``: one sandbox, its lifecycle and its exact clean-up.
+
+A lab is a handful of named network namespaces (``nl-LAB-*``) plus a small state folder
+(:mod:`netlab.model.state`). Building one:
+
+1. removes whatever an earlier run of the same lab left (so "Restart kernel and run all"
+   always works);
+2. writes the state folder first, so that a crash at any later point leaves something
+   ``netlab clean`` can find;
+3. builds the LAN with its router, the simulated internet (a web site and a DNS server) and
+   one namespace per Docker host (see :mod:`netlab.model.topology` for the address plan).
+
+Taking it down kills the lab's processes by pid (every process whose network namespace is one
+of the lab's), deletes the namespaces (waiting until the kernel has removed their interfaces),
+removes the ``/etc/netns`` files and, last, the state folder. Nothing outside the lab's own
+namespaces is touched, ever.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import html
+import os
+import signal
+import time
+import weakref
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from netlab.errors import InvalidArgument, NoSuchHost, NoSuchLab
+from netlab.kernel import netns, nft, proc, rtnl
+from netlab.model import images, topology
+from netlab.model.state import Store, lab_dir, lab_names
+from netlab.model.timefmt import now_rfc3339
+
+if TYPE_CHECKING:
+    from netlab.model.container import Container
+    from netlab.model.host import Host
+
+_open_labs: weakref.WeakSet[Lab] = weakref.WeakSet()
+
+
+class Lab:
+    """One sandbox: a LAN, a simulated internet and one or more Docker hosts.
+
+    ``Lab("demo")`` builds the lab (removing an earlier run's leftovers first);
+    ``Lab.attach("demo")`` opens a lab that another process built. Use it as a context
+    manager, or call :meth:`down` when done::
+
+        with Lab("demo") as lab:
+            web = lab.host().run("nginx")
+            print(lab.host().exec(["curl", "-s", web.ip]).stdout)
+    """
+
+    def __init__(
+        self,
+        name: str = "demo",
+        *,
+        hosts: Sequence[str] = ("host",),
+        down_at_exit: bool = True,
+        _attach: bool = False,
+    ) -> None:
+        self.name = topology.check_lab_name(name)
+        self.store = Store(self.name)
+        self._hosts: dict[str, Host] = {}
+        if _attach:
+            if not self.store.exists():
+                raise NoSuchLab(
+                    f"no lab named {name!r} on this machine (labs: "
+                    f"{', '.join(lab_names()) or 'none'}); create it with `netlab up {name}`"
+                )
+            return
+        host_list = list(dict.fromkeys(hosts))
+        if not host_list:
+            raise InvalidArgument("a lab needs at least one Docker host")
+        for h in host_list:
+            topology.check_host_name(h)
+        from netlab.model.doctor import require_privileges
+
+        require_privileges()
+        wipe(self.name)
+        try:
+            self._build(host_list)
+        except BaseException:
+            wipe(self.name)
+            raise
+        if down_at_exit:
+            _open_labs.add(self)
+
+    @classmethod
+    def attach(cls, name: str) -> Lab:
+        """Open a lab that exists (built by a notebook, a script or ``netlab up``)."""
+        return cls(name, _attach=True)
+
+    # -- building ------------------------------------------------------------------------------
+
+    def _build(self, hosts: list[str]) -> None:
+        self.store.create(
+            {"Name": self.name, "Created": now_rfc3339(), "Hosts": {}, "counters": {}}
+        )
+        lan = topology.ns_name(self.name, "lan")
+        inet = topology.ns_name(self.name, "inet")
+        netns.create(lan)
+        netns.create(inet)
+        from netlab.model.host import quiet_ipv6
+
+        quiet_ipv6(lan)
+        quiet_ipv6(inet)
+        # The LAN switch and router.
+        rtnl.add_bridge(lan, "lan0", mac=_mac(self.name, "lan0"))
+        rtnl.add_addr(lan, "lan0", f"{topology.LAN_GATEWAY}/{topology.LAN_PREFIXLEN}")
+        rtnl.set_link(lan, "lan0", up=True)
+        rtnl.set_link(lan, "lo", up=True)
+        # The uplink from the router to the internet.
+        rtnl.add_veth(
+            lan,
+            "wan0",
+            peer_ns=inet,
+            peer_name="eth0",
+            mac=_mac(self.name, "wan0"),
+            peer_mac=_mac(self.name, "inet-eth0"),
+        )
+        rtnl.add_addr(lan, "wan0", f"{topology.WAN_ROUTER}/{topology.WAN_PREFIXLEN}")
+        rtnl.set_link(lan, "wan0", up=True)
+        rtnl.add_route(lan, gateway=topology.WAN_INTERNET)
+        rtnl.sysctl(lan, "net.ipv4.ip_forward", "1")
+        # The simulated internet: a web site and a DNS server on loopback addresses.
+        rtnl.set_link(inet, "lo", up=True)
+        rtnl.add_addr(inet, "lo", f"{topology.WEB_SITE_IP}/32")
+        rtnl.add_addr(inet, "lo", f"{topology.DNS_IP}/32")
+        rtnl.add_addr(inet, "eth0", f"{topology.WAN_INTERNET}/{topology.WAN_PREFIXLEN}")
+        rtnl.set_link(inet, "eth0", up=True)
+        rtnl.add_route(inet, topology.LAN_SUBNET, gateway=topology.WAN_ROUTER)
+        self._start_internet_services(inet)
+        for h in hosts:
+            self.add_host(h)
+
+    def _start_internet_services(self, inet: str) -> None:
+        www = self.store.path("www")
+        images.write_www(www)
+        with open(os.path.join(www, "index.html"), "w") as f:
+            f.write(
+                "<html><body><h1>DockerCon</h1>"
+                "<p>You reached www.dockercon.com on netlab's simulated internet.</p>"
+                "</body></html>\n"
+            )
+        os.makedirs(self.store.path("services"), exist_ok=True)
+        services = {
+            "www": ["busybox", "httpd", "-f", "-p", f"{topology.WEB_SITE_IP}:80", "-h", www],
+            "dns": [
+                "dnsmasq",
+                "--keep-in-foreground",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--bind-interfaces",
+                f"--listen-address={topology.DNS_IP}",
+                "--user=root",
+                "--log-facility=-",
+                f"--address=/{topology.WEB_SITE_NAME}/{topology.WEB_SITE_IP}",
+                f"--pid-file={self.store.path('services', 'dns.pid')}",
+            ],
+        }
+        for name, argv in services.items():
+            proc.spawn(
+                inet,
+                argv,
+                exit_file=self.store.path("services", f"{name}.exit"),
+                log_file=self.store.path("services", f"{name}.log"),
+            )
+        _wait_listening(inet, [(topology.WEB_SITE_IP, 80, "tcp"), (topology.DNS_IP, 53, "udp")])
+
+    def add_host(self, name: str) -> Host:
+        """Add a Docker host (its own namespace on the LAN, with docker0) and return it."""
+        from netlab.model.host import Host, build_host
+
+        topology.check_host_name(name)
+        with self.store.locked():
+            hosts = self.store.lab_record["Hosts"]
+            if name in hosts:
+                return self.host(name)
+            index = len(hosts)
+            build_host(self, name, index)
+        host = Host(self, name)
+        self._hosts[name] = host
+        return host
+
+    # -- reading -------------------------------------------------------------------------------
+
+    @property
+    def hosts(self) -> list[Host]:
+        """The lab's Docker hosts, in the order they were added."""
+        from netlab.model.host import Host
+
+        recs = self.store.lab_record.get("Hosts", {})
+        return [
+            self._hosts.setdefault(n, Host(self, n))
+            for n, _ in sorted(recs.items(), key=lambda kv: kv[1]["Index"])
+        ]
+
+    def host(self, name: str | None = None) -> Host:
+        """A Docker host by name; without a name, the first (or only) one."""
+        hosts = self.hosts
+        if name is None:
+            if not hosts:
+                raise NoSuchHost(f"lab {self.name!r} has no Docker host")
+            return hosts[0]
+        for h in hosts:
+            if h.name == name:
+                return h
+        raise NoSuchHost(
+            f"no Docker host {name!r} in lab {self.name!r} (hosts: "
+            f"{', '.join(h.name for h in hosts)})"
+        )
+
+    def containers(self, *, all: bool = False) -> list[Container]:
+        """Containers of every host (running ones unless ``all``)."""
+        return [c for h in self.hosts for c in h.containers(all=all)]
+
+    def namespaces(self) -> list[str]:
+        """The lab's namespaces that exist in the kernel now."""
+        prefix = topology.ns_prefix(self.name)
+        return [n for n in netns.names() if n.startswith(prefix)]
+
+    @property
+    def is_up(self) -> bool:
+        """True while the lab's state exists."""
+        return self.store.exists()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def down(self) -> None:
+        """Remove everything of this lab: processes, namespaces, files. Safe to call twice."""
+        wipe(self.name)
+        _open_labs.discard(self)
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.down()
+
+    def __repr__(self) -> str:
+        state = "up" if self.is_up else "down"
+        return f"<Lab {self.name!r} {state}: hosts {[h.name for h in self.hosts]}>"
+
+    def _repr_html_(self) -> str:
+        if not self.is_up:
+            return f"<b>Lab {html.escape(self.name)}</b>: down"
+        rows = "".join(
+            f"<tr><td>{html.escape(h.name)}</td><td>{h.address}</td>"
+            f"<td>{len(h.containers())}</td><td><code>{html.escape(h.ns)}</code></td></tr>"
+            for h in self.hosts
+        )
+        return (
+            f"<b>Lab {html.escape(self.name)}</b> (LAN {topology.LAN_SUBNET}, internet site "
+            f"{topology.WEB_SITE_NAME} = {topology.WEB_SITE_IP})"
+            "<table><tr><th>host</th><th>address</th><th>containers</th><th>namespace</th></tr>"
+            f"{rows}</table>"
+        )
+
+
+def _mac(lab: str, what: str) -> str:
+    from netlab.model.ids import local_mac
+
+    return local_mac(lab, what)
+
+
+def _wait_listening(ns: str, sockets: Iterable[tuple[str, int, str]], timeout: float = 5.0) -> None:
+    """Wait until servers in ``ns`` listen on each (address, port, proto), reading /proc."""
+    want = {(ip, port, p) for ip, port, p in sockets}
+    deadline = time.monotonic() + timeout
+    while want and time.monotonic() < deadline:
+        want -= set(rtnl_listening(ns))
+        if want:
+            time.sleep(0.002)
+    if want:
+        raise RuntimeError(f"lab services did not start in {ns}: {sorted(want)}")
+
+
+def rtnl_listening(ns: str) -> list[tuple[str, int, str]]:
+    """Listening TCP sockets and bound UDP sockets in a namespace, from /proc/net (IPv4)."""
+    from netlab.kernel import _worker
+
+    def work() -> list[tuple[str, int, str]]:
+        out = []
+        with netns.entered(ns):
+            for proto, fname in (
+                ("tcp", "/proc/self/task/%d/net/tcp"),
+                ("udp", "/proc/self/task/%d/net/udp"),
+            ):
+                import threading
+
+                with open(fname % threading.get_native_id()) as f:
+                    next(f)
+                    for line in f:
+                        cols = line.split()
+                        if proto == "tcp" and cols[3] != "0A":
+                            continue
+                        hexip, hexport = cols[1].split(":")
+                        ip = ".".join(str(int(hexip[i : i + 2], 16)) for i in (6, 4, 2, 0))
+                        out.append((ip, int(hexport, 16), proto))
+        return out
+
+    return _worker.call(work)
+
+
+def wipe(lab: str) -> dict[str, int]:
+    """Remove every trace of lab ``lab`` and nothing else; return what was removed.
+
+    Works from the kernel's view (namespaces named ``nl-LAB-*``, processes inside them found
+    through ``/proc``), so it also cleans up after a killed notebook kernel.
+    """
+    prefix = topology.ns_prefix(lab)
+    names = [n for n in netns.names() if n.startswith(prefix)]
+    # Empty placeholder files left by a crash between create and mount.
+    with contextlib.suppress(FileNotFoundError):
+        names += [n for n in os.listdir(netns.RUN_DIR) if n.startswith(prefix) and n not in names]
+    ids = {}
+    for n in names:
+        with contextlib.suppress(netns.NamespaceNotFound, FileNotFoundError):
+            ids[netns.ident(n)] = n
+    pids = sorted(netns.pids_in(set(ids)))
+    if pids:
+        proc.kill(pids, signal.SIGKILL)
+    # Containers first, so that their veths' removal can be awaited in their host namespace;
+    # then hosts (seen from the LAN), then the LAN (seen from the internet), then the internet.
+    order = {"lan": 2, "inet": 3}
+    hosts_rec = _hosts_of(lab)
+
+    def rank(n: str) -> int:
+        part = n[len(prefix) :]
+        return order.get(part, 1 if part in hosts_rec else 0)
+
+    for level in range(4):
+        batch = [n for n in names if rank(n) == level]
+        if not batch:
+            continue
+        watch = _watch_for(lab, level, batch, hosts_rec)
+        for n in batch:
+            rtnl.forget(n)
+            netns.delete(n)
+        if watch is not None:
+            watch.wait(5.0)
+    for n in netns.etc_names():
+        if n.startswith(prefix):
+            netns.remove_etc(n)
+    Store(lab).destroy()
+    return {"namespaces": len(names), "processes": len(pids)}
+
+
+def _hosts_of(lab: str) -> set[str]:
+    import json
+
+    try:
+        with open(os.path.join(lab_dir(lab), "lab.json")) as f:
+            return set(json.load(f).get("Hosts", {}))
+    except (FileNotFoundError, ValueError):
+        return set()
+
+
+def _watch_for(
+    lab: str, level: int, batch: list[str], hosts: set[str]
+) -> rtnl.LinkRemovalWatch | None:
+    """A watch, in a namespace that survives this step, for the veths the step removes."""
+    if level == 0:
+        # Containers: their veth peers are ports of bridges in host namespaces.
+        watches: list[rtnl.LinkRemovalWatch] = []
+        for h in hosts:
+            hns = topology.ns_name(lab, h)
+            if netns.exists(hns):
+                idx = {
+                    lk.index for lk in rtnl.links(hns) if lk.kind == "veth" and lk.name != "eth0"
+                }
+                watches.append(rtnl.LinkRemovalWatch(hns, idx))
+        return _Multi(watches) if watches else None  # type: ignore[return-value]
+    observer = {1: "lan", 2: "inet"}.get(level)
+    if observer is None:
+        return None
+    ons = topology.ns_name(lab, observer)
+    if not netns.exists(ons):
+        return None
+    names = (
+        {topology.lan_port(n[len(topology.ns_prefix(lab)) :]) for n in batch}
+        if level == 1
+        else {"eth0"}
+    )
+    idx = {lk.index for lk in rtnl.links(ons) if lk.name in names}
+    return rtnl.LinkRemovalWatch(ons, idx)
+
+
+class _Multi:
+    def __init__(self, watches: list[rtnl.LinkRemovalWatch]) -> None:
+        self.watches = watches
+
+    def wait(self, timeout: float) -> bool:
+        return all(w.wait(timeout) for w in self.watches)
+
+
+@atexit.register
+def _down_open_labs() -> None:
+    """Backstop: labs built by this process and not taken down are removed at exit."""
+    for lab in list(_open_labs):
+        with contextlib.suppress(Exception):
+            lab.down()
+
+
+def lab_ruleset(lab: Lab, host: str) -> str:
+    """The nftables ruleset of a host (convenience for views)."""
+    return nft.ruleset(topology.ns_name(lab.name, host))

@@ -1,0 +1,189 @@
+"""The small on-disk state of a lab, shared by every process that works on it.
+
+The kernel holds the real network; this store holds what the kernel cannot: Docker's
+identities (IDs, names), what each container runs, and counters. A notebook, a terminal and
+the ``netlab`` command all read and write the same store, so they see the same lab.
+
+Layout (``/run`` is a tmpfs, so the state dies with the namespaces at reboot)::
+
+    /run/netlab/<lab>/lab.json              the lab: hosts, networks, counters
+    /run/netlab/<lab>/containers/<id>.json  one file per container
+    /run/netlab/<lab>/containers/<id>.log   its output (docker logs)
+    /run/netlab/<lab>/containers/<id>.exit  its exit code, written when it ends by itself
+    /run/netlab/<lab>/generation            bumped by every change; readers reload on change
+    /run/netlab/<lab>/lock                  flock(2) held while changing anything
+
+The lab's folder is created before any kernel object and removed after the last one, so a
+lab killed at any moment can always be found again by ``netlab clean``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+ROOT = "/run/netlab"
+
+Record = dict[str, Any]
+
+
+def lab_dir(lab: str) -> str:
+    """Where a lab's state lives."""
+    return os.path.join(ROOT, lab)
+
+
+def lab_names() -> list[str]:
+    """Names of the labs that have state on this machine."""
+    try:
+        return sorted(n for n in os.listdir(ROOT) if os.path.isdir(os.path.join(ROOT, n)))
+    except FileNotFoundError:
+        return []
+
+
+def _write_json(path: str, obj: Any) -> None:
+    tmp = f"{path}.tmp{os.getpid()}.{threading.get_native_id()}"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+class Store:
+    """Read and change one lab's state; a cache is reloaded when another process wrote."""
+
+    def __init__(self, lab: str) -> None:
+        self.lab = lab
+        self.dir = lab_dir(lab)
+        self._tlock = threading.RLock()
+        self._depth = 0
+        self._lock_fd = -1
+        self._seen = -1
+        self._lab: Record = {}
+        self._containers: dict[str, Record] = {}
+
+    # -- existence ---------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        """True when the lab has a state folder with a lab record."""
+        return os.path.exists(os.path.join(self.dir, "lab.json"))
+
+    def create(self, record: Record) -> None:
+        """Make the folder and the first lab record (the lab's first act, before the kernel)."""
+        os.makedirs(os.path.join(self.dir, "containers"), exist_ok=True)
+        with self.locked():
+            _write_json(os.path.join(self.dir, "lab.json"), record)
+            self._lab = record
+            self._containers = {}
+            self._bump()
+
+    def destroy(self) -> None:
+        """Remove the whole folder (the lab's last act, after the kernel objects are gone)."""
+        shutil.rmtree(self.dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.rmdir(ROOT)  # only when no other lab is left
+        self._seen = -1
+        self._lab = {}
+        self._containers = {}
+
+    # -- locking and generations ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the lab's lock (re-entrant in this process); reload first if others wrote."""
+        with self._tlock:
+            if self._depth == 0:
+                os.makedirs(self.dir, exist_ok=True)
+                self._lock_fd = os.open(
+                    os.path.join(self.dir, "lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644
+                )
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                self.refresh()
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    os.close(self._lock_fd)  # closing releases the flock
+                    self._lock_fd = -1
+
+    def _generation(self) -> int:
+        try:
+            with open(os.path.join(self.dir, "generation")) as f:
+                return int(f.read() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def _bump(self) -> None:
+        gen = self._generation() + 1
+        _write_json(os.path.join(self.dir, "generation"), gen)
+        self._seen = gen
+
+    def refresh(self) -> None:
+        """Reload the cache if another process changed the lab since we last looked."""
+        gen = self._generation()
+        if gen == self._seen:
+            return
+        try:
+            with open(os.path.join(self.dir, "lab.json")) as f:
+                self._lab = json.load(f)
+        except FileNotFoundError:
+            self._lab = {}
+        containers: dict[str, Record] = {}
+        cdir = os.path.join(self.dir, "containers")
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(cdir):
+                if entry.name.endswith(".json"):
+                    with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
+                        with open(entry.path) as f:
+                            rec = json.load(f)
+                        containers[rec["Id"]] = rec
+        self._containers = containers
+        self._seen = gen
+
+    # -- records -----------------------------------------------------------------------------
+
+    @property
+    def lab_record(self) -> Record:
+        """The lab record (hosts, networks, counters). Change it only under :meth:`locked`."""
+        self.refresh()
+        return self._lab
+
+    def save_lab(self) -> None:
+        """Write the lab record after a change made under :meth:`locked`."""
+        _write_json(os.path.join(self.dir, "lab.json"), self._lab)
+        self._bump()
+
+    def containers(self) -> dict[str, Record]:
+        """All container records, by full ID, in creation order."""
+        self.refresh()
+        return dict(sorted(self._containers.items(), key=lambda kv: kv[1]["Seq"]))
+
+    def save_container(self, rec: Record) -> None:
+        """Write (create or update) one container record; call under :meth:`locked`."""
+        _write_json(self.path("containers", rec["Id"] + ".json"), rec)
+        self._containers[rec["Id"]] = rec
+        self._bump()
+
+    def drop_container(self, cid: str) -> None:
+        """Forget a container and its files; call under :meth:`locked`."""
+        for suffix in (".json", ".log", ".exit", ".exit.stdin"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path("containers", cid + suffix))
+        self._containers.pop(cid, None)
+        self._bump()
+
+    def next_counter(self, kind: str) -> int:
+        """Advance and return the lab's counter for ``kind`` (IDs derive from it)."""
+        counters = self._lab.setdefault("counters", {})
+        counters[kind] = counters.get(kind, 0) + 1
+        return int(counters[kind])
+
+    def path(self, *parts: str) -> str:
+        """A path inside the lab's folder."""
+        return os.path.join(self.dir, *parts)

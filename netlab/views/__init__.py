@@ -1,0 +1,1 @@
+"""Front-end views: what Docker prints (tables, inspect JSON) and notebook displays."""

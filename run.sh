@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# netlab's one entry point for set-up, labs and tests, on a fresh Debian/Ubuntu machine as root.
+#
+#   ./run.sh labs    install what is needed, then start JupyterLab on labs/ (port 8888)
+#   ./run.sh test    install what is needed, then run the whole test suite (pytest + nbval)
+#   ./run.sh setup   only install
+#
+# It installs the Debian packages netlab calls (see binder/apt.txt) and a virtual environment
+# in .venv with netlab and its Python dependencies. Safe to run again: it skips what is done.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here"
+
+need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "netlab: run this as root (sudo $0 $*): labs build network namespaces." >&2
+    exit 1
+  fi
+}
+
+setup_apt() {
+  local pkgs missing=()
+  mapfile -t pkgs < <(grep -v '^\s*#' binder/apt.txt | grep -v '^\s*$')
+  pkgs+=(python3 python3-venv)
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "netlab: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+setup_venv() {
+  local stamp=".venv/.netlab-installed"
+  if [ ! -x .venv/bin/python ]; then
+    echo "netlab: creating the virtual environment .venv"
+    /usr/bin/python3 -m venv .venv
+  fi
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    echo "netlab: installing netlab and its Python packages into .venv"
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".[labs,test]"
+    touch "$stamp"
+  fi
+}
+
+cmd="${1:-}"
+case "$cmd" in
+  setup)
+    need_root "$@"; setup_apt; setup_venv ;;
+  labs)
+    need_root "$@"; setup_apt; setup_venv
+    shift
+    exec .venv/bin/jupyter lab --allow-root --no-browser --ip=0.0.0.0 --port=8888 \
+      --notebook-dir="$here/labs" "$@" ;;
+  test)
+    need_root "$@"; setup_apt; setup_venv
+    shift
+    export PATH="$here/.venv/bin:$PATH"
+    .venv/bin/ruff check netlab tests bench
+    .venv/bin/ruff format --check netlab tests bench
+    .venv/bin/mypy
+    exec .venv/bin/python -m pytest tests "$@" ;;
+  *)
+    echo "usage: $0 labs | test | setup" >&2
+    exit 2 ;;
+esac
