@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import time
@@ -29,8 +30,10 @@ from netlab.kernel import netns, trace
 
 SHIM = (
     'if [ -n "$1" ]; then echo "$1" > /proc/sys/kernel/hostname; fi; '
-    'f="$2"; shift 2; "$@"; echo $? > "$f"'
+    'f="$2"; log="$3"; shift 3; echo ready; exec >>"$log" 2>&1; '
+    '"$@"; echo $? > "$f"'
 )
+READY_TIMEOUT = 10.0
 
 # Children started by this process, kept so that they are reaped (no zombies, no warnings).
 _children: dict[int, subprocess.Popen[bytes]] = {}
@@ -97,22 +100,8 @@ def spawn(
     """Start a container's main process in namespace ``ns``; return (pid, start time)."""
     if not netns.exists(ns):
         raise netns.NamespaceNotFound(ns)
-    full = [
-        "ip",
-        "netns",
-        "exec",
-        ns,
-        "unshare",
-        "--uts",
-        "--",
-        "/bin/sh",
-        "-c",
-        SHIM,
-        "netlab-init",
-        hostname,
-        exit_file,
-        *argv,
-    ]
+    full = ["ip", "netns", "exec", ns, "unshare", "--uts", "--", "/bin/sh", "-c", SHIM]
+    full += ["netlab-init", hostname, exit_file, log_file, *argv]
     trace.record(["ip", "netns", "exec", ns, *argv])
     stdin: int | None = subprocess.DEVNULL
     fifo_fd = -1
@@ -123,19 +112,31 @@ def spawn(
             os.mkfifo(fifo, 0o600)
         fifo_fd = os.open(fifo, os.O_RDWR)
         stdin = fifo_fd
-    with open(log_file, "ab") as log:
-        child = subprocess.Popen(
-            full,
-            stdin=stdin,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env=dict(env) if env is not None else _default_env(),
-            close_fds=True,
-        )
-    if fifo_fd >= 0:
-        os.close(fifo_fd)
+    try:
+        with open(log_file, "ab") as log:
+            # stdout is a pipe until the shim says "ready" and points it at the log.
+            child = subprocess.Popen(
+                full,
+                stdin=stdin,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                start_new_session=True,
+                env=dict(env) if env is not None else _default_env(),
+                close_fds=True,
+            )
+    finally:
+        if fifo_fd >= 0:
+            os.close(fifo_fd)
     _children[child.pid] = child
+    # Like Docker, return only once the container's init has its namespaces and hostname.
+    assert child.stdout is not None
+    with child.stdout:
+        fd = child.stdout.fileno()
+        if not select.select([fd], [], [], READY_TIMEOUT)[0] or not os.read(fd, 16):
+            kill_group(child.pid)
+            raise RuntimeError(
+                f"the process for {argv[0]!r} did not start in {ns} (see {log_file})"
+            )
     started = start_time(child.pid) or 0
     return child.pid, started
 

@@ -255,7 +255,7 @@ class Host:
 
         argv = _split(command)
         img = images.lookup(image)
-        real = img.real_argv(tuple(argv), self.lab.store.path("www"))
+        real = img.real_argv(tuple(argv), self.lab.store.path("www", "nginx"))
         if shutil.which(real[0]) is None:
             raise InvalidArgument(
                 "failed to create task for container: failed to create shim task: OCI runtime "

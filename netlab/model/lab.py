@@ -138,8 +138,9 @@ class Lab:
             self.add_host(h)
 
     def _start_internet_services(self, inet: str) -> None:
-        www = self.store.path("www")
-        images.write_www(www)
+        images.write_www(self.store.path("www", "nginx"))
+        www = self.store.path("www", "dockercon")
+        os.makedirs(www, exist_ok=True)
         with open(os.path.join(www, "index.html"), "w") as f:
             f.write(
                 "<html><body><h1>DockerCon</h1>"

@@ -1,0 +1,121 @@
+"""The ``netlab`` command, run as a student types it, in a separate process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from netlab.kernel import netns, proc
+from netlab.model import topology
+from netlab.model.lab import wipe
+
+pytestmark = pytest.mark.root
+
+
+def netlab(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "netlab", *args], capture_output=True, text=True, timeout=60
+    )
+    if check:
+        assert done.returncode == 0, f"netlab {' '.join(args)}: {done.stdout}{done.stderr}"
+    return done
+
+
+@pytest.fixture
+def cli_lab() -> Iterator[str]:
+    name = f"cli{os.getpid() % 100000}"
+    yield name
+    wipe(name)
+
+
+def test_up_exec_ls_down(cli_lab: str) -> None:
+    out = netlab("up", cli_lab, "--hosts", "node1,node2").stdout
+    assert "node1 at 192.168.56.11" in out and "node2 at 192.168.56.12" in out
+    r = netlab("exec", "-L", cli_lab, "node1", "--", "ip", "-br", "addr", "show", "eth0")
+    assert "192.168.56.11/24" in r.stdout
+    r = netlab("exec", "-L", cli_lab, "node1", "--", "ping", "-c", "1", "-W", "2", "192.168.56.12")
+    assert "1 received" in r.stdout
+    assert (
+        "203.0.113.1/24" in netlab("exec", "-L", cli_lab, "lan", "--", "ip", "-br", "addr").stdout
+    )
+    ls = netlab("ls").stdout
+    assert f"lab {cli_lab}" in ls and "host node1" in ls and "host node2" in ls
+    netlab("down", cli_lab)
+    assert not [n for n in netns.names() if n.startswith(topology.ns_prefix(cli_lab))]
+    assert f"lab {cli_lab}" not in netlab("ls").stdout
+
+
+def test_exec_into_a_container_and_its_exit_status(cli_lab: str) -> None:
+    from netlab import Lab
+
+    netlab("up", cli_lab)
+    c = Lab.attach(cli_lab).host().run("ubuntu", "sleep infinity", name="web1")
+    r = netlab("exec", "-L", cli_lab, "web1", "--", "ping", "-c", "1", "-W", "2", "172.17.0.1")
+    assert "1 received" in r.stdout
+    assert netlab("exec", "-L", cli_lab, c.short_id, "--", "hostname").stdout.strip() == c.short_id
+    r = netlab("exec", "-L", cli_lab, "web1", "--", "sh", "-c", "exit 7", check=False)
+    assert r.returncode == 7
+    assert "web1" in netlab("ls").stdout
+
+
+def test_errors_are_one_line_and_exit_1(cli_lab: str) -> None:
+    r = netlab("exec", "-L", "nolab", "host", "--", "true", check=False)
+    assert r.returncode == 1 and r.stderr.startswith("netlab: no lab named 'nolab'")
+    assert "Traceback" not in r.stderr
+    r = netlab("up", "Bad-Name", check=False)
+    assert r.returncode == 1 and "invalid lab name" in r.stderr
+    netlab("up", cli_lab)
+    r = netlab("exec", "-L", cli_lab, "ghost", "--", "true", check=False)
+    assert r.returncode == 1 and "No such container: ghost" in r.stderr
+    r = netlab("up", cli_lab, "--hosts", "lan", check=False)
+    assert r.returncode == 1 and "reserved" in r.stderr
+
+
+def test_doctor_reports_ready() -> None:
+    r = netlab("doctor")
+    assert "netlab is ready" in r.stdout
+    for check in (
+        "CAP_NET_ADMIN",
+        "CAP_SYS_ADMIN",
+        "kernel: vxlan",
+        "kernel: nf_tables NAT",
+        "tool: nft",
+    ):
+        assert check in r.stdout
+    assert not [n for n in netns.names() if n.startswith("nl-doctor")]
+
+
+def test_clean_after_a_killed_kernel_leaves_nothing(cli_lab: str) -> None:
+    # A "notebook kernel" builds a lab and containers, then is killed with SIGKILL mid-way.
+    script = (
+        "import sys\n"
+        "from netlab import Lab\n"
+        f"lab = Lab({cli_lab!r}, hosts=('node1', 'node2'))\n"
+        "for i in range(200):\n"
+        "    lab.host('node1').run('ubuntu', 'sleep infinity')\n"
+        "    if i == 3:\n"
+        "        print('building', flush=True)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "building"
+    time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    prefix = topology.ns_prefix(cli_lab)
+    assert [n for n in netns.names() if n.startswith(prefix)], "the kill left a lab behind"
+    left = netns.pids_in({netns.ident(n) for n in netns.names() if n.startswith(prefix)})
+    assert left, "container processes outlive the killed kernel"
+    out = netlab("clean", "--all").stdout
+    assert f"cleaned {cli_lab}" in out
+    assert not [n for n in netns.names() if n.startswith(prefix)]
+    assert not [n for n in netns.etc_names() if n.startswith(prefix)]
+    assert not os.path.exists(f"/run/netlab/{cli_lab}")
+    assert not [pid for pid in left if proc.alive(pid)]
+    assert "nothing to clean" in netlab("clean", "--all").stdout

@@ -1,0 +1,284 @@
+"""Containers on the default bridge, checked against the kernel rather than the model."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import time
+
+import pytest
+
+from netlab import Conflict, InvalidArgument, Lab, NoSuchContainer, NoSuchImage, NoSuchNetwork
+from netlab.errors import NotRunning
+from netlab.kernel import netns, proc, rtnl
+from netlab.model import ids, topology
+from netlab.views import inspect, tables
+
+pytestmark = pytest.mark.root
+
+
+def wait_for(cond, timeout: float = 3.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.01)
+    return bool(cond())
+
+
+def test_run_attaches_through_a_veth_whose_peer_is_a_docker0_port(lab: Lab) -> None:
+    host = lab.host()
+    c = host.run("ubuntu", "sleep infinity")
+    clinks = {lk.name: lk for lk in rtnl.links(c.ns)}
+    eth0 = clinks["eth0"]
+    assert eth0.kind == "veth" and eth0.up and eth0.mtu == 1500
+    hlinks = {lk.index: lk for lk in rtnl.links(host.ns)}
+    peer = hlinks[eth0.peer_index]  # the real peer, found by the kernel's ifindex
+    docker0 = next(lk for lk in hlinks.values() if lk.name == "docker0")
+    assert peer.master == docker0.index, (peer, docker0)
+    assert peer.name.startswith("veth") and len(peer.name) == 11
+    assert peer.name == c.networks["bridge"]["Veth"]
+    # brctl, the command students type, agrees.
+    brctl = host.exec("brctl show docker0").stdout
+    assert peer.name in brctl, brctl
+
+
+def test_addresses_macs_and_routes_follow_docker(lab: Lab) -> None:
+    host = lab.host()
+    a = host.run("ubuntu", "sleep infinity")
+    b = host.run("ubuntu", "sleep infinity")
+    assert (a.ip, b.ip) == ("172.17.0.2", "172.17.0.3")
+    for c in (a, b):
+        kernel = {x.ifname: x.cidr for x in rtnl.addrs(c.ns)}
+        assert kernel["eth0"] == f"{c.ip}/16"
+        eth0 = next(lk for lk in rtnl.links(c.ns) if lk.name == "eth0")
+        assert eth0.mac == ids.mac_from_ip(c.ip) == c.mac
+        routes = rtnl.routes(c.ns)
+        assert any(r.dst == "default" and r.gateway == "172.17.0.1" for r in routes), routes
+    # A freed address is reused at once, as Docker's IPAM does.
+    a.remove(force=True)
+    c3 = host.run("ubuntu", "sleep infinity")
+    assert c3.ip == "172.17.0.2"
+
+
+def test_ping_host_to_container_and_container_out_to_the_internet(lab: Lab) -> None:
+    host = lab.host()
+    c = host.run("ubuntu", "sleep infinity")
+    r = host.exec(["ping", "-c", "2", "-i", "0.2", "-W", "2", c.ip])
+    assert r.ok and "2 received" in r.stdout, r
+    r = c.exec(["ping", "-c", "1", "-W", "2", topology.WEB_SITE_NAME])
+    assert r.ok and topology.WEB_SITE_IP in r.stdout, r
+    # The site sees the Docker host's address: the masquerade rule rewrote the source.
+    ruleset = host.ruleset()
+    assert 'oifname != "docker0" ip saddr 172.17.0.0/16' in ruleset
+    assert "masquerade" in ruleset
+    masq = next(line for line in ruleset.splitlines() if "masquerade" in line)
+    assert "packets 0 " not in masq, masq
+
+
+def test_container_has_hostname_hosts_and_resolver_like_docker(lab: Lab) -> None:
+    c = lab.host().run("ubuntu", "sleep infinity")
+    assert c.exec("hostname").stdout.strip() == c.short_id
+    hosts = c.exec("cat /etc/hosts").stdout
+    assert f"{c.ip}\t{c.short_id}" in hosts
+    assert f"nameserver {topology.DNS_IP}" in c.exec("cat /etc/resolv.conf").stdout
+    # The machine's own files are untouched.
+    with open("/etc/hosts") as f:
+        assert c.short_id not in f.read()
+
+
+def test_nginx_serves_its_welcome_page(lab: Lab) -> None:
+    host = lab.host()
+    web = host.run("nginx", name="web")
+    assert wait_for(lambda: host.exec(["curl", "-s", "-m", "2", f"http://{web.ip}/"]).ok)
+    page = host.exec(["curl", "-s", "-m", "2", f"http://{web.ip}/"]).stdout
+    assert "Welcome to nginx!" in page
+
+
+def test_network_none_and_host(lab: Lab) -> None:
+    host = lab.host()
+    none = host.run("ubuntu", "sleep infinity", network="none")
+    assert [lk.name for lk in rtnl.links(none.ns)] == ["lo"]
+    assert none.ip is None
+    hnet = host.run("ubuntu", "sleep infinity", network="host")
+    assert hnet.ns == host.ns
+    assert "192.168.56.11" in hnet.exec("ip -br addr show eth0").stdout
+    hnet.remove(force=True)
+    assert netns.exists(host.ns), "removing a --network host container must keep the host"
+
+
+def test_exited_container_shows_its_code_and_frees_its_network(lab: Lab) -> None:
+    host = lab.host()
+    c = host.run("alpine", ["sh", "-c", "exit 3"])
+    assert wait_for(lambda: c.status == "exited")
+    assert c.exit_code == 3
+    assert not netns.exists(c.ns)
+    row = tables.ps_row(c)
+    assert row["Status"].startswith("Exited (3) ")
+    assert c not in host.containers()
+    assert c in host.containers(all=True)
+    with pytest.raises(NotRunning, match=f"Container {c.id} is not running"):
+        c.exec("true")
+
+
+def test_ubuntu_without_tty_exits_at_once_with_tty_stays(lab: Lab) -> None:
+    host = lab.host()
+    plain = host.run("ubuntu")
+    tty = host.run("ubuntu", tty=True)
+    assert wait_for(lambda: plain.status == "exited")
+    assert plain.exit_code == 0
+    assert tty.status == "running"
+
+
+def test_stop_kills_by_pid_and_rm_removes(lab: Lab) -> None:
+    host = lab.host()
+    c = host.run("ubuntu", "sleep infinity", name="victim")
+    pid = c.pid
+    with pytest.raises(Conflict, match="container is running"):
+        c.remove()
+    c.stop()
+    assert c.status == "exited" and c.exit_code == 137
+    assert not rtnl_has_veth(host, c)
+    assert not proc.alive(pid)
+    c.remove()
+    with pytest.raises(NoSuchContainer, match="No such container: victim"):
+        host.container("victim")
+
+
+def rtnl_has_veth(host, c) -> bool:  # type: ignore[no-untyped-def]
+    veth = c.record["Networks"]["bridge"]["Veth"]
+    return any(lk.name == veth for lk in rtnl.links(host.ns))
+
+
+def test_name_conflict_has_dockers_words_and_builds_nothing(lab: Lab) -> None:
+    host = lab.host()
+    first = host.run("ubuntu", "sleep infinity", name="web")
+    before = (sorted(lab.namespaces()), len(rtnl.links(host.ns)))
+    with pytest.raises(Conflict) as err:
+        host.run("ubuntu", "sleep infinity", name="web")
+    assert str(err.value) == (
+        f'Conflict. The container name "/web" is already in use by container "{first.id}". '
+        "You have to remove (or rename) that container to be able to reuse that name."
+    )
+    assert (sorted(lab.namespaces()), len(rtnl.links(host.ns))) == before
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "text"),
+    [
+        ({"image": "mysql"}, NoSuchImage, "pull access denied for mysql"),
+        ({"image": "ubuntu", "network": "nonet"}, NoSuchNetwork, "network nonet not found"),
+        (
+            {"image": "ubuntu", "command": "no-such-binary"},
+            InvalidArgument,
+            '"no-such-binary": executable file not found',
+        ),
+        ({"image": "ubuntu", "name": "bad/name"}, InvalidArgument, "Invalid container name"),
+    ],
+)
+def test_bad_input_is_refused_and_leaves_nothing(lab: Lab, kwargs, error, text) -> None:  # type: ignore[no-untyped-def]
+    host = lab.host()
+    before = (sorted(lab.namespaces()), len(rtnl.links(host.ns)), lab.store.containers())
+    with pytest.raises(error, match=text):
+        host.run(**kwargs)
+    assert (sorted(lab.namespaces()), len(rtnl.links(host.ns)), lab.store.containers()) == before
+
+
+def test_failure_midway_rolls_back(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    host = lab.host()
+    before = (sorted(lab.namespaces()), len(rtnl.links(host.ns)))
+
+    def broken_spawn(*a: object, **k: object) -> None:
+        raise OSError("spawn failed on purpose")
+
+    monkeypatch.setattr(proc, "spawn", broken_spawn)
+    with pytest.raises(OSError, match="on purpose"):
+        host.run("ubuntu", "sleep infinity", name="half")
+    assert (sorted(lab.namespaces()), len(rtnl.links(host.ns))) == before
+    assert host.containers(all=True) == []
+
+
+def test_network_inspect_matches_the_kernel(lab: Lab) -> None:
+    host = lab.host()
+    cs = [host.run("ubuntu", "sleep infinity") for _ in range(2)]
+    doc = json.loads(inspect.render([host.network("bridge").inspect()]))[0]
+    assert list(doc) == [
+        "Name",
+        "Id",
+        "Created",
+        "Scope",
+        "Driver",
+        "EnableIPv4",
+        "EnableIPv6",
+        "IPAM",
+        "Internal",
+        "Attachable",
+        "Ingress",
+        "ConfigFrom",
+        "ConfigOnly",
+        "Containers",
+        "Options",
+        "Labels",
+    ]
+    assert doc["IPAM"]["Config"] == [{"Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1"}]
+    assert doc["Options"]["com.docker.network.bridge.name"] == "docker0"
+    assert len(doc["Id"]) == 64
+    assert set(doc["Containers"]) == {c.id for c in cs}
+    for c in cs:
+        entry = doc["Containers"][c.id]
+        kernel_addr = next(a for a in rtnl.addrs(c.ns) if a.ifname == "eth0")
+        kernel_mac = next(lk.mac for lk in rtnl.links(c.ns) if lk.name == "eth0")
+        assert entry["IPv4Address"] == kernel_addr.cidr
+        assert entry["MacAddress"] == kernel_mac
+        assert entry["Name"] == c.name
+    gw = next(a for a in rtnl.addrs(host.ns) if a.ifname == "docker0")
+    assert ipaddress.ip_interface(gw.cidr).ip == ipaddress.ip_address(
+        doc["IPAM"]["Config"][0]["Gateway"]
+    )
+
+
+def test_container_inspect_network_settings(lab: Lab) -> None:
+    c = lab.host().run("ubuntu", "sleep infinity")
+    doc = c.inspect()
+    ns = doc["NetworkSettings"]
+    assert ns["IPAddress"] == c.ip and ns["Gateway"] == "172.17.0.1"
+    assert ns["MacAddress"] == c.mac
+    assert ns["Networks"]["bridge"]["IPAddress"] == c.ip
+    assert ns["Networks"]["bridge"]["NetworkID"] == lab.host().network("bridge").id
+    assert doc["State"]["Running"] and doc["State"]["Pid"] == c.pid
+    assert doc["Name"] == "/" + c.name
+
+
+def test_views_print_dockers_columns(lab: Lab) -> None:
+    host = lab.host()
+    c = host.run("ubuntu", "sleep infinity", name="sleepy")
+    ls = tables.network_ls(host).splitlines()
+    assert ls[0] == "NETWORK ID     NAME      DRIVER    SCOPE"
+    assert [line.split()[1:] for line in ls[1:]] == [
+        ["bridge", "bridge", "local"],
+        ["host", "host", "local"],
+        ["none", "null", "local"],
+    ]
+    ps = tables.ps(host).splitlines()
+    assert ps[0].split("   ")[0] == "CONTAINER ID"
+    assert ps[1].startswith(c.short_id) and '"sleep infinity"' in ps[1]
+    assert ps[1].endswith("sleepy")
+
+
+def test_identities_are_deterministic(make_lab) -> None:  # type: ignore[no-untyped-def]
+    seen = []
+    for _ in range(2):
+        lab = make_lab(name="detlab")
+        c = lab.host().run("ubuntu", "sleep infinity")
+        seen.append(
+            (
+                c.id,
+                c.name,
+                c.mac,
+                c.networks["bridge"]["EndpointID"],
+                lab.host().network("bridge").id,
+                c.networks["bridge"]["Veth"],
+            )
+        )
+        lab.down()
+    assert seen[0] == seen[1]

@@ -1,0 +1,207 @@
+"""Pure logic: identities, IPAM, Docker's table layout, times, firewall text, names rules.
+
+None of these needs root; they run anywhere.
+"""
+
+from __future__ import annotations
+
+import doctest
+import ipaddress
+import itertools
+
+import pytest
+
+import netlab
+from netlab.errors import InvalidArgument, NoSuchImage
+from netlab.model import firewall, ids, images, ipam, timefmt, topology
+from netlab.views import tables
+
+
+@pytest.mark.parametrize("module", [ids, ipam, timefmt, firewall, tables])
+def test_doctests(module: object) -> None:
+    result = doctest.testmod(module)  # type: ignore[arg-type]
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_public_names_are_exported() -> None:
+    exported = {n for n in dir(netlab) if not n.startswith("_")} - {
+        "annotations",
+        "errors",
+        "model",
+        "kernel",
+        "views",
+        "cli",
+    }
+    assert exported == set(netlab.__all__) - {"__version__"}
+
+
+def test_ids_are_stable_and_distinct() -> None:
+    a = [ids.object_id("demo", "container", n) for n in range(1, 200)]
+    assert len(set(a)) == len(a)
+    assert a[0] == ids.object_id("demo", "container", 1)
+    assert ids.object_id("other", "container", 1) != a[0]
+    assert all(len(x) == 64 and int(x, 16) >= 0 for x in a)
+
+
+def test_veth_names_are_dockers_shape() -> None:
+    name = ids.veth_name(ids.object_id("demo", "endpoint", 1))
+    assert name.startswith("veth") and len(name) == 11 and int(name[4:], 16) >= 0
+
+
+def test_mac_rule_and_local_macs() -> None:
+    assert ids.mac_from_ip("172.17.0.2") == "02:42:ac:11:00:02"
+    assert ids.mac_from_ip("10.0.0.255") == "02:42:0a:00:00:ff"
+    mac = ids.local_mac("demo", "docker0")
+    first = int(mac.split(":")[0], 16)
+    assert first & 0x02 and not first & 0x01, "locally administered unicast"
+    assert mac == ids.local_mac("demo", "docker0") != ids.local_mac("demo", "lan0")
+
+
+def test_default_pools_follow_dockers_order() -> None:
+    pools = list(itertools.islice(ipam.default_pools(), 0, 20))
+    assert [str(p) for p in pools[:5]] == [
+        "172.17.0.0/16",
+        "172.18.0.0/16",
+        "172.19.0.0/16",
+        "172.20.0.0/16",
+        "172.21.0.0/16",
+    ]
+    allpools = list(ipam.default_pools())
+    assert str(allpools[14]) == "172.31.0.0/16"
+    assert str(allpools[15]) == "192.168.0.0/20"
+    assert len(allpools) == 3 + 12 + 16
+
+
+def test_next_pool_skips_overlaps() -> None:
+    used = [ipaddress.IPv4Network("172.17.0.0/16"), ipaddress.IPv4Network("172.18.5.0/24")]
+    assert str(ipam.next_pool(used)) == "172.19.0.0/16"
+    with pytest.raises(ipam.IPAMError, match="non-overlapping"):
+        ipam.next_pool([ipaddress.IPv4Network("0.0.0.0/0")])
+
+
+def test_lowest_free_reuses_freed_and_exhausts() -> None:
+    net = ipaddress.IPv4Network("10.1.0.0/30")  # hosts .1 and .2
+    assert str(ipam.lowest_free(net, {"10.1.0.1"})) == "10.1.0.2"
+    with pytest.raises(ipam.IPAMError, match="no available IPv4"):
+        ipam.lowest_free(net, {"10.1.0.1", "10.1.0.2"})
+    big = ipaddress.IPv4Network("172.17.0.0/16")
+    assert str(ipam.lowest_free(big, {"172.17.0.1", "172.17.0.3"})) == "172.17.0.2"
+
+
+@pytest.mark.parametrize("bad", ["172.17.0.1/16", "notanet", "fd00::/64", "10.0.0.0/31", ""])
+def test_parse_subnet_rejects(bad: str) -> None:
+    with pytest.raises(ipam.IPAMError, match="invalid subnet"):
+        ipam.parse_subnet(bad)
+
+
+def test_table_layout_matches_docker_cli() -> None:
+    out = tables.table(tables.PS_HEADERS, [])
+    assert out == "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES"
+    rows = [
+        ["31616f46d165", "bridge", "bridge", "local"],
+        ["edabda8e9816", "my_bridge", "bridge", "local"],
+    ]
+    lines = tables.table(tables.NETWORK_LS_HEADERS, rows).splitlines()
+    assert lines[0] == "NETWORK ID     NAME        DRIVER    SCOPE"
+    assert lines[2] == "edabda8e9816   my_bridge   bridge    local"
+    assert not any(line.endswith(" ") for line in lines)
+
+
+def test_command_column() -> None:
+    assert tables.ellipsis(tables.command_line("sleep", ["infinity"])) == "sleep infinity"
+    cmd = tables.command_line("/docker-entrypoint.sh", ["nginx", "-g", "daemon off;"])
+    assert cmd == "/docker-entrypoint.sh nginx -g 'daemon off;'"
+    assert tables.ellipsis(cmd) == "/docker-entrypoint.…"
+
+
+@pytest.mark.parametrize(
+    ("secs", "text"),
+    [
+        (0.2, "Less than a second"),
+        (1, "1 second"),
+        (59, "59 seconds"),
+        (60, "About a minute"),
+        (150, "2 minutes"),
+        (3600, "About an hour"),
+        (7200, "2 hours"),
+        (86400 * 3, "3 days"),
+        (86400 * 20, "2 weeks"),
+        (86400 * 90, "3 months"),
+        (86400 * 800, "2 years"),
+    ],
+)
+def test_human_duration(secs: float, text: str) -> None:
+    assert timefmt.human_duration(secs) == text
+
+
+def test_rfc3339_round_trip_and_trailing_zeros() -> None:
+    assert timefmt.rfc3339(1_700_000_000_500_000_000) == "2023-11-14T22:13:20.5Z"
+    assert timefmt.rfc3339(1_700_000_000_000_000_000) == "2023-11-14T22:13:20Z"
+    assert timefmt.parse_rfc3339("2023-11-14T22:13:20.5Z") == 1_700_000_000.5
+
+
+def test_firewall_ruleset_has_dockers_chains() -> None:
+    text = firewall.base_ruleset([("docker0", "172.17.0.0/16")])
+    for chain in (
+        "filter-FORWARD",
+        "nat-PREROUTING",
+        "nat-OUTPUT",
+        "nat-POSTROUTING",
+        "raw-PREROUTING",
+        "filter-forward-in__docker0",
+        "nat-postrouting-out__docker0",
+    ):
+        assert f"chain {chain} {{" in text
+    assert 'elements = { "docker0" : jump filter-forward-in__docker0 }' in text
+    assert text.startswith("table ip docker-bridges\ndelete table ip docker-bridges\n")
+
+
+@pytest.mark.parametrize("name", ["demo", "lab_1", "a", "x" * 20])
+def test_lab_names_accepted(name: str) -> None:
+    assert topology.check_lab_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["", "Demo", "my-lab", "_x", "x" * 21, "é", "a/b", "a b"])
+def test_lab_names_refused(name: str) -> None:
+    with pytest.raises(InvalidArgument, match="invalid lab name"):
+        topology.check_lab_name(name)
+
+
+@pytest.mark.parametrize("name", ["lan", "inet", "Node1", "1node", "averyveryverylong", "a-b"])
+def test_host_names_refused(name: str) -> None:
+    with pytest.raises(InvalidArgument, match="invalid host name"):
+        topology.check_host_name(name)
+
+
+def test_namespace_names_round_trip() -> None:
+    ns = topology.ns_name("demo", "node1")
+    assert ns == "nl-demo-node1"
+    assert topology.lab_of_ns(ns) == "demo"
+    assert topology.lab_of_ns("nl-demo-6dd93d6cdc80") == "demo"
+    assert topology.lab_of_ns("other") is None
+    assert topology.lab_of_ns("nl-Bad-x") is None
+    assert len(topology.lan_port("abcdefghijkl")) <= 15
+
+
+def test_images() -> None:
+    assert images.lookup("nginx").ref == "nginx:latest"
+    assert images.lookup("library/ubuntu:latest").name == "ubuntu"
+    with pytest.raises(NoSuchImage, match="Unable to find image 'mysql:latest' locally"):
+        images.lookup("mysql")
+    with pytest.raises(NoSuchImage, match=r"ubuntu:22\.04"):
+        images.lookup("ubuntu:22.04")
+    nginx = images.lookup("nginx")
+    assert nginx.display_command(()) == ("/docker-entrypoint.sh", "nginx", "-g", "daemon off;")
+    assert nginx.real_argv((), "/w")[:2] == ["busybox", "httpd"]
+    assert images.lookup("ubuntu").real_argv(("sleep", "infinity"), "/w") == ["sleep", "infinity"]
+
+
+@pytest.mark.parametrize("name", ["web", "web-1", "a.b_c", "X9"])
+def test_container_names(name: str) -> None:
+    assert topology.check_container_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["-web", "we b", "a/b", "é", ""])
+def test_container_names_refused(name: str) -> None:
+    with pytest.raises(InvalidArgument, match="Invalid container name"):
+        topology.check_container_name(name)
