@@ -41,8 +41,12 @@ setup_venv() {
   fi
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "netlab: installing netlab and its Python packages into .venv"
-    .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e ".[labs,test]"
+    if ! { .venv/bin/python -m pip install --upgrade pip &&
+           .venv/bin/python -m pip install -e ".[labs,test]"; } > .venv/install.log 2>&1; then
+      tail -n 40 .venv/install.log >&2
+      echo "netlab: pip install failed; the whole log is in .venv/install.log" >&2
+      exit 1
+    fi
     touch "$stamp"
   fi
 }

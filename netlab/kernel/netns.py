@@ -218,17 +218,22 @@ def pids_in(ids: set[NsId]) -> dict[int, NsId]:
 ETC_DIR = "/etc/netns"
 
 
-def write_etc(name: str, files: dict[str, str]) -> None:
-    """Per-namespace ``/etc`` files (``hosts``, ``resolv.conf``, ``hostname``).
+def write_etc(name: str, files: dict[str, str], *, links: dict[str, str] | None = None) -> None:
+    """Per-namespace ``/etc`` files (``hosts``, ``resolv.conf``...).
 
     ``ip netns exec NAME`` bind-mounts each ``/etc/netns/NAME/FILE`` over ``/etc/FILE`` in a
     private mount namespace, so processes of the namespace see them and nothing else does.
+    ``links`` maps a file name to a shared file the entry should point to (a bind mount
+    follows the link): one small inode instead of a copy per namespace.
     """
     d = os.path.join(ETC_DIR, name)
     os.makedirs(d, exist_ok=True)
     for fname, text in files.items():
         with open(os.path.join(d, fname), "w") as f:
             f.write(text)
+    for fname, target in (links or {}).items():
+        with contextlib.suppress(FileExistsError):
+            os.symlink(target, os.path.join(d, fname))
 
 
 def remove_etc(name: str) -> None:

@@ -30,9 +30,14 @@ from netlab.kernel import netns, trace
 
 SHIM = (
     'if [ -n "$1" ]; then echo "$1" > /proc/sys/kernel/hostname; fi; '
-    'f="$2"; log="$3"; shift 3; echo ready; exec >>"$log" 2>&1; '
-    '"$@"; echo $? > "$f"'
+    'f="$2"; log="$3"; in="$4"; shift 4; echo ready; '
+    'read -r go || exit 0; [ "$go" = go ] || exit 0; '
+    'exec >>"$log" 2>&1 <>"$in"; "$@"; echo $? > "$f"'
 )
+# A new UTS namespace for the hostname, and a private copy of the mount namespace that
+# `ip netns exec` made: without it, every namespace pinned later under the shared /run/netns
+# would propagate into every running container's mount namespace (O(containers) per pin).
+UNSHARE = ["unshare", "--uts", "--mount", "--propagation", "private", "--"]
 READY_TIMEOUT = 10.0
 
 # Children started by this process, kept so that they are reaped (no zombies, no warnings).
@@ -87,7 +92,55 @@ def alive(pid: int, started: int | None = None) -> bool:
     return started is None or int(fields[19]) == started
 
 
-def spawn(
+class Starting:
+    """A container process that is born but waits for :meth:`go` before running its command.
+
+    Starting the process early lets the slow part (``ip netns exec``, ``unshare``, the shell:
+    about 3 ms) overlap with the building of the container's network, while the command
+    itself, as in Docker, only runs once the network is ready.
+    """
+
+    def __init__(
+        self, child: subprocess.Popen[bytes], ns: str, argv: Sequence[str], log_file: str
+    ) -> None:
+        self.child = child
+        self.ns = ns
+        self.argv = list(argv)
+        self.log_file = log_file
+
+    @property
+    def pid(self) -> int:
+        """The pid of the container's init (the shim, then the command's parent)."""
+        return self.child.pid
+
+    def go(self) -> tuple[int, int]:
+        """Wait until the init has its namespaces, let it run the command; (pid, start time)."""
+        assert self.child.stdout is not None and self.child.stdin is not None
+        with self.child.stdout:
+            fd = self.child.stdout.fileno()
+            said = b""
+            if select.select([fd], [], [], READY_TIMEOUT)[0]:
+                said = os.read(fd, 4096)
+            if not said.startswith(b"ready"):
+                self.abort()
+                why = said.decode(errors="replace").strip() or "no answer"
+                raise RuntimeError(
+                    f"the process for {self.argv[0]!r} did not start in {self.ns}: {why}"
+                )
+        with self.child.stdin:
+            self.child.stdin.write(b"go\n")
+        return self.child.pid, start_time(self.child.pid) or 0
+
+    def abort(self) -> None:
+        """Kill the waiting process (its command never ran)."""
+        kill_group(self.child.pid)
+        for stream in (self.child.stdin, self.child.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+
+def start(
     ns: str,
     argv: Sequence[str],
     *,
@@ -96,49 +149,42 @@ def spawn(
     log_file: str,
     keep_stdin_open: bool = False,
     env: Mapping[str, str] | None = None,
-) -> tuple[int, int]:
-    """Start a container's main process in namespace ``ns``; return (pid, start time)."""
+) -> Starting:
+    """Start a container's init in namespace ``ns``; it runs ``argv`` once told to go.
+
+    The init is ``ip netns exec NS unshare --uts -- sh -c SHIM``: network namespace, private
+    mount namespace with the /etc/netns files, own hostname. With ``keep_stdin_open``
+    (``docker run -i``/``-t``) its stdin is a FIFO it holds open itself, so a shell waits for
+    input forever instead of exiting at end-of-file.
+    """
     if not netns.exists(ns):
         raise netns.NamespaceNotFound(ns)
-    full = ["ip", "netns", "exec", ns, "unshare", "--uts", "--", "/bin/sh", "-c", SHIM]
-    full += ["netlab-init", hostname, exit_file, log_file, *argv]
-    trace.record(["ip", "netns", "exec", ns, *argv])
-    stdin: int | None = subprocess.DEVNULL
-    fifo_fd = -1
+    stdin_path = "/dev/null"
     if keep_stdin_open:
-        # `docker run -i`/`-t`: stdin stays open and silent, so a shell waits instead of exiting.
-        fifo = exit_file + ".stdin"
+        stdin_path = exit_file + ".stdin"
         with contextlib.suppress(FileExistsError):
-            os.mkfifo(fifo, 0o600)
-        fifo_fd = os.open(fifo, os.O_RDWR)
-        stdin = fifo_fd
-    try:
-        with open(log_file, "ab") as log:
-            # stdout is a pipe until the shim says "ready" and points it at the log.
-            child = subprocess.Popen(
-                full,
-                stdin=stdin,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                start_new_session=True,
-                env=dict(env) if env is not None else _default_env(),
-                close_fds=True,
-            )
-    finally:
-        if fifo_fd >= 0:
-            os.close(fifo_fd)
+            os.mkfifo(stdin_path, 0o600)
+    full = ["ip", "netns", "exec", ns, *UNSHARE, "/bin/sh", "-c", SHIM]
+    full += ["netlab-init", hostname, exit_file, log_file, stdin_path, *argv]
+    trace.record(["ip", "netns", "exec", ns, *argv])
+    # stdout and stderr are a pipe until the shim says "ready" and points them at the log
+    # (which the child creates, off this process's critical path).
+    child = subprocess.Popen(
+        full,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env=dict(env) if env is not None else _default_env(),
+        close_fds=True,
+    )
     _children[child.pid] = child
-    # Like Docker, return only once the container's init has its namespaces and hostname.
-    assert child.stdout is not None
-    with child.stdout:
-        fd = child.stdout.fileno()
-        if not select.select([fd], [], [], READY_TIMEOUT)[0] or not os.read(fd, 16):
-            kill_group(child.pid)
-            raise RuntimeError(
-                f"the process for {argv[0]!r} did not start in {ns} (see {log_file})"
-            )
-    started = start_time(child.pid) or 0
-    return child.pid, started
+    return Starting(child, ns, argv, log_file)
+
+
+def spawn(ns: str, argv: Sequence[str], *, exit_file: str, log_file: str) -> tuple[int, int]:
+    """Start a service in namespace ``ns`` and let it run at once; return (pid, start time)."""
+    return start(ns, argv, exit_file=exit_file, log_file=log_file).go()
 
 
 def _default_env() -> dict[str, str]:
@@ -156,6 +202,16 @@ def kill_group(pid: int, started: int | None = None, sig: int = signal.SIGKILL) 
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
     reap(pid)
+
+
+def kill_groups(leaders: Sequence[tuple[int, int]], sig: int = signal.SIGKILL) -> None:
+    """Signal every (pid, start time) group leader first, then wait for them all."""
+    live = [pid for pid, started in leaders if alive(pid, started)]
+    for pid in live:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, sig)
+    for pid in live:
+        reap(pid)
 
 
 def kill(pids: Sequence[int], sig: int = signal.SIGKILL) -> None:

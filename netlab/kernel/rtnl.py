@@ -17,7 +17,6 @@ gone is accepted (``ENODEV``/``ENOENT``/``ESRCH``).
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 import socket
 from collections import OrderedDict
@@ -29,7 +28,7 @@ from typing import Any, TypeVar
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
-from netlab.kernel import _worker, netns, trace
+from netlab.kernel import _nlfast, _worker, netns, trace
 
 T = TypeVar("T")
 
@@ -114,6 +113,7 @@ def forget(ns: str) -> None:
         cached = _handles.pop(ns, None)
         if cached is not None:
             cached[1].close()
+        _nlfast.forget(ns)
 
     _worker.call(work)
 
@@ -133,10 +133,8 @@ def _run(ns: str, what: str, fn: Callable[[IPRoute], T], ok: tuple[int, ...] = (
 
 
 def _ifindex(ipr: IPRoute, name: str) -> int:
-    found = ipr.link_lookup(ifname=name)
-    if not found:
-        raise NetlinkError(errno.ENODEV)
-    return int(found[0])
+    # RTM_GETLINK by name: one message, whatever the number of links (a dump would be O(n)).
+    return int(ipr.link("get", ifname=name)[0]["index"])
 
 
 def _link(msg: Any) -> Link:
@@ -166,11 +164,24 @@ def _link(msg: Any) -> Link:
 # --- links ------------------------------------------------------------------------------------
 
 
+def _fast(ns: str, what: str, fn: Callable[[], T], ok: tuple[int, ...] = ()) -> T | None:
+    """Run a hand-encoded request (see :mod:`._nlfast`) on the worker, like :func:`_run`."""
+
+    def work() -> T | None:
+        try:
+            return fn()
+        except OSError as exc:
+            if exc.errno in ok:
+                return None
+            if isinstance(exc, netns.NamespaceNotFound):
+                raise
+            raise KernelError(f"{what} (in {ns})", exc.errno or 0) from None
+
+    return _worker.call(work)
+
+
 def add_bridge(ns: str, name: str, *, mac: str | None = None, mtu: int = 1500) -> None:
     """``ip link add NAME type bridge`` (and its MAC, as Docker sets for docker0)."""
-    spec: dict[str, Any] = {"ifname": name, "kind": "bridge", "mtu": mtu}
-    if mac:
-        spec["address"] = mac
     trace.record(
         [
             "ip",
@@ -186,10 +197,10 @@ def add_bridge(ns: str, name: str, *, mac: str | None = None, mtu: int = 1500) -
             "bridge",
         ]
     )
-    _run(
+    _fast(
         ns,
         f"ip link add {name} type bridge",
-        lambda ipr: ipr.link("add", **spec),
+        lambda: _nlfast.new_link(ns, name, "bridge", mtu=mtu, mac=mac),
         ok=(errno.EEXIST,),
     )
 
@@ -216,23 +227,16 @@ def add_veth(
         cmd += ["address", peer_mac]
     trace.record(cmd)
 
-    def work(ipr: IPRoute) -> None:
-        fd = netns.open_fd(peer_ns) if peer_ns != ns else -1
+    def work() -> None:
+        fd = netns.open_fd(peer_ns) if peer_ns != ns else None
         try:
-            peer: dict[str, Any] = {"ifname": peer_name, "mtu": mtu}
-            if fd >= 0:
-                peer["net_ns_fd"] = fd
-            if peer_mac:
-                peer["address"] = peer_mac
-            spec: dict[str, Any] = {"ifname": name, "kind": "veth", "mtu": mtu, "peer": peer}
-            if mac:
-                spec["address"] = mac
-            ipr.link("add", **spec)
+            peer = _nlfast.veth_peer(peer_name, ns_fd=fd, mtu=mtu, mac=peer_mac)
+            _nlfast.new_link(ns, name, "veth", mtu=mtu, mac=mac, peer=peer)
         finally:
-            if fd >= 0:
+            if fd is not None:
                 os.close(fd)
 
-    _run(ns, f"ip link add {name} type veth peer name {peer_name}", work, ok=(errno.EEXIST,))
+    _fast(ns, f"ip link add {name} type veth peer name {peer_name}", work, ok=(errno.EEXIST,))
 
 
 def add_vxlan(
@@ -284,44 +288,36 @@ def set_link(
     mac: str | None = None,
     alias: str | None = None,
 ) -> None:
-    """``ip link set NAME [address MAC] [mtu N] [master BR] [alias TEXT] [up|down]``."""
+    """``ip link set NAME [address MAC] [mtu N] [alias TEXT] [master BR] [up|down]``."""
     cmd = ["ip", "-n", ns, "link", "set", name]
-    spec: dict[str, Any] = {}
     if mac is not None:
         cmd += ["address", mac]
-        spec["address"] = mac
     if mtu is not None:
         cmd += ["mtu", str(mtu)]
-        spec["mtu"] = mtu
     if alias is not None:
         cmd += ["alias", alias]
-        spec["ifalias"] = alias
     if master is not None:
         cmd += ["master", master]
     if up is not None:
         cmd += ["up" if up else "down"]
-        spec["state"] = "up" if up else "down"
     trace.record(cmd)
 
-    def work(ipr: IPRoute) -> None:
-        index = _ifindex(ipr, name)
-        if master is not None:
-            spec["master"] = _ifindex(ipr, master)
-        ipr.link("set", index=index, **spec)
+    def work() -> None:
+        master_index = _nlfast.index_of(ns, master) if master is not None else None
+        _nlfast.set_link(ns, name, up=up, master=master_index, mtu=mtu, mac=mac, alias=alias)
 
-    _run(ns, shlex_join(cmd[3:]), work)
+    _fast(ns, shlex_join(cmd[3:]), work)
 
 
 def delete_link(ns: str, name: str) -> None:
     """``ip link del NAME`` (a veth takes its peer with it); a missing link is fine."""
     trace.record(["ip", "-n", ns, "link", "del", name])
-
-    def work(ipr: IPRoute) -> None:
-        found = ipr.link_lookup(ifname=name)
-        if found:
-            ipr.link("del", index=found[0])
-
-    _run(ns, f"ip link del {name}", work, ok=(errno.ENODEV, errno.ENOENT))
+    _fast(
+        ns,
+        f"ip link del {name}",
+        lambda: _nlfast.del_link(ns, name),
+        ok=(errno.ENODEV, errno.ENOENT),
+    )
 
 
 def links(ns: str) -> list[Link]:
@@ -334,20 +330,14 @@ def links(ns: str) -> list[Link]:
 
 
 def add_addr(ns: str, ifname: str, cidr: str) -> None:
-    """``ip addr add CIDR dev IFNAME`` (with the broadcast address, as ``brd +`` gives)."""
-    iface = ipaddress.ip_interface(cidr)
+    """``ip addr add CIDR brd + dev IFNAME``."""
     trace.record(["ip", "-n", ns, "addr", "add", cidr, "brd", "+", "dev", ifname])
-
-    def work(ipr: IPRoute) -> None:
-        ipr.addr(
-            "add",
-            index=_ifindex(ipr, ifname),
-            address=str(iface.ip),
-            prefixlen=iface.network.prefixlen,
-            broadcast=str(iface.network.broadcast_address),
-        )
-
-    _run(ns, f"ip addr add {cidr} dev {ifname}", work, ok=(errno.EEXIST,))
+    _fast(
+        ns,
+        f"ip addr add {cidr} dev {ifname}",
+        lambda: _nlfast.add_addr(ns, _nlfast.index_of(ns, ifname), cidr),
+        ok=(errno.EEXIST,),
+    )
 
 
 def addrs(ns: str) -> list[Addr]:
@@ -374,15 +364,11 @@ def add_route(
         cmd += ["dev", dev]
     trace.record(cmd)
 
-    def work(ipr: IPRoute) -> None:
-        spec: dict[str, Any] = {"dst": "0.0.0.0/0" if dst == "default" else dst}
-        if gateway:
-            spec["gateway"] = gateway
-        if dev:
-            spec["oif"] = _ifindex(ipr, dev)
-        ipr.route("add", **spec)
+    def work() -> None:
+        oif = _nlfast.index_of(ns, dev) if dev else None
+        _nlfast.add_route(ns, dst, gateway=gateway, oif=oif)
 
-    _run(ns, shlex_join(cmd[3:]), work, ok=(errno.EEXIST,))
+    _fast(ns, shlex_join(cmd[3:]), work, ok=(errno.EEXIST,))
 
 
 def routes(ns: str) -> list[Route]:

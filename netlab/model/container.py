@@ -9,8 +9,8 @@ shown by ``netlab.kernel.trace``):
 3. ``ip link set vethXXXXXXX master docker0 up``: the host end becomes a bridge port;
 4. inside the container: ``lo`` up, the address (the lowest free one of 172.17.0.0/16),
    ``eth0`` up, ``default via 172.17.0.1``;
-5. the container's ``/etc/hosts``, ``/etc/resolv.conf``, ``/etc/hostname`` are written, and
-   its process is started in the namespace with its own hostname (the short ID).
+5. the container's ``/etc/hosts`` and ``/etc/resolv.conf`` are put in place, and its process
+   is started in the namespace with its own hostname (the short ID).
 
 If any step fails, what the earlier steps made is removed again before the error is raised.
 """
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from netlab.errors import LabBroken, NotRunning
-from netlab.kernel import netns, proc, rtnl
+from netlab.kernel import batch, netns, proc, rtnl
 from netlab.model import ids, ipam, topology
 from netlab.model.state import Record
 from netlab.model.timefmt import now_rfc3339, rfc3339
@@ -258,18 +258,20 @@ def create_container(
                 "IPPrefixLen": 0,
                 "MacAddress": "",
             }
-        store.save_lab()
-        store.save_container(rec)
+        starting: proc.Starting | None = None
         try:
-            _build_network(host, rec)
-            _start_process(host, rec, real)
+            starting = _prepare(host, rec, real)
+            batch(lambda: _wire(host, rec))
+            rec["Pid"], rec["PidStart"] = starting.go()
         except BaseException:
+            if starting is not None:
+                starting.abort()
             _teardown(host, rec)
             store.drop_container(cid)
             raise
         rec["State"] = "running"
         rec["StartedAt"] = now_rfc3339()
-        store.save_container(rec)
+        store.save(container=rec)
     return Container(host, cid)
 
 
@@ -296,22 +298,48 @@ def _new_endpoint(host: Host, net: Network, seq: int) -> Record:
     }
 
 
-def _build_network(host: Host, rec: Record) -> None:
+def _prepare(host: Host, rec: Record, real: list[str]) -> proc.Starting:
+    """Create the container's namespace and /etc files, start its (waiting) init, then
+    finish the namespace's basics while that init is getting ready."""
     if not netns.exists(host.ns):
         raise LabBroken(
             f"the namespace of host {host.name!r} ({host.ns}) is gone; run "
             f"`netlab clean {host.lab.name}` and build the lab again"
         )
-    if not rec["OwnNetns"]:
-        return
     cns = rec["Netns"]
-    netns.create(cns)
-    quiet_ipv6(cns)
-    hosts = host_file(rec)
-    netns.write_etc(
-        cns, {"hosts": hosts, "hostname": rec["Hostname"] + "\n", "resolv.conf": _resolv_conf()}
+    store = host.lab.store
+    if rec["OwnNetns"]:
+        netns.create(cns)
+        # /etc/hosts of its own; /etc/resolv.conf shared by the lab's containers. (Docker also
+        # mounts an /etc/hostname; netlab sets the hostname itself and skips that file.)
+        netns.write_etc(
+            cns, {"hosts": host_file(rec)}, links={"resolv.conf": store.path("resolv.conf")}
+        )
+    starting = proc.start(
+        cns,
+        real,
+        hostname=rec["Hostname"] if rec["OwnNetns"] else "",
+        exit_file=store.path("containers", rec["Id"] + ".exit"),
+        log_file=store.path("containers", rec["Id"] + ".log"),
+        keep_stdin_open=rec["Tty"] or rec["OpenStdin"],
     )
-    rtnl.set_link(cns, "lo", up=True)
+    if rec["OwnNetns"]:
+        try:
+
+            def basics() -> None:
+                quiet_ipv6(cns)
+                rtnl.set_link(cns, "lo", up=True)
+
+            batch(basics)
+        except BaseException:
+            starting.abort()
+            raise
+    return starting
+
+
+def _wire(host: Host, rec: Record) -> None:
+    """Connect each endpoint: veth pair, bridge port, address, link up, default route."""
+    cns = rec["Netns"]
     for ep in rec["Networks"].values():
         if not ep.get("Veth"):
             continue
@@ -336,12 +364,6 @@ def quiet_ipv6(ns: str) -> None:
     quiet(ns)
 
 
-def _resolv_conf() -> str:
-    from netlab.model.host import RESOLV_CONF
-
-    return RESOLV_CONF
-
-
 def host_file(rec: Record) -> str:
     """The container's /etc/hosts, as Docker writes it (its own IP and hostname last)."""
     from netlab.model.host import HOSTS_FILE_BASE
@@ -353,47 +375,35 @@ def host_file(rec: Record) -> str:
     return lines
 
 
-def _start_process(host: Host, rec: Record, real: list[str]) -> None:
-    store = host.lab.store
-    exit_file = store.path("containers", rec["Id"] + ".exit")
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(exit_file)
-    pid, started = proc.spawn(
-        rec["Netns"],
-        real,
-        hostname=rec["Hostname"] if rec["OwnNetns"] else "",
-        exit_file=exit_file,
-        log_file=store.path("containers", rec["Id"] + ".log"),
-        keep_stdin_open=rec["Tty"] or rec["OpenStdin"],
-    )
-    rec["Pid"] = pid
-    rec["PidStart"] = started
-
-
 def _teardown(host: Host, rec: Record) -> None:
-    """Remove a container's network (namespace, veths, /etc/netns files)."""
+    """Remove a container's network: its veths (synchronously), namespace and /etc files.
+
+    Deleting the host end of a veth removes both ends at once, so the container's interfaces
+    are really gone when this returns; the emptied namespace is then only unpinned.
+    """
     if not rec.get("OwnNetns"):
         return
     cns = rec["Netns"]
-    veths = {ep["Veth"] for ep in rec["Networks"].values() if ep.get("Veth")}
-    watch = None
-    if veths and netns.exists(host.ns):
-        idx = {lk.index for lk in rtnl.links(host.ns) if lk.name in veths}
-        watch = rtnl.LinkRemovalWatch(host.ns, idx)
-    rtnl.forget(cns)
-    netns.delete(cns)
+    veths = [ep["Veth"] for ep in rec["Networks"].values() if ep.get("Veth")]
+
+    def work() -> None:
+        if netns.exists(host.ns):
+            for veth in veths:
+                rtnl.delete_link(host.ns, veth)
+        rtnl.forget(cns)
+        netns.delete(cns)
+
+    batch(work)
     netns.remove_etc(cns)
-    if watch is not None:
-        watch.wait(5.0)
 
 
-def _finish(host: Host, rec: Record, code: int) -> None:
+def _finish(host: Host, rec: Record, code: int, finished: str | None = None) -> None:
     """Mark a container exited with ``code``, release its network (Docker does too)."""
     _teardown(host, rec)
     rec["State"] = "exited"
     rec["ExitCode"] = code
     rec["Pid"] = 0
-    rec["FinishedAt"] = now_rfc3339()
+    rec["FinishedAt"] = finished or now_rfc3339()
     for ep in rec["Networks"].values():
         for key in ("IPAddress", "Gateway", "MacAddress", "EndpointID"):
             if key in ep:
@@ -427,7 +437,47 @@ def reconcile(host: Host) -> None:
                 with open(exit_file) as f:
                     code = int(f.read().strip())
                 finished = rfc3339(os.stat(exit_file).st_mtime_ns)
-            _finish(host, rec, code)
-            if finished:
-                rec["FinishedAt"] = finished
-                store.save_container(rec)
+            _finish(host, rec, code, finished)
+
+
+def remove_many(host: Host, containers: list[Container], *, force: bool) -> None:
+    """Remove several containers at once (``docker rm [-f] A B C``, ``container prune``).
+
+    Like a namespace-deleting ``ip -batch`` script: every process is killed first, then every
+    namespace is unpinned in one go, and the kernel's removal of all their veths is awaited
+    together (one ``RTM_DELLINK`` watch), so the kernel's clean-up work is batched.
+    """
+    from netlab.errors import Conflict
+
+    store = host.lab.store
+    with store.locked():
+        reconcile(host)
+        recs = [c.record for c in containers]
+        running = [r for r in recs if r["State"] == "running"]
+        if running and not force:
+            r = running[0]
+            raise Conflict(
+                f'cannot remove container "/{r["Name"]}": container is running: stop the '
+                "container before removing or force remove"
+            )
+        proc.kill_groups([(r["Pid"], r["PidStart"]) for r in running])
+        own = [r for r in recs if r.get("OwnNetns") and netns.exists(r["Netns"])]
+        veths = {ep["Veth"] for r in own for ep in r["Networks"].values() if ep.get("Veth")}
+        watch = None
+        if veths and netns.exists(host.ns):
+            idx = {lk.index for lk in rtnl.links(host.ns) if lk.name in veths}
+            watch = rtnl.LinkRemovalWatch(host.ns, idx)
+
+        def unpin() -> None:
+            for r in own:
+                rtnl.forget(r["Netns"])
+                netns.delete(r["Netns"])
+
+        batch(unpin)
+        for r in recs:
+            if r.get("OwnNetns"):
+                netns.remove_etc(r["Netns"])
+        if watch is not None:
+            watch.wait(30.0)
+        for r in recs:
+            store.drop_container(r["Id"])

@@ -111,7 +111,8 @@ def build_host(lab: Lab, name: str, index: int) -> None:
                 }
             )
         nets[nid] = net
-    store.lab_record.setdefault("counters", {})[f"{name}/network"] = 3
+    for _ in nets:
+        store.next_counter(f"{name}/network")
     rtnl.add_bridge(ns, "docker0", mac=ids.local_mac(lab.name, name, "docker0"))
     gw_len = topology.DOCKER0_SUBNET.split("/")[1]
     rtnl.add_addr(ns, "docker0", f"{topology.DOCKER0_GATEWAY}/{gw_len}")
@@ -277,6 +278,12 @@ class Host:
             tty=tty,
             interactive=interactive,
         )
+
+    def remove_containers(self, containers: Sequence[Container], *, force: bool = False) -> None:
+        """``docker rm [-f] A B ...``: remove several containers, batching the kernel work."""
+        from netlab.model.container import remove_many
+
+        remove_many(self, list(containers), force=force)
 
     def random_name(self, seq: int) -> str:
         """A free Docker-style name (adjective_surname), deterministic for the lab and seq."""

@@ -71,8 +71,12 @@ def gateway_of(subnet: IPv4Network) -> IPv4Address:
 
 def lowest_free(subnet: IPv4Network, taken: Iterable[str]) -> IPv4Address:
     """The lowest host address of ``subnet`` not in ``taken`` (network/broadcast excluded)."""
-    used = {ipaddress.IPv4Address(a) for a in taken}
-    for addr in subnet.hosts():
-        if addr not in used:
-            return addr
-    raise IPAMError(f"no available IPv4 addresses on this network's address pools: {subnet}")
+    used = {int(ipaddress.IPv4Address(a)) for a in taken}
+    first = int(subnet.network_address) + (1 if subnet.prefixlen < 31 else 0)
+    last = int(subnet.broadcast_address) - (1 if subnet.prefixlen < 31 else 0)
+    candidate = first
+    while candidate in used:
+        candidate += 1
+    if candidate > last:
+        raise IPAMError(f"no available IPv4 addresses on this network's address pools: {subnet}")
+    return ipaddress.IPv4Address(candidate)

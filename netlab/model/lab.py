@@ -97,9 +97,11 @@ class Lab:
     # -- building ------------------------------------------------------------------------------
 
     def _build(self, hosts: list[str]) -> None:
-        self.store.create(
-            {"Name": self.name, "Created": now_rfc3339(), "Hosts": {}, "counters": {}}
-        )
+        self.store.create({"Name": self.name, "Created": now_rfc3339(), "Hosts": {}})
+        from netlab.model.host import RESOLV_CONF
+
+        with open(self.store.path("resolv.conf"), "w") as f:
+            f.write(RESOLV_CONF)  # shared by every container (linked from /etc/netns)
         lan = topology.ns_name(self.name, "lan")
         inet = topology.ns_name(self.name, "inet")
         netns.create(lan)

@@ -10,7 +10,8 @@ Layout (``/run`` is a tmpfs, so the state dies with the namespaces at reboot)::
     /run/netlab/<lab>/containers/<id>.json  one file per container
     /run/netlab/<lab>/containers/<id>.log   its output (docker logs)
     /run/netlab/<lab>/containers/<id>.exit  its exit code, written when it ends by itself
-    /run/netlab/<lab>/generation            bumped by every change; readers reload on change
+    /run/netlab/<lab>/seq.json              a generation number bumped by every change (readers
+                                            reload when it moved) and the ID counters
     /run/netlab/<lab>/lock                  flock(2) held while changing anything
 
 The lab's folder is created before any kernel object and removed after the last one, so a
@@ -64,6 +65,7 @@ class Store:
         self._lock_fd = -1
         self._seen = -1
         self._lab: Record = {}
+        self._counters: dict[str, int] = {}
         self._containers: dict[str, Record] = {}
 
     # -- existence ---------------------------------------------------------------------------
@@ -78,6 +80,7 @@ class Store:
         with self.locked():
             _write_json(os.path.join(self.dir, "lab.json"), record)
             self._lab = record
+            self._counters = {}
             self._containers = {}
             self._bump()
 
@@ -112,23 +115,27 @@ class Store:
                     os.close(self._lock_fd)  # closing releases the flock
                     self._lock_fd = -1
 
-    def _generation(self) -> int:
+    def _read_seq(self) -> tuple[int, dict[str, int]]:
         try:
-            with open(os.path.join(self.dir, "generation")) as f:
-                return int(f.read() or 0)
-        except (FileNotFoundError, ValueError):
-            return 0
+            with open(os.path.join(self.dir, "seq.json")) as f:
+                data = json.load(f)
+            return int(data["generation"]), dict(data["counters"])
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return 0, {}
 
     def _bump(self) -> None:
-        gen = self._generation() + 1
-        _write_json(os.path.join(self.dir, "generation"), gen)
+        gen = self._read_seq()[0] + 1
+        _write_json(
+            os.path.join(self.dir, "seq.json"), {"generation": gen, "counters": self._counters}
+        )
         self._seen = gen
 
     def refresh(self) -> None:
         """Reload the cache if another process changed the lab since we last looked."""
-        gen = self._generation()
+        gen, counters = self._read_seq()
         if gen == self._seen:
             return
+        self._counters = counters
         try:
             with open(os.path.join(self.dir, "lab.json")) as f:
                 self._lab = json.load(f)
@@ -156,7 +163,15 @@ class Store:
 
     def save_lab(self) -> None:
         """Write the lab record after a change made under :meth:`locked`."""
-        _write_json(os.path.join(self.dir, "lab.json"), self._lab)
+        self.save(lab=True)
+
+    def save(self, *, lab: bool = False, container: Record | None = None) -> None:
+        """Write the lab record and/or one container record, then tell other readers once."""
+        if lab:
+            _write_json(os.path.join(self.dir, "lab.json"), self._lab)
+        if container is not None:
+            _write_json(self.path("containers", container["Id"] + ".json"), container)
+            self._containers[container["Id"]] = container
         self._bump()
 
     def containers(self) -> dict[str, Record]:
@@ -166,9 +181,7 @@ class Store:
 
     def save_container(self, rec: Record) -> None:
         """Write (create or update) one container record; call under :meth:`locked`."""
-        _write_json(self.path("containers", rec["Id"] + ".json"), rec)
-        self._containers[rec["Id"]] = rec
-        self._bump()
+        self.save(container=rec)
 
     def drop_container(self, cid: str) -> None:
         """Forget a container and its files; call under :meth:`locked`."""
@@ -180,9 +193,8 @@ class Store:
 
     def next_counter(self, kind: str) -> int:
         """Advance and return the lab's counter for ``kind`` (IDs derive from it)."""
-        counters = self._lab.setdefault("counters", {})
-        counters[kind] = counters.get(kind, 0) + 1
-        return int(counters[kind])
+        self._counters[kind] = self._counters.get(kind, 0) + 1
+        return self._counters[kind]
 
     def path(self, *parts: str) -> str:
         """A path inside the lab's folder."""

@@ -188,10 +188,10 @@ def test_failure_midway_rolls_back(lab: Lab, monkeypatch: pytest.MonkeyPatch) ->
     host = lab.host()
     before = (sorted(lab.namespaces()), len(rtnl.links(host.ns)))
 
-    def broken_spawn(*a: object, **k: object) -> None:
+    def broken_go(self: proc.Starting) -> None:
         raise OSError("spawn failed on purpose")
 
-    monkeypatch.setattr(proc, "spawn", broken_spawn)
+    monkeypatch.setattr(proc.Starting, "go", broken_go)
     with pytest.raises(OSError, match="on purpose"):
         host.run("ubuntu", "sleep infinity", name="half")
     assert (sorted(lab.namespaces()), len(rtnl.links(host.ns))) == before
@@ -282,3 +282,21 @@ def test_identities_are_deterministic(make_lab) -> None:  # type: ignore[no-unty
         )
         lab.down()
     assert seen[0] == seen[1]
+
+
+def test_remove_many_at_once(lab: Lab) -> None:
+    host = lab.host()
+    keep = host.run("ubuntu", "sleep infinity", name="keep")
+    gone = [host.run("ubuntu", "sleep infinity") for _ in range(5)]
+    pids = [c.pid for c in gone]
+    with pytest.raises(Conflict, match="container is running"):
+        host.remove_containers(gone)
+    assert all(c.running for c in gone), "a refused removal must not stop anything"
+    host.remove_containers(gone, force=True)
+    assert host.containers(all=True) == [keep]
+    assert not any(proc.alive(p) for p in pids)
+    assert sorted(lab.namespaces()) == sorted(
+        [topology.ns_name(lab.name, p) for p in ("lan", "inet", "host")] + [keep.ns]
+    )
+    veths = [lk.name for lk in rtnl.links(host.ns) if lk.name.startswith("veth")]
+    assert veths == [keep.networks["bridge"]["Veth"]], "the kernel still has removed veths"

@@ -1,0 +1,130 @@
+"""Build and tear down N containers with netlab and with a raw ``ip -batch`` script.
+
+Both sides do the same kernel work per container: a network namespace, a veth pair whose
+host end is a port of a bridge, an IPv4 address, links up, a default route. netlab does more
+on top (the container's process, its /etc files, its state record), so a ratio near 1 means
+netlab's own overhead is small. Teardown on both sides waits until the kernel has really
+removed every veth (RTM_DELLINK events), not just until the namespaces are unpinned.
+
+Run as root:  .venv/bin/python bench/bench_build.py [--sizes 10,50,200] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+from netlab import Lab
+from netlab.kernel import netns, rtnl
+from netlab.model.lab import wipe
+
+HOST_NS = "nl-benchip-host"
+
+
+def ms_per(total: float, n: int) -> float:
+    return total * 1000 / n
+
+
+def netlab_run(n: int) -> tuple[float, float]:
+    """(build, teardown) seconds for n containers built by netlab."""
+    lab = Lab("benchnl", down_at_exit=False)
+    host = lab.host()
+    fixed = [n for n in lab.namespaces() if n != host.ns]
+    t0 = time.perf_counter()
+    containers = [host.run("ubuntu", "sleep infinity") for _ in range(n)]
+    build = time.perf_counter() - t0
+    assert containers[-1].exec(["ping", "-c", "1", "-W", "2", "172.17.0.1"]).ok
+    t0 = time.perf_counter()
+    host.remove_containers(containers, force=True)
+    teardown = time.perf_counter() - t0
+    assert not [n for n in lab.namespaces() if n not in (host.ns, *fixed)], "containers left"
+    lab.down()
+    return build, teardown
+
+
+def ip(*args: str, stdin: str | None = None) -> None:
+    done = subprocess.run(["ip", *args], input=stdin, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"ip {' '.join(args)}: {done.stderr}")
+
+
+def ipbatch_run(n: int) -> tuple[float, float]:
+    """(build, teardown) seconds for n containers built by ``ip -batch`` scripts."""
+    ip("netns", "add", HOST_NS)
+    ip(
+        "-n",
+        HOST_NS,
+        "-batch",
+        "-",
+        stdin="link add br0 type bridge\n"
+        "addr add 172.17.0.1/16 dev br0\nlink set br0 up\nlink set lo up\n",
+    )
+    names = [f"nl-benchip-c{i}" for i in range(n)]
+    t0 = time.perf_counter()
+    ip("-batch", "-", stdin="".join(f"netns add {c}\n" for c in names))
+    host_cmds = []
+    for i, c in enumerate(names):
+        host_cmds.append(f"link add veth{i:07x} type veth peer name eth0 netns {c}\n")
+        host_cmds.append(f"link set veth{i:07x} master br0 up\n")
+    ip("-n", HOST_NS, "-batch", "-", stdin="".join(host_cmds))
+    for i, c in enumerate(names):
+        addr = f"172.17.{(i + 2) // 256}.{(i + 2) % 256}/16"
+        ip(
+            "-n",
+            c,
+            "-batch",
+            "-",
+            stdin=f"link set lo up\naddr add {addr} dev eth0\n"
+            "link set eth0 up\nroute add default via 172.17.0.1\n",
+        )
+    build = time.perf_counter() - t0
+    idx = {lk.index for lk in rtnl.links(HOST_NS) if lk.name.startswith("veth")}
+    watch = rtnl.LinkRemovalWatch(HOST_NS, idx)
+    t0 = time.perf_counter()
+    ip("-batch", "-", stdin="".join(f"netns del {c}\n" for c in names))
+    watch.wait(30)
+    teardown = time.perf_counter() - t0
+    rtnl.forget(HOST_NS)
+    ip("netns", "del", HOST_NS)
+    return build, teardown
+
+
+def median_of(fn: Callable[[int], tuple[float, float]], n: int, repeat: int) -> tuple[float, float]:
+    runs = [fn(n) for _ in range(repeat)]
+    return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="10,50,200")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    wipe("benchnl")
+    print(
+        f"{'N':>5}  {'netlab build':>13} {'ip -batch':>10} {'ratio':>6}   "
+        f"{'netlab teardown':>15} {'ip -batch':>10} {'ratio':>6}   (ms per container, "
+        f"median of {args.repeat})"
+    )
+    try:
+        for n in sizes:
+            nb, nt = median_of(netlab_run, n, args.repeat)
+            ib, it = median_of(ipbatch_run, n, args.repeat)
+            print(
+                f"{n:>5}  {ms_per(nb, n):>13.2f} {ms_per(ib, n):>10.2f} {nb / ib:>6.2f}   "
+                f"{ms_per(nt, n):>15.2f} {ms_per(it, n):>10.2f} {nt / it:>6.2f}",
+                flush=True,
+            )
+    finally:
+        wipe("benchnl")
+        wipe("benchip")
+    left = [x for x in netns.names() if x.startswith(("nl-benchnl-", "nl-benchip-"))]
+    return 1 if left else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
