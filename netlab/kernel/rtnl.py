@@ -306,7 +306,7 @@ def set_link(
         master_index = _nlfast.index_of(ns, master) if master is not None else None
         _nlfast.set_link(ns, name, up=up, master=master_index, mtu=mtu, mac=mac, alias=alias)
 
-    _fast(ns, shlex_join(cmd[3:]), work)
+    _fast(ns, "ip " + shlex_join(cmd[3:]), work)
 
 
 def delete_link(ns: str, name: str) -> None:
@@ -368,7 +368,7 @@ def add_route(
         oif = _nlfast.index_of(ns, dev) if dev else None
         _nlfast.add_route(ns, dst, gateway=gateway, oif=oif)
 
-    _fast(ns, shlex_join(cmd[3:]), work, ok=(errno.EEXIST,))
+    _fast(ns, "ip " + shlex_join(cmd[3:]), work, ok=(errno.EEXIST,))
 
 
 def routes(ns: str) -> list[Route]:

@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from netlab.errors import PrivilegeError
+from netlab.errors import PrivilegeError, ToolMissing
 
 CAP_NET_ADMIN = 12
 CAP_SYS_ADMIN = 21
@@ -66,6 +66,21 @@ def require_privileges() -> None:
             f"netlab needs root with CAP_NET_ADMIN and CAP_SYS_ADMIN ({who}{lack}). Run it as "
             "root on a Linux machine or VM, or in a container started with `docker run "
             "--privileged`; `netlab doctor` checks everything"
+        )
+
+
+# What building a lab runs (the rest of TOOLS is for students' commands and checks).
+REQUIRED_TOOLS = ("ip", "nft", "nsenter", "unshare", "busybox", "dnsmasq")
+
+
+def require_tools() -> None:
+    """Raise :class:`ToolMissing` naming each missing program and its Debian package."""
+    missing = [t for t in REQUIRED_TOOLS if shutil.which(t) is None]
+    if missing:
+        pkgs = " ".join(dict.fromkeys(TOOLS[t] for t in missing))
+        raise ToolMissing(
+            f"netlab needs {', '.join(missing)}, not found on PATH; install with "
+            f"`apt-get install -y {pkgs}` (./run.sh setup installs everything)"
         )
 
 

@@ -176,6 +176,15 @@ class Network:
     def __repr__(self) -> str:
         return f"<Network {self.name} ({self.driver}) {ids.short_id(self.id)}>"
 
+    def _repr_html_(self) -> str:
+        where = f", bridge <code>{self.bridge}</code>" if self.bridge else ""
+        subnet = f", subnet {self.subnet} via {self.gateway}" if self.subnet else ""
+        names = ", ".join(html.escape(c.name) for c in self.containers()) or "no containers"
+        return (
+            f"<b>Network {html.escape(self.name)}</b> <code>{ids.short_id(self.id)}</code>"
+            f" (driver {self.driver}, scope {self.scope}{where}{subnet}): {names}"
+        )
+
 
 class Host:
     """A Docker host of a lab; ``lab.host("node1")`` returns one."""

@@ -77,9 +77,10 @@ class Lab:
             raise InvalidArgument("a lab needs at least one Docker host")
         for h in host_list:
             topology.check_host_name(h)
-        from netlab.model.doctor import require_privileges
+        from netlab.model.doctor import require_privileges, require_tools
 
         require_privileges()
+        require_tools()
         wipe(self.name)
         try:
             self._build(host_list)

@@ -77,6 +77,17 @@ def test_errors_are_one_line_and_exit_1(cli_lab: str) -> None:
     assert r.returncode == 1 and "reserved" in r.stderr
 
 
+def test_clean_all_finds_labs_by_their_namespaces(cli_lab: str) -> None:
+    netlab("up", cli_lab)
+    import shutil
+
+    shutil.rmtree(f"/run/netlab/{cli_lab}")  # state lost: only the kernel knows the lab now
+    out = netlab("ls").stdout
+    assert f"leftover namespace nl-{cli_lab}-host" in out, out
+    assert f"cleaned {cli_lab}: 3 namespaces" in netlab("clean", "--all").stdout
+    assert not [n for n in netns.names() if n.startswith(topology.ns_prefix(cli_lab))]
+
+
 def test_doctor_reports_ready() -> None:
     r = netlab("doctor")
     assert "netlab is ready" in r.stdout
@@ -112,10 +123,12 @@ def test_clean_after_a_killed_kernel_leaves_nothing(cli_lab: str) -> None:
     assert [n for n in netns.names() if n.startswith(prefix)], "the kill left a lab behind"
     left = netns.pids_in({netns.ident(n) for n in netns.names() if n.startswith(prefix)})
     assert left, "container processes outlive the killed kernel"
-    out = netlab("clean", "--all").stdout
+    # `netlab clean --all` would do the same for every lab; naming the lab keeps this test
+    # from touching labs of anyone else on the machine.
+    out = netlab("clean", cli_lab).stdout
     assert f"cleaned {cli_lab}" in out
     assert not [n for n in netns.names() if n.startswith(prefix)]
     assert not [n for n in netns.etc_names() if n.startswith(prefix)]
     assert not os.path.exists(f"/run/netlab/{cli_lab}")
     assert not [pid for pid in left if proc.alive(pid)]
-    assert "nothing to clean" in netlab("clean", "--all").stdout
+    assert "0 namespaces, 0 processes" in netlab("clean", cli_lab).stdout

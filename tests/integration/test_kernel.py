@@ -1,0 +1,137 @@
+"""The kernel layer on its own: no accidental namespaces, idempotence, asyncio, privileges."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+import pytest
+
+from netlab.kernel import netns, rtnl, trace
+
+pytestmark = pytest.mark.root
+
+NS = f"nl-kt{os.getpid()}-x"
+
+
+@pytest.fixture
+def scratch() -> object:
+    netns.create(NS)
+    yield NS
+    rtnl.forget(NS)
+    netns.delete(NS)
+
+
+def test_a_missing_namespace_is_never_created() -> None:
+    with pytest.raises(netns.NamespaceNotFound, match="does not exist"):
+        rtnl.links("nl-nosuch-ns")
+    with pytest.raises(netns.NamespaceNotFound):
+        rtnl.add_bridge("nl-nosuch-ns", "br0")
+    assert not os.path.exists("/run/netns/nl-nosuch-ns")
+
+
+def test_create_and_delete_are_idempotent(scratch: str) -> None:
+    assert netns.create(scratch) is False
+    rtnl.add_bridge(scratch, "br0")
+    rtnl.add_bridge(scratch, "br0")  # EEXIST with the same spec is accepted
+    rtnl.add_addr(scratch, "br0", "10.9.0.1/24")
+    rtnl.add_addr(scratch, "br0", "10.9.0.1/24")
+    assert [a.cidr for a in rtnl.addrs(scratch) if a.ifname == "br0"] == ["10.9.0.1/24"]
+    rtnl.delete_link(scratch, "br0")
+    rtnl.delete_link(scratch, "br0")  # gone already: fine
+    assert netns.delete("nl-never-existed") is False
+
+
+def test_veth_peer_is_born_in_its_namespace_and_traced(scratch: str) -> None:
+    other = NS + "b"
+    netns.create(other)
+    try:
+        with trace.recording() as lines:
+            rtnl.add_veth(
+                scratch, "va", peer_ns=other, peer_name="vb", peer_mac="02:42:0a:00:00:02"
+            )
+        assert lines == [
+            f"ip -n {scratch} link add va mtu 1500 type veth peer name vb netns "
+            f"{other} address 02:42:0a:00:00:02"
+        ]
+        a = next(lk for lk in rtnl.links(scratch) if lk.name == "va")
+        b = next(lk for lk in rtnl.links(other) if lk.name == "vb")
+        assert a.peer_index == b.index and b.peer_index == a.index
+        assert b.mac == "02:42:0a:00:00:02"
+    finally:
+        rtnl.forget(other)
+        netns.delete(other)
+
+
+def test_kernel_errors_name_the_request(scratch: str) -> None:
+    with pytest.raises(rtnl.KernelError, match=r"ip link set nothere up.*No such device"):
+        rtnl.set_link(scratch, "nothere", up=True)
+
+
+def test_works_inside_a_running_asyncio_loop(scratch: str) -> None:
+    # Every Jupyter cell runs inside an asyncio loop; pyroute2's sync API fails there
+    # (pyroute2 issue 1342) unless netlab keeps it on its own thread.
+    async def cell() -> list[str]:
+        rtnl.add_bridge(scratch, "brloop")
+        return [lk.name for lk in rtnl.links(scratch)]
+
+    assert "brloop" in asyncio.run(cell())
+
+
+def _machine_forwarding() -> str:
+    with open("/proc/sys/net/ipv4/ip_forward") as f:
+        return f.read().strip()
+
+
+def test_sysctls_are_per_namespace(scratch: str) -> None:
+    machine = _machine_forwarding()
+    flipped = "0" if machine == "1" else "1"
+    rtnl.sysctl(scratch, "net.ipv4.ip_forward", flipped)
+    assert rtnl.read_sysctl(scratch, "net.ipv4.ip_forward") == flipped
+    assert _machine_forwarding() == machine
+
+
+TRY_LAB = (
+    "from netlab import Lab\n"
+    "try:\n    Lab('np')\n"
+    "except Exception as e:\n    print(type(e).__name__, e)\n"
+)
+
+
+def _python_as(argv_prefix: list[str], code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*argv_prefix, sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_refuses_without_root() -> None:
+    out = _python_as(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], TRY_LAB)
+    assert out.stdout.startswith("PrivilegeError netlab needs root"), out
+    assert "--privileged" in out.stdout
+    assert not os.path.exists("/run/netlab/np")
+
+
+def test_refuses_without_cap_sys_admin_and_doctor_says_so() -> None:
+    drop = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"]
+    out = _python_as(drop, TRY_LAB)
+    assert "missing CAP_SYS_ADMIN" in out.stdout, out
+    doc = subprocess.run(
+        [*drop, sys.executable, "-m", "netlab", "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert doc.returncode == 1
+    assert "FAIL CAP_SYS_ADMIN" in doc.stdout and "--privileged" in doc.stdout, doc.stdout
+
+
+def test_missing_tool_is_named_with_its_package() -> None:
+    code = (
+        "import os\nos.environ['PATH'] = '/nonexistent'\nfrom netlab import Lab\n"
+        "try:\n Lab('np')\nexcept Exception as e: print(type(e).__name__, e)"
+    )
+    out = _python_as([], code)
+    assert out.stdout.startswith("ToolMissing netlab needs ip, nft"), out
+    assert "apt-get install -y iproute2 nftables" in out.stdout
