@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from netlab.kernel import _sys, _worker
+from netlab.kernel import _sys, _worker, trace
 
 RUN_DIR = "/run/netns"
 
@@ -104,6 +104,7 @@ def _prepare_run_dir() -> None:
 
 def create(name: str) -> bool:
     """Create and pin a named namespace; True if created, False if it already existed."""
+    trace.record(["ip", "netns", "add", name])
 
     def work() -> bool:
         _prepare_run_dir()
@@ -143,6 +144,8 @@ def delete(name: str) -> bool:
     later, when its last reference (processes, open sockets) is gone.
     """
     p = path(name)
+    if os.path.exists(p):
+        trace.record(["ip", "netns", "del", name])
     try:
         _sys.umount2(p, _sys.MNT_DETACH)
         pinned = True
@@ -227,11 +230,14 @@ def write_etc(name: str, files: dict[str, str], *, links: dict[str, str] | None 
     follows the link): one small inode instead of a copy per namespace.
     """
     d = os.path.join(ETC_DIR, name)
+    trace.record(["mkdir", "-p", d])
     os.makedirs(d, exist_ok=True)
     for fname, text in files.items():
+        trace.record(f"cat > {d}/{fname} <<'EOF'\n{text.rstrip()}\nEOF")
         with open(os.path.join(d, fname), "w") as f:
             f.write(text)
     for fname, target in (links or {}).items():
+        trace.record(["ln", "-sf", target, f"{d}/{fname}"])
         with contextlib.suppress(FileExistsError):
             os.symlink(target, os.path.join(d, fname))
 

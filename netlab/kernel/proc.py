@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import shlex
 import signal
 import subprocess
 import time
@@ -32,7 +33,7 @@ SHIM = (
     'if [ -n "$1" ]; then echo "$1" > /proc/sys/kernel/hostname; fi; '
     'f="$2"; log="$3"; in="$4"; shift 4; echo ready; '
     'read -r go || exit 0; [ "$go" = go ] || exit 0; '
-    'exec >>"$log" 2>&1 <>"$in"; "$@"; echo $? > "$f"'
+    'exec >>"$log" 2>&1 <>"$in"; if [ "$f" = - ]; then exec "$@"; fi; "$@"; echo $? > "$f"'
 )
 # A new UTS namespace for the hostname, and a private copy of the mount namespace that
 # `ip netns exec` made: without it, every namespace pinned later under the shared /run/netns
@@ -101,8 +102,14 @@ class Starting:
     """
 
     def __init__(
-        self, child: subprocess.Popen[bytes], ns: str, argv: Sequence[str], log_file: str
+        self,
+        child: subprocess.Popen[bytes],
+        ns: str,
+        argv: Sequence[str],
+        log_file: str,
+        shown: str = "",
     ) -> None:
+        self.shown = shown  # the command line a student would type for it (for the trace)
         self.child = child
         self.ns = ns
         self.argv = list(argv)
@@ -129,6 +136,7 @@ class Starting:
                 )
         with self.child.stdin:
             self.child.stdin.write(b"go\n")
+        trace.record(self.shown)  # the command runs now, after the network was built
         return self.child.pid, start_time(self.child.pid) or 0
 
     def abort(self) -> None:
@@ -166,7 +174,12 @@ def start(
             os.mkfifo(stdin_path, 0o600)
     full = ["ip", "netns", "exec", ns, *UNSHARE, "/bin/sh", "-c", SHIM]
     full += ["netlab-init", hostname, exit_file, log_file, stdin_path, *argv]
-    trace.record(["ip", "netns", "exec", ns, *argv])
+    uts = (
+        ["unshare", "--uts", "sh", "-c", f'hostname {hostname} && exec "$0" "$@"']
+        if hostname
+        else []
+    )
+    shown = shlex.join(["ip", "netns", "exec", ns, *uts, *argv]) + " &"
     # stdout and stderr are a pipe until the shim says "ready" and points them at the log
     # (which the child creates, off this process's critical path).
     child = subprocess.Popen(
@@ -179,12 +192,16 @@ def start(
         close_fds=True,
     )
     _children[child.pid] = child
-    return Starting(child, ns, argv, log_file)
+    return Starting(child, ns, argv, log_file, shown)
 
 
-def spawn(ns: str, argv: Sequence[str], *, exit_file: str, log_file: str) -> tuple[int, int]:
-    """Start a service in namespace ``ns`` and let it run at once; return (pid, start time)."""
-    return start(ns, argv, exit_file=exit_file, log_file=log_file).go()
+def spawn(ns: str, argv: Sequence[str], *, log_file: str) -> tuple[int, int]:
+    """Start a service in namespace ``ns`` and let it run at once; return (pid, start time).
+
+    The shim ``exec``s the service, so the pid is the service itself (signals such as
+    SIGHUP reach it directly); no exit code is recorded for services.
+    """
+    return start(ns, argv, exit_file="-", log_file=log_file).go()
 
 
 def _default_env() -> dict[str, str]:

@@ -248,7 +248,7 @@ def create_container(
             "Networks": {},
         }
         if net.driver == "bridge":
-            rec["Networks"][net.name] = _new_endpoint(host, net, lab.store.next_counter("endpoint"))
+            rec["Networks"][net.name] = new_endpoint(host, net, lab.store.next_counter("endpoint"))
         elif net.driver in ("host", "null"):
             rec["Networks"][net.name] = {
                 "NetworkID": net.id,
@@ -272,10 +272,18 @@ def create_container(
         rec["State"] = "running"
         rec["StartedAt"] = now_rfc3339()
         store.save(container=rec)
+        _refresh_names(host, rec)
     return Container(host, cid)
 
 
-def _new_endpoint(host: Host, net: Network, seq: int) -> Record:
+def _refresh_names(host: Host, rec: Record) -> None:
+    from netlab.model.networks import refresh_all_names
+
+    refresh_all_names(host, list(rec["Networks"]))
+
+
+def new_endpoint(host: Host, net: Network, seq: int, *, ifname: str = "eth0") -> Record:
+    """Allocate an endpoint on ``net``: the lowest free address, its MAC, IDs and veth name."""
     subnet = ipam.IPv4Network(net.subnet)
     taken = {net.gateway or ""} - {""}
     for r in host.lab.store.containers().values():
@@ -294,7 +302,7 @@ def _new_endpoint(host: Host, net: Network, seq: int) -> Record:
         "MacAddress": ids.mac_from_ip(ip),
         "Bridge": net.bridge,
         "Veth": ids.veth_name(eid),
-        "Ifname": "eth0",
+        "Ifname": ifname,
     }
 
 
@@ -312,9 +320,7 @@ def _prepare(host: Host, rec: Record, real: list[str]) -> proc.Starting:
         netns.create(cns)
         # /etc/hosts of its own; /etc/resolv.conf shared by the lab's containers. (Docker also
         # mounts an /etc/hostname; netlab sets the hostname itself and skips that file.)
-        netns.write_etc(
-            cns, {"hosts": host_file(rec)}, links={"resolv.conf": store.path("resolv.conf")}
-        )
+        netns.write_etc(cns, {"hosts": host_file(rec)}, links={"resolv.conf": _resolv(host, rec)})
     starting = proc.start(
         cns,
         real,
@@ -338,23 +344,39 @@ def _prepare(host: Host, rec: Record, real: list[str]) -> proc.Starting:
 
 
 def _wire(host: Host, rec: Record) -> None:
-    """Connect each endpoint: veth pair, bridge port, address, link up, default route."""
+    """Connect each endpoint of a new container (the first one carries the default route)."""
+    for i, ep in enumerate(ep for ep in rec["Networks"].values() if ep.get("Veth")):
+        wire_endpoint(host, rec, ep, default_route=i == 0)
+
+
+def wire_endpoint(host: Host, rec: Record, ep: Record, *, default_route: bool) -> None:
+    """One endpoint: veth pair, bridge port, address, link up (and the default route)."""
     cns = rec["Netns"]
-    for ep in rec["Networks"].values():
-        if not ep.get("Veth"):
-            continue
-        rtnl.add_veth(
-            host.ns,
-            ep["Veth"],
-            peer_ns=cns,
-            peer_name=ep["Ifname"],
-            mac=ids.local_mac(host.lab.name, ep["EndpointID"]),
-            peer_mac=ep["MacAddress"],
-        )
-        rtnl.set_link(host.ns, ep["Veth"], master=ep["Bridge"], up=True)
-        rtnl.add_addr(cns, ep["Ifname"], f"{ep['IPAddress']}/{ep['IPPrefixLen']}")
-        rtnl.set_link(cns, ep["Ifname"], up=True)
+    rtnl.add_veth(
+        host.ns,
+        ep["Veth"],
+        peer_ns=cns,
+        peer_name=ep["Ifname"],
+        mac=ids.local_mac(host.lab.name, ep["EndpointID"]),
+        peer_mac=ep["MacAddress"],
+    )
+    rtnl.set_link(host.ns, ep["Veth"], master=ep["Bridge"], up=True)
+    rtnl.add_addr(cns, ep["Ifname"], f"{ep['IPAddress']}/{ep['IPPrefixLen']}")
+    rtnl.set_link(cns, ep["Ifname"], up=True)
+    if default_route:
         rtnl.add_route(cns, gateway=ep["Gateway"])
+
+
+def _resolv(host: Host, rec: Record) -> str:
+    """The resolv.conf a container links to: its first network's name server, or the lab's."""
+    from netlab.model.networks import resolv_conf_path
+
+    nets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
+    for ep in rec["Networks"].values():
+        net = nets.get(ep.get("NetworkID", ""))
+        if net is not None and net.get("UserDefined"):
+            return resolv_conf_path(host, net)
+    return host.lab.store.path("resolv.conf")
 
 
 def quiet_ipv6(ns: str) -> None:
@@ -400,6 +422,7 @@ def _teardown(host: Host, rec: Record) -> None:
 def _finish(host: Host, rec: Record, code: int, finished: str | None = None) -> None:
     """Mark a container exited with ``code``, release its network (Docker does too)."""
     _teardown(host, rec)
+    nets = list(rec["Networks"])
     rec["State"] = "exited"
     rec["ExitCode"] = code
     rec["Pid"] = 0
@@ -411,6 +434,9 @@ def _finish(host: Host, rec: Record, code: int, finished: str | None = None) -> 
         if "IPPrefixLen" in ep:
             ep["IPPrefixLen"] = 0
     host.lab.store.save_container(rec)
+    from netlab.model.networks import refresh_all_names
+
+    refresh_all_names(host, nets)
 
 
 def reconcile(host: Host) -> None:
@@ -481,3 +507,6 @@ def remove_many(host: Host, containers: list[Container], *, force: bool) -> None
             watch.wait(30.0)
         for r in recs:
             store.drop_container(r["Id"])
+        from netlab.model.networks import refresh_all_names
+
+        refresh_all_names(host, sorted({n for r in recs for n in r["Networks"]}))

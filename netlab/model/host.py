@@ -167,6 +167,24 @@ class Network:
         """Running containers with an endpoint on this network."""
         return [c for c in self.host.containers() if self.name in c.networks]
 
+    def connect(self, container: Container) -> None:
+        """``docker network connect``: give the container an interface on this network."""
+        from netlab.model.networks import connect
+
+        connect(self.host, self, container)
+
+    def disconnect(self, container: Container) -> None:
+        """``docker network disconnect``: remove the container's interface on this network."""
+        from netlab.model.networks import disconnect
+
+        disconnect(self.host, self, container)
+
+    def remove(self) -> None:
+        """``docker network rm``: refused while containers are attached."""
+        from netlab.model.networks import remove_network
+
+        remove_network(self.host, self)
+
     def inspect(self) -> dict[str, Any]:
         """What ``docker network inspect`` prints for this network (Docker 28's layout)."""
         from netlab.views.inspect import network_inspect
@@ -221,6 +239,19 @@ class Host:
         if len(matches) == 1:
             return matches[0]
         raise NoSuchNetwork(ref)
+
+    def create_network(
+        self,
+        name: str,
+        *,
+        driver: str = "bridge",
+        subnet: str | None = None,
+        gateway: str | None = None,
+    ) -> Network:
+        """``docker network create``: a user-defined bridge network with its own name server."""
+        from netlab.model.networks import create_network
+
+        return create_network(self, name, driver=driver, subnet=subnet, gateway=gateway)
 
     # -- containers ----------------------------------------------------------------------------
 

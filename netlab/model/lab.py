@@ -168,12 +168,7 @@ class Lab:
             ],
         }
         for name, argv in services.items():
-            proc.spawn(
-                inet,
-                argv,
-                exit_file=self.store.path("services", f"{name}.exit"),
-                log_file=self.store.path("services", f"{name}.log"),
-            )
+            proc.spawn(inet, argv, log_file=self.store.path("services", f"{name}.log"))
         _wait_listening(inet, [(topology.WEB_SITE_IP, 80, "tcp"), (topology.DNS_IP, 53, "udp")])
 
     def add_host(self, name: str) -> Host:

@@ -78,6 +78,16 @@ def check_container_name(name: str) -> str:
     return name
 
 
+def check_network_name(name: str) -> str:
+    """A network name: Docker accepts the same characters as for container names."""
+    if not _CONTAINER_RE.match(name) or len(name) > 63:
+        raise InvalidArgument(
+            f"invalid network name {name!r}: use letters, digits, '_', '.' or '-', starting "
+            "with a letter or digit"
+        )
+    return name
+
+
 def ns_prefix(lab: str) -> str:
     """Every namespace of a lab starts with this: ``nl-LAB-``."""
     return f"{PREFIX}-{lab}-"

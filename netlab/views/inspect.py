@@ -69,7 +69,13 @@ def container_inspect(c: Container) -> dict[str, Any]:
     state = rec["State"]
     running = state == "running" and c.running
     networks: dict[str, Any] = {}
+    user_nets = {
+        n["Name"]
+        for n in c.host.lab.store.lab_record["Hosts"][c.host.name]["Networks"].values()
+        if n.get("UserDefined")
+    }
     for name, ep in rec["Networks"].items():
+        dns = [rec["Name"], ids.short_id(rec["Id"])] if name in user_nets and running else None
         networks[name] = {
             "IPAMConfig": None,
             "Links": None,
@@ -85,7 +91,7 @@ def container_inspect(c: Container) -> dict[str, Any]:
             "IPv6Gateway": "",
             "GlobalIPv6Address": "",
             "GlobalIPv6PrefixLen": 0,
-            "DNSNames": None,
+            "DNSNames": dns,
         }
     first: dict[str, Any] = next(iter(rec["Networks"].values()), {})
     own = rec.get("OwnNetns", True)
