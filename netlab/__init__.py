@@ -35,6 +35,14 @@ from netlab.model.lab import Lab
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext netlab``: the ``%docker`` and ``%on`` magics."""
+    from netlab.notebook.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
 __all__ = [
     "Conflict",
     "Container",

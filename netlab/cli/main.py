@@ -8,6 +8,7 @@
     netlab ls                               every lab, its hosts and containers
     netlab clean [LAB | --all]              remove leftovers (only netlab's)
     netlab doctor                           check privileges, kernel features and tools
+    netlab docker [-L LAB] [-H HOST] ARGS   a docker command against a lab's host
 
 ``TARGET`` is a host name, a container name or ID (prefix), or ``lan``/``inet`` for the lab's
 LAN router and simulated internet. ``-L`` defaults to ``$NETLAB_LAB``, or the only lab there
@@ -20,8 +21,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from netlab.errors import InvalidArgument, NetlabError, NoSuchContainer, NoSuchLab
+
+if TYPE_CHECKING:
+    from netlab.model.lab import Lab
 
 
 def _default_lab(explicit: str | None) -> str:
@@ -65,9 +70,32 @@ def cmd_down(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_exec(args: argparse.Namespace) -> int:
+def prefix_for(lab: Lab, target: str) -> list[str]:
+    """The argv prefix that runs a command inside ``target`` of ``lab``.
+
+    ``target`` is a Docker host's name, ``lan`` or ``inet``, or a container's name or ID
+    (prefix) on any host of the lab.
+    """
+    from netlab.errors import NotRunning
     from netlab.kernel import proc
     from netlab.model import topology
+
+    if target in topology.RESERVED_HOSTS:
+        return proc.netns_prefix(topology.ns_name(lab.name, target), target)
+    if target in {h.name for h in lab.hosts}:
+        return proc.netns_prefix(lab.host(target).ns, target)
+    for h in lab.hosts:
+        try:
+            c = h.container(target)
+        except NoSuchContainer:
+            continue
+        if not c.running:
+            raise NotRunning(f"Container {c.id} is not running")
+        return proc.container_prefix(c.record["Pid"])
+    raise NoSuchContainer(target)
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
     from netlab.model.lab import Lab
 
     argv = list(args.command)
@@ -75,30 +103,27 @@ def cmd_exec(args: argparse.Namespace) -> int:
         argv = argv[1:]
     if not argv:
         raise InvalidArgument("no command given: netlab exec [-L LAB] TARGET -- CMD...")
-    lab = Lab.attach(_default_lab(args.lab))
-    target = args.target
-    if target in topology.RESERVED_HOSTS:
-        prefix = proc.netns_prefix(topology.ns_name(lab.name, target), target)
-    else:
-        host_names = {h.name for h in lab.hosts}
-        if target in host_names:
-            prefix = proc.netns_prefix(lab.host(target).ns, target)
-        else:
-            for h in lab.hosts:
-                try:
-                    c = h.container(target)
-                except NoSuchContainer:
-                    continue
-                if not c.running:
-                    from netlab.errors import NotRunning
-
-                    raise NotRunning(f"Container {c.id} is not running")
-                prefix = proc.container_prefix(c.record["Pid"])
-                break
-            else:
-                raise NoSuchContainer(target)
+    prefix = prefix_for(Lab.attach(_default_lab(args.lab)), args.target)
     sys.stdout.flush()
     os.execvp(prefix[0], [*prefix, *argv])
+
+
+def cmd_docker(args: argparse.Namespace) -> int:
+    from netlab.docker import docker, explain_text
+    from netlab.model.lab import Lab
+
+    argv = list(args.args)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    lab = Lab.attach(_default_lab(args.lab))
+    if args.explain:
+        argv.insert(0, "--explain")
+    out = docker(argv, lab=lab, host=args.host)
+    sys.stdout.write(out.stdout)
+    sys.stderr.write(out.stderr)
+    if "--explain" in argv[:3]:
+        sys.stdout.write(explain_text(out.explain))
+    return out.code
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
@@ -185,6 +210,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("target", help="host name, container name/ID, lan or inet")
     s.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARGS...]")
     s.set_defaults(fn=cmd_exec)
+    s = sub.add_parser(
+        "docker",
+        help="run a docker command against a lab host",
+        description="Any docker command netlab knows, e.g. `netlab docker -L "
+        "demo network ls` or `netlab docker -H node2 ps`.",
+    )
+    s.add_argument("-L", "--lab")
+    s.add_argument("-H", "--host", help="Docker host of the lab (default: the first)")
+    s.add_argument(
+        "--explain",
+        action="store_true",
+        help="also print the kernel operations, as commands you could type",
+    )
+    s.add_argument("args", nargs=argparse.REMAINDER, help="docker command and arguments")
+    s.set_defaults(fn=cmd_docker)
     s = sub.add_parser("ls", help="list labs, hosts and containers")
     s.set_defaults(fn=cmd_ls)
     s = sub.add_parser("clean", help="remove netlab's leftovers (and nothing else)")

@@ -151,6 +151,10 @@ class Container:
                 _finish(self.host, rec, KILLED_EXIT_CODE)
             self.host.lab.store.drop_container(self.id)
 
+    def start(self) -> None:
+        """``docker start``: start an exited container again (fresh network endpoints)."""
+        start_container(self)
+
     def logs(self) -> str:
         """What its process wrote to stdout and stderr (``docker logs``)."""
         try:
@@ -245,12 +249,26 @@ def create_container(
             "Tty": tty,
             "OpenStdin": interactive,
             "NetworkMode": net.name,
-            "Networks": {},
+            "RealArgv": real,
+            "Networks": {net.name: {"NetworkID": net.id}},
         }
+        try:
+            _launch(host, rec)
+        except BaseException:
+            store.drop_container(cid)
+            raise
+    return Container(host, cid)
+
+
+def _attach_endpoints(host: Host, rec: Record) -> None:
+    """Give each of the container's networks a fresh endpoint (at create and at start)."""
+    for i, (net_name, old) in enumerate(list(rec["Networks"].items())):
+        net = host.network(old["NetworkID"]) if old.get("NetworkID") else host.network(net_name)
         if net.driver == "bridge":
-            rec["Networks"][net.name] = new_endpoint(host, net, lab.store.next_counter("endpoint"))
-        elif net.driver in ("host", "null"):
-            rec["Networks"][net.name] = {
+            seq = host.lab.store.next_counter("endpoint")
+            rec["Networks"][net_name] = new_endpoint(host, net, seq, ifname=f"eth{i}")
+        else:
+            rec["Networks"][net_name] = {
                 "NetworkID": net.id,
                 "EndpointID": "",
                 "Gateway": "",
@@ -258,22 +276,39 @@ def create_container(
                 "IPPrefixLen": 0,
                 "MacAddress": "",
             }
-        starting: proc.Starting | None = None
-        try:
-            starting = _prepare(host, rec, real)
-            batch(lambda: _wire(host, rec))
-            rec["Pid"], rec["PidStart"] = starting.go()
-        except BaseException:
-            if starting is not None:
-                starting.abort()
-            _teardown(host, rec)
-            store.drop_container(cid)
-            raise
-        rec["State"] = "running"
-        rec["StartedAt"] = now_rfc3339()
-        store.save(container=rec)
-        _refresh_names(host, rec)
-    return Container(host, cid)
+
+
+def _launch(host: Host, rec: Record) -> None:
+    """Attach, wire and start a created or exited container (under the lab's lock)."""
+    _attach_endpoints(host, rec)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(host.lab.store.path("containers", rec["Id"] + ".exit"))  # an earlier run's
+    starting: proc.Starting | None = None
+    try:
+        starting = _prepare(host, rec, rec["RealArgv"])
+        batch(lambda: _wire(host, rec))
+        rec["Pid"], rec["PidStart"] = starting.go()
+    except BaseException:
+        if starting is not None:
+            starting.abort()
+        _teardown(host, rec)
+        raise
+    rec["State"] = "running"
+    rec["ExitCode"] = 0
+    rec["StartedAt"] = now_rfc3339()
+    rec["FinishedAt"] = "0001-01-01T00:00:00Z"
+    host.lab.store.save(container=rec)
+    _refresh_names(host, rec)
+
+
+def start_container(c: Container) -> None:
+    """``docker start``: bring an exited container back (new endpoints, same identity)."""
+    with c.host.lab.store.locked():
+        reconcile(c.host)
+        rec = c.record
+        if rec["State"] == "running":
+            return
+        _launch(c.host, rec)
 
 
 def _refresh_names(host: Host, rec: Record) -> None:
@@ -464,6 +499,8 @@ def reconcile(host: Host) -> None:
                     code = int(f.read().strip())
                 finished = rfc3339(os.stat(exit_file).st_mtime_ns)
             _finish(host, rec, code, finished)
+            if rec.get("AutoRemove"):
+                store.drop_container(rec["Id"])  # `docker run --rm`
 
 
 def remove_many(host: Host, containers: list[Container], *, force: bool) -> None:

@@ -40,6 +40,12 @@ if TYPE_CHECKING:
     from netlab.model.host import Host
 
 _open_labs: weakref.WeakSet[Lab] = weakref.WeakSet()
+_latest: weakref.ref[Lab] | None = None
+
+
+def latest_lab() -> Lab | None:
+    """The lab this process built or attached last (what ``%docker`` talks to by default)."""
+    return _latest() if _latest is not None else None
 
 
 class Lab:
@@ -62,6 +68,7 @@ class Lab:
         down_at_exit: bool = True,
         _attach: bool = False,
     ) -> None:
+        global _latest
         self.name = topology.check_lab_name(name)
         self.store = Store(self.name)
         self._hosts: dict[str, Host] = {}
@@ -71,6 +78,7 @@ class Lab:
                     f"no lab named {name!r} on this machine (labs: "
                     f"{', '.join(lab_names()) or 'none'}); create it with `netlab up {name}`"
                 )
+            _latest = weakref.ref(self)
             return
         host_list = list(dict.fromkeys(hosts))
         if not host_list:
@@ -89,6 +97,7 @@ class Lab:
             raise
         if down_at_exit:
             _open_labs.add(self)
+        _latest = weakref.ref(self)
 
     @classmethod
     def attach(cls, name: str) -> Lab:

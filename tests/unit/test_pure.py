@@ -31,6 +31,9 @@ def test_public_names_are_exported() -> None:
         "kernel",
         "views",
         "cli",
+        "docker",
+        "notebook",
+        "load_ipython_extension",  # the IPython hook behind `%load_ext netlab`
     }
     assert exported == set(netlab.__all__) - {"__version__"}
 

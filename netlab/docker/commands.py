@@ -1,0 +1,455 @@
+"""The docker commands netlab understands, each printing what the docker CLI prints.
+
+Every command is a function ``(ctx, opts, args) -> int`` that writes to ``ctx.out`` and
+``ctx.err`` and returns the exit status. Errors from the "daemon" (the model) are printed as
+the docker CLI prints them: ``Error response from daemon: ...`` (exit 1), or, for
+``docker run``, ``docker: Error response from daemon: ...`` and a hint (exit 125).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from netlab.docker.flags import Flag
+from netlab.docker.template import render
+from netlab.errors import NetlabError, NoSuchContainer, NoSuchNetwork
+from netlab.model import ids, images
+from netlab.views import inspect as inspect_view
+from netlab.views import tables
+
+if TYPE_CHECKING:
+    from netlab.model.container import Container
+    from netlab.model.host import Host, Network
+    from netlab.model.lab import Lab
+
+ENGINE_VERSION = "28.5.2"
+API_VERSION = "1.51"
+
+
+@dataclass
+class Context:
+    """One docker invocation: the lab and host it talks to, and what it printed."""
+
+    lab: Lab
+    host: Host
+    out: list[str] = field(default_factory=list)
+    err: list[str] = field(default_factory=list)
+
+    def print(self, text: str = "") -> None:
+        """A line on stdout."""
+        self.out.append(text + "\n")
+
+    def eprint(self, text: str = "") -> None:
+        """A line on stderr."""
+        self.err.append(text + "\n")
+
+
+Handler = Callable[[Context, dict[str, Any], list[str]], int]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A docker (sub)command: how it is called, its flags, argument counts and handler."""
+
+    path: str  # "network create"
+    usage: str  # "[OPTIONS] NETWORK"
+    summary: str
+    flags: tuple[Flag, ...]
+    handler: Handler
+    min_args: int = 0
+    max_args: int | None = None
+    interspersed: bool = True
+
+    def help_text(self) -> str:
+        """What ``docker PATH --help`` prints."""
+        lines = [f"\nUsage:  docker {self.path} {self.usage}".rstrip(), "", self.summary, ""]
+        shown = [f for f in self.flags if not f.hidden]
+        if shown:
+            lines.append("Options:")
+            lines += [f.usage() for f in shown]
+        return "\n".join(lines)
+
+
+class DaemonError(NetlabError):
+    """An error the docker daemon would answer with (printed after its prefix)."""
+
+
+FORMAT = Flag("format", takes_value=True, help="Format output using a custom template")
+
+
+def _container(ctx: Context, ref: str) -> Container:
+    return ctx.host.container(ref)
+
+
+# --- containers ---------------------------------------------------------------------------------
+
+
+def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    image, command = args[0], args[1:]
+    if opts["interactive"] and opts["tty"] and not opts["detach"]:
+        raise DaemonError("the input device is not a TTY")
+    if opts["publish"] or opts["publish-all"]:
+        raise DaemonError("port publishing (-p/-P) is not available in this netlab version")
+    images.lookup(image)  # Docker's pull error comes first, before any name check
+    c = ctx.host.run(
+        image,
+        command,
+        name=opts["name"],
+        network=opts["network"] or opts["net"] or "bridge",
+        hostname=opts["hostname"],
+        tty=opts["tty"],
+        interactive=opts["interactive"],
+    )
+    if opts["detach"]:
+        ctx.print(c.id)
+        if opts["rm"]:
+            _mark_autoremove(c)  # removed by netlab as soon as it exits, as Docker does
+        return 0
+    code = _wait(c, timeout=60.0)
+    logs = c.logs()
+    if logs:
+        ctx.out.append(logs if logs.endswith("\n") else logs + "\n")
+    if opts["rm"]:
+        c.remove(force=True)
+    return code
+
+
+def _mark_autoremove(c: Container) -> None:
+    store = c.host.lab.store
+    with store.locked():
+        rec = c.record
+        rec["AutoRemove"] = True
+        store.save_container(rec)
+
+
+def _wait(c: Container, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while c.status == "running":
+        if time.monotonic() > deadline:
+            c.stop()
+            raise DaemonError(
+                f"netlab stopped container {c.name} after {timeout:.0f} s: run it "
+                "with -d to keep it running in the background"
+            )
+        time.sleep(0.005)
+    return c.exit_code
+
+
+def cmd_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    cs = ctx.host.containers(all=opts["all"])
+    if opts["quiet"]:
+        for c in cs:
+            ctx.print(c.id if opts["no-trunc"] else c.short_id)
+        return 0
+    now = time.time()
+    rows = [tables.ps_row(c, now) for c in cs]
+    if opts["no-trunc"]:
+        for r, c in zip(rows, cs, strict=True):
+            r["ID"] = c.id
+            r["Command"] = json.dumps(tables.command_line(c.record["Path"], c.record["Args"]))
+    fmt = opts["format"]
+    if fmt:
+        return _print_formatted(ctx, fmt, rows, PS_HEADERS)
+    keys = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"]
+    ctx.print(tables.table(tables.PS_HEADERS, [[r[k] for k in keys] for r in rows]))
+    return 0
+
+
+PS_HEADERS = {
+    "ID": "CONTAINER ID",
+    "Image": "IMAGE",
+    "Command": "COMMAND",
+    "CreatedAt": "CREATED AT",
+    "RunningFor": "CREATED",
+    "Status": "STATUS",
+    "Ports": "PORTS",
+    "Names": "NAMES",
+    "State": "STATE",
+    "Networks": "NETWORKS",
+}
+NETWORK_HEADERS = {
+    "ID": "NETWORK ID",
+    "Name": "NAME",
+    "Driver": "DRIVER",
+    "Scope": "SCOPE",
+    "IPv6": "IPV6",
+    "Internal": "INTERNAL",
+    "CreatedAt": "CREATED AT",
+}
+
+
+def _print_formatted(
+    ctx: Context, fmt: str, rows: list[dict[str, Any]], headers: dict[str, str]
+) -> int:
+    """``--format``: a Go template per row; ``table TEMPLATE`` adds a header and columns."""
+    import re
+
+    if fmt == "json":
+        fmt = "{{json .}}"
+    if fmt.startswith("table"):
+        body = fmt[5:].strip() or "{{.ID}}"
+        body = body.replace("\\t", "\t")
+        fields = re.findall(r"{{\s*\.(\w+)\s*}}", body)
+        head = body
+        for f in fields:
+            head = re.sub(r"{{\s*\." + f + r"\s*}}", headers.get(f, f.upper()), head, count=1)
+        cells = [head.split("\t")] + [render(body, r).split("\t") for r in rows]
+        ctx.print(tables.table(cells[0], cells[1:]))
+        return 0
+    for r in rows:
+        ctx.print(render(fmt, r))
+    return 0
+
+
+def cmd_exec(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    c = _container(ctx, args[0])
+    env = [e for e in opts["env"]]
+    argv = ["env", *env, *args[1:]] if env else args[1:]
+    result = c.exec(argv, timeout=120)
+    if result.stdout:
+        ctx.out.append(result.stdout)
+    if result.stderr:
+        ctx.err.append(result.stderr)
+    if result.returncode == 127 and "command not found" in result.stderr:
+        ctx.err[-1:] = [
+            f"OCI runtime exec failed: exec failed: unable to start container "
+            f'process: exec: "{args[1]}": executable file not found in $PATH: '
+            "unknown\n"
+        ]
+        return 126
+    return result.returncode
+
+
+def cmd_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    found: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for ref in args:
+        obj: dict[str, Any] | None = None
+        if opts.get("type") in (None, "container"):
+            try:
+                obj = _container(ctx, ref).inspect()
+            except NoSuchContainer:
+                obj = None
+        if obj is None and opts.get("type") in (None, "network"):
+            try:
+                obj = ctx.host.network(ref).inspect()
+            except NoSuchNetwork:
+                obj = None
+        if obj is None:
+            missing.append(ref)
+        else:
+            found.append(obj)
+    _print_objects(ctx, found, opts.get("format"))
+    for ref in missing:
+        ctx.eprint(f"Error: No such object: {ref}")
+    return 1 if missing else 0
+
+
+def _print_objects(ctx: Context, objs: list[dict[str, Any]], fmt: str | None) -> None:
+    if fmt:
+        for o in objs:
+            ctx.print(render(fmt, o))
+    else:
+        ctx.print(inspect_view.render(objs))
+
+
+def cmd_container_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    found, missing = [], []
+    for ref in args:
+        try:
+            found.append(_container(ctx, ref).inspect())
+        except NoSuchContainer:
+            missing.append(ref)
+    _print_objects(ctx, found, opts.get("format"))
+    for ref in missing:
+        ctx.eprint(f"Error response from daemon: No such container: {ref}")
+    return 1 if missing else 0
+
+
+def _each(ctx: Context, refs: list[str], action: Callable[[Container], None]) -> int:
+    """Apply ``action`` to each container, printing its reference as docker does."""
+    code = 0
+    for ref in refs:
+        try:
+            action(_container(ctx, ref))
+            ctx.print(ref)
+        except NetlabError as exc:
+            ctx.eprint(f"Error response from daemon: {exc}")
+            code = 1
+    return code
+
+
+def cmd_stop(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    return _each(ctx, args, lambda c: c.stop())
+
+
+def cmd_start(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    return _each(ctx, args, lambda c: c.start())
+
+
+def cmd_rm(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    return _each(ctx, args, lambda c: c.remove(force=opts["force"]))
+
+
+def cmd_logs(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    text = _container(ctx, args[0]).logs()
+    if opts["tail"] not in (None, "all"):
+        text = "".join(text.splitlines(keepends=True)[-int(opts["tail"]) :])
+    ctx.out.append(text)
+    return 0
+
+
+def cmd_port(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    c = _container(ctx, args[0])
+    for line in c.record.get("PortLines", []):
+        ctx.print(line)
+    return 0
+
+
+def cmd_images(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    rows = [
+        [img.name, img.tag, img.image_id.split(":")[1][:12], "2 weeks ago", img.size]
+        for img in sorted(images.IMAGES.values(), key=lambda i: i.name)
+    ]
+    if opts["quiet"]:
+        for r in rows:
+            ctx.print(r[2])
+        return 0
+    ctx.print(tables.table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], rows))
+    return 0
+
+
+def cmd_version(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    from netlab import __version__
+
+    ctx.print(
+        f"Client:\n Version:           {ENGINE_VERSION} (netlab {__version__})\n"
+        f" API version:       {API_VERSION}\n\n"
+        f"Server: netlab (Docker networking emulated on the Linux kernel)\n"
+        f" Engine:\n  Version:          {ENGINE_VERSION}\n"
+        f"  API version:      {API_VERSION}\n"
+        f"  Host:             {ctx.host.name} in lab {ctx.lab.name}"
+    )
+    return 0
+
+
+def cmd_info(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    import platform
+
+    cs = ctx.host.containers(all=True)
+    running = sum(1 for c in cs if c.running)
+    ctx.print(
+        "Server:\n"
+        f" Containers: {len(cs)}\n  Running: {running}\n  Paused: 0\n"
+        f"  Stopped: {len(cs) - running}\n"
+        f" Images: {len(images.IMAGES)}\n"
+        f" Server Version: {ENGINE_VERSION}\n"
+        " Network: bridge host null\n"
+        f" Kernel Version: {platform.release()}\n"
+        f" Name: {ctx.host.name}\n"
+        " Firewall Backend: nftables\n"
+        " (netlab: every network object is real; containers share the machine's files)"
+    )
+    return 0
+
+
+# --- networks -----------------------------------------------------------------------------------
+
+
+def _network_row(n: Network) -> dict[str, Any]:
+    return {
+        "ID": ids.short_id(n.id),
+        "Name": n.name,
+        "Driver": n.driver,
+        "Scope": n.scope,
+        "IPv6": "false",
+        "Internal": str(bool(n._rec.get("Internal"))).lower(),
+        "CreatedAt": n._rec["Created"],
+        "Labels": "",
+    }
+
+
+def cmd_network_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    nets = ctx.host.networks()
+    if opts["quiet"]:
+        for n in nets:
+            ctx.print(n.id if opts["no-trunc"] else ids.short_id(n.id))
+        return 0
+    rows = [_network_row(n) for n in nets]
+    if opts["no-trunc"]:
+        for r, n in zip(rows, nets, strict=True):
+            r["ID"] = n.id
+    if opts["format"]:
+        return _print_formatted(ctx, opts["format"], rows, NETWORK_HEADERS)
+    ctx.print(
+        tables.table(
+            tables.NETWORK_LS_HEADERS, [[r["ID"], r["Name"], r["Driver"], r["Scope"]] for r in rows]
+        )
+    )
+    return 0
+
+
+def cmd_network_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    net = ctx.host.create_network(
+        args[0], driver=opts["driver"] or "bridge", subnet=opts["subnet"], gateway=opts["gateway"]
+    )
+    ctx.print(net.id)
+    return 0
+
+
+def cmd_network_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    found, missing = [], []
+    for ref in args:
+        try:
+            found.append(ctx.host.network(ref).inspect())
+        except NoSuchNetwork:
+            missing.append(ref)
+    _print_objects(ctx, found, opts["format"])
+    for ref in missing:
+        ctx.eprint(f"Error response from daemon: network {ref} not found")
+    return 1 if missing else 0
+
+
+def cmd_network_connect(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    ctx.host.network(args[0]).connect(_container(ctx, args[1]))
+    return 0
+
+
+def cmd_network_disconnect(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    ctx.host.network(args[0]).disconnect(_container(ctx, args[1]))
+    return 0
+
+
+def cmd_network_rm(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    code = 0
+    for ref in args:
+        try:
+            ctx.host.network(ref).remove()
+            ctx.print(ref)
+        except NetlabError as exc:
+            ctx.eprint(f"Error response from daemon: {exc}")
+            code = 1
+    return code
+
+
+def cmd_network_prune(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    if not opts["force"]:
+        ctx.print(
+            "WARNING! This will remove all custom networks not used by at least one "
+            "container.\nAre you sure you want to continue? [y/N] "
+        )
+        ctx.eprint("netlab: there is no terminal to answer in; run `docker network prune -f`")
+        return 1
+    used = {n for c in ctx.host.containers() for n in c.networks}
+    removed = []
+    for n in ctx.host.networks():
+        if n._rec.get("UserDefined") and n.name not in used:
+            n.remove()
+            removed.append(n.name)
+    if removed:
+        ctx.print("Deleted Networks:\n" + "\n".join(removed))
+    return 0

@@ -1,0 +1,1 @@
+"""Notebook front end: IPython magics (``%load_ext netlab``) and, later, widgets."""

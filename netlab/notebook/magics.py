@@ -1,0 +1,92 @@
+"""IPython magics: ``%docker``, ``%%docker`` and ``%on``.
+
+Load them with ``%load_ext netlab``. Then, in a notebook whose lab is built (``Lab("demo")``)::
+
+    %docker network ls
+    %docker run -dt ubuntu sleep infinity
+    %docker -H node2 swarm join --token {token} {addr}     # IPython expands {vars}
+    %docker --explain run -d ubuntu sleep infinity         # also print the kernel operations
+
+    %on host brctl show            # a real command inside the Docker host's namespaces
+    %on web1 ping -c 3 172.17.0.1  # ... or a container's (name or ID), or lan / inet
+
+    %%docker                       # one docker command per line
+    network create mynet
+    run -d --name a --network mynet ubuntu sleep infinity
+
+``%docker`` prints exactly what the docker CLI prints (stdout and stderr apart); a failing
+command prints its error and does not raise, as in a terminal.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from typing import Any
+
+from netlab.docker import current_lab, docker, explain_text
+from netlab.errors import NetlabError
+
+
+def _print_output(line: str) -> int:
+    argv = shlex.split(line)
+    out = docker(argv)
+    sys.stdout.write(out.stdout)
+    if out.stderr:
+        sys.stderr.write(out.stderr)
+    if "--explain" in argv[:3]:
+        sys.stdout.write(explain_text(out.explain))
+    return out.code
+
+
+def docker_magic(line: str, cell: str | None = None) -> None:
+    """``%docker ARGS`` / ``%%docker``: docker commands against the current lab."""
+    lines = [line] if cell is None else [ln for ln in cell.splitlines() if ln.strip()]
+    for ln in lines:
+        ln = ln.strip()
+        if ln.startswith("docker "):
+            ln = ln[len("docker ") :]
+        if _print_output(ln) != 0 and cell is not None:
+            break  # like `set -e`: stop at the first failing line of a cell
+
+
+def run_on(target: str, command: str) -> int:
+    """Run ``command`` (a shell command line) inside a host, container, ``lan`` or ``inet``."""
+    from netlab.cli.main import prefix_for
+
+    lab = current_lab()
+    import subprocess
+
+    prefix = prefix_for(lab, target)
+    done = subprocess.run(
+        [*prefix, "/bin/sh", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    sys.stdout.write(done.stdout)
+    if done.stderr:
+        sys.stderr.write(done.stderr)
+    return done.returncode
+
+
+def on_magic(line: str, cell: str | None = None) -> None:
+    """``%on TARGET CMD...`` / ``%%on TARGET``: a real shell command inside a lab machine."""
+    target, _, rest = line.strip().partition(" ")
+    if not target:
+        sys.stderr.write(
+            "usage: %on TARGET COMMAND...  (TARGET: a host, a container, lan or inet)\n"
+        )
+        return
+    command = cell if cell is not None else rest
+    try:
+        run_on(target, command)
+    except NetlabError as exc:
+        sys.stderr.write(f"netlab: {exc}\n")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the magics (called by ``%load_ext netlab``)."""
+    ipython.register_magic_function(docker_magic, "line_cell", "docker")
+    ipython.register_magic_function(on_magic, "line_cell", "on")

@@ -1,0 +1,306 @@
+"""The docker front end: the walkthrough through the %docker magic and `netlab docker`,
+checked against the kernel; Docker's error texts; failed commands build nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from netlab import Lab
+from netlab.docker import docker, use
+from netlab.kernel import rtnl
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture
+def shell(lab: Lab) -> Iterator[object]:
+    """An IPython shell with netlab's magics loaded, talking to ``lab``."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "netlab")
+    use(lab)
+    yield ip
+
+
+Run = Callable[[str], tuple[str, str]]
+
+
+@pytest.fixture
+def magic(shell: object, capsys: pytest.CaptureFixture[str]) -> Run:
+    def run(line: str) -> tuple[str, str]:
+        name, _, rest = line.partition(" ")
+        shell.run_line_magic(name, rest)  # type: ignore[attr-defined]
+        out = capsys.readouterr()
+        return out.out, out.err
+
+    return run
+
+
+@pytest.fixture
+def console(lab: Lab) -> Run:
+    def run(line: str) -> tuple[str, str]:
+        name, _, rest = line.partition(" ")
+        sub = ["docker", "-L", lab.name] if name == "docker" else ["exec", "-L", lab.name]
+        if name == "on":
+            target, _, rest = rest.partition(" ")
+            sub += [target, "--", "sh", "-c", rest]
+            done = subprocess.run(
+                [sys.executable, "-m", "netlab", *sub], capture_output=True, text=True, timeout=60
+            )
+        else:
+            import shlex
+
+            done = subprocess.run(
+                [sys.executable, "-m", "netlab", *sub, *shlex.split(rest)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        return done.stdout, done.stderr
+
+    return run
+
+
+def kernel_ip(ns: str, ifname: str = "eth0") -> str:
+    return next(a.cidr for a in rtnl.addrs(ns) if a.ifname == ifname)
+
+
+@pytest.mark.parametrize("front", ["magic", "console"])
+def test_the_walkthrough(front: str, request: pytest.FixtureRequest, lab: Lab) -> None:
+    run: Run = request.getfixturevalue(front)
+    host = lab.host()
+
+    out, err = run("docker network ls")
+    lines = out.splitlines()
+    assert lines[0] == "NETWORK ID     NAME      DRIVER    SCOPE", out + err
+    assert [ln.split() for ln in lines[1:]] == [
+        [host.network(n).id[:12], n, d, "local"]
+        for n, d in (("bridge", "bridge"), ("host", "host"), ("none", "null"))
+    ]
+
+    out, err = run("docker run -dt ubuntu sleep infinity")
+    cid = out.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", cid), out + err
+    c = host.container(cid)
+    assert c.running
+
+    out, _ = run("on host brctl show")
+    peer_index = next(lk.peer_index for lk in rtnl.links(c.ns) if lk.name == "eth0")
+    veth = next(lk.name for lk in rtnl.links(host.ns) if lk.index == peer_index)
+    assert re.search(rf"docker0\s.*\s{veth}$", out, re.M), out
+
+    out, _ = run("docker network inspect bridge")
+    doc = json.loads(out)
+    entry = doc[0]["Containers"][cid]
+    assert entry["IPv4Address"] == kernel_ip(c.ns)
+    ip = entry["IPv4Address"].split("/")[0]
+
+    out, _ = run(f"on host ping -c 3 -i 0.2 {ip}")
+    assert "3 packets transmitted, 3 received" in out, out
+
+    out, _ = run("docker ps")
+    row = out.splitlines()[1]
+    assert row.startswith(cid[:12]) and '"sleep infinity"' in row and c.name in row
+
+    out, _ = run(f"docker exec {cid[:12]} ping -c 3 -i 0.2 www.dockercon.com")
+    assert "3 packets transmitted, 3 received" in out, out
+    assert "PING www.dockercon.com (198.51.100.80)" in out
+
+    out, err = run("docker network create mynet")
+    assert re.fullmatch(r"[0-9a-f]{64}\n", out), out + err
+    run("docker run -d --name a --network mynet ubuntu sleep infinity")
+    run("docker run -d --name b --network mynet ubuntu sleep infinity")
+    out, err = run("docker exec a ping -c 1 b")
+    b_ip = kernel_ip(host.container("b").ns).split("/")[0]
+    assert f"PING b ({b_ip})" in out and "1 received" in out, out + err
+    out, _ = run("docker exec a getent hosts b")
+    assert out.split()[0] == b_ip
+    out, _ = run("docker exec a cat /etc/resolv.conf")
+    assert "127.0.0.11" in out and "nameserver 172.18.0.1" in out  # says what is going on
+
+
+def test_default_bridge_has_no_names_and_networks_are_isolated(lab: Lab) -> None:
+    use(lab)
+    docker("run -d --name c1 ubuntu sleep infinity")
+    docker("run -d --name c2 ubuntu sleep infinity")
+    assert docker("exec c1 getent hosts c2").code == 2
+    docker("network create other")
+    docker("run -d --name o1 --network other ubuntu sleep infinity")
+    o1_ip = lab.host().container("o1").ip
+    assert docker(f"exec c1 ping -c 1 -W 1 {o1_ip}").code == 1
+    assert docker("network connect other c1").code == 0
+    assert kernel_ip(lab.host().container("c1").ns, "eth1").startswith("172.18.0.")
+    out = docker(f"exec c1 ping -c 1 -W 2 {o1_ip}")
+    assert out.code == 0, out
+    assert docker("exec c1 getent hosts o1").code == 2, "c1's resolver is the default one"
+    assert docker("network disconnect other c1").code == 0
+    assert "eth1" not in [lk.name for lk in rtnl.links(lab.host().container("c1").ns)]
+
+
+def snapshot(lab: Lab) -> tuple[object, ...]:
+    host = lab.host()
+    return (
+        sorted(lab.namespaces()),
+        sorted(lk.name for lk in rtnl.links(host.ns)),
+        sorted(lab.store.containers()),
+        sorted(n.name for n in host.networks()),
+        host.ruleset(),
+    )
+
+
+def test_errors_have_dockers_words_and_leave_nothing(lab: Lab) -> None:
+    use(lab)
+    first = docker("run -d --name web ubuntu sleep infinity").stdout.strip()
+    docker("network create mynet")
+    docker("run -d --name a --network mynet ubuntu sleep infinity")
+    before = snapshot(lab)
+    cases = [
+        (
+            "run -d --name web ubuntu sleep infinity",
+            125,
+            'docker: Error response from daemon: Conflict. The container name "/web" is '
+            f'already in use by container "{first}". You have to remove (or rename) that '
+            "container to be able to reuse that name.\n\n"
+            "Run 'docker run --help' for more information\n",
+        ),
+        ("exec nosuch ls", 1, "Error response from daemon: No such container: nosuch\n"),
+        ("network inspect nonet", 1, "Error response from daemon: network nonet not found\n"),
+        (
+            "run -d --network nonet ubuntu sleep 1",
+            125,
+            "docker: Error response from daemon: network nonet not found\n\n"
+            "Run 'docker run --help' for more information\n",
+        ),
+        (
+            "network rm mynet",
+            1,
+            "Error response from daemon: error while removing network: "
+            f"network mynet id {lab.host().network('mynet').id} has active endpoints\n",
+        ),
+        (
+            "network create --subnet 172.18.5.0/24 clash",
+            1,
+            "Error response from daemon: invalid "
+            "pool request: Pool overlaps with other one on this address space\n",
+        ),
+        (
+            "network create mynet",
+            1,
+            "Error response from daemon: network with name mynet already exists\n",
+        ),
+        (
+            "network create --subnet 10.1.0.1/24 bad",
+            1,
+            "Error response from daemon: invalid "
+            "subnet '10.1.0.1/24': 10.1.0.1/24 has host bits set\n",
+        ),
+        ("ps --bogus", 125, "unknown flag: --bogus\nSee 'docker ps --help'.\n"),
+        ("run -z ubuntu", 125, "unknown shorthand flag: 'z' in -z\nSee 'docker run --help'.\n"),
+        ("run --name", 125, "flag needs an argument: --name\nSee 'docker run --help'.\n"),
+        ("frobnicate", 1, "docker: 'frobnicate' is not a docker command.\nSee 'docker --help'\n"),
+        (
+            "network create",
+            1,
+            '"docker network create" requires exactly 1 argument.\n'
+            "See 'docker network create --help'.\n\nUsage:  docker network create [OPTIONS] "
+            "NETWORK\n\nCreate a network\n",
+        ),
+        (
+            "run -it ubuntu bash",
+            125,
+            "docker: Error response from daemon: the input device is "
+            "not a TTY\n\nRun 'docker run --help' for more information\n",
+        ),
+    ]
+    for line, code, err in cases:
+        out = docker(line)
+        assert (out.code, out.stderr) == (code, err), line
+        assert "Traceback" not in out.stdout + out.stderr
+    out = docker("run mysql")
+    assert out.code == 125 and out.stderr.startswith(
+        "Unable to find image 'mysql:latest' "
+        "locally\ndocker: Error response from "
+        "daemon: pull access denied for mysql"
+    )
+    assert snapshot(lab) == before, "a failed command changed the lab"
+    docker("stop web")
+    out = docker("exec web ls")
+    assert out.stderr == f"Error response from daemon: Container {first} is not running\n"
+
+
+def test_lifecycle_commands(lab: Lab) -> None:
+    use(lab)
+    assert docker("run --rm alpine echo hello").stdout == "hello\n"
+    assert docker("ps -aq").stdout == "", "--rm removed the finished container"
+    out = docker("run alpine sh -c 'echo oops >&2; exit 3'")
+    assert out.code == 3 and out.stdout == "oops\n"
+    cid = docker("run -d --name s ubuntu sleep infinity").stdout.strip()
+    assert docker("stop s").stdout == "s\n"
+    status = docker("ps -a --format '{{.Names}} {{.Status}}'").stdout
+    assert re.search(r"^s Exited \(137\) ", status, re.M), status
+    assert docker("start s").stdout == "s\n"
+    assert docker("inspect -f '{{.State.Running}} {{.Id}}' s").stdout == f"true {cid}\n"
+    ip = docker("inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' s").stdout
+    assert ip.strip() == kernel_ip(lab.host().container("s").ns).split("/")[0]
+    assert docker("rm -f s").stdout == "s\n"
+    assert docker("ps -a --format json").stdout.count("{") == 1  # the exited alpine
+    assert "REPOSITORY" in docker("images").stdout
+    assert "netlab" in docker("version").stdout
+
+
+def test_host_flag_picks_another_host(make_lab) -> None:  # type: ignore[no-untyped-def]
+    lab = make_lab(hosts=("node1", "node2"))
+    use(lab)
+    docker("-H node2 run -d --name only2 ubuntu sleep infinity")
+    assert "only2" in docker("-H tcp://node2:2375 ps").stdout
+    assert "only2" not in docker("ps").stdout
+    assert "node3" in docker("-H node3 ps").stderr
+
+
+def test_explain_lines_replayed_by_hand_give_the_same_kernel_state(make_lab) -> None:  # type: ignore[no-untyped-def]
+    a = make_lab()
+    b = make_lab()
+    use(a)
+    out = docker("--explain run -d --name r ubuntu sleep infinity")
+    assert out.code == 0 and out.explain
+    script = "\n".join(line for line in out.explain if not line.endswith("&"))
+    assert "ip netns add" in script and "master docker0" in script
+    replay = script.replace(f"nl-{a.name}-", f"nl-{b.name}-").replace(
+        f"/run/netlab/{a.name}/", f"/run/netlab/{b.name}/"
+    )
+    done = subprocess.run(["bash", "-e", "-c", replay], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    c = a.host().container("r")
+    cns_b = c.ns.replace(f"nl-{a.name}-", f"nl-{b.name}-")
+
+    def state(ns: str) -> object:
+        return (
+            [(lk.name, lk.kind, lk.mac, lk.mtu, lk.up) for lk in rtnl.links(ns)],
+            [(x.ifname, x.cidr) for x in rtnl.addrs(ns)],
+            sorted((r.dst, r.gateway, r.dev) for r in rtnl.routes(ns)),
+            rtnl.read_sysctl(ns, "net.ipv6.conf.all.disable_ipv6"),
+        )
+
+    assert state(cns_b) == state(c.ns)
+    veth = c.networks["bridge"]["Veth"]
+
+    def port(host_ns: str) -> object:
+        links = {lk.index: lk for lk in rtnl.links(host_ns)}
+        v = next(lk for lk in links.values() if lk.name == veth)
+        return (v.mac, v.up, links[v.master].name if v.master else None)
+
+    assert port(b.host().ns) == port(a.host().ns)
+    # And the replayed container really works: it reaches its gateway.
+    done = subprocess.run(
+        ["ip", "netns", "exec", cns_b, "ping", "-c", "1", "-W", "2", "172.17.0.1"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
