@@ -40,14 +40,25 @@ def _print_output(line: str) -> int:
 
 
 def docker_magic(line: str, cell: str | None = None) -> None:
-    """``%docker ARGS`` / ``%%docker``: docker commands against the current lab."""
-    lines = [line] if cell is None else [ln for ln in cell.splitlines() if ln.strip()]
-    for ln in lines:
-        ln = ln.strip()
-        if ln.startswith("docker "):
-            ln = ln[len("docker ") :]
-        if _print_output(ln) != 0 and cell is not None:
-            break  # like `set -e`: stop at the first failing line of a cell
+    """``%docker ARGS`` / ``%%docker [GLOBAL FLAGS]``: docker commands against the lab.
+
+    In the cell form each line is one command (a leading ``docker`` is optional) and the
+    flags on the ``%%docker`` line (``-H node2``, ``--explain``) apply to every line; the
+    cell stops at the first command that fails, as a shell script with ``set -e`` would.
+    """
+    if cell is None:
+        _print_output(_strip_docker(line))
+        return
+    for ln in cell.splitlines():
+        if not ln.strip() or ln.lstrip().startswith("#"):
+            continue
+        if _print_output(f"{line.strip()} {_strip_docker(ln)}".strip()) != 0:
+            break
+
+
+def _strip_docker(line: str) -> str:
+    line = line.strip()
+    return line[len("docker ") :] if line.startswith("docker ") else line
 
 
 def run_on(target: str, command: str) -> int:

@@ -304,3 +304,23 @@ def test_explain_lines_replayed_by_hand_give_the_same_kernel_state(make_lab) -> 
         text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_cell_magic_and_variable_expansion(make_lab, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    from IPython.core.interactiveshell import InteractiveShell
+
+    lab = make_lab(hosts=("node1", "node2"))
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "netlab")
+    use(lab)
+    ip.run_cell(
+        "%%docker -H node2\nnetwork create n2\nrun -d --name x --network n2 alpine sleep 60\n"
+    )
+    capsys.readouterr()
+    ip.run_cell("where = 'node2'\nwho = 'x'\n%docker -H {where} exec {who} hostname")
+    out = capsys.readouterr().out
+    assert out.strip() == lab.host("node2").container("x").short_id
+    ip.run_cell("%on node2 ip -br addr show eth0")
+    assert "192.168.56.12/24" in capsys.readouterr().out
+    ip.run_cell("%docker exec nothere true")
+    assert "No such container: nothere" in capsys.readouterr().err
