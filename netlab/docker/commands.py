@@ -92,8 +92,6 @@ def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     image, command = args[0], args[1:]
     if opts["interactive"] and opts["tty"] and not opts["detach"]:
         raise DaemonError("the input device is not a TTY")
-    if opts["publish"] or opts["publish-all"]:
-        raise DaemonError("port publishing (-p/-P) is not available in this netlab version")
     images.lookup(image)  # Docker's pull error comes first, before any name check
     c = ctx.host.run(
         image,
@@ -103,6 +101,8 @@ def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
         hostname=opts["hostname"],
         tty=opts["tty"],
         interactive=opts["interactive"],
+        publish=opts["publish"],
+        publish_all=opts["publish-all"],
     )
     if opts["detach"]:
         ctx.print(c.id)
@@ -305,8 +305,17 @@ def cmd_logs(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
 def cmd_port(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     c = _container(ctx, args[0])
-    for line in c.record.get("PortLines", []):
-        ctx.print(line)
+    maps = c.record.get("Ports", []) if c.running else []
+    if len(args) == 2:
+        want = args[1] if "/" in args[1] else args[1] + "/tcp"
+        maps = [m for m in maps if f"{m['container_port']}/{m['proto']}" == want]
+        if not maps:
+            raise DaemonError(f"No public port '{want}' published for {args[0]}")
+        for m in maps:
+            ctx.print(f"{m['host_ip']}:{m['host_port']}")
+        return 0
+    for m in sorted(maps, key=lambda m: (m["container_port"], m["proto"], m["host_ip"])):
+        ctx.print(f"{m['container_port']}/{m['proto']} -> {m['host_ip']}:{m['host_port']}")
     return 0
 
 

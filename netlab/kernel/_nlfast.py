@@ -196,6 +196,20 @@ def set_link(
     request(ns, RTM_NEWLINK, 0, _IFINFO.pack(0, 0, 0, flags, change) + attrs)
 
 
+IFLA_PROTINFO = 12
+IFLA_BRPORT_MODE = 4
+NLA_F_NESTED = 0x8000
+AF_BRIDGE = 7
+
+
+def set_brport_hairpin(ns: str, name: str, on: bool) -> None:
+    """``bridge link set dev NAME hairpin on``: RTM_SETLINK, AF_BRIDGE, IFLA_BRPORT_MODE."""
+    index = index_of(ns, name)
+    mode = _attr(IFLA_BRPORT_MODE, struct.pack("=B", 1 if on else 0))
+    body = _IFINFO.pack(AF_BRIDGE, 0, index, 0, 0) + _attr(IFLA_PROTINFO | NLA_F_NESTED, mode)
+    request(ns, RTM_SETLINK, 0, body)
+
+
 def del_link(ns: str, name: str) -> None:
     """RTM_DELLINK by name."""
     request(ns, RTM_DELLINK, 0, _IFINFO.pack(0, 0, 0, 0, 0) + _attr(IFLA_IFNAME, _name(name)))

@@ -309,6 +309,18 @@ def set_link(
     _fast(ns, "ip " + shlex_join(cmd[3:]), work)
 
 
+def set_bridge_port(ns: str, name: str, *, hairpin: bool) -> None:
+    """``bridge link set dev NAME hairpin on|off``: may a frame leave by the port it came in?"""
+    trace.record(
+        ["bridge", "-n", ns, "link", "set", "dev", name, "hairpin", "on" if hairpin else "off"]
+    )
+    _fast(
+        ns,
+        f"bridge link set dev {name} hairpin",
+        lambda: _nlfast.set_brport_hairpin(ns, name, hairpin),
+    )
+
+
 def delete_link(ns: str, name: str) -> None:
     """``ip link del NAME`` (a veth takes its peer with it); a missing link is fine."""
     trace.record(["ip", "-n", ns, "link", "del", name])

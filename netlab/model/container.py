@@ -22,11 +22,13 @@ import html
 import os
 import shlex
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from netlab.errors import LabBroken, NotRunning
 from netlab.kernel import batch, netns, proc, rtnl
 from netlab.model import ids, ipam, topology
+from netlab.model.ports import PortMapping
 from netlab.model.state import Record
 from netlab.model.timefmt import now_rfc3339, rfc3339
 
@@ -212,6 +214,7 @@ def create_container(
     hostname: str | None,
     tty: bool,
     interactive: bool,
+    publish: Sequence[PortMapping] = (),
 ) -> Container:
     """Allocate, build and start a container; on any failure leave nothing behind."""
     lab = host.lab
@@ -251,6 +254,9 @@ def create_container(
             "NetworkMode": net.name,
             "RealArgv": real,
             "Networks": {net.name: {"NetworkID": net.id}},
+            "ExposedPorts": list(img.exposed),
+            "PortSpecs": [asdict(m) for m in publish],
+            "Ports": [],
         }
         try:
             _launch(host, rec)
@@ -280,6 +286,7 @@ def _attach_endpoints(host: Host, rec: Record) -> None:
 
 def _launch(host: Host, rec: Record) -> None:
     """Attach, wire and start a created or exited container (under the lab's lock)."""
+    _allocate_ports(host, rec)
     _attach_endpoints(host, rec)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(host.lab.store.path("containers", rec["Id"] + ".exit"))  # an earlier run's
@@ -299,6 +306,33 @@ def _launch(host: Host, rec: Record) -> None:
     rec["FinishedAt"] = "0001-01-01T00:00:00Z"
     host.lab.store.save(container=rec)
     _refresh_names(host, rec)
+    if rec["Ports"]:
+        _publish(host, rec)
+
+
+def _allocate_ports(host: Host, rec: Record) -> None:
+    """Host ports for the container's ``-p`` requests; Docker's error if one is taken."""
+    from netlab.model.ports import allocate
+
+    taken = [
+        PortMapping(**m)
+        for r in host.lab.store.containers().values()
+        if r["Host"] == host.name and r["State"] == "running" and r["Id"] != rec["Id"]
+        for m in r.get("Ports", [])
+    ]
+    wanted = [PortMapping(**m) for m in rec.get("PortSpecs", [])]
+    eid = ids.object_id(host.lab.name, "endpoint", host.lab.store.peek_counter("endpoint") + 1)
+    rec["Ports"] = [asdict(m) for m in allocate(wanted, taken, f"{rec['Name']} ({eid})")]
+
+
+def _publish(host: Host, rec: Record) -> None:
+    """Program the port rules (one atomic nft load) and hairpin mode on the bridge port."""
+    from netlab.model.networks import apply_firewall
+
+    first = next(iter(rec["Networks"].values()))
+    if first.get("Veth"):
+        rtnl.set_bridge_port(host.ns, first["Veth"], hairpin=True)
+    apply_firewall(host)
 
 
 def start_container(c: Container) -> None:
@@ -458,6 +492,8 @@ def _finish(host: Host, rec: Record, code: int, finished: str | None = None) -> 
     """Mark a container exited with ``code``, release its network (Docker does too)."""
     _teardown(host, rec)
     nets = list(rec["Networks"])
+    had_ports = bool(rec.get("Ports"))
+    rec["Ports"] = []
     rec["State"] = "exited"
     rec["ExitCode"] = code
     rec["Pid"] = 0
@@ -469,9 +505,11 @@ def _finish(host: Host, rec: Record, code: int, finished: str | None = None) -> 
         if "IPPrefixLen" in ep:
             ep["IPPrefixLen"] = 0
     host.lab.store.save_container(rec)
-    from netlab.model.networks import refresh_all_names
+    from netlab.model.networks import apply_firewall, refresh_all_names
 
     refresh_all_names(host, nets)
+    if had_ports:
+        apply_firewall(host)  # the container's port rules go, the others stay
 
 
 def reconcile(host: Host) -> None:
@@ -544,6 +582,8 @@ def remove_many(host: Host, containers: list[Container], *, force: bool) -> None
             watch.wait(30.0)
         for r in recs:
             store.drop_container(r["Id"])
-        from netlab.model.networks import refresh_all_names
+        from netlab.model.networks import apply_firewall, refresh_all_names
 
         refresh_all_names(host, sorted({n for r in recs for n in r["Networks"]}))
+        if any(r.get("Ports") for r in recs):
+            apply_firewall(host)

@@ -1,6 +1,8 @@
 """The nftables rules a Docker host needs, written the way Docker 29's nftables backend does.
 
-Docker 29 (``--firewall-backend=nftables``) keeps all its rules in one table,
+netlab plays Docker 29 with ``--firewall-backend=nftables`` and ``"userland-proxy": false``:
+every published port is handled by the kernel alone (no docker-proxy process), so the whole
+path of a packet can be read in this one table. Docker 29 keeps all its rules in one table,
 ``ip docker-bridges``. Base chains hook into the kernel (``filter-FORWARD``, ``nat-PREROUTING``,
 ``nat-OUTPUT``, ``nat-POSTROUTING``, ``raw-PREROUTING``); verdict maps keyed by interface name
 jump from them into per-bridge chains (``filter-forward-in__docker0``...). The rule that
@@ -15,8 +17,28 @@ This module only writes text (pure, testable without root); the kernel layer loa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+from netlab.model.ports import PortMapping
 
 TABLE = "docker-bridges"
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published port of a container on a bridge: what the rules need to know."""
+
+    container_ip: str
+    mapping: PortMapping
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """One bridge network as the firewall sees it."""
+
+    name: str
+    subnet: str
+    published: tuple[Published, ...] = ()
 
 
 def _map(name: str, chain_prefix: str, bridges: Sequence[str]) -> str:
@@ -28,69 +50,123 @@ def _map(name: str, chain_prefix: str, bridges: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def bridge_chains(bridge: str, subnet: str, *, masquerade: bool = True) -> str:
-    """The four per-bridge chains Docker 29 creates for one bridge network."""
-    masq = (
-        (f'\t\toifname != "{bridge}" ip saddr {subnet} counter masquerade comment "MASQUERADE"\n')
-        if masquerade
-        else ""
-    )
+def _chain(name: str, rules: Sequence[str], hook: str = "") -> str:
+    body = "".join(f"\t\t{r}\n" for r in ([hook] if hook else []) + list(rules))
+    return f"\tchain {name} {{\n{body}\t}}\n"
+
+
+def dnat_rule(p: Published) -> str:
+    """``tcp dport 8080 counter dnat to 172.17.0.2:80 comment "DNAT"`` (with the host IP)."""
+    m = p.mapping
+    where = "" if m.host_ip == "0.0.0.0" else f"ip daddr {m.host_ip} "
     return (
-        f"\tchain filter-forward-in__{bridge} {{\n"
-        "\t\tct state established,related counter accept\n"
-        f'\t\tiifname "{bridge}" counter accept comment "ICC"\n'
-        '\t\tcounter drop comment "UNPUBLISHED PORT DROP"\n'
-        "\t}\n\n"
-        f"\tchain filter-forward-out__{bridge} {{\n"
-        "\t\tct state established,related counter accept\n"
-        '\t\tcounter accept comment "OUTGOING"\n'
-        "\t}\n\n"
-        f"\tchain nat-postrouting-in__{bridge} {{\n"
-        "\t}\n\n"
-        f"\tchain nat-postrouting-out__{bridge} {{\n"
-        f"{masq}"
-        "\t}\n"
+        f"{where}{m.proto} dport {m.host_port} counter dnat to "
+        f'{p.container_ip}:{m.container_port} comment "DNAT"'
     )
 
 
-def base_ruleset(bridges: Sequence[tuple[str, str]]) -> str:
-    """The whole ``ip docker-bridges`` table for the given (bridge, subnet) pairs.
+def accept_rule(p: Published) -> str:
+    """The forward rule that lets the translated packets reach the container's port."""
+    m = p.mapping
+    return f"ip daddr {p.container_ip} {m.proto} dport {m.container_port} counter accept"
 
-    >>> text = base_ruleset([("docker0", "172.17.0.0/16")])
+
+def bridge_chains(b: Bridge) -> str:
+    """The four per-bridge chains Docker 29 creates for one bridge network."""
+    own_port = list(
+        dict.fromkeys(
+            f"ip saddr {p.container_ip} ip daddr {p.container_ip} {p.mapping.proto} dport "
+            f'{p.mapping.container_port} counter masquerade comment "MASQ TO OWN PORT"'
+            for p in b.published
+        )
+    )
+    accepts = list(dict.fromkeys(accept_rule(p) for p in b.published))
+    return "\n".join(
+        [
+            _chain(
+                f"filter-forward-in__{b.name}",
+                [
+                    "ct state established,related counter accept",
+                    f'iifname "{b.name}" counter accept comment "ICC"',
+                    *accepts,
+                    'counter drop comment "UNPUBLISHED PORT DROP"',
+                ],
+            ),
+            _chain(
+                f"filter-forward-out__{b.name}",
+                [
+                    "ct state established,related counter accept",
+                    'counter accept comment "OUTGOING"',
+                ],
+            ),
+            _chain(
+                f"nat-postrouting-in__{b.name}",
+                [
+                    'fib saddr type local counter masquerade comment "MASQUERADE FROM HOST"',
+                    *own_port,
+                ],
+            ),
+            _chain(
+                f"nat-postrouting-out__{b.name}",
+                [
+                    f'oifname != "{b.name}" ip saddr {b.subnet} counter masquerade '
+                    'comment "MASQUERADE"',
+                ],
+            ),
+        ]
+    )
+
+
+def ruleset(bridges: Sequence[Bridge]) -> str:
+    """The whole ``ip docker-bridges`` table, replacing any earlier one in one transaction.
+
+    >>> text = ruleset([Bridge("docker0", "172.17.0.0/16")])
     >>> 'oifname != "docker0" ip saddr 172.17.0.0/16 counter masquerade' in text
     True
     """
-    names = [b for b, _ in bridges]
+    names = [b.name for b in bridges]
+    published = [p for b in bridges for p in b.published]
+    raw = [
+        f'ip daddr {b.subnet} iifname != {{ "lo", "{b.name}" }} counter drop comment '
+        '"SUBNET DROP EXTERNAL"'
+        for b in bridges
+    ]
+    raw += [
+        f'iifname != "lo" ip daddr {p.mapping.host_ip} {p.mapping.proto} dport '
+        f'{p.mapping.host_port} counter drop comment "DROP REMOTE LOOPBACK"'
+        for p in published
+        if p.mapping.host_ip.startswith("127.")
+    ]
     parts = [
-        f"table ip {TABLE}",
-        f"delete table ip {TABLE}",
-        f"table ip {TABLE} {{",
         _map("filter-forward-in-jumps", "filter-forward-in", names) + "\n",
         _map("filter-forward-out-jumps", "filter-forward-out", names) + "\n",
         _map("nat-postrouting-in-jumps", "nat-postrouting-in", names) + "\n",
         _map("nat-postrouting-out-jumps", "nat-postrouting-out", names) + "\n",
-        "\tchain filter-FORWARD {\n"
-        "\t\ttype filter hook forward priority filter; policy accept;\n"
-        "\t\toifname vmap @filter-forward-in-jumps\n"
-        "\t\tiifname vmap @filter-forward-out-jumps\n"
-        "\t}\n",
-        "\tchain nat-OUTPUT {\n"
-        "\t\ttype nat hook output priority -100; policy accept;\n"
-        "\t\tip daddr != 127.0.0.0/8 fib daddr type local counter jump nat-prerouting-and-output\n"
-        "\t}\n",
-        "\tchain nat-POSTROUTING {\n"
-        "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
-        "\t\tiifname vmap @nat-postrouting-out-jumps\n"
-        "\t\toifname vmap @nat-postrouting-in-jumps\n"
-        "\t}\n",
-        "\tchain nat-PREROUTING {\n"
-        "\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
-        "\t\tfib daddr type local counter jump nat-prerouting-and-output\n"
-        "\t}\n",
-        "\tchain nat-prerouting-and-output {\n\t}\n",
-        "\tchain raw-PREROUTING {\n"
-        "\t\ttype filter hook prerouting priority raw; policy accept;\n"
-        "\t}\n",
+        _chain(
+            "filter-FORWARD",
+            ["oifname vmap @filter-forward-in-jumps", "iifname vmap @filter-forward-out-jumps"],
+            "type filter hook forward priority filter; policy accept;",
+        ),
+        _chain(
+            "nat-OUTPUT",
+            ["fib daddr type local counter jump nat-prerouting-and-output"],
+            "type nat hook output priority -100; policy accept;",
+        ),
+        _chain(
+            "nat-POSTROUTING",
+            ["iifname vmap @nat-postrouting-out-jumps", "oifname vmap @nat-postrouting-in-jumps"],
+            "type nat hook postrouting priority srcnat; policy accept;",
+        ),
+        _chain(
+            "nat-PREROUTING",
+            ["fib daddr type local counter jump nat-prerouting-and-output"],
+            "type nat hook prerouting priority dstnat; policy accept;",
+        ),
+        _chain("nat-prerouting-and-output", [dnat_rule(p) for p in published]),
+        _chain("raw-PREROUTING", raw, "type filter hook prerouting priority raw; policy accept;"),
+        *(bridge_chains(b) for b in bridges),
     ]
-    parts += [bridge_chains(b, s) for b, s in bridges]
-    return "\n".join(parts[:3]) + "\n" + "\n".join(parts[3:]) + "}\n"
+    return (
+        f"table ip {TABLE}\ndelete table ip {TABLE}\n"
+        f"table ip {TABLE} {{\n" + "\n".join(parts) + "}\n"
+    )

@@ -9,6 +9,7 @@ containers send out. Its built-in networks are ``bridge``, ``host`` and ``none``
 from __future__ import annotations
 
 import html
+import os
 import shutil
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -42,15 +43,13 @@ def quiet_ipv6(ns: str) -> None:
         rtnl.sysctl(ns, key, "1")
 
 
-def build_host(lab: Lab, name: str, index: int) -> None:
-    """Create a Docker host's namespace, uplink, docker0 and firewall (call under the lock)."""
-    ns = topology.ns_name(lab.name, name)
-    lan = topology.ns_name(lab.name, "lan")
-    address = topology.host_address(index)
-    rec: Record = {"Name": name, "Index": index, "Address": address, "Networks": {}}
-    store = lab.store
-    store.lab_record["Hosts"][name] = rec
-    store.save_lab()
+def lan_machine(lab: str, name: str, address: str) -> str:
+    """A machine on the lab's LAN: its namespace, /etc files, and a wire to the switch.
+
+    Used for Docker hosts and for the LAN client. Returns the namespace's name.
+    """
+    ns = topology.ns_name(lab, name)
+    lan = topology.ns_name(lab, "lan")
     netns.create(ns)
     quiet_ipv6(ns)
     netns.write_etc(
@@ -62,20 +61,32 @@ def build_host(lab: Lab, name: str, index: int) -> None:
         },
     )
     rtnl.set_link(ns, "lo", up=True)
-    # The host's wire to the LAN switch: eth0 inside, a port of lan0 outside.
+    # Its wire to the LAN switch: eth0 inside, a port of lan0 outside.
     port = topology.lan_port(name)
     rtnl.add_veth(
         lan,
         port,
         peer_ns=ns,
         peer_name="eth0",
-        mac=ids.local_mac(lab.name, port),
-        peer_mac=ids.local_mac(lab.name, name, "eth0"),
+        mac=ids.local_mac(lab, port),
+        peer_mac=ids.local_mac(lab, name, "eth0"),
     )
     rtnl.set_link(lan, port, master="lan0", up=True)
     rtnl.add_addr(ns, "eth0", f"{address}/{topology.LAN_PREFIXLEN}")
     rtnl.set_link(ns, "eth0", up=True)
     rtnl.add_route(ns, gateway=topology.LAN_GATEWAY)
+    return ns
+
+
+def build_host(lab: Lab, name: str, index: int) -> None:
+    """Create a Docker host's namespace, uplink, docker0 and firewall (call under the lock)."""
+    ns = topology.ns_name(lab.name, name)
+    address = topology.host_address(index)
+    rec: Record = {"Name": name, "Index": index, "Address": address, "Networks": {}}
+    store = lab.store
+    store.lab_record["Hosts"][name] = rec
+    store.save_lab()
+    lan_machine(lab.name, name, address)
     # What dockerd sets up when it starts.
     rtnl.sysctl(ns, "net.ipv4.ip_forward", "1")
     nets = rec["Networks"]
@@ -117,7 +128,14 @@ def build_host(lab: Lab, name: str, index: int) -> None:
     gw_len = topology.DOCKER0_SUBNET.split("/")[1]
     rtnl.add_addr(ns, "docker0", f"{topology.DOCKER0_GATEWAY}/{gw_len}")
     rtnl.set_link(ns, "docker0", up=True)
-    nft.load(ns, firewall.base_ruleset([("docker0", topology.DOCKER0_SUBNET)]))
+    from netlab.model.networks import bridge_sysctls
+
+    bridge_sysctls(ns, "docker0")
+    if os.path.exists("/proc/sys/net/bridge/bridge-nf-call-iptables"):
+        # Bridged packets go through the ip hooks too (conntrack sees container-to-container
+        # traffic, so a container reaching another through the host's published port works).
+        rtnl.sysctl(ns, "net.bridge.bridge-nf-call-iptables", "1")
+    nft.load(ns, firewall.ruleset([firewall.Bridge("docker0", topology.DOCKER0_SUBNET)]))
     store.save_lab()
 
 
@@ -287,12 +305,26 @@ class Host:
         hostname: str | None = None,
         tty: bool = False,
         interactive: bool = False,
+        publish: Sequence[str] = (),
+        publish_all: bool = False,
     ) -> Container:
         """``docker run -d``: create and start a container; return it once its process runs.
 
-        ``command`` is an argv list, or a string split like a shell would.
+        ``command`` is an argv list, or a string split like a shell would. ``publish`` takes
+        ``-p`` values (``"8080:80"``, ``"127.0.0.1:8080:80"``, ``"80"``, ``"53:53/udp"``);
+        ``publish_all`` is ``-P`` (every exposed port of the image on an ephemeral port).
         """
         from netlab.model.container import create_container
+        from netlab.model.ports import PortMapping, parse_publish
+
+        wanted = [m for spec in publish for m in parse_publish(spec)]
+        if publish_all:
+            known = {m.key for m in wanted}
+            wanted += [
+                PortMapping("0.0.0.0", 0, int(e.split("/")[0]), e.split("/")[1])
+                for e in images.lookup(image).exposed
+                if e not in known
+            ]
 
         argv = _split(command)
         img = images.lookup(image)
@@ -306,6 +338,10 @@ class Host:
         if name is not None:
             topology.check_container_name(name)
         net = self.network(network)
+        if wanted and net.driver != "bridge":
+            raise InvalidArgument(
+                f"published ports need a bridge network, not {net.name} (driver {net.driver})"
+            )
         return create_container(
             self,
             img,
@@ -317,6 +353,7 @@ class Host:
             hostname=hostname,
             tty=tty,
             interactive=interactive,
+            publish=wanted,
         )
 
     def remove_containers(self, containers: Sequence[Container], *, force: bool = False) -> None:

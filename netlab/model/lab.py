@@ -146,6 +146,9 @@ class Lab:
         rtnl.set_link(inet, "eth0", up=True)
         rtnl.add_route(inet, topology.LAN_SUBNET, gateway=topology.WAN_ROUTER)
         self._start_internet_services(inet)
+        from netlab.model.host import lan_machine
+
+        lan_machine(self.name, "client", topology.CLIENT_IP)  # a machine outside Docker
         for h in hosts:
             self.add_host(h)
 
@@ -340,7 +343,7 @@ def wipe(lab: str) -> dict[str, int]:
         proc.kill(pids, signal.SIGKILL)
     # Containers first, so that their veths' removal can be awaited in their host namespace;
     # then hosts (seen from the LAN), then the LAN (seen from the internet), then the internet.
-    order = {"lan": 2, "inet": 3}
+    order = {"lan": 2, "inet": 3, "client": 1}
     hosts_rec = _hosts_of(lab)
 
     def rank(n: str) -> int:
@@ -399,7 +402,7 @@ def _watch_for(
         {topology.lan_port(n[len(topology.ns_prefix(lab)) :]) for n in batch}
         if level == 1
         else {"eth0"}
-    )
+    )  # level 1: the hosts' and the client's ports on lan0
     idx = {lk.index for lk in rtnl.links(ons) if lk.name in names}
     return rtnl.LinkRemovalWatch(ons, idx)
 

@@ -37,10 +37,35 @@ if TYPE_CHECKING:
     from netlab.model.host import Host, Network
 
 
-def bridges_of(host: Host) -> list[tuple[str, str]]:
-    """(bridge, subnet) of every bridge network of the host, docker0 first, then by creation."""
+def bridges_of(host: Host) -> list[firewall.Bridge]:
+    """Every bridge network of the host with its published ports, docker0 first."""
+    from netlab.model.ports import PortMapping
+
     nets = host.lab.store.lab_record["Hosts"][host.name]["Networks"].values()
-    return [(n["Bridge"], n["Subnet"]) for n in nets if n["Driver"] == "bridge"]
+    published: dict[str, list[firewall.Published]] = {}
+    for rec in host.lab.store.containers().values():
+        if rec["Host"] != host.name or rec["State"] != "running" or not rec.get("Ports"):
+            continue
+        for ep in rec["Networks"].values():
+            if ep.get("IPAddress") and ep.get("Bridge"):
+                published.setdefault(ep["Bridge"], []).extend(
+                    firewall.Published(ep["IPAddress"], PortMapping(**m)) for m in rec["Ports"]
+                )
+                break  # Docker publishes on the container's first network
+    return [
+        firewall.Bridge(n["Bridge"], n["Subnet"], tuple(published.get(n["Bridge"], ())))
+        for n in nets
+        if n["Driver"] == "bridge"
+    ]
+
+
+def bridge_sysctls(ns: str, bridge: str) -> None:
+    """What Docker sets on a bridge when the kernel handles published ports alone.
+
+    ``route_localnet`` lets ``localhost:8080`` be translated to a container (packets from
+    127.0.0.1 may then leave through the bridge, masqueraded on the way).
+    """
+    rtnl.sysctl(ns, f"net.ipv4.conf.{bridge}.route_localnet", "1")
 
 
 def apply_firewall(host: Host) -> None:
@@ -49,7 +74,7 @@ def apply_firewall(host: Host) -> None:
     The load is atomic (one ``nft -f`` transaction), so no packet ever sees half a ruleset;
     rule counters start again from zero.
     """
-    nft.load(host.ns, firewall.base_ruleset(bridges_of(host)))
+    nft.load(host.ns, firewall.ruleset(bridges_of(host)))
 
 
 def create_network(
@@ -126,6 +151,7 @@ def create_network(
                 rtnl.add_bridge(host.ns, bridge, mac=ids.local_mac(host.lab.name, nid))
                 rtnl.add_addr(host.ns, bridge, f"{gw}/{net.prefixlen}")
                 rtnl.set_link(host.ns, bridge, up=True)
+                bridge_sysctls(host.ns, bridge)
 
             batch(build)
             hrec["Networks"][nid] = rec

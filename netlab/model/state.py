@@ -196,6 +196,10 @@ class Store:
         self._counters[kind] = self._counters.get(kind, 0) + 1
         return self._counters[kind]
 
+    def peek_counter(self, kind: str) -> int:
+        """The current value of the lab's counter for ``kind`` (without advancing it)."""
+        return self._counters.get(kind, 0)
+
     def path(self, *parts: str) -> str:
         """A path inside the lab's folder."""
         return os.path.join(self.dir, *parts)

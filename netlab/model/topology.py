@@ -8,6 +8,7 @@
     (LAN and router)      nl-LAB-lan
         wan0 203.0.113.1/24   bridge lan0 192.168.56.1/24 (the hosts' default gateway)
           |                     |  ports named after the hosts (to-node1, ...)
+    (a LAN client)        nl-LAB-client  eth0 192.168.56.100/24: a machine outside Docker
     (Docker hosts)        nl-LAB-node1, nl-LAB-node2, ...
         eth0 192.168.56.11/24, .12, ...   docker0 172.17.0.1/16
           |
@@ -42,7 +43,8 @@ DOCKER0_GATEWAY = "172.17.0.1"
 _LAB_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,19}$")
 _HOST_RE = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 _CONTAINER_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-RESERVED_HOSTS = frozenset({"lan", "inet"})
+RESERVED_HOSTS = frozenset({"lan", "inet", "client"})
+CLIENT_IP = "192.168.56.100"
 
 
 def check_lab_name(name: str) -> str:
@@ -64,7 +66,7 @@ def check_host_name(name: str) -> str:
     if not _HOST_RE.match(name) or name in RESERVED_HOSTS:
         raise InvalidArgument(
             f"invalid host name {name!r}: use 1-12 lowercase letters or digits starting with a "
-            "letter (for example 'host' or 'node1'); 'lan' and 'inet' are reserved"
+            "letter (for example 'host' or 'node1'); 'lan', 'inet' and 'client' are reserved"
         )
     return name
 

@@ -63,6 +63,17 @@ def network_inspect(net: Network) -> dict[str, Any]:
     }
 
 
+def _ports(rec: dict[str, Any]) -> dict[str, Any]:
+    """NetworkSettings.Ports: each exposed or published port, its host bindings or null."""
+    out: dict[str, Any] = {e: None for e in rec.get("ExposedPorts", [])}
+    for m in rec.get("Ports", []):
+        key = f"{m['container_port']}/{m['proto']}"
+        if out.get(key) is None:
+            out[key] = []
+        out[key].append({"HostIp": m["host_ip"], "HostPort": str(m["host_port"])})
+    return dict(sorted(out.items(), key=lambda kv: (int(kv[0].split("/")[0]), kv[0])))
+
+
 def container_inspect(c: Container) -> dict[str, Any]:
     """One container as ``docker container inspect`` shows it (the networking-relevant part)."""
     rec = c.record
@@ -125,12 +136,23 @@ def container_inspect(c: Container) -> dict[str, Any]:
             else [rec["Path"], *rec["Args"]],
             "Image": rec["Image"],
         },
-        "HostConfig": {"NetworkMode": rec.get("NetworkMode", "bridge")},
+        "HostConfig": {
+            "NetworkMode": rec.get("NetworkMode", "bridge"),
+            "PortBindings": {
+                f"{m['container_port']}/{m['proto']}": [
+                    {
+                        "HostIp": "" if m["host_ip"] == "0.0.0.0" else m["host_ip"],
+                        "HostPort": str(m["host_port"] or ""),
+                    }
+                ]
+                for m in rec.get("PortSpecs", [])
+            },
+        },
         "NetworkSettings": {
             "Bridge": "",
             "SandboxID": sandbox,
             "SandboxKey": f"/run/netns/{rec['Netns']}" if running else "",
-            "Ports": {},
+            "Ports": _ports(rec) if running else {},
             "HairpinMode": False,
             "LinkLocalIPv6Address": "",
             "LinkLocalIPv6PrefixLen": 0,

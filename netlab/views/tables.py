@@ -70,11 +70,21 @@ def ps_row(c: Container, now: float | None = None) -> dict[str, str]:
         "CreatedAt": rec["Created"],
         "RunningFor": f"{human_duration(now - created)} ago",
         "Status": status,
-        "Ports": "",
+        "Ports": ports_column(rec),
         "Names": rec["Name"],
         "State": rec["State"],
         "Networks": ",".join(rec["Networks"]),
     }
+
+
+def ports_column(rec: dict[str, object]) -> str:
+    """``docker ps``'s PORTS for a container record (empty once it has exited)."""
+    from netlab.model.ports import PortMapping, ps_column
+
+    if rec.get("State") != "running":
+        return ""
+    maps = [PortMapping(**m) for m in rec.get("Ports", [])]  # type: ignore[attr-defined]
+    return ps_column(maps, rec.get("ExposedPorts", []))  # type: ignore[arg-type]
 
 
 def ps(host: Host, *, all: bool = False, now: float | None = None) -> str:

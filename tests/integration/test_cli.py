@@ -84,7 +84,7 @@ def test_clean_all_finds_labs_by_their_namespaces(cli_lab: str) -> None:
     shutil.rmtree(f"/run/netlab/{cli_lab}")  # state lost: only the kernel knows the lab now
     out = netlab("ls").stdout
     assert f"leftover namespace nl-{cli_lab}-host" in out, out
-    assert f"cleaned {cli_lab}: 3 namespaces" in netlab("clean", "--all").stdout
+    assert f"cleaned {cli_lab}: 4 namespaces" in netlab("clean", "--all").stdout
     assert not [n for n in netns.names() if n.startswith(topology.ns_prefix(cli_lab))]
 
 

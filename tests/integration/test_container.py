@@ -296,7 +296,7 @@ def test_remove_many_at_once(lab: Lab) -> None:
     assert host.containers(all=True) == [keep]
     assert not any(proc.alive(p) for p in pids)
     assert sorted(lab.namespaces()) == sorted(
-        [topology.ns_name(lab.name, p) for p in ("lan", "inet", "host")] + [keep.ns]
+        [topology.ns_name(lab.name, p) for p in ("lan", "inet", "client", "host")] + [keep.ns]
     )
     veths = [lk.name for lk in rtnl.links(host.ns) if lk.name.startswith("veth")]
     assert veths == [keep.networks["bridge"]["Veth"]], "the kernel still has removed veths"

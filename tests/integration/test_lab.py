@@ -22,7 +22,9 @@ def ns_list() -> list[str]:
 
 def test_lab_builds_lan_internet_and_host(lab: Lab) -> None:
     names = lab.namespaces()
-    assert sorted(names) == sorted(topology.ns_name(lab.name, p) for p in ("lan", "inet", "host"))
+    assert sorted(names) == sorted(
+        topology.ns_name(lab.name, p) for p in ("lan", "inet", "client", "host")
+    )
     listed = ns_list()
     for n in names:
         assert n in listed, f"`ip netns list` does not show {n}: {listed}"
@@ -63,7 +65,7 @@ def test_restart_under_same_name_removes_leftovers(make_lab) -> None:  # type: i
     assert not proc.alive(pid), "the earlier run's container process survived"
     assert second.host().containers(all=True) == []
     assert sorted(second.namespaces()) == sorted(
-        topology.ns_name(first.name, p) for p in ("lan", "inet", "host")
+        topology.ns_name(first.name, p) for p in ("lan", "inet", "client", "host")
     )
 
 

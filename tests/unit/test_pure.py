@@ -144,7 +144,7 @@ def test_rfc3339_round_trip_and_trailing_zeros() -> None:
 
 
 def test_firewall_ruleset_has_dockers_chains() -> None:
-    text = firewall.base_ruleset([("docker0", "172.17.0.0/16")])
+    text = firewall.ruleset([firewall.Bridge("docker0", "172.17.0.0/16")])
     for chain in (
         "filter-FORWARD",
         "nat-PREROUTING",
@@ -157,6 +157,83 @@ def test_firewall_ruleset_has_dockers_chains() -> None:
         assert f"chain {chain} {{" in text
     assert 'elements = { "docker0" : jump filter-forward-in__docker0 }' in text
     assert text.startswith("table ip docker-bridges\ndelete table ip docker-bridges\n")
+    assert "dnat" not in text, "no published port, no DNAT rule"
+
+
+def test_firewall_rules_of_published_ports() -> None:
+    from netlab.model.ports import PortMapping
+
+    pub = (
+        firewall.Published("172.17.0.2", PortMapping("0.0.0.0", 8080, 80, "tcp")),
+        firewall.Published("172.17.0.3", PortMapping("127.0.0.1", 8081, 80, "tcp")),
+        firewall.Published("172.17.0.3", PortMapping("0.0.0.0", 5353, 53, "udp")),
+    )
+    text = firewall.ruleset([firewall.Bridge("docker0", "172.17.0.0/16", pub)])
+    chain = text.split("chain nat-prerouting-and-output {")[1].split("}")[0]
+    assert [ln.strip() for ln in chain.strip().splitlines()] == [
+        'tcp dport 8080 counter dnat to 172.17.0.2:80 comment "DNAT"',
+        'ip daddr 127.0.0.1 tcp dport 8081 counter dnat to 172.17.0.3:80 comment "DNAT"',
+        'udp dport 5353 counter dnat to 172.17.0.3:53 comment "DNAT"',
+    ]
+    assert (
+        'iifname != "lo" ip daddr 127.0.0.1 tcp dport 8081 counter drop comment '
+        '"DROP REMOTE LOOPBACK"'
+    ) in text
+    assert text.count("ip daddr 172.17.0.3 tcp dport 80 counter accept") == 1
+    assert "ip saddr 172.17.0.2 ip daddr 172.17.0.2 tcp dport 80 counter masquerade" in text
+
+
+@pytest.mark.parametrize(
+    ("spec", "want"),
+    [
+        ("8080:80", [("0.0.0.0", 8080, 80, "tcp")]),
+        ("80", [("0.0.0.0", 0, 80, "tcp")]),
+        ("127.0.0.1::80", [("127.0.0.1", 0, 80, "tcp")]),
+        ("53:53/udp", [("0.0.0.0", 53, 53, "udp")]),
+        ("8080-8081:80-81", [("0.0.0.0", 8080, 80, "tcp"), ("0.0.0.0", 8081, 81, "tcp")]),
+    ],
+)
+def test_parse_publish(spec: str, want: list[tuple[str, int, int, str]]) -> None:
+    from netlab.model.ports import PortMapping, parse_publish
+
+    assert parse_publish(spec) == [PortMapping(*w) for w in want]
+
+
+@pytest.mark.parametrize(
+    ("spec", "error"),
+    [
+        ("0:80", "invalid hostPort"),
+        ("8080:65536", "invalid containerPort"),
+        ("x", "invalid"),
+        ("8080:80/icmp", "invalid proto"),
+        ("8080-8082:80-81", "invalid ranges"),
+        ("::1:8080:80", "IPv4 only"),
+        ("300.1.1.1:80:80", "invalid IP address"),
+        ("8080:", "No port"),
+    ],
+)
+def test_parse_publish_refuses(spec: str, error: str) -> None:
+    from netlab.model.ports import parse_publish
+
+    with pytest.raises(InvalidArgument, match=error):
+        parse_publish(spec)
+
+
+def test_allocate_ephemeral_and_conflicts() -> None:
+    from netlab.errors import Conflict
+    from netlab.model.ports import PortMapping, allocate, ps_column
+
+    taken = [PortMapping("0.0.0.0", 32768, 80, "tcp"), PortMapping("127.0.0.1", 8081, 80, "tcp")]
+    got = allocate(
+        [PortMapping("0.0.0.0", 0, 80, "tcp"), PortMapping("0.0.0.0", 0, 80, "udp")], taken
+    )
+    assert [m.host_port for m in got] == [32769, 32768]
+    with pytest.raises(Conflict, match=r"Bind for 0\.0\.0\.0:8081 failed: port is already"):
+        allocate([PortMapping("0.0.0.0", 8081, 80, "tcp")], taken, "web")
+    assert allocate([PortMapping("127.0.0.2", 8081, 80, "tcp")], taken)  # other IP: fine
+    assert ps_column(taken, ["80/tcp", "443/tcp"]) == (
+        "443/tcp, 0.0.0.0:32768->80/tcp, 127.0.0.1:8081->80/tcp"
+    )
 
 
 @pytest.mark.parametrize("name", ["demo", "lab_1", "a", "x" * 20])
