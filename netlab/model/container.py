@@ -35,6 +35,7 @@ from netlab.model.timefmt import now_rfc3339, rfc3339
 if TYPE_CHECKING:
     from netlab.model.host import Host, Network
     from netlab.model.images import Image
+    from netlab.views.ports import PacketPath
 
 KILLED_EXIT_CODE = 137  # 128 + SIGKILL, what `docker stop` leaves for `sleep` as PID 1
 
@@ -152,6 +153,12 @@ class Container:
                 proc.kill_group(rec["Pid"], rec["PidStart"])
                 _finish(self.host, rec, KILLED_EXIT_CODE)
             self.host.lab.store.drop_container(self.id)
+
+    def packet_path(self, host_port: int | None = None) -> PacketPath:
+        """The live path of packets to a published port: rules, counters, conntrack."""
+        from netlab.views.ports import packet_path
+
+        return packet_path(self, host_port)
 
     def start(self) -> None:
         """``docker start``: start an exited container again (fresh network endpoints)."""
