@@ -245,6 +245,104 @@ COMMANDS: dict[str, C.Command] = {
             C.cmd_network_prune,
             max_args=0,
         ),
+        C.Command(
+            "swarm init",
+            "[OPTIONS]",
+            "Initialize a swarm",
+            (F("advertise-addr", takes_value=True, help="Advertised address"),),
+            C.cmd_swarm_init,
+            max_args=0,
+        ),
+        C.Command(
+            "swarm join",
+            "[OPTIONS] HOST:PORT",
+            "Join a swarm as a node and/or manager",
+            (
+                F("token", takes_value=True, help="Token for entry into the swarm"),
+                F("advertise-addr", takes_value=True, hidden=True),
+            ),
+            C.cmd_swarm_join,
+            min_args=1,
+            max_args=1,
+        ),
+        C.Command(
+            "swarm join-token",
+            "[OPTIONS] (worker|manager)",
+            "Manage join tokens",
+            (F("quiet", "q", help="Only display token"),),
+            C.cmd_swarm_join_token,
+            min_args=1,
+            max_args=1,
+        ),
+        C.Command(
+            "node ls",
+            "[OPTIONS]",
+            "List nodes in the swarm",
+            (F("quiet", "q", help="Only display IDs"),),
+            C.cmd_node_ls,
+            max_args=0,
+        ),
+        C.Command(
+            "service create",
+            "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+            "Create a new service",
+            (
+                F("name", takes_value=True, help="Service name"),
+                F("replicas", takes_value=True, help="Number of tasks"),
+                F("network", takes_value=True, repeated=True, help="Network attachments"),
+                F(
+                    "detach",
+                    "d",
+                    help="Exit immediately instead of waiting for the service to converge",
+                ),
+            ),
+            C.cmd_service_create,
+            min_args=1,
+            interspersed=False,
+        ),
+        C.Command(
+            "service ls",
+            "[OPTIONS]",
+            "List services",
+            (F("quiet", "q", help="Only display IDs"),),
+            C.cmd_service_ls,
+            max_args=0,
+        ),
+        C.Command(
+            "service ps",
+            "[OPTIONS] SERVICE [SERVICE...]",
+            "List the tasks of one or more services",
+            (F("quiet", "q", help="Only display task IDs"), F("no-trunc", hidden=True)),
+            C.cmd_service_ps,
+            min_args=1,
+        ),
+        C.Command(
+            "service scale",
+            "SERVICE=REPLICAS [SERVICE=REPLICAS...]",
+            "Scale one or multiple replicated services",
+            (F("detach", "d", hidden=True),),
+            C.cmd_service_scale,
+            min_args=1,
+        ),
+        C.Command(
+            "service rm",
+            "SERVICE [SERVICE...]",
+            "Remove one or more services",
+            (),
+            C.cmd_service_rm,
+            min_args=1,
+        ),
+        C.Command(
+            "service inspect",
+            "[OPTIONS] SERVICE [SERVICE...]",
+            "Display detailed information on one or more services",
+            (
+                F("format", "f", takes_value=True, help="Format output using a custom template"),
+                F("pretty", hidden=True),
+            ),
+            C.cmd_service_inspect,
+            min_args=1,
+        ),
     )
 }
 
@@ -265,8 +363,18 @@ ALIASES = {
     "network list": "network ls",
     "network remove": "network rm",
     "container create": "run",
+    "node list": "node ls",
+    "service list": "service ls",
+    "service remove": "service rm",
 }
-GROUPS = {"network": "Manage networks", "container": "Manage containers", "image": "Manage images"}
+GROUPS = {
+    "network": "Manage networks",
+    "container": "Manage containers",
+    "image": "Manage images",
+    "swarm": "Manage Swarm",
+    "node": "Manage Swarm nodes",
+    "service": "Manage Swarm services",
+}
 
 
 @dataclass

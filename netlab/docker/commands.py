@@ -462,3 +462,204 @@ def cmd_network_prune(ctx: Context, opts: dict[str, Any], args: list[str]) -> in
     if removed:
         ctx.print("Deleted Networks:\n" + "\n".join(removed))
     return 0
+
+
+# --- swarm ----------------------------------------------------------------------------------------
+
+
+def cmd_swarm_init(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    from netlab.model import swarm
+
+    ctx.out.append(swarm.init(ctx.host, opts["advertise-addr"]))
+    return 0
+
+
+def cmd_swarm_join(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    from netlab.model import swarm
+
+    if not opts["token"]:
+        raise DaemonError("netlab: give the join token: docker swarm join --token TOKEN ADDR")
+    ctx.out.append(swarm.join(ctx.host, opts["token"], args[0]))
+    return 0
+
+
+def cmd_swarm_join_token(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    from netlab.model import swarm
+
+    sw = swarm.require_manager(ctx.host)
+    kind = args[0]
+    if kind not in ("worker", "manager"):
+        raise DaemonError(f"unknown role {kind}")
+    token = sw["Tokens"][kind]
+    if opts["quiet"]:
+        ctx.print(token)
+    else:
+        ctx.print(
+            f"To add a {kind} to this swarm, run the following command:\n\n"
+            f"    docker swarm join --token {token} {sw['ManagerAddr']}\n"
+        )
+    return 0
+
+
+def cmd_node_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    from netlab.model import swarm
+
+    sw = swarm.require_manager(ctx.host)
+    rows = []
+    hosts = ctx.lab.store.lab_record["Hosts"]
+    for name, node in sorted(sw["Nodes"].items(), key=lambda kv: hosts[kv[0]]["Index"]):
+        mark = " *" if name == ctx.host.name else ""
+        rows.append(
+            [
+                node["ID"] + mark,
+                name,
+                "Ready",
+                "Active",
+                "Leader" if node["Role"] == "manager" else "",
+                ENGINE_VERSION,
+            ]
+        )
+    if opts["quiet"]:
+        for r in rows:
+            ctx.print(r[0].split()[0])
+        return 0
+    ctx.print(
+        tables.table(
+            ["ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION"], rows
+        )
+    )
+    return 0
+
+
+def _service_ref(opts: dict[str, Any], img: str) -> str:
+    return img if ":" in img else f"{img}:latest"
+
+
+def cmd_service_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    from netlab.model import swarm
+
+    name = opts["name"] or swarm.b36(f"{ctx.lab.name}/anon/{len(args)}", 12)
+    replicas = int(opts["replicas"]) if opts["replicas"] is not None else 1
+    svc = swarm.create_service(
+        ctx.host, name, args[0], args[1:], networks=opts["network"], replicas=replicas
+    )
+    ctx.print(svc["ID"])
+    if not opts["detach"]:
+        n = len(svc["Tasks"])
+        ctx.print(f"overall progress: {n} out of {replicas} tasks")
+        for i in range(1, n + 1):
+            ctx.print(f"{i}/{replicas}: running   [{'=' * 49}>]")
+        ctx.print(f"verify: Service {svc['ID']} converged")
+    return 0
+
+
+def cmd_service_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    from netlab.model import swarm
+
+    sw = swarm.require_manager(ctx.host)
+    rows = [
+        [
+            s["ID"][:12],
+            s["Name"],
+            "replicated",
+            f"{len(s['Tasks'])}/{s['Replicas']}",
+            _service_ref(opts, s["Image"]),
+            "",
+        ]
+        for s in sorted(sw["Services"].values(), key=lambda s: s["Name"])
+    ]
+    if opts["quiet"]:
+        for r in rows:
+            ctx.print(r[0])
+        return 0
+    ctx.print(tables.table(["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"], rows))
+    return 0
+
+
+def cmd_service_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    from netlab.model import swarm
+    from netlab.model.timefmt import human_duration, parse_rfc3339
+
+    sw = swarm.require_manager(ctx.host)
+    rows = []
+    now = time.time()
+    for ref in args:
+        svc = swarm.find_service(sw, ref)
+        for t in sorted(svc["Tasks"].values(), key=lambda t: t["Slot"]):
+            ago = human_duration(now - parse_rfc3339(t["Created"]))
+            rows.append(
+                [
+                    t["ID"][:12],
+                    f"{svc['Name']}.{t['Slot']}",
+                    _service_ref(opts, svc["Image"]),
+                    t["Node"],
+                    "Running",
+                    f"Running {ago} ago",
+                    "",
+                    "",
+                ]
+            )
+    if opts["quiet"]:
+        for r in rows:
+            ctx.print(r[0])
+        return 0
+    ctx.print(
+        tables.table(
+            ["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"],
+            rows,
+        )
+    )
+    return 0
+
+
+def cmd_service_scale(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    from netlab.model import swarm
+
+    sw = swarm.require_manager(ctx.host)
+    for arg in args:
+        name, eq, count = arg.partition("=")
+        if not eq or not count.isdigit():
+            raise DaemonError(
+                f"invalid scale specifier '{arg}'.\nSee 'docker service scale --help'."
+            )
+        svc = swarm.find_service(sw, name)
+        swarm.scale(ctx.host, svc, int(count))
+        ctx.print(f"{name} scaled to {count}")
+    ctx.print("overall progress: done\nverify: Service converged")
+    return 0
+
+
+def cmd_service_rm(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    from netlab.model import swarm
+
+    for ref in args:
+        ctx.print(swarm.remove_service(ctx.host, ref))
+    return 0
+
+
+def cmd_service_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    from netlab.model import swarm
+
+    sw = swarm.require_manager(ctx.host)
+    objs = []
+    for ref in args:
+        s = swarm.find_service(sw, ref)
+        objs.append(
+            {
+                "ID": s["ID"],
+                "CreatedAt": s["Created"],
+                "Spec": {
+                    "Name": s["Name"],
+                    "TaskTemplate": {
+                        "ContainerSpec": {
+                            "Image": _service_ref(opts, s["Image"]),
+                            "Args": s["Command"],
+                        },
+                        "Networks": [{"Target": n} for n in s["Networks"]],
+                    },
+                    "Mode": {"Replicated": {"Replicas": s["Replicas"]}},
+                },
+            }
+        )
+    _print_objects(ctx, objs, opts.get("format"))
+    return 0

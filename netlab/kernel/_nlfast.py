@@ -210,6 +210,74 @@ def set_brport_hairpin(ns: str, name: str, on: bool) -> None:
     request(ns, RTM_SETLINK, 0, body)
 
 
+IFLA_VXLAN_ID = 1
+IFLA_VXLAN_LEARNING = 7
+IFLA_VXLAN_PROXY = 11
+IFLA_VXLAN_L2MISS = 13
+IFLA_VXLAN_L3MISS = 14
+IFLA_VXLAN_PORT = 15
+RTM_NEWNEIGH = 28
+RTM_DELNEIGH = 29
+NDA_DST = 1
+NDA_LLADDR = 2
+NUD_PERMANENT = 0x80
+NTF_SELF = 0x02
+NLM_F_REPLACE = 0x100
+_NDMSG = struct.Struct("=BxxxiHBB")
+
+
+def new_vxlan(
+    ns: str, name: str, *, vni: int, port: int, mtu: int, learning: bool, proxy: bool
+) -> None:
+    """RTM_NEWLINK of kind vxlan (VNI, UDP port, learning, ARP proxy)."""
+    data = (
+        _attr(IFLA_VXLAN_ID, struct.pack("=I", vni))
+        + _attr(IFLA_VXLAN_LEARNING, struct.pack("=B", int(learning)))
+        + _attr(IFLA_VXLAN_PROXY, struct.pack("=B", int(proxy)))
+        + _attr(IFLA_VXLAN_PORT, struct.pack("!H", port))
+    )
+    info = _attr(IFLA_INFO_KIND, b"vxlan") + _attr(IFLA_INFO_DATA, data)
+    attrs = (
+        _attr(IFLA_IFNAME, _name(name))
+        + _attr(IFLA_MTU, struct.pack("=I", mtu))
+        + _attr(IFLA_LINKINFO, info)
+    )
+    request(ns, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, _IFINFO.pack(0, 0, 0, 0, 0) + attrs)
+
+
+def move_link(ns: str, name: str, target_fd: int, new_name: str | None) -> None:
+    """``ip link set NAME netns TARGET [name NEW]``: one request moves (and renames) it."""
+    index = index_of(ns, name)
+    attrs = _attr(IFLA_NET_NS_FD, struct.pack("=I", target_fd))
+    if new_name:
+        attrs += _attr(IFLA_IFNAME, _name(new_name))
+    request(ns, RTM_NEWLINK, 0, _IFINFO.pack(0, 0, index, 0, 0) + attrs)
+
+
+def neigh(ns: str, add: bool, dev: str, ip: str, mac: str | None) -> None:
+    """``ip neigh add|del IP lladdr MAC dev DEV nud permanent``."""
+    index = index_of(ns, dev)
+    body = _NDMSG.pack(socket.AF_INET, index, NUD_PERMANENT, 0, 0)
+    body += _attr(NDA_DST, ipaddress.IPv4Address(ip).packed)
+    if mac:
+        body += _attr(NDA_LLADDR, _mac(mac))
+    if add:
+        request(ns, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, body)
+    else:
+        request(ns, RTM_DELNEIGH, 0, body)
+
+
+def fdb(ns: str, add: bool, dev: str, mac: str, dst: str) -> None:
+    """``bridge fdb add|del MAC dev DEV dst IP self permanent`` (on a vxlan device)."""
+    index = index_of(ns, dev)
+    body = _NDMSG.pack(AF_BRIDGE, index, NUD_PERMANENT, NTF_SELF, 0)
+    body += _attr(NDA_LLADDR, _mac(mac)) + _attr(NDA_DST, ipaddress.IPv4Address(dst).packed)
+    if add:
+        request(ns, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, body)
+    else:
+        request(ns, RTM_DELNEIGH, 0, body)
+
+
 def del_link(ns: str, name: str) -> None:
     """RTM_DELLINK by name."""
     request(ns, RTM_DELLINK, 0, _IFINFO.pack(0, 0, 0, 0, 0) + _attr(IFLA_IFNAME, _name(name)))

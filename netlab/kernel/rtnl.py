@@ -240,9 +240,20 @@ def add_veth(
 
 
 def add_vxlan(
-    ns: str, name: str, *, vni: int, port: int = 4789, mtu: int = 1450, learning: bool = False
+    ns: str,
+    name: str,
+    *,
+    vni: int,
+    port: int = 4789,
+    mtu: int = 1450,
+    learning: bool = False,
+    proxy: bool = True,
 ) -> None:
-    """``ip link add NAME type vxlan id VNI dstport PORT nolearning``, as Docker's overlay."""
+    """``ip link add NAME type vxlan id VNI dstport PORT nolearning proxy``, as Docker's overlay.
+
+    With learning off and ``proxy`` on, the device answers ARP from its neighbour table and
+    sends each frame to the node its FDB names: nothing is flooded or learned.
+    """
     trace.record(
         [
             "ip",
@@ -260,21 +271,80 @@ def add_vxlan(
             "dstport",
             str(port),
             *([] if learning else ["nolearning"]),
+            *(["proxy"] if proxy else []),
         ]
     )
-    spec = {
-        "ifname": name,
-        "kind": "vxlan",
-        "vxlan_id": vni,
-        "vxlan_port": port,
-        "mtu": mtu,
-        "vxlan_learning": int(learning),
-    }
-    _run(
+    _fast(
         ns,
-        f"ip link add {name} type vxlan",
-        lambda ipr: ipr.link("add", **spec),
+        f"ip link add {name} type vxlan id {vni}",
+        lambda: _nlfast.new_vxlan(
+            ns, name, vni=vni, port=port, mtu=mtu, learning=learning, proxy=proxy
+        ),
         ok=(errno.EEXIST,),
+    )
+
+
+def move_link(ns: str, name: str, *, to_ns: str, new_name: str | None = None) -> None:
+    """``ip -n NS link set NAME netns TO_NS [name NEW]``."""
+    trace.record(
+        [
+            "ip",
+            "-n",
+            ns,
+            "link",
+            "set",
+            name,
+            "netns",
+            to_ns,
+            *(["name", new_name] if new_name else []),
+        ]
+    )
+
+    def work() -> None:
+        fd = netns.open_fd(to_ns)
+        try:
+            _nlfast.move_link(ns, name, fd, new_name)
+        finally:
+            os.close(fd)
+
+    _fast(ns, f"ip link set {name} netns {to_ns}", work)
+
+
+def neigh_add(ns: str, dev: str, ip: str, mac: str) -> None:
+    """``ip neigh replace IP lladdr MAC dev DEV nud permanent``."""
+    trace.record(
+        ["ip", "-n", ns, "neigh", "replace", ip, "lladdr", mac, "dev", dev, "nud", "permanent"]
+    )
+    _fast(ns, f"ip neigh replace {ip} dev {dev}", lambda: _nlfast.neigh(ns, True, dev, ip, mac))
+
+
+def neigh_del(ns: str, dev: str, ip: str) -> None:
+    """``ip neigh del IP dev DEV`` (gone already is fine)."""
+    trace.record(["ip", "-n", ns, "neigh", "del", ip, "dev", dev])
+    _fast(
+        ns,
+        f"ip neigh del {ip} dev {dev}",
+        lambda: _nlfast.neigh(ns, False, dev, ip, None),
+        ok=(errno.ENOENT, errno.ENODEV),
+    )
+
+
+def fdb_add(ns: str, dev: str, mac: str, dst: str) -> None:
+    """``bridge fdb replace MAC dev DEV dst IP self permanent``."""
+    trace.record(
+        ["bridge", "-n", ns, "fdb", "replace", mac, "dev", dev, "dst", dst, "self", "permanent"]
+    )
+    _fast(ns, f"bridge fdb replace {mac} dev {dev}", lambda: _nlfast.fdb(ns, True, dev, mac, dst))
+
+
+def fdb_del(ns: str, dev: str, mac: str, dst: str) -> None:
+    """``bridge fdb del MAC dev DEV dst IP self`` (gone already is fine)."""
+    trace.record(["bridge", "-n", ns, "fdb", "del", mac, "dev", dev, "dst", dst, "self"])
+    _fast(
+        ns,
+        f"bridge fdb del {mac} dev {dev}",
+        lambda: _nlfast.fdb(ns, False, dev, mac, dst),
+        ok=(errno.ENOENT, errno.ENODEV),
     )
 
 

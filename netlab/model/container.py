@@ -222,8 +222,12 @@ def create_container(
     tty: bool,
     interactive: bool,
     publish: Sequence[PortMapping] = (),
+    more_networks: Sequence[str] = (),
 ) -> Container:
-    """Allocate, build and start a container; on any failure leave nothing behind."""
+    """Allocate, build and start a container; on any failure leave nothing behind.
+
+    ``more_networks`` (names or IDs) are attached after ``net``, as eth1, eth2, ...
+    """
     lab = host.lab
     store = lab.store
     with store.locked():
@@ -261,10 +265,14 @@ def create_container(
             "NetworkMode": net.name,
             "RealArgv": real,
             "Networks": {net.name: {"NetworkID": net.id}},
+            # (more networks are added below, in order: they become eth1, eth2, ...)
             "ExposedPorts": list(img.exposed),
             "PortSpecs": [asdict(m) for m in publish],
             "Ports": [],
         }
+        for ref in more_networks:
+            extra = host.network(ref)
+            rec["Networks"][extra.name] = {"NetworkID": extra.id}
         try:
             _launch(host, rec)
         except BaseException:
@@ -277,7 +285,7 @@ def _attach_endpoints(host: Host, rec: Record) -> None:
     """Give each of the container's networks a fresh endpoint (at create and at start)."""
     for i, (net_name, old) in enumerate(list(rec["Networks"].items())):
         net = host.network(old["NetworkID"]) if old.get("NetworkID") else host.network(net_name)
-        if net.driver == "bridge":
+        if net.driver in ("bridge", "overlay"):
             seq = host.lab.store.next_counter("endpoint")
             rec["Networks"][net_name] = new_endpoint(host, net, seq, ifname=f"eth{i}")
         else:
@@ -315,6 +323,17 @@ def _launch(host: Host, rec: Record) -> None:
     _refresh_names(host, rec)
     if rec["Ports"]:
         _publish(host, rec)
+    _sync_overlays(host, rec)
+
+
+def _sync_overlays(host: Host, rec: Record) -> None:
+    """Tell the other swarm nodes about this container's overlay endpoints (or their end)."""
+    overlays = [ep["NetworkID"] for ep in rec["Networks"].values() if ep.get("BridgeNs")]
+    if overlays:
+        from netlab.model.swarm import sync_peers
+
+        for net_id in overlays:
+            sync_peers(host.lab, net_id)
 
 
 def _allocate_ports(host: Host, rec: Record) -> None:
@@ -362,14 +381,16 @@ def new_endpoint(host: Host, net: Network, seq: int, *, ifname: str = "eth0") ->
     """Allocate an endpoint on ``net``: the lowest free address, its MAC, IDs and veth name."""
     subnet = ipam.IPv4Network(net.subnet)
     taken = {net.gateway or ""} - {""}
+    # An overlay's addresses are handed out across the whole swarm, a bridge's per host.
+    cluster_wide = net.driver == "overlay"
     for r in host.lab.store.containers().values():
-        if r["Host"] == host.name and r["State"] in ("running", "created"):
-            ep = r["Networks"].get(net.name)
-            if ep and ep.get("IPAddress"):
-                taken.add(ep["IPAddress"])
+        if (cluster_wide or r["Host"] == host.name) and r["State"] in ("running", "created"):
+            for other in r["Networks"].values():
+                if other.get("NetworkID") == net.id and other.get("IPAddress"):
+                    taken.add(other["IPAddress"])
     ip = str(ipam.lowest_free(subnet, taken))
     eid = ids.object_id(host.lab.name, "endpoint", seq)
-    return {
+    ep: Record = {
         "NetworkID": net.id,
         "EndpointID": eid,
         "Gateway": net.gateway,
@@ -379,7 +400,13 @@ def new_endpoint(host: Host, net: Network, seq: int, *, ifname: str = "eth0") ->
         "Bridge": net.bridge,
         "Veth": ids.veth_name(eid),
         "Ifname": ifname,
+        "Mtu": int(net._rec.get("Mtu", 1500)),
     }
+    if net._rec.get("BridgeNs"):
+        ep["BridgeNs"] = net._rec["BridgeNs"]  # an overlay's br0 lives in its own namespace
+    if net._rec.get("DefaultRoute"):
+        ep["DefaultRoute"] = True  # docker_gwbridge carries a task's way out
+    return ep
 
 
 def _prepare(host: Host, rec: Record, real: list[str]) -> proc.Starting:
@@ -420,23 +447,31 @@ def _prepare(host: Host, rec: Record, real: list[str]) -> proc.Starting:
 
 
 def _wire(host: Host, rec: Record) -> None:
-    """Connect each endpoint of a new container (the first one carries the default route)."""
-    for i, ep in enumerate(ep for ep in rec["Networks"].values() if ep.get("Veth")):
-        wire_endpoint(host, rec, ep, default_route=i == 0)
+    """Connect each endpoint of a new container.
+
+    The default route goes through the endpoint marked for it (docker_gwbridge for a swarm
+    task), else through the first one.
+    """
+    eps = [ep for ep in rec["Networks"].values() if ep.get("Veth")]
+    marked = [ep for ep in eps if ep.get("DefaultRoute")]
+    for i, ep in enumerate(eps):
+        wire_endpoint(host, rec, ep, default_route=ep in marked if marked else i == 0)
 
 
 def wire_endpoint(host: Host, rec: Record, ep: Record, *, default_route: bool) -> None:
     """One endpoint: veth pair, bridge port, address, link up (and the default route)."""
     cns = rec["Netns"]
+    bns = ep.get("BridgeNs") or host.ns
     rtnl.add_veth(
-        host.ns,
+        bns,
         ep["Veth"],
         peer_ns=cns,
         peer_name=ep["Ifname"],
         mac=ids.local_mac(host.lab.name, ep["EndpointID"]),
         peer_mac=ep["MacAddress"],
+        mtu=int(ep.get("Mtu", 1500)),
     )
-    rtnl.set_link(host.ns, ep["Veth"], master=ep["Bridge"], up=True)
+    rtnl.set_link(bns, ep["Veth"], master=ep["Bridge"], up=True)
     rtnl.add_addr(cns, ep["Ifname"], f"{ep['IPAddress']}/{ep['IPPrefixLen']}")
     rtnl.set_link(cns, ep["Ifname"], up=True)
     if default_route:
@@ -482,12 +517,16 @@ def _teardown(host: Host, rec: Record) -> None:
     if not rec.get("OwnNetns"):
         return
     cns = rec["Netns"]
-    veths = [ep["Veth"] for ep in rec["Networks"].values() if ep.get("Veth")]
+    veths = [
+        (ep.get("BridgeNs") or host.ns, ep["Veth"])
+        for ep in rec["Networks"].values()
+        if ep.get("Veth")
+    ]
 
     def work() -> None:
-        if netns.exists(host.ns):
-            for veth in veths:
-                rtnl.delete_link(host.ns, veth)
+        for bns, veth in veths:
+            if netns.exists(bns):
+                rtnl.delete_link(bns, veth)
         rtnl.forget(cns)
         netns.delete(cns)
 
@@ -498,6 +537,7 @@ def _teardown(host: Host, rec: Record) -> None:
 def _finish(host: Host, rec: Record, code: int, finished: str | None = None) -> None:
     """Mark a container exited with ``code``, release its network (Docker does too)."""
     _teardown(host, rec)
+    overlay_eps = {n: dict(ep) for n, ep in rec["Networks"].items() if ep.get("BridgeNs")}
     nets = list(rec["Networks"])
     had_ports = bool(rec.get("Ports"))
     rec["Ports"] = []
@@ -517,6 +557,11 @@ def _finish(host: Host, rec: Record, code: int, finished: str | None = None) -> 
     refresh_all_names(host, nets)
     if had_ports:
         apply_firewall(host)  # the container's port rules go, the others stay
+    if overlay_eps:
+        from netlab.model.swarm import sync_peers
+
+        for ep in overlay_eps.values():
+            sync_peers(host.lab, ep["NetworkID"])
 
 
 def reconcile(host: Host) -> None:

@@ -39,6 +39,7 @@ class Bridge:
     name: str
     subnet: str
     published: tuple[Published, ...] = ()
+    icc: bool = True  # inter-container communication (docker_gwbridge has it off)
 
 
 def _map(name: str, chain_prefix: str, bridges: Sequence[str]) -> str:
@@ -87,7 +88,7 @@ def bridge_chains(b: Bridge) -> str:
                 f"filter-forward-in__{b.name}",
                 [
                     "ct state established,related counter accept",
-                    f'iifname "{b.name}" counter accept comment "ICC"',
+                    f'iifname "{b.name}" counter {"accept" if b.icc else "drop"} comment "ICC"',
                     *accepts,
                     'counter drop comment "UNPUBLISHED PORT DROP"',
                 ],

@@ -90,6 +90,11 @@ def create_network(
     from netlab.model.host import Network
 
     topology.check_network_name(name)
+    if driver == "overlay":
+        from netlab.model.swarm import create_overlay
+
+        created = create_overlay(host, name, subnet)
+        return host.network(created["Id"])
     if driver != "bridge":
         raise InvalidArgument(
             f'plugin "{driver}" not found'
@@ -170,6 +175,11 @@ def create_network(
 
 def remove_network(host: Host, net: Network) -> None:
     """``docker network rm NAME``: refused while containers are attached, as in Docker."""
+    if net.driver == "overlay":
+        from netlab.model.swarm import remove_overlay
+
+        remove_overlay(host, net.id)
+        return
     if not net._rec.get("UserDefined"):
         raise Conflict(f"{net.name} is a pre-defined network and cannot be removed")
     store = host.lab.store

@@ -60,7 +60,14 @@ def network_inspect(net: Network) -> dict[str, Any]:
         "Containers": dict(sorted(containers.items())),
         "Options": dict(sorted(rec.get("Options", {}).items())),
         "Labels": dict(rec.get("Labels", {})),
+        **({"Peers": _peers(net)} if rec["Driver"] == "overlay" else {}),
     }
+
+
+def _peers(net: Network) -> list[dict[str, Any]]:
+    from netlab.model.swarm import network_peers
+
+    return network_peers(net.host.lab, net.id)
 
 
 def _ports(rec: dict[str, Any]) -> dict[str, Any]:
