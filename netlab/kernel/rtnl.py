@@ -280,8 +280,7 @@ def add_vxlan(
         lambda: _nlfast.new_vxlan(
             ns, name, vni=vni, port=port, mtu=mtu, learning=learning, proxy=proxy
         ),
-        ok=(errno.EEXIST,),
-    )
+    )  # no EEXIST tolerance: the kernel says EEXIST too when the VNI is taken on this port
 
 
 def move_link(ns: str, name: str, *, to_ns: str, new_name: str | None = None) -> None:

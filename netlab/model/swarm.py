@@ -402,6 +402,9 @@ def _drop_sandbox(host: Host, net_id: str) -> None:
     box = sw["Sandboxes"].pop(f"{host.name}/{net_id}", None)
     if box is None:
         return
+    # vxlan0 first, synchronously: until it is gone the node's VNI/port pair stays taken, and
+    # namespace deletion is asynchronous (a new vxlan0 right after would fail with EEXIST).
+    rtnl.delete_link(box["Netns"], "vxlan0")
     rtnl.forget(box["Netns"])
     netns.delete(box["Netns"])
     hnets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]

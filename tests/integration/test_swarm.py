@@ -1,0 +1,209 @@
+"""Swarm and overlay: the walkthrough against the kernel, joins that fail, clean scaling,
+the encapsulation on the wire, the MTU, and three nodes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+
+from netlab import Lab
+from netlab.docker import docker, use
+from netlab.kernel import netns, rtnl
+from netlab.model import swarm
+from netlab.views.capture import capture_vxlan
+
+pytestmark = pytest.mark.root
+
+
+def d(line: str) -> str:
+    out = docker(line)
+    assert out.code == 0, f"docker {line}: {out.stdout}{out.stderr}"
+    return out.stdout
+
+
+def init_and_join(lab: Lab, *workers: str) -> str:
+    token = re.search(
+        r"--token (SWMTKN-1-\S+) 192\.168\.56\.11:2377", d("-H node1 swarm init")
+    ).group(1)  # type: ignore[union-attr]
+    for w in workers:
+        assert (
+            d(f"-H {w} swarm join --token {token} 192.168.56.11:2377")
+            == "This node joined a swarm as a worker.\n"
+        )
+    return token
+
+
+def fdb(ns: str) -> list[tuple[str, str]]:
+    out = subprocess.run(
+        ["bridge", "-n", ns, "-j", "fdb", "show", "dev", "vxlan0"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return sorted((e["mac"], e["dst"]) for e in json.loads(out) if e.get("dst"))
+
+
+def neigh(ns: str) -> list[tuple[str, str]]:
+    out = subprocess.run(
+        ["ip", "-n", ns, "-j", "neigh", "show", "dev", "vxlan0"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return sorted((e["dst"], e["lladdr"]) for e in json.loads(out))
+
+
+@pytest.fixture
+def two(make_lab) -> Lab:  # type: ignore[no-untyped-def]
+    lab = make_lab(hosts=("node1", "node2"))
+    use(lab)
+    return lab
+
+
+def test_the_overlay_walkthrough(two: Lab) -> None:
+    init_and_join(two, "node2")
+    ls = d("-H node1 node ls").splitlines()
+    assert ls[0].split() == [
+        "ID",
+        "HOSTNAME",
+        "STATUS",
+        "AVAILABILITY",
+        "MANAGER",
+        "STATUS",
+        "ENGINE",
+        "VERSION",
+    ]
+    assert re.match(r"[0-9a-z]{25} \*\s+node1\s+Ready\s+Active\s+Leader\s+28\.5\.2$", ls[1])
+    assert re.match(r"[0-9a-z]{25}\s+node2\s+Ready\s+Active\s+28\.5\.2$", ls[2])
+    d("-H node1 network create -d overlay overnet")
+    names1 = [ln.split()[1] for ln in d("-H node1 network ls").splitlines()[1:]]
+    assert names1 == ["bridge", "docker_gwbridge", "host", "ingress", "none", "overnet"]
+    assert "overnet" not in d("-H node2 network ls")
+    d(
+        "-H node1 service create --name myservice --network overnet --replicas 2 ubuntu "
+        "sleep infinity"
+    )
+    ps = [ln.split() for ln in d("-H node1 service ps myservice").splitlines()[1:]]
+    assert [(r[1], r[3], r[4]) for r in ps] == [
+        ("myservice.1", "node1", "Running"),
+        ("myservice.2", "node2", "Running"),
+    ]
+    assert "overnet" in d("-H node2 network ls")
+    row = d("-H node1 ps").splitlines()[1]
+    assert re.search(r"myservice\.1\.[0-9a-z]{25}$", row), row
+    t1 = two.host("node1").containers()[0]
+    t2 = two.host("node2").containers()[0]
+    ip2 = t2.networks["overnet"]["IPAddress"]
+    out = d(f"-H node1 exec {t1.name} ping -c 2 -i 0.2 {ip2}")
+    assert "2 received" in out
+    # The kernel agrees with what inspect says.
+    doc = json.loads(d("-H node1 network inspect overnet"))[0]
+    vni = int(doc["Options"]["com.docker.network.driver.overlay.vxlanid_list"])
+    assert vni == 4097
+    box1 = t1.networks["overnet"]["BridgeNs"]
+    box2 = t2.networks["overnet"]["BridgeNs"]
+    vx = next(lk for lk in rtnl.links(box1) if lk.name == "vxlan0")
+    assert vx.vxlan_id == vni and vx.mtu == 1450
+    br0 = next(a.cidr for a in rtnl.addrs(box1) if a.ifname == "br0")
+    assert br0 == "10.0.1.1/24"
+    assert doc["IPAM"]["Config"] == [{"Subnet": "10.0.1.0/24", "Gateway": "10.0.1.1"}]
+    assert [p["IP"] for p in doc["Peers"]] == ["192.168.56.11", "192.168.56.12"]
+    # Static control plane: each side points at the other node, and nothing else.
+    assert fdb(box1) == [(t2.mac, "192.168.56.12")]
+    assert fdb(box2) == [(t1.mac, "192.168.56.11")]
+    assert neigh(box1) == [(ip2, t2.mac)]
+    eth0 = next(lk for lk in rtnl.links(t1.ns) if lk.name == "eth0")
+    assert eth0.mtu == 1450
+    routes = rtnl.routes(t1.ns)
+    assert any(r.dst == "default" and r.dev == "eth1" for r in routes), routes
+    assert "1 received" in d(f"-H node1 exec {t1.name} ping -c 1 -W 2 www.dockercon.com")
+
+
+def test_encapsulation_seen_on_the_wire(two: Lab) -> None:
+    init_and_join(two, "node2")
+    d("-H node1 network create -d overlay overnet")
+    d("-H node1 service create --name s --network overnet --replicas 2 alpine sleep 600")
+    t1 = two.host("node1").containers()[0]
+    t2 = two.host("node2").containers()[0]
+    ip1, ip2 = t1.networks["overnet"]["IPAddress"], t2.networks["overnet"]["IPAddress"]
+    pkts = capture_vxlan(two.host("node1"), lambda: t1.exec(["ping", "-c", "1", "-W", "2", ip2]))
+    p = pkts[0]
+    assert (p.outer_src_ip, p.outer_dst_ip) == ("192.168.56.11", "192.168.56.12")
+    assert p.udp_dst_port == 4789
+    vx = next(lk for lk in rtnl.links(t1.networks["overnet"]["BridgeNs"]) if lk.name == "vxlan0")
+    assert p.vni == vx.vxlan_id == 4097
+    assert (p.inner_src_mac, p.inner_dst_mac) == (t1.mac, t2.mac)
+    assert (p.inner_src_ip, p.inner_dst_ip) == (ip1, ip2)
+    assert (p.inner_proto, p.inner_detail) == ("ICMP", "echo request")
+    assert "VXLAN     VNI 4097" in str(p)
+
+
+def test_overlay_mtu(two: Lab) -> None:
+    init_and_join(two, "node2")
+    d("-H node1 network create -d overlay overnet")
+    d("-H node1 service create --name s --network overnet --replicas 2 alpine sleep 600")
+    t1 = two.host("node1").containers()[0]
+    ip2 = two.host("node2").containers()[0].networks["overnet"]["IPAddress"]
+    fits = t1.exec(["ping", "-c", "1", "-W", "2", "-M", "do", "-s", "1422", ip2])
+    assert fits.ok, fits
+    too_big = t1.exec(["ping", "-c", "1", "-W", "2", "-M", "do", "-s", "1423", ip2])
+    assert not too_big.ok
+    assert "message too long, mtu=1450" in too_big.stderr, too_big
+
+
+def test_join_failures(two: Lab) -> None:
+    init_and_join(two)
+    out = docker("-H node2 swarm join --token SWMTKN-1-wrong 192.168.56.11:2377")
+    assert out.code == 1 and out.stderr == (
+        "Error response from daemon: rpc error: code = InvalidArgument desc = A valid join "
+        "token is necessary to join this cluster\n"
+    )
+    token = swarm.require_manager(two.host("node1"))["Tokens"]["worker"]
+    lan = two.namespaces()[0].rsplit("-", 1)[0] + "-lan"
+    subprocess.run(["ip", "-n", lan, "link", "set", "to-node1", "down"], check=True)
+    out = docker(f"-H node2 swarm join --token {token} 192.168.56.11:2377")
+    assert out.code == 1 and "Timeout was reached before node joined" in out.stderr
+    subprocess.run(["ip", "-n", lan, "link", "set", "to-node1", "up"], check=True)
+    assert d(f"-H node2 swarm join --token {token} 192.168.56.11:2377").startswith("This node")
+    out = docker(f"-H node2 swarm join --token {token} 192.168.56.11:2377")
+    assert "already part of a swarm" in out.stderr
+    assert "not a swarm manager" in docker("-H node2 node ls").stderr
+
+
+def test_scale_and_rm_leave_nothing(two: Lab) -> None:
+    init_and_join(two, "node2")
+    d("-H node1 network create -d overlay overnet")
+    d("-H node1 service create --name s --network overnet --replicas 4 alpine sleep 600")
+    assert sorted(len(h.containers()) for h in two.hosts) == [2, 2]
+    d("-H node1 service scale s=1")
+    assert [len(h.containers()) for h in two.hosts] == [1, 0]
+    box1 = swarm.sandbox_ns(two.name, "node1", two.host("node1").network("overnet").id)
+    box2 = box1.replace("-node1-", "-node2-")
+    assert not netns.exists(box2), "node2's overlay namespace should go with its last task"
+    assert fdb(box1) == [] and neigh(box1) == []
+    assert "overnet" not in d("-H node2 network ls")
+    d("-H node1 service scale s=3")
+    assert len(fdb(box1)) == 1
+    d("-H node1 service rm s")
+    assert not netns.exists(box1) and not netns.exists(box2)
+    assert all(h.containers(all=True) == [] for h in two.hosts)
+    assert "overnet" in d("-H node1 network ls"), "the manager keeps listing the network"
+
+
+def test_three_nodes(make_lab) -> None:  # type: ignore[no-untyped-def]
+    lab = make_lab(hosts=("node1", "node2", "node3"))
+    use(lab)
+    init_and_join(lab, "node2", "node3")
+    d("-H node1 network create -d overlay overnet")
+    d("-H node1 service create --name web --network overnet --replicas 3 alpine sleep 600")
+    nodes = [ln.split()[3] for ln in d("-H node1 service ps web").splitlines()[1:]]
+    assert nodes == ["node1", "node2", "node3"]
+    tasks = [h.containers()[0] for h in lab.hosts]
+    for a in tasks:
+        for b in tasks:
+            if a is not b:
+                r = a.exec(["ping", "-c", "1", "-W", "2", b.networks["overnet"]["IPAddress"]])
+                assert r.ok, (a.name, b.name, r)
