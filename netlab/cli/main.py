@@ -9,6 +9,7 @@
     netlab clean [LAB | --all]              remove leftovers (only netlab's)
     netlab doctor                           check privileges, kernel features and tools
     netlab docker [-L LAB] [-H HOST] ARGS   a docker command against a lab's host
+    netlab draw [-L LAB] -o FILE.png|svg    a picture of the lab from the live kernel
 
 ``TARGET`` is a host name, a container name or ID (prefix), or ``lan``/``inet`` for the lab's
 LAN router and simulated internet. ``-L`` defaults to ``$NETLAB_LAB``, or the only lab there
@@ -126,6 +127,18 @@ def cmd_docker(args: argparse.Namespace) -> int:
     return out.code
 
 
+def cmd_draw(args: argparse.Namespace) -> int:
+    from netlab.model.lab import Lab
+    from netlab.views.draw import save
+
+    if not args.output.endswith((".png", ".svg")):
+        raise InvalidArgument(f"the picture's file must end in .png or .svg: {args.output}")
+    lab = Lab.attach(_default_lab(args.lab))
+    save(lab, args.output)
+    print(f"drew lab {lab.name} into {args.output}")
+    return 0
+
+
 def cmd_ls(args: argparse.Namespace) -> int:
     from netlab.kernel import netns
     from netlab.model import topology
@@ -225,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("args", nargs=argparse.REMAINDER, help="docker command and arguments")
     s.set_defaults(fn=cmd_docker)
+    s = sub.add_parser("draw", help="draw a lab's topology, as the kernel has it")
+    s.add_argument("-L", "--lab")
+    s.add_argument("-o", "--output", required=True, help="a .png or .svg file")
+    s.set_defaults(fn=cmd_draw)
     s = sub.add_parser("ls", help="list labs, hosts and containers")
     s.set_defaults(fn=cmd_ls)
     s = sub.add_parser("clean", help="remove netlab's leftovers (and nothing else)")

@@ -278,6 +278,28 @@ def fdb(ns: str, add: bool, dev: str, mac: str, dst: str) -> None:
         request(ns, RTM_DELNEIGH, 0, body)
 
 
+RTM_GETNSID = 90
+NETNSA_NSID = 1
+NETNSA_FD = 3
+
+
+def nsid_of(ns: str, other_fd: int) -> int | None:
+    """The id that namespace ``ns`` gives the namespace behind ``other_fd`` (None: none yet).
+
+    A veth's ``link-netnsid`` is such an id: it names the peer's namespace, as seen from here.
+    """
+    body = struct.pack("=Bxxx", socket.AF_UNSPEC) + _attr(NETNSA_FD, struct.pack("=I", other_fd))
+    reply = request(ns, RTM_GETNSID, 0, body)
+    off = 16 + 4
+    while off + 4 <= len(reply):
+        length, kind = struct.unpack_from("=HH", reply, off)
+        if kind == NETNSA_NSID and length >= 8:
+            (value,) = struct.unpack_from("=i", reply, off + 4)
+            return None if value < 0 else int(value)
+        off += (length + 3) & ~3 if length else len(reply)
+    return None
+
+
 def del_link(ns: str, name: str) -> None:
     """RTM_DELLINK by name."""
     request(ns, RTM_DELLINK, 0, _IFINFO.pack(0, 0, 0, 0, 0) + _attr(IFLA_IFNAME, _name(name)))

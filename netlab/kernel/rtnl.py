@@ -401,6 +401,19 @@ def delete_link(ns: str, name: str) -> None:
     )
 
 
+def nsid_of(ns: str, other: str) -> int | None:
+    """The netnsid namespace ``ns`` uses for ``other`` (what ``link-netnsid`` shows)."""
+
+    def work() -> int | None:
+        fd = netns.open_fd(other)
+        try:
+            return _nlfast.nsid_of(ns, fd)
+        finally:
+            os.close(fd)
+
+    return _fast(ns, f"ip netns list-id target-nsid of {other}", work)
+
+
 def links(ns: str) -> list[Link]:
     """``ip -d link show``: every interface of the namespace, by index."""
     result = _run(ns, "ip link show", lambda ipr: [_link(m) for m in ipr.link("dump")])
@@ -551,3 +564,43 @@ class LinkRemovalWatch:
         finally:
             self.sock.close()
             self.sock = None
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """An IPv4 neighbour (ARP) entry: ``ip neigh``."""
+
+    ifname: str
+    ip: str
+    mac: str | None
+    state: str
+
+
+_NUD = {
+    0x01: "INCOMPLETE",
+    0x02: "REACHABLE",
+    0x04: "STALE",
+    0x08: "DELAY",
+    0x10: "PROBE",
+    0x20: "FAILED",
+    0x40: "NOARP",
+    0x80: "PERMANENT",
+}
+
+
+def neighbours(ns: str) -> list[Neighbour]:
+    """``ip -4 neigh show``."""
+
+    def work(ipr: IPRoute) -> list[Neighbour]:
+        names = {m["index"]: m.get_attr("IFLA_IFNAME") for m in ipr.link("dump")}
+        return [
+            Neighbour(
+                names.get(m["ifindex"], "?"),
+                m.get_attr("NDA_DST"),
+                m.get_attr("NDA_LLADDR"),
+                _NUD.get(m["state"], str(m["state"])),
+            )
+            for m in ipr.neigh("dump", family=socket.AF_INET)
+        ]
+
+    return _run(ns, "ip neigh show", work) or []

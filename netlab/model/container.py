@@ -35,6 +35,7 @@ from netlab.model.timefmt import now_rfc3339, rfc3339
 if TYPE_CHECKING:
     from netlab.model.host import Host, Network
     from netlab.model.images import Image
+    from netlab.views.machine import MachineView
     from netlab.views.ports import PacketPath
 
 KILLED_EXIT_CODE = 137  # 128 + SIGKILL, what `docker stop` leaves for `sleep` as PID 1
@@ -159,6 +160,16 @@ class Container:
         from netlab.views.ports import packet_path
 
         return packet_path(self, host_port)
+
+    def view(self) -> MachineView:
+        """Its interfaces, routes and neighbours from the kernel, with the ip commands."""
+        from netlab.views.machine import view
+
+        return view(
+            f"container {self.name} ({self.short_id}) on {self.host.name}",
+            self.ns,
+            f"docker exec {self.name}",
+        )
 
     def start(self) -> None:
         """``docker start``: start an exited container again (fresh network endpoints)."""

@@ -27,7 +27,7 @@ import time
 import weakref
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from netlab.errors import InvalidArgument, NoSuchHost, NoSuchLab
 from netlab.kernel import netns, nft, proc, rtnl
@@ -234,6 +234,30 @@ class Lab:
         """The lab's namespaces that exist in the kernel now."""
         prefix = topology.ns_prefix(self.name)
         return [n for n in netns.names() if n.startswith(prefix)]
+
+    def graph(self) -> Any:
+        """The topology as a networkx graph, discovered from the kernel (views.topology)."""
+        from netlab.views.topology import discover
+
+        return discover(self)
+
+    def draw(self, path: str | None = None, *, highlight: list[Any] | None = None) -> Any:
+        """A picture of the lab as the kernel has it (a matplotlib Figure; saved if ``path``).
+
+        In a notebook, end the cell with ``;`` or let the Figure display itself.
+        """
+        from netlab.views.draw import draw
+
+        fig = draw(self, highlight=highlight)
+        if path:
+            fig.savefig(path, dpi=110)
+        return fig
+
+    def explorer(self) -> Any:
+        """An ipywidgets explorer: pick two machines, ping or curl, see the path lit up."""
+        from netlab.notebook.widgets import Explorer
+
+        return Explorer(self)
 
     @property
     def is_up(self) -> bool:

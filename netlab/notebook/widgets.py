@@ -1,0 +1,174 @@
+"""ipywidgets views: the explorer (pick two machines, ping or curl, see the path).
+
+``lab.explorer()`` shows two drop-downs (from, to), a choice of ping or curl, a Run button,
+the result of the real command, and the lab's picture with the packet's path lit up in
+orange. "Refresh picture" discovers the topology again, after changes made in other cells
+or from a terminal. Nothing animates: every update replaces a widget's value, which keeps
+notebooks testable with nbval.
+
+Where widgets cannot render (a static viewer, a public Binder page, GitHub), the explorer
+falls back to a static picture and a note: its display bundle carries a PNG and a plain-text
+explanation next to the widget itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from netlab.model import topology
+from netlab.views import draw as drawing
+from netlab.views.topology import NodeKey, discover, ns_node
+
+if TYPE_CHECKING:
+    from netlab.model.lab import Lab
+
+NOTE = (
+    "(interactive explorer: it needs a live Jupyter kernel with ipywidgets; shown here as a "
+    "static picture)"
+)
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Something to send from or to: its label, how to run a command in it, its address."""
+
+    label: str
+    prefix: tuple[str, ...]  # argv prefix that runs a command inside it ("" for none)
+    address: str
+    node: NodeKey
+
+
+def machines(lab: Lab) -> list[Machine]:
+    """Every machine of the lab the explorer offers, in a stable order."""
+    from netlab.kernel import proc
+
+    out = []
+    for h in lab.hosts:
+        out.append(
+            Machine(
+                f"host {h.name}", tuple(proc.netns_prefix(h.ns, h.name)), h.address, ns_node(h.ns)
+            )
+        )
+        for c in h.containers():
+            out.append(
+                Machine(
+                    f"container {c.name} ({h.name})",
+                    tuple(proc.container_prefix(c.pid)),
+                    c.ip or "",
+                    ns_node(c.ns),
+                )
+            )
+    client = topology.ns_name(lab.name, "client")
+    out.append(
+        Machine(
+            "LAN client",
+            tuple(proc.netns_prefix(client, "client")),
+            topology.CLIENT_IP,
+            ns_node(client),
+        )
+    )
+    out.append(
+        Machine(
+            f"internet {topology.WEB_SITE_NAME}",
+            (),
+            topology.WEB_SITE_NAME,
+            ns_node(topology.ns_name(lab.name, "inet")),
+        )
+    )
+    return out
+
+
+def png(lab: Lab, highlight: list[NodeKey] | None = None, graph: Any = None) -> bytes:
+    """The lab's picture as PNG bytes."""
+    fig = drawing.draw(lab, graph, highlight=highlight)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    return buf.getvalue()
+
+
+class Explorer:
+    """The widget behind ``lab.explorer()``; its parts are attributes, for tests and reuse."""
+
+    def __init__(self, lab: Lab) -> None:
+        import ipywidgets as w
+
+        self.lab = lab
+        self.source = w.Dropdown(description="from")
+        self.target = w.Dropdown(description="to")
+        self.tool = w.ToggleButtons(options=["ping", "curl"], value="ping")
+        self.run_button = w.Button(description="Run", button_style="primary")
+        self.refresh_button = w.Button(description="Refresh picture")
+        self.result = w.HTML(value="<i>choose two machines and press Run</i>")
+        self.picture = w.Image(format="png")
+        self.path: list[NodeKey] = []
+        self.run_button.on_click(self.run)
+        self.refresh_button.on_click(self.refresh)
+        self.widget = w.VBox(
+            [
+                w.HBox([self.source, self.target]),
+                w.HBox([self.tool, self.run_button, self.refresh_button]),
+                self.result,
+                self.picture,
+            ]
+        )
+        self.refresh()
+
+    def refresh(self, _: object = None) -> None:
+        """Discover the lab again and redraw (keeps the chosen machines if they still exist)."""
+        self._machines = {m.label: m for m in machines(self.lab)}
+        labels = list(self._machines)
+        old_s, old_t = self.source.value, self.target.value
+        self.source.options = [m for m in labels if self._machines[m].prefix]
+        self.target.options = labels
+        if old_s in self.source.options:
+            self.source.value = old_s
+        if old_t in labels:
+            self.target.value = old_t
+        elif len(labels) > 1:
+            self.target.value = labels[-1]
+        self.graph = discover(self.lab)
+        self.picture.value = png(self.lab, self.path, self.graph)
+
+    def run(self, _: object = None) -> str:
+        """Run ping or curl from the source to the target; show the output and the path."""
+        import html
+        import subprocess
+
+        src = self._machines[self.source.value]
+        dst = self._machines[self.target.value]
+        if self.tool.value == "ping":
+            cmd = ["ping", "-c", "1", "-W", "2", dst.address]
+        else:
+            cmd = [
+                "curl",
+                "-sS",
+                "-m",
+                "3",
+                "-o",
+                "/dev/null",
+                "-w",
+                "HTTP %{http_code} from %{remote_ip}\n",
+                f"http://{dst.address}/",
+            ]
+        done = subprocess.run(
+            [*src.prefix, *cmd], capture_output=True, text=True, timeout=30, check=False
+        )
+        text = (done.stdout + done.stderr).strip()
+        verdict = "reached" if done.returncode == 0 else f"failed (exit {done.returncode})"
+        self.path = drawing.path(self.graph, src.node, dst.node)
+        hops = " \u2192 ".join(self.graph.nodes[n].get("label") or n[-1] for n in self.path)
+        self.result.value = (
+            f"<b>{html.escape(' '.join(cmd))}</b> from {html.escape(src.label)}"
+            f": {verdict}<pre>{html.escape(text)}</pre>path: {html.escape(hops)}"
+        )
+        self.picture.value = png(self.lab, self.path, self.graph)
+        return text
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle: dict[str, Any] = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["image/png"] = base64.b64encode(bytes(self.picture.value)).decode()
+        bundle["text/plain"] = NOTE
+        return bundle

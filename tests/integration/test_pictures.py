@@ -1,0 +1,143 @@
+"""Topology graph from the kernel, rendering, the explorer widget and the machine view."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from netlab import Lab
+from netlab.docker import docker, use
+from netlab.kernel import netns, rtnl
+from netlab.model import topology
+from netlab.views import draw
+from netlab.views.topology import br_node, discover, ns_node
+
+pytestmark = pytest.mark.root
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_veth_edges_connect_eth0_to_its_real_bridge_port(lab: Lab) -> None:
+    use(lab)
+    docker("run -d --name web1 -p 8080:80 nginx")
+    docker("network create mynet")
+    docker("run -d --name a --network mynet ubuntu sleep infinity")
+    g = discover(lab)
+    host = lab.host()
+    for name in ("web1", "a"):
+        c = host.container(name)
+        bridge = c.networks[next(iter(c.networks))]["Bridge"]
+        edge = g.edges[ns_node(c.ns), br_node(host.ns, bridge)]
+        assert edge["kind"] == "veth"
+        port = edge["ends"][br_node(host.ns, bridge)]
+        eth0 = next(lk for lk in rtnl.links(c.ns) if lk.name == "eth0")
+        assert port == next(lk.name for lk in rtnl.links(host.ns) if lk.index == eth0.peer_index)
+        assert edge["ends"][ns_node(c.ns)] == "eth0"
+        assert g.nodes[ns_node(c.ns)]["role"] == "container"
+    pub = [d for _, _, d in g.edges(data=True) if d["kind"] == "published"]
+    assert [(p["host_port"], p["container_port"], p["proto"]) for p in pub] == [(8080, 80, "tcp")]
+    # The host hangs on the LAN switch through its eth0.
+    lan = topology.ns_name(lab.name, "lan")
+    assert g.edges[ns_node(host.ns), br_node(lan, "lan0")]["kind"] == "veth"
+
+
+def test_a_leftover_namespace_is_marked(lab: Lab) -> None:
+    stray = topology.ns_name(lab.name, "stray")
+    netns.create(stray)
+    g = discover(lab)
+    assert g.nodes[ns_node(stray)]["role"] == "leftover"
+    fig = draw.draw(lab, g)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "leftover: stray" in texts
+
+
+def test_vxlan_edge_carries_the_real_vni(make_lab) -> None:  # type: ignore[no-untyped-def]
+    lab = make_lab(hosts=("node1", "node2"))
+    use(lab)
+    token = re.search(r"--token (\S+)", docker("-H node1 swarm init").stdout).group(1)  # type: ignore[union-attr]
+    docker(f"-H node2 swarm join --token {token} 192.168.56.11:2377")
+    docker("-H node1 network create -d overlay overnet")
+    docker("-H node1 service create --name s --network overnet --replicas 2 alpine sleep 600")
+    g = discover(lab)
+    vx = [(a, b, d) for a, b, d in g.edges(data=True) if d["kind"] == "vxlan"]
+    assert len(vx) == 1
+    a, b, d = vx[0]
+    kernel_vni = next(lk.vxlan_id for lk in rtnl.links(g.nodes[a]["ns"]) if lk.name == "vxlan0")
+    assert d["vni"] == kernel_vni == 4097 and d["port"] == 4789
+    assert {g.nodes[a]["host"], g.nodes[b]["host"]} == {"node1", "node2"}
+    t1 = lab.host("node1").containers()[0]
+    t2 = lab.host("node2").containers()[0]
+    p = draw.path(g, ns_node(t1.ns), ns_node(t2.ns))
+    assert a in p and b in p, p
+
+
+def test_rendering_png_and_svg(lab: Lab, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    use(lab)
+    docker("run -d --name web1 -p 8080:80 nginx")
+    png, svg = tmp_path / "lab.png", tmp_path / "lab.svg"
+    lab.draw(str(png))
+    data = png.read_bytes()
+    assert data.startswith(PNG) and 20_000 < len(data) < 2_000_000
+    out = subprocess.run(
+        [sys.executable, "-m", "netlab", "draw", "-L", lab.name, "-o", str(svg)],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))
+    # Same lab, same picture.
+    again = tmp_path / "again.png"
+    lab.draw(str(again))
+    assert again.read_bytes() == data
+
+
+def test_fifty_containers_draw_fast_and_summarised(lab: Lab) -> None:
+    host = lab.host()
+    for _ in range(50):
+        host.run("alpine", "sleep 600")
+    t0 = time.perf_counter()
+    fig = draw.draw(lab)
+    elapsed = time.perf_counter() - t0
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "+ 43 more" in texts
+    assert elapsed < 1.0, f"drawing 50 containers took {elapsed:.2f} s"
+
+
+def test_explorer_widget_runs_and_highlights(lab: Lab) -> None:
+    use(lab)
+    docker("run -dt --name c1 ubuntu sleep infinity")
+    ex = lab.explorer()
+    assert "container c1 (host)" in ex.source.options
+    ex.source.value = "container c1 (host)"
+    ex.target.value = f"internet {topology.WEB_SITE_NAME}"
+    before = ex.picture.value
+    ex.run_button.click()
+    assert "reached" in ex.result.value and "1 received" in ex.result.value
+    assert "c1 \u2192 docker0 \u2192 host \u2192 lan0" in ex.result.value
+    assert ex.picture.value != before, "the path should be drawn"
+    ex.tool.value = "curl"
+    ex.run_button.click()
+    assert "HTTP 200 from 198.51.100.80" in ex.result.value
+    docker("run -d --name late alpine sleep 600")
+    ex.refresh_button.click()
+    assert "container late (host)" in ex.target.options
+    bundle = ex._repr_mimebundle_()
+    assert {"image/png", "text/plain", "application/vnd.jupyter.widget-view+json"} <= set(bundle)
+
+
+def test_machine_view_reads_the_kernel(lab: Lab) -> None:
+    use(lab)
+    docker("run -d --name v ubuntu sleep infinity")
+    c = lab.host().container("v")
+    c.exec(["ping", "-c", "1", "-W", "2", "172.17.0.1"])
+    v = c.view()
+    text = str(v)
+    assert f"eth0     UP    {c.mac}  mtu 1500  {c.ip}/16" in text
+    assert "default via 172.17.0.1 dev eth0" in text
+    assert "172.17.0.1 lladdr" in text
+    assert "docker exec v ip route" in text
+    assert "<table>" in v._repr_html_()
