@@ -58,16 +58,19 @@ case "$cmd" in
   labs)
     need_root "$@"; setup_apt; setup_venv
     shift
+    export PATH="$here/.venv/bin:$PATH"  # so that `!netlab ...` works in the notebooks
     exec .venv/bin/jupyter lab --allow-root --no-browser --ip=0.0.0.0 --port=8888 \
       --notebook-dir="$here/labs" "$@" ;;
   test)
     need_root "$@"; setup_apt; setup_venv
     shift
     export PATH="$here/.venv/bin:$PATH"
-    .venv/bin/ruff check netlab tests bench
-    .venv/bin/ruff format --check netlab tests bench
+    .venv/bin/ruff check netlab tests bench conftest.py
+    .venv/bin/ruff format --check netlab tests bench conftest.py
     .venv/bin/mypy
-    exec .venv/bin/python -m pytest tests "$@" ;;
+    # The library's tests, then every lab notebook executed by nbval, outputs compared.
+    exec .venv/bin/python -m pytest tests labs --nbval --nbval-current-env \
+      --nbval-sanitize-with labs/sanitize.cfg --nbval-cell-timeout=120 "$@" ;;
   *)
     echo "usage: $0 labs | test | setup" >&2
     exit 2 ;;

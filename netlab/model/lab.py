@@ -242,16 +242,17 @@ class Lab:
         return discover(self)
 
     def draw(self, path: str | None = None, *, highlight: list[Any] | None = None) -> Any:
-        """A picture of the lab as the kernel has it (a matplotlib Figure; saved if ``path``).
+        """A picture of the lab as the kernel has it; saved to ``path`` (.png/.svg) if given.
 
-        In a notebook, end the cell with ``;`` or let the Figure display itself.
+        Returns a :class:`netlab.views.draw.Picture`, which a notebook displays as an image
+        (its ``.figure`` is the matplotlib Figure).
         """
-        from netlab.views.draw import draw
+        from netlab.views.draw import Picture, draw
 
-        fig = draw(self, highlight=highlight)
+        pic = Picture(draw(self, highlight=highlight), self.name)
         if path:
-            fig.savefig(path, dpi=110)
-        return fig
+            pic.save(path)
+        return pic
 
     def explorer(self) -> Any:
         """An ipywidgets explorer: pick two machines, ping or curl, see the path lit up."""

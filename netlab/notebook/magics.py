@@ -14,12 +14,15 @@ Load them with ``%load_ext netlab``. Then, in a notebook whose lab is built (``L
     network create mynet
     run -d --name a --network mynet ubuntu sleep infinity
 
+    %netlab doctor                 # the netlab command: doctor, ls, clean, draw, ...
+
 ``%docker`` prints exactly what the docker CLI prints (stdout and stderr apart); a failing
 command prints its error and does not raise, as in a terminal.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from typing import Any
@@ -97,7 +100,65 @@ def on_magic(line: str, cell: str | None = None) -> None:
         sys.stderr.write(f"netlab: {exc}\n")
 
 
+_NAME = re.compile(r"(?<![{$])\{([A-Za-z_][\w.]*(?:\[[^\]{}]*\])?)\}(?!})|\$([A-Za-z_]\w*)")
+
+
+def expand(line: str, namespace: dict[str, Any]) -> str:
+    """Put Python values into a command line: ``{name}``, ``{obj.attr}``, ``{d['k']}``, ``$name``.
+
+    Unlike IPython's own expansion, Go templates such as ``{{.Names}}`` stay as they are, so
+    ``%docker ps --format '{{.Names}}'`` is typed exactly as in a terminal.
+
+    >>> expand("join --token {t} {addr}:2377 --format '{{.ID}}'", {"t": "T1", "addr": "10.0.0.1"})
+    "join --token T1 10.0.0.1:2377 --format '{{.ID}}'"
+    """
+
+    def value(m: re.Match[str]) -> str:
+        expr = m.group(1) or m.group(2)
+        try:
+            return str(eval(expr, {}, namespace))
+        except Exception:
+            return m.group(0)
+
+    return _NAME.sub(value, line)
+
+
+def netlab_magic(line: str) -> None:
+    """``%netlab ARGS``: the ``netlab`` console command (doctor, ls, clean, ...), as in a shell.
+
+    It runs ``python -m netlab`` with this kernel's Python, so it works even where the
+    ``netlab`` script is not on the PATH of the notebook server.
+    """
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "netlab", *shlex.split(line)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    sys.stdout.write(done.stdout)
+    if done.stderr:
+        sys.stderr.write(done.stderr)
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics (called by ``%load_ext netlab``)."""
-    ipython.register_magic_function(docker_magic, "line_cell", "docker")
-    ipython.register_magic_function(on_magic, "line_cell", "on")
+    ipython.register_magic_function(netlab_magic, "line", "netlab")
+
+    def docker(line: str, cell: str | None = None) -> None:
+        docker_magic(
+            expand(line, ipython.user_ns), None if cell is None else expand(cell, ipython.user_ns)
+        )
+
+    def on(line: str, cell: str | None = None) -> None:
+        on_magic(
+            expand(line, ipython.user_ns), None if cell is None else expand(cell, ipython.user_ns)
+        )
+
+    for fn in (docker, on):
+        fn._ipython_magic_no_var_expand = True  # type: ignore[attr-defined]
+        fn.__doc__ = (docker_magic if fn is docker else on_magic).__doc__
+    ipython.register_magic_function(docker, "line_cell", "docker")
+    ipython.register_magic_function(on, "line_cell", "on")

@@ -461,3 +461,26 @@ def path(graph: nx.Graph, source: NodeKey, target: NodeKey) -> list[NodeKey]:
         return list(nx.shortest_path(wires, source, target))
     except (nx.NetworkXNoPath, nx.NodeNotFound):
         return []
+
+
+class Picture:
+    """A drawn lab: shows itself in a notebook as a PNG, with a stable one-line text form."""
+
+    def __init__(self, figure: Figure, lab: str) -> None:
+        self.figure = figure
+        self.lab = lab
+
+    def save(self, path: str) -> str:
+        """Write a .png or .svg file."""
+        self.figure.savefig(path, dpi=110)
+        return path
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", dpi=90)
+        return buf.getvalue()
+
+    def __repr__(self) -> str:
+        return f"<picture of lab {self.lab}, drawn from the kernel>"

@@ -138,5 +138,10 @@ def packet_path(container: Container, host_port: int | None = None) -> PacketPat
         Step(s.hook, s.chain, _COUNTER.sub("counter", s.rule), _packets(s.rule)) for s in steps
     ]
     ct = container.host.exec(["conntrack", "-L", "-p", proto, "--orig-port-dst", str(hport)])
-    entries = tuple(line for line in ct.stdout.splitlines() if line.strip())
+    entries = tuple(
+        sorted(
+            (line for line in ct.stdout.splitlines() if line.strip()),
+            key=lambda e: re.sub(r"(sport|dport)=\d+|\s\d+\s", " ", e),
+        )
+    )
     return PacketPath(f"{m['host_ip']}:{hport}->{cport}/{proto}", tuple(steps), entries)

@@ -79,7 +79,9 @@ def test_rendering_png_and_svg(lab: Lab, tmp_path) -> None:  # type: ignore[no-u
     use(lab)
     docker("run -d --name web1 -p 8080:80 nginx")
     png, svg = tmp_path / "lab.png", tmp_path / "lab.svg"
-    lab.draw(str(png))
+    pic = lab.draw(str(png))
+    assert pic._repr_png_().startswith(PNG)
+    assert repr(pic) == f"<picture of lab {lab.name}, drawn from the kernel>"
     data = png.read_bytes()
     assert data.startswith(PNG) and 20_000 < len(data) < 2_000_000
     out = subprocess.run(

@@ -1,0 +1,62 @@
+"""Checks around the whole run, tests and notebooks alike.
+
+The session guard records the machine's own network namespace (links, addresses, routes,
+permanent neighbours, nftables ruleset, the sysctls netlab touches) before anything runs and
+fails the run if anything differs afterwards, or if netlab left a namespace, an /etc/netns
+entry or a state folder behind (after the test suite *and* the lab notebooks).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+IS_ROOT = os.geteuid() == 0
+
+
+def machine_snapshot() -> dict[str, str]:
+    """What the machine's own network namespace looks like (compared before/after)."""
+
+    def sh(cmd: str) -> str:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout
+
+    return {
+        "links": sh("ip -o link show | sed 's/ qlen [0-9]*//'"),
+        "addrs": sh("ip -o addr show"),
+        "routes": sh("ip route show table all"),
+        "neigh": sh("ip neigh show nud permanent"),
+        "nft": sh("nft list ruleset 2>/dev/null"),
+        "sysctl": sh(
+            "sysctl net.ipv4.ip_forward net.ipv6.conf.all.disable_ipv6 "
+            "net.ipv6.conf.default.disable_ipv6 2>/dev/null"
+        ),
+    }
+
+
+def netlab_leftovers() -> list[str]:
+    """Names of namespaces, /etc/netns entries and state folders that netlab might leave."""
+    left = []
+    if os.path.isdir("/run/netns"):
+        left += [f"/run/netns/{n}" for n in os.listdir("/run/netns") if n.startswith("nl-")]
+    if os.path.isdir("/etc/netns"):
+        left += [f"/etc/netns/{n}" for n in os.listdir("/etc/netns") if n.startswith("nl-")]
+    if os.path.isdir("/run/netlab"):
+        left += [f"/run/netlab/{n}" for n in os.listdir("/run/netlab")]
+    return left
+
+
+@pytest.fixture(scope="session", autouse=True)
+def machine_untouched() -> Iterator[None]:
+    """Fail the session if the machine's own namespace changed or netlab left anything."""
+    if not IS_ROOT:
+        yield
+        return
+    before = machine_snapshot()
+    yield
+    after = machine_snapshot()
+    changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    assert not changed, f"the machine's own network namespace changed: {changed}"
+    assert not netlab_leftovers(), f"netlab left objects behind: {netlab_leftovers()}"
