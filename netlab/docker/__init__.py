@@ -443,6 +443,32 @@ def _resolve(argv: list[str]) -> tuple[C.Command | None, list[str], str]:
     return COMMANDS.get(path), argv[1:], first
 
 
+def _wants_help(cmd: C.Command, rest: list[str]) -> bool:
+    """``--help`` (or ``-h`` where it is no flag of the command) among the command's flags.
+
+    For ``run`` and ``exec`` only what comes before the image or container counts:
+    ``docker run busybox ls --help`` asks ``ls`` for help, not docker.
+    """
+    has_h = any(f.short == "h" for f in cmd.flags)
+    takes_value = {f"--{f.name}" for f in cmd.flags if f.takes_value} | {
+        f"-{f.short}" for f in cmd.flags if f.takes_value and f.short
+    }
+    skip = False
+    for tok in rest:
+        if skip:
+            skip = False
+            continue
+        if tok == "--":
+            return False
+        if tok == "--help" or (tok == "-h" and not has_h):
+            return True
+        if tok in takes_value:
+            skip = True
+        elif not tok.startswith("-") and not cmd.interspersed:
+            return False
+    return False
+
+
 def _plural(n: int) -> str:
     return "argument" if n == 1 else "arguments"
 
@@ -516,7 +542,7 @@ def docker(
             sub = ""
         what = f"{typed} {sub}".strip() if typed in GROUPS else typed
         return Output("", f"docker: '{what}' is not a docker command.\nSee 'docker --help'\n", 1)
-    if "--help" in rest[: rest.index("--")] if "--" in rest else "--help" in rest:
+    if _wants_help(cmd, rest):
         return Output(cmd.help_text() + "\n", "", 0)
     try:
         opts, args = parse(cmd.flags, rest, interspersed=cmd.interspersed)

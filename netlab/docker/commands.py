@@ -96,11 +96,12 @@ def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     c = ctx.host.run(
         image,
         command,
-        name=opts["name"],
+        name=opts["name"] or None,  # --name "" means "pick one", as in Docker
         network=opts["network"] or opts["net"] or "bridge",
         hostname=opts["hostname"],
         tty=opts["tty"],
         interactive=opts["interactive"],
+        env=opts["env"],
         publish=opts["publish"],
         publish_all=opts["publish-all"],
     )
@@ -207,20 +208,22 @@ def _print_formatted(
 
 def cmd_exec(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     c = _container(ctx, args[0])
-    env = [e for e in opts["env"]]
+    env = list(opts["env"])
     argv = ["env", *env, *args[1:]] if env else args[1:]
+    if opts["detach"]:
+        c.exec_detached(argv)  # docker exec -d: started, not waited for, output dropped
+        return 0
     result = c.exec(argv, timeout=120)
+    if "nsenter: failed to execute" in result.stderr:
+        ctx.err.append(
+            "OCI runtime exec failed: exec failed: unable to start container process: exec: "
+            f'"{args[1]}": executable file not found in $PATH: unknown\n'
+        )
+        return 127
     if result.stdout:
         ctx.out.append(result.stdout)
     if result.stderr:
         ctx.err.append(result.stderr)
-    if result.returncode == 127 and "command not found" in result.stderr:
-        ctx.err[-1:] = [
-            f"OCI runtime exec failed: exec failed: unable to start container "
-            f'process: exec: "{args[1]}": executable file not found in $PATH: '
-            "unknown\n"
-        ]
-        return 126
     return result.returncode
 
 
@@ -297,8 +300,14 @@ def cmd_rm(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
 def cmd_logs(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     text = _container(ctx, args[0]).logs()
-    if opts["tail"] not in (None, "all"):
-        text = "".join(text.splitlines(keepends=True)[-int(opts["tail"]) :])
+    tail = opts["tail"]
+    if tail not in (None, "all"):
+        if not tail.lstrip("-").isdigit():
+            raise DaemonError(f'invalid value for "tail": {tail}')
+        n = int(tail)
+        if n >= 0:  # Docker: a negative count means all of it
+            lines = text.splitlines(keepends=True)
+            text = "".join(lines[len(lines) - n :]) if n else ""
     ctx.out.append(text)
     return 0
 
@@ -310,7 +319,8 @@ def cmd_port(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
         want = args[1] if "/" in args[1] else args[1] + "/tcp"
         maps = [m for m in maps if f"{m['container_port']}/{m['proto']}" == want]
         if not maps:
-            raise DaemonError(f"No public port '{want}' published for {args[0]}")
+            ctx.eprint(f"Error: No public port '{args[1]}' published for {args[0]}")
+            return 1
         for m in maps:
             ctx.print(f"{m['host_ip']}:{m['host_port']}")
         return 0
@@ -536,9 +546,15 @@ def _service_ref(opts: dict[str, Any], img: str) -> str:
 
 
 def cmd_service_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    from netlab.model import swarm
+    from netlab.model import names, swarm
 
-    name = opts["name"] or swarm.b36(f"{ctx.lab.name}/anon/{len(args)}", 12)
+    seq = len((ctx.lab.store.lab_record.get("Swarm") or {}).get("Services", {}))
+    name = opts["name"] or names.random_name(f"{ctx.lab.name}/service/{seq}")
+    if opts["replicas"] is not None and not str(opts["replicas"]).isdigit():
+        raise DaemonError(
+            f'invalid argument "{opts["replicas"]}" for "--replicas" flag: '
+            f'strconv.ParseUint: parsing "{opts["replicas"]}": invalid syntax'
+        )
     replicas = int(opts["replicas"]) if opts["replicas"] is not None else 1
     svc = swarm.create_service(
         ctx.host, name, args[0], args[1:], networks=opts["network"], replicas=replicas

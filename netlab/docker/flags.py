@@ -107,6 +107,15 @@ def parse(
                         i += 1
                     store(flag, rest)
                     break
+                if tok[j + 1 : j + 2] == "=":  # -d=false, as pflag allows
+                    val = tok[j + 2 :]
+                    if val not in _TRUE | _FALSE:
+                        raise FlagError(
+                            f'invalid argument "{val}" for "-{ch}" flag: '
+                            f'strconv.ParseBool: parsing "{val}": invalid syntax'
+                        )
+                    store(flag, val in _TRUE)
+                    break
                 store(flag, True)
                 j += 1
             continue

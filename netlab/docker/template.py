@@ -17,10 +17,12 @@ import json
 import re
 from typing import Any
 
+from netlab.errors import InvalidArgument
+
 _ACTION = re.compile(r"{{-?\s*(.*?)\s*-?}}", re.S)
 
 
-class TemplateError(ValueError):
+class TemplateError(InvalidArgument):
     """A format string this subset cannot run; the message says what and where."""
 
 
@@ -63,9 +65,12 @@ def _eval(expr: str, dot: Any) -> Any:
         return _lookup(dot, head)
     if head.startswith('"'):
         return json.loads(head)
+    if head.lstrip("-").isdigit():
+        return int(head)
     vals = [_eval(a, dot) for a in args]
     if head == "json":
-        return json.dumps(vals[0], ensure_ascii=False) if vals else ""
+        # Go's encoding/json: no spaces after separators.
+        return json.dumps(vals[0], ensure_ascii=False, separators=(",", ":")) if vals else ""
     if head == "upper":
         return _text(vals[0]).upper()
     if head == "lower":
@@ -102,9 +107,12 @@ def _render(
             return pos
         if text.startswith("range "):
             items = _eval(text[6:], dot)
-            seq = list(items.values()) if isinstance(items, dict) else list(items or [])
+            if isinstance(items, str):
+                raise TemplateError(f"template: :1: range can't iterate over {items}")
             if isinstance(items, dict):
                 seq = [items[k] for k in sorted(items)]
+            else:
+                seq = list(items or [])
             end = _skip_block(tokens, pos)
             for item in seq:
                 _render(tokens[:end], pos, item, out, True)
@@ -132,7 +140,7 @@ def _skip_block(tokens: list[tuple[str, str]], pos: int) -> int:
 
 def render(fmt: str, data: Any) -> str:
     """Run a docker ``--format`` template on ``data``."""
-    fmt = fmt.replace("\\t", "\t").replace("\\n", "\n")
+    fmt = _trim(fmt.replace("\\t", "\t").replace("\\n", "\n"))
     tokens: list[tuple[str, str]] = []
     last = 0
     for m in _ACTION.finditer(fmt):
@@ -145,3 +153,9 @@ def render(fmt: str, data: Any) -> str:
     out: list[str] = []
     _render(tokens, 0, data, out, False)
     return "".join(out)
+
+
+def _trim(fmt: str) -> str:
+    """Go's ``{{-`` and ``-}}``: drop the white space next to the action."""
+    fmt = re.sub(r"\s+{{-\s", "{{", fmt)
+    return re.sub(r"\s-}}\s+", "}}", fmt)

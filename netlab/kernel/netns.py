@@ -24,12 +24,13 @@ import threading
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from netlab.errors import LabBroken
 from netlab.kernel import _sys, _worker, trace
 
 RUN_DIR = "/run/netns"
 
 
-class NamespaceNotFound(LookupError):
+class NamespaceNotFound(LabBroken, LookupError):
     """A named network namespace that should exist does not."""
 
     def __init__(self, name: str) -> None:
@@ -69,9 +70,15 @@ def _is_nsfs(p: str) -> bool:
 def names() -> list[str]:
     """Names of all pinned namespaces on the machine, sorted."""
     try:
-        return sorted(n for n in os.listdir(RUN_DIR) if _is_nsfs(path(n)))
+        entries = os.listdir(RUN_DIR)
     except FileNotFoundError:
         return []
+    out = []
+    for n in entries:
+        with contextlib.suppress(FileNotFoundError):  # removed while we looked
+            if _is_nsfs(path(n)):
+                out.append(n)
+    return sorted(out)
 
 
 def ident(name: str) -> NsId:
@@ -243,12 +250,11 @@ def write_etc(name: str, files: dict[str, str], *, links: dict[str, str] | None 
 
 
 def remove_etc(name: str) -> None:
-    """Remove ``/etc/netns/NAME`` and its files (and ``/etc/netns`` itself once empty)."""
+    """Remove ``/etc/netns/NAME`` and its files."""
     import shutil
 
     shutil.rmtree(os.path.join(ETC_DIR, name), ignore_errors=True)
-    with contextlib.suppress(OSError):
-        os.rmdir(ETC_DIR)
+    # /etc/netns itself stays: it may have been there before netlab, as ip netns leaves it.
 
 
 def etc_names() -> list[str]:

@@ -11,10 +11,11 @@ import json
 import subprocess
 from typing import Any
 
+from netlab.errors import NetlabError
 from netlab.kernel import _worker, netns, trace
 
 
-class NftError(RuntimeError):
+class NftError(NetlabError, RuntimeError):
     """``nft`` rejected a ruleset; the message carries nft's own explanation."""
 
 

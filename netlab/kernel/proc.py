@@ -204,6 +204,25 @@ def spawn(ns: str, argv: Sequence[str], *, log_file: str) -> tuple[int, int]:
     return start(ns, argv, exit_file="-", log_file=log_file).go()
 
 
+def start_detached(argv: Sequence[str]) -> int:
+    """Start a command that nobody waits for (``docker exec -d``); it is reaped if it ends."""
+    child = subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=default_env(),
+    )
+    _children[child.pid] = child
+    return child.pid
+
+
+def default_env() -> dict[str, str]:
+    """The environment of container processes: what Docker's images usually set."""
+    return _default_env()
+
+
 def _default_env() -> dict[str, str]:
     return {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -258,6 +277,7 @@ def run_in(
     *,
     timeout: float | None = None,
     input: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Result:
     """Run ``prefix + argv`` to completion and capture its output as text."""
     full = [*argv_prefix, *argv]
@@ -268,7 +288,7 @@ def run_in(
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=_default_env(),
+            env=dict(env) if env is not None else _default_env(),
             check=False,
         )
     except subprocess.TimeoutExpired as exc:

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
+from netlab.errors import NetlabError
 from netlab.kernel import _nlfast, _worker, netns, trace
 
 T = TypeVar("T")
@@ -37,7 +38,7 @@ _CACHE_SIZE = 8
 _handles: OrderedDict[str, tuple[netns.NsId, IPRoute]] = OrderedDict()
 
 
-class KernelError(RuntimeError):
+class KernelError(NetlabError, RuntimeError):
     """A netlink request failed; the message names the request and the kernel's reason."""
 
     def __init__(self, what: str, err: int) -> None:
@@ -173,8 +174,6 @@ def _fast(ns: str, what: str, fn: Callable[[], T], ok: tuple[int, ...] = ()) -> 
         except OSError as exc:
             if exc.errno in ok:
                 return None
-            if isinstance(exc, netns.NamespaceNotFound):
-                raise
             raise KernelError(f"{what} (in {ns})", exc.errno or 0) from None
 
     return _worker.call(work)

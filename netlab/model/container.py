@@ -127,11 +127,14 @@ class Container:
         if not self.running:
             raise NotRunning(f"Container {self.id} is not running")
         argv = shlex.split(command) if isinstance(command, str) else list(command)
-        return proc.run_in(proc.container_prefix(self.record["Pid"]), argv, timeout=timeout)
+        rec = self.record
+        env = proc.default_env() | dict(e.split("=", 1) for e in rec.get("Env", []))
+        return proc.run_in(proc.container_prefix(rec["Pid"]), argv, timeout=timeout, env=env)
 
     def stop(self) -> None:
         """``docker stop``: kill its processes (by pid) and release its network."""
         with self.host.lab.store.locked():
+            reconcile(self.host)  # one that ended by itself keeps its own exit code
             rec = self.record
             if rec["State"] != "running":
                 return
@@ -174,6 +177,13 @@ class Container:
     def start(self) -> None:
         """``docker start``: start an exited container again (fresh network endpoints)."""
         start_container(self)
+
+    def exec_detached(self, command: Sequence[str] | str) -> int:
+        """``docker exec -d``: start a command inside the container and return its pid."""
+        if not self.running:
+            raise NotRunning(f"Container {self.id} is not running")
+        argv = shlex.split(command) if isinstance(command, str) else list(command)
+        return proc.start_detached([*proc.container_prefix(self.record["Pid"]), *argv])
 
     def logs(self) -> str:
         """What its process wrote to stdout and stderr (``docker logs``)."""
@@ -234,6 +244,7 @@ def create_container(
     interactive: bool,
     publish: Sequence[PortMapping] = (),
     more_networks: Sequence[str] = (),
+    env: Sequence[str] = (),
 ) -> Container:
     """Allocate, build and start a container; on any failure leave nothing behind.
 
@@ -279,6 +290,7 @@ def create_container(
             # (more networks are added below, in order: they become eth1, eth2, ...)
             "ExposedPorts": list(img.exposed),
             "PortSpecs": [asdict(m) for m in publish],
+            "Env": list(env),
             "Ports": [],
         }
         for ref in more_networks:
@@ -321,20 +333,32 @@ def _launch(host: Host, rec: Record) -> None:
         starting = _prepare(host, rec, rec["RealArgv"])
         batch(lambda: _wire(host, rec))
         rec["Pid"], rec["PidStart"] = starting.go()
+        rec["State"] = "running"
+        rec["ExitCode"] = 0
+        rec["StartedAt"] = now_rfc3339()
+        rec["FinishedAt"] = "0001-01-01T00:00:00Z"
+        host.lab.store.save(container=rec)
+        _refresh_names(host, rec)
+        if rec["Ports"]:
+            _publish(host, rec)
+        _sync_overlays(host, rec)
     except BaseException:
+        # Whatever failed (or Ctrl-C), nothing half-built stays: the process, its network,
+        # its port rules and its peers' entries all go again.
         if starting is not None:
             starting.abort()
         _teardown(host, rec)
+        rec["State"] = "created"
+        rec["Ports"] = []
+        host.lab.store.save(container=rec)
+        with contextlib.suppress(Exception):
+            _refresh_names(host, rec)
+            if rec.get("PortSpecs"):
+                from netlab.model.networks import apply_firewall
+
+                apply_firewall(host)
+            _sync_overlays(host, rec)
         raise
-    rec["State"] = "running"
-    rec["ExitCode"] = 0
-    rec["StartedAt"] = now_rfc3339()
-    rec["FinishedAt"] = "0001-01-01T00:00:00Z"
-    host.lab.store.save(container=rec)
-    _refresh_names(host, rec)
-    if rec["Ports"]:
-        _publish(host, rec)
-    _sync_overlays(host, rec)
 
 
 def _sync_overlays(host: Host, rec: Record) -> None:
@@ -431,7 +455,11 @@ def _prepare(host: Host, rec: Record, real: list[str]) -> proc.Starting:
     cns = rec["Netns"]
     store = host.lab.store
     if rec["OwnNetns"]:
-        netns.create(cns)
+        if not netns.create(cns):
+            raise LabBroken(
+                f"namespace {cns} exists already: another process changed this lab;"
+                f" run `netlab clean {host.lab.name}` and build it again"
+            )
         # /etc/hosts of its own; /etc/resolv.conf shared by the lab's containers. (Docker also
         # mounts an /etc/hostname; netlab sets the hostname itself and skips that file.)
         netns.write_etc(cns, {"hosts": host_file(rec)}, links={"resolv.conf": _resolv(host, rec)})
@@ -442,6 +470,7 @@ def _prepare(host: Host, rec: Record, real: list[str]) -> proc.Starting:
         exit_file=store.path("containers", rec["Id"] + ".exit"),
         log_file=store.path("containers", rec["Id"] + ".log"),
         keep_stdin_open=rec["Tty"] or rec["OpenStdin"],
+        env=proc.default_env() | dict(e.split("=", 1) for e in rec.get("Env", [])),
     )
     if rec["OwnNetns"]:
         try:
@@ -534,6 +563,8 @@ def _teardown(host: Host, rec: Record) -> None:
         if ep.get("Veth")
     ]
 
+    _kill_strays([cns])
+
     def work() -> None:
         for bns, veth in veths:
             if netns.exists(bns):
@@ -543,6 +574,21 @@ def _teardown(host: Host, rec: Record) -> None:
 
     batch(work)
     netns.remove_etc(cns)
+
+
+def _kill_strays(namespaces: list[str]) -> None:
+    """Kill, by pid, every process still inside these namespaces.
+
+    A container's main process group is already gone, but a daemon that called ``setsid``
+    (``busybox httpd`` without ``-f``) or a ``docker exec ... &`` may still run there; it
+    would keep the namespace alive after it is unpinned, out of reach of ``netlab clean``.
+    """
+    ids = set()
+    for ns in namespaces:
+        with contextlib.suppress(netns.NamespaceNotFound):
+            ids.add(netns.ident(ns))
+    if ids:
+        proc.kill(sorted(netns.pids_in(ids)))
 
 
 def _finish(host: Host, rec: Record, code: int, finished: str | None = None) -> None:
@@ -625,6 +671,7 @@ def remove_many(host: Host, containers: list[Container], *, force: bool) -> None
                 "container before removing or force remove"
             )
         proc.kill_groups([(r["Pid"], r["PidStart"]) for r in running])
+        _kill_strays([r["Netns"] for r in recs if r.get("OwnNetns")])
         own = [r for r in recs if r.get("OwnNetns") and netns.exists(r["Netns"])]
         veths = {ep["Veth"] for r in own for ep in r["Networks"].values() if ep.get("Veth")}
         watch = None

@@ -307,6 +307,7 @@ class Host:
         interactive: bool = False,
         publish: Sequence[str] = (),
         publish_all: bool = False,
+        env: Sequence[str] = (),
     ) -> Container:
         """``docker run -d``: create and start a container; return it once its process runs.
 
@@ -354,6 +355,7 @@ class Host:
             tty=tty,
             interactive=interactive,
             publish=wanted,
+            env=[_env_entry(e) for e in env],
         )
 
     def remove_containers(self, containers: Sequence[Container], *, force: bool = False) -> None:
@@ -416,6 +418,13 @@ class Host:
             f"(namespace <code>{self.ns}</code>)<table><tr><th>name</th><th>id</th>"
             f"<th>image</th><th>IP</th></tr>{rows}</table>"
         )
+
+
+def _env_entry(text: str) -> str:
+    """``-e NAME=value`` as given; ``-e NAME`` takes NAME's value from the caller, as Docker."""
+    if "=" in text:
+        return text
+    return f"{text}={os.environ.get(text, '')}"
 
 
 def _split(command: Sequence[str] | str) -> list[str]:

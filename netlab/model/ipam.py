@@ -20,11 +20,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Iterator
 
+from netlab.errors import InvalidArgument
+
 IPv4Network = ipaddress.IPv4Network
 IPv4Address = ipaddress.IPv4Address
 
 
-class IPAMError(ValueError):
+class IPAMError(InvalidArgument):
     """No address or pool can be given (exhausted, overlapping, malformed)."""
 
 

@@ -78,6 +78,7 @@ class Lab:
                     f"no lab named {name!r} on this machine (labs: "
                     f"{', '.join(lab_names()) or 'none'}); create it with `netlab up {name}`"
                 )
+            self.build = self.store.current_build()
             _latest = weakref.ref(self)
             return
         host_list = list(dict.fromkeys(hosts))
@@ -95,6 +96,7 @@ class Lab:
         except BaseException:
             wipe(self.name)
             raise
+        self.build = self.store.current_build()
         if down_at_exit:
             _open_labs.add(self)
         _latest = weakref.ref(self)
@@ -193,7 +195,11 @@ class Lab:
             if name in hosts:
                 return self.host(name)
             index = len(hosts)
-            build_host(self, name, index)
+            try:
+                build_host(self, name, index)
+            except BaseException:
+                _unbuild_host(self, name)
+                raise
         host = Host(self, name)
         self._hosts[name] = host
         return host
@@ -303,6 +309,17 @@ class Lab:
         )
 
 
+def _unbuild_host(lab: Lab, name: str) -> None:
+    """Undo a half-built host: its namespace, its LAN port, its files and its record."""
+    ns = topology.ns_name(lab.name, name)
+    rtnl.forget(ns)
+    netns.delete(ns)
+    netns.remove_etc(ns)
+    rtnl.delete_link(topology.ns_name(lab.name, "lan"), topology.lan_port(name))
+    lab.store.lab_record["Hosts"].pop(name, None)
+    lab.store.save_lab()
+
+
 def _mac(lab: str, what: str) -> str:
     from netlab.model.ids import local_mac
 
@@ -352,8 +369,26 @@ def wipe(lab: str) -> dict[str, int]:
     """Remove every trace of lab ``lab`` and nothing else; return what was removed.
 
     Works from the kernel's view (namespaces named ``nl-LAB-*``, processes inside them found
-    through ``/proc``), so it also cleans up after a killed notebook kernel.
+    through ``/proc``), so it also cleans up after a killed notebook kernel. It holds the
+    lab's lock, so it never runs in the middle of another process's ``docker run``.
     """
+    from netlab.kernel import _worker
+
+    _worker.call(lambda: None)  # let a job that an interrupted caller left on the worker end
+    lock_fd = -1
+    with contextlib.suppress(FileNotFoundError):
+        lock_fd = os.open(os.path.join(lab_dir(lab), "lock"), os.O_RDWR | os.O_CLOEXEC)
+        import fcntl
+
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+    try:
+        return _wipe(lab)
+    finally:
+        if lock_fd >= 0:
+            os.close(lock_fd)
+
+
+def _wipe(lab: str) -> dict[str, int]:
     prefix = topology.ns_prefix(lab)
     names = [n for n in netns.names() if n.startswith(prefix)]
     # Empty placeholder files left by a crash between create and mount.
@@ -445,7 +480,8 @@ def _down_open_labs() -> None:
     """Backstop: labs built by this process and not taken down are removed at exit."""
     for lab in list(_open_labs):
         with contextlib.suppress(Exception):
-            lab.down()
+            if lab.store.current_build() == lab.build:  # not a newer build by someone else
+                lab.down()
 
 
 def lab_ruleset(lab: Lab, host: str) -> str:

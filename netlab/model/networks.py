@@ -348,7 +348,7 @@ def disconnect(host: Host, net: Network, container: Container) -> None:
         if ep is None:
             raise InvalidArgument(f"container {rec['Id']} is not connected to network {net.name}")
         if ep.get("Veth"):
-            rtnl.delete_link(host.ns, ep["Veth"])
+            rtnl.delete_link(ep.get("BridgeNs") or host.ns, ep["Veth"])
         del rec["Networks"][net.name]
         store.save_container(rec)
         refresh_names(host, net._rec)

@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,7 +64,8 @@ class Store:
         self._tlock = threading.RLock()
         self._depth = 0
         self._lock_fd = -1
-        self._seen = -1
+        self._seen: tuple[str, int] = ("", -1)
+        self._build = ""
         self._lab: Record = {}
         self._counters: dict[str, int] = {}
         self._containers: dict[str, Record] = {}
@@ -75,9 +77,15 @@ class Store:
         return os.path.exists(os.path.join(self.dir, "lab.json"))
 
     def create(self, record: Record) -> None:
-        """Make the folder and the first lab record (the lab's first act, before the kernel)."""
+        """Make the folder and the first lab record (the lab's first act, before the kernel).
+
+        Each build gets a random build ID, so that a process holding a cache of an earlier
+        build of the same lab (deterministic, so otherwise identical) notices the rebuild.
+        """
         os.makedirs(os.path.join(self.dir, "containers"), exist_ok=True)
-        with self.locked():
+        self._build = uuid.uuid4().hex
+        record["Build"] = self._build
+        with self.locked(creating=True):
             _write_json(os.path.join(self.dir, "lab.json"), record)
             self._lab = record
             self._counters = {}
@@ -87,24 +95,37 @@ class Store:
     def destroy(self) -> None:
         """Remove the whole folder (the lab's last act, after the kernel objects are gone)."""
         shutil.rmtree(self.dir, ignore_errors=True)
+        self._build = ""
         with contextlib.suppress(OSError):
             os.rmdir(ROOT)  # only when no other lab is left
-        self._seen = -1
+        self._seen = ("", -1)
         self._lab = {}
         self._containers = {}
 
     # -- locking and generations ---------------------------------------------------------------
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the lab's lock (re-entrant in this process); reload first if others wrote."""
+    def locked(self, *, creating: bool = False) -> Iterator[None]:
+        """Hold the lab's lock (re-entrant in this process); reload first if others wrote.
+
+        Raises :class:`NoSuchLab` if the lab was removed meanwhile (by another process,
+        ``netlab clean``), instead of writing into a ghost folder.
+        """
         with self._tlock:
             if self._depth == 0:
-                os.makedirs(self.dir, exist_ok=True)
-                self._lock_fd = os.open(
-                    os.path.join(self.dir, "lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644
-                )
+                if creating:
+                    os.makedirs(self.dir, exist_ok=True)
+                try:
+                    self._lock_fd = os.open(
+                        os.path.join(self.dir, "lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644
+                    )
+                except FileNotFoundError:
+                    raise self._gone() from None
                 fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+                if not creating and not self.exists():
+                    os.close(self._lock_fd)
+                    self._lock_fd = -1
+                    raise self._gone()
             self._depth += 1
             try:
                 self.refresh()
@@ -115,26 +136,40 @@ class Store:
                     os.close(self._lock_fd)  # closing releases the flock
                     self._lock_fd = -1
 
-    def _read_seq(self) -> tuple[int, dict[str, int]]:
+    def _gone(self) -> Exception:
+        from netlab.errors import NoSuchLab
+
+        return NoSuchLab(
+            f"lab {self.lab!r} was removed (by `netlab clean`, another notebook or "
+            f"a terminal); build it again with Lab({self.lab!r})"
+        )
+
+    def _read_seq(self) -> tuple[tuple[str, int], dict[str, int]]:
         try:
             with open(os.path.join(self.dir, "seq.json")) as f:
                 data = json.load(f)
-            return int(data["generation"]), dict(data["counters"])
+            return (str(data["build"]), int(data["generation"])), dict(data["counters"])
         except (FileNotFoundError, ValueError, KeyError, TypeError):
-            return 0, {}
+            return ("", 0), {}
 
     def _bump(self) -> None:
-        gen = self._read_seq()[0] + 1
+        (build, gen), _ = self._read_seq()
+        if build and build != self._build:
+            raise self._gone()  # rebuilt by someone else since our last refresh
+        seen = (self._build, gen + 1)
         _write_json(
-            os.path.join(self.dir, "seq.json"), {"generation": gen, "counters": self._counters}
+            os.path.join(self.dir, "seq.json"),
+            {"build": self._build, "generation": gen + 1, "counters": self._counters},
         )
-        self._seen = gen
+        self._seen = seen
 
     def refresh(self) -> None:
         """Reload the cache if another process changed the lab since we last looked."""
-        gen, counters = self._read_seq()
-        if gen == self._seen:
+        seen, counters = self._read_seq()
+        if seen == self._seen:
             return
+        if seen[0]:
+            self._build = seen[0]
         self._counters = counters
         try:
             with open(os.path.join(self.dir, "lab.json")) as f:
@@ -151,7 +186,7 @@ class Store:
                             rec = json.load(f)
                         containers[rec["Id"]] = rec
         self._containers = containers
-        self._seen = gen
+        self._seen = seen
 
     # -- records -----------------------------------------------------------------------------
 
@@ -195,6 +230,10 @@ class Store:
         """Advance and return the lab's counter for ``kind`` (IDs derive from it)."""
         self._counters[kind] = self._counters.get(kind, 0) + 1
         return self._counters[kind]
+
+    def current_build(self) -> str:
+        """The build ID of the lab as it is on disk now ("" when there is none)."""
+        return self._read_seq()[0][0]
 
     def peek_counter(self, kind: str) -> int:
         """The current value of the lab's counter for ``kind`` (without advancing it)."""

@@ -319,9 +319,9 @@ def _host_view(net: Record, sandbox: str | None) -> Record:
 
 def create_overlay(host: Host, name: str, subnet: str | None = None) -> Record:
     """``docker network create -d overlay NAME`` on the manager."""
-    sw = require_manager(host)
     store = host.lab.store
     with store.locked():
+        sw = require_manager(host)  # read under the lock: another process may have written
         topology.check_network_name(name)
         if any(n["Name"] == name for n in sw["Networks"].values()) or any(
             n["Name"] == name for n in store.lab_record["Hosts"][host.name]["Networks"].values()
@@ -459,12 +459,12 @@ def create_service(
     host: Host, name: str, image: str, command: list[str], *, networks: list[str], replicas: int
 ) -> Record:
     """``docker service create --name N --network NET --replicas R IMAGE CMD``."""
-    sw = require_manager(host)
     if replicas < 0:
         raise InvalidArgument(f'invalid argument "{replicas}" for "--replicas" flag')
     images.lookup(image)
     store = host.lab.store
     with store.locked():
+        sw = require_manager(host)
         if any(s["Name"] == name for s in sw["Services"].values()):
             raise Conflict(
                 f"rpc error: code = AlreadyExists desc = name conflicts with an "
@@ -518,6 +518,7 @@ def scale(host: Host, svc: Record, replicas: int) -> None:
     """``docker service scale NAME=R``: start or remove tasks until R run."""
     lab = host.lab
     with lab.store.locked():
+        svc = find_service(require_manager(host), svc["ID"])  # the live record, under the lock
         while len(svc["Tasks"]) < replicas:
             _start_task(lab, svc)
         while len(svc["Tasks"]) > replicas:
@@ -597,10 +598,10 @@ def _stop_task(lab: Lab, svc: Record, task: Record) -> None:
 
 def remove_service(host: Host, ref: str) -> str:
     """``docker service rm NAME``: its tasks, their peer entries and idle sandboxes go."""
-    sw = require_manager(host)
-    svc = find_service(sw, ref)
-    scale(host, svc, 0)
     with host.lab.store.locked():
+        svc = find_service(require_manager(host), ref)
+        scale(host, svc, 0)
+        sw = require_manager(host)
         sw["Services"].pop(svc["ID"], None)
         sw.setdefault("Removed", []).append(svc["ID"])
         host.lab.store.save_lab()
@@ -642,8 +643,8 @@ def network_peers(lab: Lab, net_id: str) -> list[dict[str, Any]]:
 
 def remove_overlay(host: Host, net_id: str) -> None:
     """``docker network rm`` of an overlay: refused while a service uses it."""
-    sw = require_manager(host)
     with host.lab.store.locked():
+        sw = require_manager(host)
         net = sw["Networks"][net_id]
         users = [s["Name"] for s in sw["Services"].values() if net_id in s["Networks"]]
         if users:

@@ -324,3 +324,67 @@ def test_cell_magic_and_variable_expansion(make_lab, capsys: pytest.CaptureFixtu
     assert "192.168.56.12/24" in capsys.readouterr().out
     ip.run_cell("%docker exec nothere true")
     assert "No such container: nothere" in capsys.readouterr().err
+
+
+def test_cli_details_students_would_notice(lab: Lab) -> None:
+    use(lab)
+    docker("run -d --name web -p 8080:80 nginx")
+    assert docker("port web 81").stderr == "Error: No public port '81' published for web\n"
+    out = docker("exec web nosuchcmd")
+    assert out.code == 127 and '"nosuchcmd": executable file not found in $PATH' in out.stderr
+    docker("run -d --name envy -e GREETING=hi alpine sleep 600")
+    assert docker("exec envy sh -c 'echo $GREETING'").stdout == "hi\n"
+    docker("run --name talk alpine sh -c 'echo one; echo two; echo three'")
+    assert docker("logs --tail 1 talk").stdout == "three\n"
+    assert docker("logs --tail 0 talk").stdout == ""
+    assert docker("logs -n -1 talk").stdout == "one\ntwo\nthree\n"
+    assert "Usage:  docker run" not in docker("run --rm alpine echo --help").stdout
+    assert docker("run --rm alpine echo --help").stdout == "--help\n"
+    assert "Usage:  docker ps" in docker("ps -h").stdout
+    assert docker("run -d=false --rm alpine echo x").stdout == "x\n"
+    assert re.fullmatch(r"[0-9a-f]{64}\n", docker("run -d --name= alpine sleep 1").stdout)
+    assert (
+        docker("inspect -f '{{json .State.Running}} {{index .Args 0}}' web").stdout
+        == "true nginx\n"
+    )
+    bad = docker("inspect -f '{{.Nope}}' web")
+    assert bad.code == 1 and "map has no entry" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_exec_detached_and_strays_go_with_the_container(lab: Lab) -> None:
+    from netlab.kernel import netns, proc
+
+    use(lab)
+    docker("run -d --name s ubuntu sleep infinity")
+    c = lab.host().container("s")
+    assert docker("exec -d s sleep 1234").code == 0
+    docker("exec s sh -c 'sleep 4321 > /dev/null 2>&1 &'")
+    inside = netns.pids_in({netns.ident(c.ns)})
+    assert len(inside) >= 4, inside  # shim, sleep infinity, and the two strays
+    docker("rm -f s")
+    assert not [p for p in inside if proc.alive(p)], "a process outlived its container"
+
+
+def test_a_lab_removed_elsewhere_is_a_clear_error(lab: Lab) -> None:
+    from netlab.errors import NoSuchLab
+    from netlab.model.lab import wipe
+
+    use(lab)
+    docker("run -d --name w ubuntu sleep infinity")
+    c = lab.host().container("w")
+    wipe(lab.name)  # what `netlab clean` in a terminal does
+    with pytest.raises(NoSuchLab, match="was removed"):
+        c.stop()
+    import os
+
+    assert not os.path.exists(f"/run/netlab/{lab.name}"), "no ghost folder"
+
+
+def test_stop_keeps_the_exit_code_of_a_finished_container(lab: Lab) -> None:
+    import time
+
+    use(lab)
+    docker("run -d --name quick alpine sh -c 'exit 5'")
+    time.sleep(0.3)
+    docker("stop quick")
+    assert "Exited (5)" in docker("ps -a --format '{{.Status}}'").stdout
