@@ -488,13 +488,20 @@ def routes(ns: str) -> list[Route]:
 # --- sysctls ----------------------------------------------------------------------------------
 
 
-def sysctl(ns: str, key: str, value: str) -> None:
-    """``sysctl -w KEY=VALUE`` inside the namespace (``net.*`` keys are per namespace)."""
-    trace.record(["ip", "netns", "exec", ns, "sysctl", "-w", f"{key}={value}"])
+def sysctl(ns: str, key: str, value: str, *more: tuple[str, str]) -> None:
+    """``sysctl -w KEY=VALUE [...]`` inside the namespace (``net.*`` keys are per namespace).
+
+    Several settings given at once are written from one visit to the namespace.
+    """
+    settings = [(key, value), *more]
+    for k, v in settings:
+        trace.record(["ip", "netns", "exec", ns, "sysctl", "-w", f"{k}={v}"])
 
     def work() -> None:
-        with netns.entered(ns), open("/proc/sys/" + key.replace(".", "/"), "w") as f:
-            f.write(value)
+        with netns.entered(ns):
+            for k, v in settings:
+                with open("/proc/sys/" + k.replace(".", "/"), "w") as f:
+                    f.write(v)
 
     _worker.call(work)
 

@@ -39,8 +39,9 @@ RESOLV_CONF = (
 
 def quiet_ipv6(ns: str) -> None:
     """Turn IPv6 off in a lab namespace: labs are IPv4, and no link-local noise appears."""
-    for key in ("net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6"):
-        rtnl.sysctl(ns, key, "1")
+    rtnl.sysctl(
+        ns, "net.ipv6.conf.all.disable_ipv6", "1", ("net.ipv6.conf.default.disable_ipv6", "1")
+    )
 
 
 def lan_machine(lab: str, name: str, address: str) -> str:

@@ -18,6 +18,7 @@ IPv4Address('172.17.0.3')
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterable, Iterator
 
 from netlab.errors import InvalidArgument
@@ -73,7 +74,9 @@ def gateway_of(subnet: IPv4Network) -> IPv4Address:
 
 def lowest_free(subnet: IPv4Network, taken: Iterable[str]) -> IPv4Address:
     """The lowest host address of ``subnet`` not in ``taken`` (network/broadcast excluded)."""
-    used = {int(ipaddress.IPv4Address(a)) for a in taken}
+    # inet_aton is ~20 times faster than ipaddress here, and this runs once per container
+    # over every address in use.
+    used = {int.from_bytes(socket.inet_aton(a), "big") for a in taken}
     first = int(subnet.network_address) + (1 if subnet.prefixlen < 31 else 0)
     last = int(subnet.broadcast_address) - (1 if subnet.prefixlen < 31 else 0)
     candidate = first
