@@ -16,6 +16,7 @@ composed freely.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -57,4 +58,13 @@ def call(fn: Callable[[], T]) -> T:
                 _thread.start()
     fut: Future[T] = Future()
     _jobs.put((fn, fut))
-    return fut.result()
+    try:
+        return fut.result()
+    except BaseException:
+        # Ctrl-C (KeyboardInterrupt) arrives in the waiting thread, not in the job: let the
+        # job finish (jobs are short kernel operations) so that the caller's clean-up never
+        # races with a half-done operation, then pass the interruption on.
+        if not fut.done():
+            with contextlib.suppress(BaseException):
+                fut.result()
+        raise

@@ -155,6 +155,7 @@ def init(host: Host, advertise_addr: str | None = None) -> str:
             _add_node(host, sw, "manager")
         except BaseException:
             _stop_listener(sw)
+            _undo_node(host, sw)
             store.lab_record.pop("Swarm", None)
             raise
         store.save_lab()
@@ -208,7 +209,11 @@ def join(host: Host, token: str, addr: str, timeout: float = 2.0) -> str:
             raise InvalidArgument("netlab's swarm has one manager: join with the worker token")
         else:
             raise SwarmError(BAD_TOKEN)
-        _add_node(host, sw, node_role)
+        try:
+            _add_node(host, sw, node_role)
+        except BaseException:
+            _undo_node(host, sw)
+            raise
         store.save_lab()
     return f"This node joined a swarm as a {node_role}.\n"
 
@@ -246,6 +251,21 @@ def _add_node(host: Host, sw: Record, node_role: str) -> None:
     for net in sw["Networks"].values():
         if net.get("Ingress") or node_role == "manager":
             hnets[net["Id"]] = _host_view(net, sandbox=None)
+
+
+def _undo_node(host: Host, sw: Record) -> None:
+    """Take back a half-done init or join: the node, its docker_gwbridge, its overlay views."""
+    from netlab.model.networks import apply_firewall
+
+    sw["Nodes"].pop(host.name, None)
+    hnets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
+    for nid, n in list(hnets.items()):
+        if n["Driver"] == "overlay" or n["Name"] == "docker_gwbridge":
+            del hnets[nid]
+    rtnl.delete_link(host.ns, "docker_gwbridge")
+    with contextlib.suppress(Exception):
+        apply_firewall(host)
+    host.lab.store.save_lab()
 
 
 def _ensure_gwbridge(host: Host) -> None:
@@ -494,7 +514,15 @@ def create_service(
         }
         sw["Services"][sid] = svc
         store.save_lab()
-        scale(host, svc, replicas)
+        try:
+            scale(host, svc, replicas)
+        except BaseException:
+            # Docker would keep retrying; netlab leaves nothing half-made instead.
+            with contextlib.suppress(Exception):
+                scale(host, svc, 0)
+            sw["Services"].pop(sid, None)
+            store.save_lab()
+            raise
     return svc
 
 

@@ -1,0 +1,176 @@
+"""Faults a classroom produces: Ctrl-C in the middle of commands, namespaces deleted by hand,
+notebooks run twice, and a look at what a lab could reach."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from netlab import Lab, LabBroken
+from netlab.docker import docker, use
+from netlab.kernel import netns, proc, rtnl
+from netlab.model import topology
+
+pytestmark = pytest.mark.root
+
+
+def state(lab: Lab) -> tuple[object, ...]:
+    hosts = lab.hosts
+    return (
+        sorted(lab.namespaces()),
+        [sorted(lk.name for lk in rtnl.links(h.ns)) for h in hosts],
+        [re.sub(r"packets \d+ bytes \d+", "", h.ruleset()) for h in hosts],
+        sorted(lab.store.containers()),
+        [sorted(n.name for n in h.networks()) for h in hosts],
+        sorted(netns.etc_names()),
+    )
+
+
+def interrupt_after(monkeypatch: pytest.MonkeyPatch, target: object, name: str) -> None:
+    """Make ``target.name`` do its real work, then raise KeyboardInterrupt (the stop button)."""
+    real = getattr(target, name)
+
+    def wrapped(*a: object, **k: object) -> object:
+        real(*a, **k)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(target, name, wrapped)
+
+
+@pytest.mark.parametrize(
+    ("where", "attr", "command"),
+    [
+        ("netlab.kernel.rtnl", "add_veth", "run -d --name x ubuntu sleep infinity"),
+        ("netlab.kernel.proc.Starting", "go", "run -d --name x ubuntu sleep infinity"),
+        ("netlab.model.networks", "refresh_all_names", "run -d --name x ubuntu sleep infinity"),
+        ("netlab.model.networks", "apply_firewall", "run -d --name x -p 8080:80 nginx"),
+        ("netlab.model.networks", "_start_resolver", "network create n1"),
+    ],
+)
+def test_ctrl_c_leaves_nothing_half_built(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch, where: str, attr: str, command: str
+) -> None:
+    import importlib
+
+    use(lab)
+    docker("run -d --name keep ubuntu sleep infinity")
+    before = state(lab)
+    mod_name, _, cls = where.partition(".Starting")
+    target = importlib.import_module(mod_name)
+    if cls or where.endswith("Starting"):
+        target = target.Starting
+    interrupt_after(monkeypatch, target, attr)
+    with pytest.raises(KeyboardInterrupt):
+        docker(command)
+    monkeypatch.undo()
+    assert state(lab) == before, f"Ctrl-C in {attr} left something behind"
+    # ...and the lab is still usable for the same command.
+    assert docker(command).code == 0
+    assert docker("exec keep ping -c 1 -W 2 172.17.0.1").code == 0
+
+
+def test_ctrl_c_in_swarm_join_and_service_create(
+    make_lab,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from netlab.model import swarm
+
+    lab = make_lab(hosts=("node1", "node2"))
+    use(lab)
+    token = re.search(r"--token (\S+)", docker("-H node1 swarm init").stdout).group(1)  # type: ignore[union-attr]
+    state(lab)
+    interrupt_after(monkeypatch, swarm, "_ensure_gwbridge")
+    with pytest.raises(KeyboardInterrupt):
+        docker(f"-H node2 swarm join --token {token} 192.168.56.11:2377")
+    monkeypatch.undo()
+    assert swarm.role(lab.host("node2")) is None
+    docker(f"-H node2 swarm join --token {token} 192.168.56.11:2377")
+    docker("-H node1 network create -d overlay overnet")
+    state(lab)
+    interrupt_after(monkeypatch, swarm, "_ensure_sandbox")
+    with pytest.raises(KeyboardInterrupt):
+        docker("-H node1 service create --name s --network overnet --replicas 2 alpine sleep 60")
+    monkeypatch.undo()
+    assert not [c for h in lab.hosts for c in h.containers(all=True)]
+    assert (
+        docker(
+            "-H node1 service create --name s2 --network overnet --replicas 2 alpine sleep 60"
+        ).code
+        == 0
+    )
+
+
+def test_a_namespace_deleted_by_hand(lab: Lab) -> None:
+    use(lab)
+    docker("run -d --name c ubuntu sleep infinity")
+    subprocess.run(["ip", "netns", "del", lab.host().ns], check=True)
+    with pytest.raises(LabBroken, match="is gone"):
+        lab.host().run("ubuntu", "sleep infinity")
+    out = docker("run -d ubuntu sleep infinity")
+    assert out.code == 125 and "is gone" in out.stderr and "Traceback" not in out.stderr
+    out = subprocess.run(
+        [sys.executable, "-m", "netlab", "clean", lab.name], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert not lab.namespaces()
+
+
+def test_nothing_outside_the_sandbox_is_reachable_or_linked(lab: Lab) -> None:
+    use(lab)
+    docker("run -d --name c ubuntu sleep infinity")
+    c = lab.host().container("c")
+    for who in (c.exec, lab.host().exec):
+        for addr in ("192.0.2.1", "203.0.113.77"):  # documentation addresses, nobody there
+            r = who(["ping", "-c", "1", "-W", "1", addr])
+            assert not r.ok, (addr, r)
+    # Structurally: every veth's peer is in one of the lab's own namespaces.
+    mine = set(lab.namespaces())
+    st = os.stat("/proc/self/ns/net")  # this test runs in the machine's own namespace
+    machine = netns.NsId(st.st_dev, st.st_ino)
+    assert machine not in {netns.ident(n) for n in mine}
+    for ns in mine:
+        for lk in rtnl.links(ns):
+            if lk.kind == "veth" and lk.peer_netnsid is not None:
+                peers = [o for o in mine if rtnl.nsid_of(ns, o) == lk.peer_netnsid]
+                assert peers, f"{ns}:{lk.name} has a peer outside the lab"
+
+
+def test_every_lab_notebook_runs_twice_in_a_row() -> None:
+    import glob
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "labs")
+    for path in sorted(glob.glob(os.path.join(root, "0*.ipynb"))):
+        nb = nbformat.read(path, as_version=4)
+        doubled = nbformat.v4.new_notebook(metadata=nb.metadata)
+        doubled.cells = [*nb.cells, *[nbformat.from_dict(dict(c)) for c in nb.cells]]
+        for cell in doubled.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+        NotebookClient(
+            doubled, timeout=120, kernel_name="python3", resources={"metadata": {"path": root}}
+        ).execute()
+        errors = [
+            o
+            for c in doubled.cells
+            if c.cell_type == "code"
+            for o in c.outputs
+            if o.output_type == "error"
+        ]
+        assert not errors, (path, errors)
+    assert not [
+        n
+        for n in netns.names()
+        if topology.lab_of_ns(
+            n,
+        )
+        in {"lab0", "lab1", "lab2", "lab3", "lab4", "lab5"}
+    ]
+    assert proc  # (imported for the leak checks of other tests)
