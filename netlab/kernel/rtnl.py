@@ -532,6 +532,7 @@ class LinkRemovalWatch:
     """
 
     def __init__(self, ns: str, indexes: set[int]) -> None:
+        self.ns = ns
         self.pending = set(indexes)
 
         def work() -> socket.socket:
@@ -539,6 +540,8 @@ class LinkRemovalWatch:
                 s = socket.socket(
                     socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, socket.NETLINK_ROUTE
                 )
+            # Hundreds of removals at once overflow the default buffer (ENOBUFS).
+            s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE (root may)
             s.bind((0, RTMGRP_LINK))
             return s
 
@@ -558,7 +561,14 @@ class LinkRemovalWatch:
                 left = deadline - time.monotonic()
                 if left <= 0 or not select.select([self.sock], [], [], left)[0]:
                     return False
-                data = self.sock.recv(65536)
+                try:
+                    data = self.sock.recv(65536)
+                except OSError as exc:
+                    if exc.errno != errno.ENOBUFS:
+                        raise
+                    # Events were lost: ask the kernel which watched links still exist.
+                    self.pending &= {lk.index for lk in links(self.ns)}
+                    continue
                 off = 0
                 while off + 16 <= len(data):
                     length, mtype = struct.unpack_from("=IH", data, off)

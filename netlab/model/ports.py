@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from netlab.errors import Conflict, InvalidArgument
 
+MAX_RANGE = 100  # one nftables rule per port: a 65535-port range would be a denial of service
 EPHEMERAL_FIRST = 32768
 EPHEMERAL_LAST = 60999
 
@@ -99,6 +100,10 @@ def parse_publish(spec: str) -> list[PortMapping]:
     if len(hosts) != len(conts):
         raise InvalidArgument(
             f"invalid ranges specified for container and host Ports: {cont_part} and {host_part}"
+        )
+    if len(conts) > MAX_RANGE:
+        raise InvalidArgument(
+            f"netlab publishes at most {MAX_RANGE} ports per -p, not {len(conts)}: {spec}"
         )
     return [PortMapping(str(ip), h, c, proto) for h, c in zip(hosts, conts, strict=True)]
 

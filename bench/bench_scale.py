@@ -1,0 +1,144 @@
+"""Scale: 10 -> 500 containers on one host, a 10-node swarm with 20 replicas, and memory.
+
+Prints, in one run:
+* build and teardown cost per container for N = 10, 100, 500 and the ratio of the largest to
+  the smallest (1.0 is perfectly flat), after checking that every container answers a ping
+  from the host;
+* a 10-node swarm: time to init/join, to create a 20-replica service on one overlay, whether
+  every task reaches every other task (380 pings), and that tear-down leaves nothing;
+* memory: this Python process's growth per container (what a notebook kernel pays), and the
+  kernel's memory per container (MemAvailable before/after, divided by N).
+
+Run as root:  .venv/bin/python bench/bench_scale.py [--max 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import resource
+import subprocess
+import sys
+import time
+
+from netlab import Lab
+from netlab.docker import docker, use
+from netlab.kernel import netns
+from netlab.model.lab import wipe
+
+
+def mem_available_kib() -> int:
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1])
+    return 0
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def containers(n: int) -> tuple[float, float, int, int]:
+    """(build ms/container, teardown ms/container, unreachable count, kernel KiB/container)."""
+    lab = Lab("scale", down_at_exit=False)
+    host = lab.host()
+    avail = mem_available_kib()
+    t0 = time.perf_counter()
+    cs = [host.run("alpine", "sleep 3600") for _ in range(n)]
+    build = (time.perf_counter() - t0) * 1000 / n
+    kernel_kib = (avail - mem_available_kib()) // n
+    bad = 0
+    for c in cs:
+        r = host.exec(["ping", "-c", "1", "-W", "1", c.ip or ""])
+        bad += 0 if r.ok else 1
+    t0 = time.perf_counter()
+    host.remove_containers(cs, force=True)
+    teardown = (time.perf_counter() - t0) * 1000 / n
+    lab.down()
+    return build, teardown, bad, kernel_kib
+
+
+def swarm(nodes: int, replicas: int) -> None:
+    names = tuple(f"node{i}" for i in range(1, nodes + 1))
+    t0 = time.perf_counter()
+    lab = Lab("scaleswarm", hosts=names, down_at_exit=False)
+    use(lab)
+    token = re.search(r"--token (\S+)", docker("-H node1 swarm init").stdout).group(1)  # type: ignore[union-attr]
+    for n in names[1:]:
+        assert docker(f"-H {n} swarm join --token {token} 192.168.56.11:2377").code == 0
+    t_join = time.perf_counter() - t0
+    docker("-H node1 network create -d overlay overnet")
+    t0 = time.perf_counter()
+    out = docker(
+        f"-H node1 service create --name s --network overnet --replicas {replicas} "
+        "alpine sleep 3600"
+    )
+    assert out.code == 0, out
+    t_svc = time.perf_counter() - t0
+    tasks = [c for h in lab.hosts for c in h.containers()]
+    t0 = time.perf_counter()
+    failures = 0
+    for a in tasks:
+        for b in tasks:
+            if a is not b:
+                r = a.exec(["ping", "-c", "1", "-W", "1", b.networks["overnet"]["IPAddress"]])
+                failures += 0 if r.ok else 1
+    t_ping = time.perf_counter() - t0
+    spread = sorted(len(h.containers()) for h in lab.hosts)
+    t0 = time.perf_counter()
+    lab.down()
+    t_down = time.perf_counter() - t0
+    left = [n for n in netns.names() if n.startswith("nl-scaleswarm-")]
+    print(
+        f"swarm: {nodes} nodes up and joined in {t_join:.2f} s; {replicas} replicas on one "
+        f"overlay in {t_svc:.2f} s (tasks per node {spread[0]}-{spread[-1]}); "
+        f"{len(tasks) * (len(tasks) - 1)} task-to-task pings in {t_ping:.1f} s, "
+        f"{failures} failed; down in {t_down:.2f} s, {len(left)} namespaces left"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--max", type=int, default=500)
+    args = ap.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    wipe("scale")
+    wipe("scaleswarm")
+    sizes = [s for s in (10, 100, 500) if s <= args.max]
+    rss0 = rss_kib()
+    print(
+        f"{'N':>5} {'build ms/c':>11} {'teardown ms/c':>14} {'unreachable':>12} "
+        f"{'kernel KiB/c':>13}"
+    )
+    results = {}
+    for n in sizes:
+        b, t, bad, kib = containers(n)
+        results[n] = (b, t)
+        print(f"{n:>5} {b:>11.2f} {t:>14.2f} {bad:>12} {kib:>13}", flush=True)
+    lo, hi = sizes[0], sizes[-1]
+    print(
+        f"flatness: build cost at N={hi} / N={lo} = {results[hi][0] / results[lo][0]:.2f}, "
+        f"teardown {results[hi][1] / results[lo][1]:.2f}"
+    )
+    lab = Lab("scale", down_at_exit=False)
+    before = rss_kib()
+    cs = [lab.host().run("alpine", "sleep 3600") for _ in range(200)]
+    grew = (rss_kib() - before) / len(cs)
+    lab.down()
+    print(
+        f"memory: this process grew {grew:.1f} KiB per container (200 containers; process "
+        f"RSS {rss0 // 1024} MiB at start)"
+    )
+    swarm(10, 20)
+    left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return 1 if "nl-scale" in left else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
