@@ -275,10 +275,15 @@ def cmd_container_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -
 
 def _each(ctx: Context, refs: list[str], action: Callable[[Container], None]) -> int:
     """Apply ``action`` to each container, printing its reference as docker does."""
+    return _each_ref(ctx, refs, lambda ref: action(_container(ctx, ref)))
+
+
+def _each_ref(ctx: Context, refs: list[str], action: Callable[[str], None]) -> int:
+    """Run ``action`` for each reference; print it when done, Docker's error when not."""
     code = 0
     for ref in refs:
         try:
-            action(_container(ctx, ref))
+            action(ref)
             ctx.print(ref)
         except NetlabError as exc:
             ctx.eprint(f"Error response from daemon: {exc}")
@@ -444,15 +449,7 @@ def cmd_network_disconnect(ctx: Context, opts: dict[str, Any], args: list[str]) 
 
 
 def cmd_network_rm(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    code = 0
-    for ref in args:
-        try:
-            ctx.host.network(ref).remove()
-            ctx.print(ref)
-        except NetlabError as exc:
-            ctx.eprint(f"Error response from daemon: {exc}")
-            code = 1
-    return code
+    return _each_ref(ctx, args, lambda ref: ctx.host.network(ref).remove())
 
 
 def cmd_network_prune(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:

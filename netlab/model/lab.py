@@ -155,6 +155,8 @@ class Lab:
             self.add_host(h)
 
     def _start_internet_services(self, inet: str) -> None:
+        from netlab.model.networks import dnsmasq
+
         images.write_www(self.store.path("www", "nginx"))
         www = self.store.path("www", "dockercon")
         os.makedirs(www, exist_ok=True)
@@ -168,17 +170,8 @@ class Lab:
         services = {
             "www": ["busybox", "httpd", "-f", "-p", f"{topology.WEB_SITE_IP}:80", "-h", www],
             "dns": [
-                "dnsmasq",
-                "--keep-in-foreground",
-                "--conf-file=/dev/null",
-                "--no-resolv",
-                "--no-hosts",
-                "--bind-interfaces",
-                f"--listen-address={topology.DNS_IP}",
-                "--user=root",
-                "--log-facility=-",
+                *dnsmasq(topology.DNS_IP, self.store.path("services", "dns.pid")),
                 f"--address=/{topology.WEB_SITE_NAME}/{topology.WEB_SITE_IP}",
-                f"--pid-file={self.store.path('services', 'dns.pid')}",
             ],
         }
         for name, argv in services.items():

@@ -223,19 +223,10 @@ def _start_resolver(host: Host, rec: Record) -> None:
             "options ndots:0\n"
         )
     argv = [
-        "dnsmasq",
-        "--keep-in-foreground",
-        "--conf-file=/dev/null",
-        "--no-resolv",
-        "--no-hosts",
-        "--bind-interfaces",
-        f"--listen-address={rec['Gateway']}",
+        *dnsmasq(rec["Gateway"], store.path("networks", rec["Id"] + ".pid")),
         f"--addn-hosts={hosts_file}",
         f"--server={topology.DNS_IP}",
-        "--user=root",
-        "--log-facility=-",
         "--cache-size=0",
-        f"--pid-file={store.path('networks', rec['Id'] + '.pid')}",
     ]
     pid, started = proc.spawn(
         host.ns,
@@ -244,6 +235,26 @@ def _start_resolver(host: Host, rec: Record) -> None:
     )
     rec["ResolverPid"] = pid
     rec["ResolverStart"] = started
+
+
+def dnsmasq(listen: str, pid_file: str) -> list[str]:
+    """A dnsmasq that answers on one address only, from its command line alone.
+
+    No config file, no /etc/hosts, no upstream from /etc/resolv.conf, in the foreground,
+    logging to stderr (so to the lab's log file); the rest is added by the caller.
+    """
+    return [
+        "dnsmasq",
+        "--keep-in-foreground",
+        "--conf-file=/dev/null",
+        "--no-resolv",
+        "--no-hosts",
+        "--bind-interfaces",
+        f"--listen-address={listen}",
+        "--user=root",
+        "--log-facility=-",
+        f"--pid-file={pid_file}",
+    ]
 
 
 def _stop_resolver(rec: Record) -> None:

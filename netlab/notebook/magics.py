@@ -68,17 +68,14 @@ def run_on(target: str, command: str) -> int:
     """Run ``command`` (a shell command line) inside a host, container, ``lan`` or ``inet``."""
     from netlab.cli.main import prefix_for
 
-    lab = current_lab()
+    return _run_and_print([*prefix_for(current_lab(), target), "/bin/sh", "-c", command])
+
+
+def _run_and_print(argv: list[str]) -> int:
+    """Run a real command, print its stdout and stderr as a cell's output, return its status."""
     import subprocess
 
-    prefix = prefix_for(lab, target)
-    done = subprocess.run(
-        [*prefix, "/bin/sh", "-c", command],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
     sys.stdout.write(done.stdout)
     if done.stderr:
         sys.stderr.write(done.stderr)
@@ -129,18 +126,7 @@ def netlab_magic(line: str) -> None:
     It runs ``python -m netlab`` with this kernel's Python, so it works even where the
     ``netlab`` script is not on the PATH of the notebook server.
     """
-    import subprocess
-
-    done = subprocess.run(
-        [sys.executable, "-m", "netlab", *shlex.split(line)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    sys.stdout.write(done.stdout)
-    if done.stderr:
-        sys.stderr.write(done.stderr)
+    _run_and_print([sys.executable, "-m", "netlab", *shlex.split(line)])
 
 
 def load_ipython_extension(ipython: Any) -> None:
