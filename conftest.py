@@ -45,6 +45,8 @@ def netlab_leftovers() -> list[str]:
         left += [f"/etc/netns/{n}" for n in os.listdir("/etc/netns") if n.startswith("nl-")]
     if os.path.isdir("/run/netlab"):
         left += [f"/run/netlab/{n}" for n in os.listdir("/run/netlab")]
+    with open("/proc/self/mountinfo") as f:  # a namespace pinned but no longer listed
+        left += [line.split()[4] for line in f if "/run/netns/nl-" in line]
     return left
 
 
