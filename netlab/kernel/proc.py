@@ -27,7 +27,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from netlab.kernel import netns, trace
+from netlab.kernel import _worker, netns, trace
 
 SHIM = (
     'if [ -n "$1" ]; then echo "$1" > /proc/sys/kernel/hostname; fi; '
@@ -43,6 +43,8 @@ READY_TIMEOUT = 10.0
 
 # Children started by this process, kept so that they are reaped (no zombies, no warnings).
 _children: dict[int, subprocess.Popen[bytes]] = {}
+# Container inits told to go whose "ready" has not been read yet (see Starting.go).
+_starting: dict[int, Starting] = {}
 
 
 @dataclass(frozen=True)
@@ -120,13 +122,34 @@ class Starting:
         """The pid of the container's init (the shim, then the command's parent)."""
         return self.child.pid
 
-    def go(self) -> tuple[int, int]:
-        """Wait until the init has its namespaces, let it run the command; (pid, start time)."""
+    def go(self, *, wait: bool = True) -> tuple[int, int]:
+        """Let the init run the command; return (pid, start time).
+
+        The init reads "go" only once it has its namespaces and hostname, so writing it never
+        blocks. With ``wait`` this returns once the init said "ready"; without, the caller
+        goes on at once (building the next container while this one's ``ip netns exec``,
+        ``unshare`` and ``sh`` start), and whatever enters the container first waits for it
+        (:func:`wait_ready`, called by :func:`container_prefix`).
+        """
         assert self.child.stdout is not None and self.child.stdin is not None
+        with self.child.stdin:
+            self.child.stdin.write(b"go\n")
+        trace.record(self.shown)  # the command runs once the network is built, as in Docker
+        _starting[self.child.pid] = self
+        if wait:
+            self.wait_ready()
+        return self.child.pid, start_time(self.child.pid) or 0
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
+        """Block until the init said "ready"; if it died instead, say why."""
+        assert self.child.stdout is not None
+        _starting.pop(self.child.pid, None)
+        if self.child.stdout.closed:
+            return
         with self.child.stdout:
             fd = self.child.stdout.fileno()
             said = b""
-            if select.select([fd], [], [], READY_TIMEOUT)[0]:
+            if select.select([fd], [], [], timeout)[0]:
                 said = os.read(fd, 4096)
             if not said.startswith(b"ready"):
                 self.abort()
@@ -134,10 +157,17 @@ class Starting:
                 raise RuntimeError(
                     f"the process for {self.argv[0]!r} did not start in {self.ns}: {why}"
                 )
-        with self.child.stdin:
-            self.child.stdin.write(b"go\n")
-        trace.record(self.shown)  # the command runs now, after the network was built
-        return self.child.pid, start_time(self.child.pid) or 0
+
+    def failed_early(self) -> bool:
+        """True if the init already died without ever getting ready (checked without waiting)."""
+        assert self.child.stdout is not None
+        if self.child.stdout.closed or self.child.poll() is None:
+            return False
+        try:
+            self.wait_ready(0)
+        except RuntimeError:
+            return True
+        return False
 
     def abort(self) -> None:
         """Kill the waiting process (its command never ran)."""
@@ -167,6 +197,7 @@ def start(
     """
     if not netns.exists(ns):
         raise netns.NamespaceNotFound(ns)
+    _collect_ready()
     stdin_path = "/dev/null"
     if keep_stdin_open:
         stdin_path = exit_file + ".stdin"
@@ -314,6 +345,110 @@ def netns_prefix(ns: str, hostname: str | None = None) -> list[str]:
     return prefix
 
 
+def _v4(hexip: str) -> str:
+    """An address from /proc/net/{tcp,tcp6}: IPv4 as is, "::" as 0.0.0.0, ::ffff:a.b.c.d."""
+    if len(hexip) == 32:
+        if hexip == "0" * 32:
+            return "0.0.0.0"  # a dual-stack socket on every address
+        hexip = hexip[24:]  # v4-mapped: the last 32 bits
+    return ".".join(str(int(hexip[i : i + 2], 16)) for i in (6, 4, 2, 0))
+
+
+def listening(ns: str) -> list[tuple[str, int, str]]:
+    """(address, port, proto) of listening TCP and bound UDP sockets in a namespace.
+
+    Read from /proc/net of the namespace (the kernel worker thread enters it, so /proc/self/
+    task/TID/net shows that namespace). Dual-stack IPv6 sockets count for IPv4 too, as
+    BusyBox's httpd opens one.
+    """
+    import threading
+
+    def work() -> list[tuple[str, int, str]]:
+        out = []
+        with netns.entered(ns):
+            base = f"/proc/self/task/{threading.get_native_id()}/net/"
+            for proto, name in (("tcp", "tcp"), ("tcp", "tcp6"), ("udp", "udp"), ("udp", "udp6")):
+                try:
+                    with open(base + name) as f:
+                        rows = f.read().splitlines()[1:]
+                except FileNotFoundError:
+                    continue
+                for line in rows:
+                    cols = line.split()
+                    if proto == "tcp" and cols[3] != "0A":  # 0A: LISTEN
+                        continue
+                    hexip, hexport = cols[1].split(":")
+                    if (
+                        len(hexip) == 32
+                        and hexip != "0" * 32
+                        and not hexip.startswith("0000000000000000FFFF0000")
+                    ):
+                        continue  # a real IPv6 address: not for IPv4 clients
+                    out.append((_v4(hexip), int(hexport, 16), proto))
+        return out
+
+    return _worker.call(work)
+
+
+def _collect_ready() -> None:
+    """Close the pipes of inits that said "ready" meanwhile (without waiting for any).
+
+    Keeps the number of open pipes down to the containers still starting, so a notebook
+    that builds 500 containers does not run out of file descriptors.
+    """
+    if not _starting:
+        return
+    by_fd = {
+        s.child.stdout.fileno(): s
+        for s in _starting.values()
+        if s.child.stdout is not None and not s.child.stdout.closed
+    }
+    if not by_fd:
+        return
+    ready, _, _ = select.select(list(by_fd), [], [], 0)
+    for fd in ready:
+        with contextlib.suppress(RuntimeError):
+            by_fd[fd].wait_ready(0)
+
+
+def wait_listening(ns: str, sockets: Sequence[tuple[str, int, str]], timeout: float = 5.0) -> None:
+    """Wait until servers in ``ns`` listen on each (address, port, proto)."""
+    want = set(sockets)
+    deadline = time.monotonic() + timeout
+    while want and time.monotonic() < deadline:
+        want -= set(listening(ns))
+        if want:
+            time.sleep(0.002)
+    if want:
+        raise RuntimeError(f"nothing listens on {sorted(want)} in {ns} after {timeout:.0f} s")
+
+
+def wait_ready(pid: int, timeout: float = READY_TIMEOUT) -> None:
+    """Wait until a container's init has its namespaces and runs its command.
+
+    In the process that started it, the init's "ready" is read from its pipe. Elsewhere
+    (a terminal, the CLI), readiness shows in /proc: the init points its stdout at its log
+    file right after "ready"; before, it is still the pipe.
+    """
+    mine = _starting.get(pid)
+    if mine is not None:
+        mine.wait_ready(timeout)
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if not os.readlink(f"/proc/{pid}/fd/1").startswith("pipe:"):
+                return
+        except OSError:
+            return  # gone: nothing to wait for (the caller will see it is not running)
+        time.sleep(0.0005)
+
+
 def container_prefix(pid: int) -> list[str]:
-    """Argv prefix that joins a running container's network, UTS and mount namespaces."""
+    """Argv prefix that joins a running container's network, UTS and mount namespaces.
+
+    Waits first until the container's init is ready, so a command never lands in the
+    namespaces of the machine or of ``ip netns exec`` halfway through.
+    """
+    wait_ready(pid)
     return ["nsenter", "--target", str(pid), "--net", "--uts", "--mount", "--"]

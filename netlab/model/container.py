@@ -332,7 +332,16 @@ def _launch(host: Host, rec: Record) -> None:
     try:
         starting = _prepare(host, rec, rec["RealArgv"])
         batch(lambda: _wire(host, rec))
-        rec["Pid"], rec["PidStart"] = starting.go()
+        # A server image (nginx) is ready when it listens: docker run returns then, so a
+        # request right after it gets an answer. Others go on while their init starts.
+        serves = [
+            p for p in rec.get("ExposedPorts", []) if rec["RealArgv"][:2] == ["busybox", "httpd"]
+        ]
+        rec["Pid"], rec["PidStart"] = starting.go(wait=bool(serves))
+        if serves:
+            proc.wait_listening(
+                rec["Netns"], [("0.0.0.0", int(p.split("/")[0]), "tcp") for p in serves]
+            )
         rec["State"] = "running"
         rec["ExitCode"] = 0
         rec["StartedAt"] = now_rfc3339()
@@ -342,6 +351,8 @@ def _launch(host: Host, rec: Record) -> None:
         if rec["Ports"]:
             _publish(host, rec)
         _sync_overlays(host, rec)
+        if starting.failed_early():
+            starting.wait_ready(0)  # raises with the init's own words
     except BaseException:
         # Whatever failed (or Ctrl-C), nothing half-built stays: the process, its network,
         # its port rules and its peers' entries all go again.

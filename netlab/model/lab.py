@@ -23,9 +23,8 @@ import contextlib
 import html
 import os
 import signal
-import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -176,7 +175,7 @@ class Lab:
         }
         for name, argv in services.items():
             proc.spawn(inet, argv, log_file=self.store.path("services", f"{name}.log"))
-        _wait_listening(inet, [(topology.WEB_SITE_IP, 80, "tcp"), (topology.DNS_IP, 53, "udp")])
+        proc.wait_listening(inet, [(topology.WEB_SITE_IP, 80, "tcp"), (topology.DNS_IP, 53, "udp")])
 
     def add_host(self, name: str) -> Host:
         """Add a Docker host (its own namespace on the LAN, with docker0) and return it."""
@@ -317,45 +316,6 @@ def _mac(lab: str, what: str) -> str:
     from netlab.model.ids import local_mac
 
     return local_mac(lab, what)
-
-
-def _wait_listening(ns: str, sockets: Iterable[tuple[str, int, str]], timeout: float = 5.0) -> None:
-    """Wait until servers in ``ns`` listen on each (address, port, proto), reading /proc."""
-    want = {(ip, port, p) for ip, port, p in sockets}
-    deadline = time.monotonic() + timeout
-    while want and time.monotonic() < deadline:
-        want -= set(rtnl_listening(ns))
-        if want:
-            time.sleep(0.002)
-    if want:
-        raise RuntimeError(f"lab services did not start in {ns}: {sorted(want)}")
-
-
-def rtnl_listening(ns: str) -> list[tuple[str, int, str]]:
-    """Listening TCP sockets and bound UDP sockets in a namespace, from /proc/net (IPv4)."""
-    from netlab.kernel import _worker
-
-    def work() -> list[tuple[str, int, str]]:
-        out = []
-        with netns.entered(ns):
-            for proto, fname in (
-                ("tcp", "/proc/self/task/%d/net/tcp"),
-                ("udp", "/proc/self/task/%d/net/udp"),
-            ):
-                import threading
-
-                with open(fname % threading.get_native_id()) as f:
-                    next(f)
-                    for line in f:
-                        cols = line.split()
-                        if proto == "tcp" and cols[3] != "0A":
-                            continue
-                        hexip, hexport = cols[1].split(":")
-                        ip = ".".join(str(int(hexip[i : i + 2], 16)) for i in (6, 4, 2, 0))
-                        out.append((ip, int(hexport, 16), proto))
-        return out
-
-    return _worker.call(work)
 
 
 def wipe(lab: str) -> dict[str, int]:

@@ -179,9 +179,7 @@ def _listen(host: Host, sw: Record) -> None:
         log_file=host.lab.store.path("services", "swarm-api.log"),
     )
     sw["ListenerPid"], sw["ListenerStart"] = pid, started
-    from netlab.model.lab import _wait_listening
-
-    _wait_listening(host.ns, [(host.address, MANAGER_PORT, "tcp")])
+    proc.wait_listening(host.ns, [(host.address, MANAGER_PORT, "tcp")])
 
 
 def _stop_listener(sw: Record) -> None:

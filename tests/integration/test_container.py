@@ -188,7 +188,7 @@ def test_failure_midway_rolls_back(lab: Lab, monkeypatch: pytest.MonkeyPatch) ->
     host = lab.host()
     before = (sorted(lab.namespaces()), len(rtnl.links(host.ns)))
 
-    def broken_go(self: proc.Starting) -> None:
+    def broken_go(self: proc.Starting, **kwargs: object) -> None:
         raise OSError("spawn failed on purpose")
 
     monkeypatch.setattr(proc.Starting, "go", broken_go)
