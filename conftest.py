@@ -47,6 +47,17 @@ def netlab_leftovers() -> list[str]:
         left += [f"/run/netlab/{n}" for n in os.listdir("/run/netlab")]
     with open("/proc/self/mountinfo") as f:  # a namespace pinned but no longer listed
         left += [line.split()[4] for line in f if "/run/netns/nl-" in line]
+    # A container's init is a shell whose $0 is "netlab-init" (detection only: netlab never
+    # finds processes to kill by name; it kills by pid).
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if b"netlab-init" in argv:
+                left.append(f"process {entry}: {b' '.join(argv).decode(errors='replace')}")
     return left
 
 
