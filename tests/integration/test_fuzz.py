@@ -176,6 +176,7 @@ def fuzz_lab() -> Iterator[Lab]:
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
+    derandomize=True,  # the same examples every run: CI is a verdict, not a lottery
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(argv=command_lines())
