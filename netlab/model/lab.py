@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from netlab.errors import InvalidArgument, NoSuchHost, NoSuchLab
-from netlab.kernel import netns, nft, proc, rtnl
+from netlab.kernel import netns, proc, rtnl
 from netlab.model import images, topology
 from netlab.model.state import Store, lab_dir, lab_names
 from netlab.model.timefmt import now_rfc3339
@@ -367,11 +367,11 @@ def _wipe(lab: str) -> dict[str, int]:
         batch = [n for n in names if rank(n) == level]
         if not batch:
             continue
-        watch = _watch_for(lab, level, batch, hosts_rec)
+        watches = _watch_for(lab, level, batch, hosts_rec)
         for n in batch:
             rtnl.forget(n)
             netns.delete(n)
-        if watch is not None:
+        for watch in watches:
             watch.wait(5.0)
     for n in netns.etc_names():
         if n.startswith(prefix):
@@ -392,8 +392,8 @@ def _hosts_of(lab: str) -> set[str]:
 
 def _watch_for(
     lab: str, level: int, batch: list[str], hosts: set[str]
-) -> rtnl.LinkRemovalWatch | None:
-    """A watch, in a namespace that survives this step, for the veths the step removes."""
+) -> list[rtnl.LinkRemovalWatch]:
+    """Watches, in namespaces that survive this step, for the veths the step removes."""
     if level == 0:
         # Containers: their veth peers are ports of bridges in host namespaces.
         watches: list[rtnl.LinkRemovalWatch] = []
@@ -404,28 +404,20 @@ def _watch_for(
                     lk.index for lk in rtnl.links(hns) if lk.kind == "veth" and lk.name != "eth0"
                 }
                 watches.append(rtnl.LinkRemovalWatch(hns, idx))
-        return _Multi(watches) if watches else None  # type: ignore[return-value]
+        return watches
     observer = {1: "lan", 2: "inet"}.get(level)
     if observer is None:
-        return None
+        return []
     ons = topology.ns_name(lab, observer)
     if not netns.exists(ons):
-        return None
+        return []
     names = (
         {topology.lan_port(n[len(topology.ns_prefix(lab)) :]) for n in batch}
         if level == 1
         else {"eth0"}
     )  # level 1: the hosts' and the client's ports on lan0
     idx = {lk.index for lk in rtnl.links(ons) if lk.name in names}
-    return rtnl.LinkRemovalWatch(ons, idx)
-
-
-class _Multi:
-    def __init__(self, watches: list[rtnl.LinkRemovalWatch]) -> None:
-        self.watches = watches
-
-    def wait(self, timeout: float) -> bool:
-        return all(w.wait(timeout) for w in self.watches)
+    return [rtnl.LinkRemovalWatch(ons, idx)]
 
 
 @atexit.register
@@ -435,8 +427,3 @@ def _down_open_labs() -> None:
         with contextlib.suppress(Exception):
             if lab.store.current_build() == lab.build:  # not a newer build by someone else
                 lab.down()
-
-
-def lab_ruleset(lab: Lab, host: str) -> str:
-    """The nftables ruleset of a host (convenience for views)."""
-    return nft.ruleset(topology.ns_name(lab.name, host))

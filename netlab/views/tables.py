@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from netlab.model import ids
 from netlab.model.timefmt import human_duration, parse_rfc3339
@@ -77,14 +77,14 @@ def ps_row(c: Container, now: float | None = None) -> dict[str, str]:
     }
 
 
-def ports_column(rec: dict[str, object]) -> str:
+def ports_column(rec: dict[str, Any]) -> str:
     """``docker ps``'s PORTS for a container record (empty once it has exited)."""
     from netlab.model.ports import PortMapping, ps_column
 
     if rec.get("State") != "running":
         return ""
-    maps = [PortMapping(**m) for m in rec.get("Ports", [])]  # type: ignore[attr-defined]
-    return ps_column(maps, rec.get("ExposedPorts", []))  # type: ignore[arg-type]
+    maps = [PortMapping(**m) for m in rec.get("Ports", [])]
+    return ps_column(maps, rec.get("ExposedPorts", []))
 
 
 def ps(host: Host, *, all: bool = False, now: float | None = None) -> str:
