@@ -226,6 +226,7 @@ def pids_in(ids: set[NsId]) -> dict[int, NsId]:
 
 
 ETC_DIR = "/etc/netns"
+_OURS = os.path.join(ETC_DIR, ".netlab-created")
 
 
 def write_etc(name: str, files: dict[str, str], *, links: dict[str, str] | None = None) -> None:
@@ -238,6 +239,10 @@ def write_etc(name: str, files: dict[str, str], *, links: dict[str, str] | None 
     """
     d = os.path.join(ETC_DIR, name)
     trace.record(["mkdir", "-p", d])
+    if not os.path.isdir(ETC_DIR):
+        os.makedirs(ETC_DIR, exist_ok=True)
+        with open(_OURS, "w") as f:  # we made /etc/netns: we may remove it again
+            f.write("created by netlab; removed with the last lab\n")
     os.makedirs(d, exist_ok=True)
     for fname, text in files.items():
         trace.record(f"cat > {d}/{fname} <<'EOF'\n{text.rstrip()}\nEOF")
@@ -254,12 +259,16 @@ def remove_etc(name: str) -> None:
     import shutil
 
     shutil.rmtree(os.path.join(ETC_DIR, name), ignore_errors=True)
-    # /etc/netns itself stays: it may have been there before netlab, as ip netns leaves it.
+    # /etc/netns itself goes only if netlab created it (its marker says so) and it is empty.
+    with contextlib.suppress(OSError):
+        if os.listdir(ETC_DIR) == [os.path.basename(_OURS)]:
+            os.unlink(_OURS)
+            os.rmdir(ETC_DIR)
 
 
 def etc_names() -> list[str]:
     """Names that have a folder under ``/etc/netns``."""
     try:
-        return sorted(os.listdir(ETC_DIR))
+        return sorted(n for n in os.listdir(ETC_DIR) if not n.startswith("."))
     except FileNotFoundError:
         return []

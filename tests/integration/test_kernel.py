@@ -135,3 +135,20 @@ def test_missing_tool_is_named_with_its_package() -> None:
     out = _python_as([], code)
     assert out.stdout.startswith("ToolMissing netlab needs ip, nft"), out
     assert "apt-get install -y iproute2 nftables" in out.stdout
+
+
+def test_etc_netns_is_removed_only_if_netlab_made_it() -> None:
+    import shutil
+
+    had = os.path.isdir(netns.ETC_DIR)
+    try:
+        netns.write_etc("nl-etctest-a", {"hosts": "x\n"})
+        netns.remove_etc("nl-etctest-a")
+        assert os.path.isdir(netns.ETC_DIR) == had, "netlab's own /etc/netns should go"
+        os.makedirs(netns.ETC_DIR, exist_ok=True)  # now somebody else's
+        netns.write_etc("nl-etctest-b", {"hosts": "x\n"})
+        netns.remove_etc("nl-etctest-b")
+        assert os.path.isdir(netns.ETC_DIR), "a /etc/netns netlab did not make must stay"
+    finally:
+        if not had:
+            shutil.rmtree(netns.ETC_DIR, ignore_errors=True)
