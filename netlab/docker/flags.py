@@ -45,6 +45,16 @@ _TRUE = {"true", "1", "t", "T", "TRUE", "True"}
 _FALSE = {"false", "0", "f", "F", "FALSE", "False"}
 
 
+def _bool(val: str, flag: str) -> bool:
+    """A boolean flag's explicit value (``--rm=false``, ``-d=true``), pflag's way."""
+    if val not in _TRUE | _FALSE:
+        raise FlagError(
+            f'invalid argument "{val}" for "{flag}" flag: '
+            f'strconv.ParseBool: parsing "{val}": invalid syntax'
+        )
+    return val in _TRUE
+
+
 def parse(
     spec: Sequence[Flag], argv: Sequence[str], *, interspersed: bool = True
 ) -> tuple[dict[str, Any], list[str]]:
@@ -82,12 +92,7 @@ def parse(
                     i += 1
                 store(flag, val)
             else:
-                if eq and val not in _TRUE | _FALSE:
-                    raise FlagError(
-                        f'invalid argument "{val}" for "--{name}" flag: '
-                        f'strconv.ParseBool: parsing "{val}": invalid syntax'
-                    )
-                store(flag, not eq or val in _TRUE)
+                store(flag, _bool(val, f"--{name}") if eq else True)
             continue
         if tok.startswith("-") and len(tok) > 1:
             j = 1
@@ -108,13 +113,7 @@ def parse(
                     store(flag, rest)
                     break
                 if tok[j + 1 : j + 2] == "=":  # -d=false, as pflag allows
-                    val = tok[j + 2 :]
-                    if val not in _TRUE | _FALSE:
-                        raise FlagError(
-                            f'invalid argument "{val}" for "-{ch}" flag: '
-                            f'strconv.ParseBool: parsing "{val}": invalid syntax'
-                        )
-                    store(flag, val in _TRUE)
+                    store(flag, _bool(tok[j + 2 :], f"-{ch}"))
                     break
                 store(flag, True)
                 j += 1

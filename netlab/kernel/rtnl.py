@@ -133,11 +133,6 @@ def _run(ns: str, what: str, fn: Callable[[IPRoute], T], ok: tuple[int, ...] = (
     return _worker.call(work)
 
 
-def _ifindex(ipr: IPRoute, name: str) -> int:
-    # RTM_GETLINK by name: one message, whatever the number of links (a dump would be O(n)).
-    return int(ipr.link("get", ifname=name)[0]["index"])
-
-
 def _link(msg: Any) -> Link:
     info = msg.get_attr("IFLA_LINKINFO")
     kind = info.get_attr("IFLA_INFO_KIND") if info else None

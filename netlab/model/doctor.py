@@ -84,20 +84,6 @@ def require_tools() -> None:
         )
 
 
-def _kernel_feature(name: str, probe: str) -> Check:
-    # Features show up as loaded modules or as built-in ones; both are fine.
-    for path in (f"/sys/module/{probe}", f"/sys/class/net/{probe}"):
-        if os.path.exists(path):
-            return Check(f"kernel: {name}", True, "available")
-    try:
-        with open(f"/lib/modules/{os.uname().release}/modules.builtin") as f:
-            if any(line.rstrip().endswith(f"/{probe}.ko") for line in f):
-                return Check(f"kernel: {name}", True, "built in")
-    except OSError:
-        pass
-    return Check(f"kernel: {name}", True, "not loaded yet (loaded on first use)")
-
-
 def run_checks(*, probe_kernel: bool = True) -> list[Check]:
     """Every check, in the order ``netlab doctor`` prints them."""
     checks: list[Check] = []

@@ -47,14 +47,6 @@ class PortMapping:
         return f"{self.host_ip}:{self.host_port}->{self.container_port}/{self.proto}"
 
 
-def _port(text: str, spec: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise InvalidArgument(
-            f"invalid containerPort: {text}" if text else f"No port specified: {spec}<empty>"
-        )
-    return int(text)
-
-
 def _range(text: str, spec: str, *, host: bool) -> list[int]:
     if text == "" and host:
         return [0]

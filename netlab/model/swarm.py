@@ -35,7 +35,6 @@ from netlab.model.state import Record
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
-    from netlab.model.container import Container
     from netlab.model.host import Host
     from netlab.model.lab import Lab
 
@@ -644,14 +643,6 @@ def find_service(sw: Record, ref: str) -> Record:
     if len(match) == 1:
         return match[0]
     raise SwarmError(f"service {ref} not found")
-
-
-def task_containers(lab: Lab, svc: Record) -> list[tuple[Record, Container]]:
-    """(task, its container) for each task of a service, by slot."""
-    out = []
-    for t in sorted(svc["Tasks"].values(), key=lambda t: t["Slot"]):
-        out.append((t, lab.host(t["Node"]).container(t["Container"])))
-    return out
 
 
 def network_peers(lab: Lab, net_id: str) -> list[dict[str, Any]]:

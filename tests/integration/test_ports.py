@@ -99,6 +99,12 @@ def test_udp_and_ephemeral_ports(web: Lab) -> None:
 def test_port_ps_and_inspect_show_the_mapping(web: Lab) -> None:
     assert docker("port web1").stdout == "80/tcp -> 0.0.0.0:8080\n"
     assert docker("port web1 80").stdout == "0.0.0.0:8080\n"
+    # The same rule as nftables' JSON (what nft -j prints), the form programs read.
+    from netlab.kernel import nft
+
+    rules = [o["rule"] for o in nft.ruleset_json(web.host().ns) if "rule" in o]
+    dnat = [r for r in rules if r["chain"] == "nat-prerouting-and-output"]
+    assert len(dnat) == 1 and any("dnat" in e for e in dnat[0]["expr"]), dnat
     assert "0.0.0.0:8080->80/tcp" in docker("ps").stdout
     doc = json.loads(docker("inspect web1").stdout)[0]
     assert doc["NetworkSettings"]["Ports"] == {

@@ -139,6 +139,7 @@ def test_encapsulation_seen_on_the_wire(two: Lab) -> None:
     assert (p.inner_src_ip, p.inner_dst_ip) == (ip1, ip2)
     assert (p.inner_proto, p.inner_detail) == ("ICMP", "echo request")
     assert "VXLAN     VNI 4097" in str(p)
+    assert p.as_dict()["vni"] == 4097 and p.as_dict()["inner_dst_ip"] == ip2
 
 
 def test_overlay_mtu(two: Lab) -> None:
