@@ -59,7 +59,9 @@ case "$cmd" in
     need_root "$@"; setup_apt; setup_venv
     shift
     export PATH="$here/.venv/bin:$PATH"  # so that `!netlab ...` works in the notebooks
-    exec .venv/bin/jupyter lab --allow-root --no-browser --ip=0.0.0.0 --port=8888 \
+    port=(--port=8888)
+    case " $* " in *" --port"*) port=() ;; esac  # ./run.sh labs --port=9999 picks another
+    exec .venv/bin/jupyter lab --allow-root --no-browser --ip=0.0.0.0 "${port[@]}" \
       --notebook-dir="$here/labs" "$@" ;;
   test)
     need_root "$@"; setup_apt; setup_venv
