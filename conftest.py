@@ -3,7 +3,7 @@
 The session guard records the machine's own network namespace (links, addresses, routes,
 permanent neighbours, nftables ruleset, the sysctls netlab touches) before anything runs and
 fails the run if anything differs afterwards, or if netlab left a namespace, an /etc/netns
-entry or a state folder behind (after the test suite *and* the lab notebooks).
+entry, a state folder or its tmpfs behind (after the test suite *and* the lab notebooks).
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ def netlab_leftovers() -> list[str]:
         left += [f"/etc/netns/{n}" for n in os.listdir("/etc/netns") if n.startswith("nl-")]
     if os.path.isdir("/run/netlab"):
         left += [f"/run/netlab/{n}" for n in os.listdir("/run/netlab")]
+    if os.path.ismount("/run/netlab"):
+        left.append("the tmpfs on /run/netlab")
     with open("/proc/self/mountinfo") as f:  # a namespace pinned but no longer listed
         left += [line.split()[4] for line in f if "/run/netns/nl-" in line]
     # A container's init is a shell whose $0 is "netlab-init" (detection only: netlab never

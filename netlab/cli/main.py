@@ -171,7 +171,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     from netlab.kernel import netns
     from netlab.model import topology
     from netlab.model.lab import wipe
-    from netlab.model.state import lab_names
+    from netlab.model.state import lab_names, release_root
 
     if args.all:
         targets = set(lab_names())
@@ -186,6 +186,8 @@ def cmd_clean(args: argparse.Namespace) -> int:
     for lab in sorted(targets):
         done = wipe(lab)
         print(f"cleaned {lab}: {done['namespaces']} namespaces, {done['processes']} processes")
+    if args.all:
+        release_root()  # an empty state tmpfs left by a process killed at the wrong moment
     return 0
 
 

@@ -1,6 +1,7 @@
 """Thin ctypes bindings for the few system calls the standard library lacks on Python 3.11.
 
-``setns``, ``unshare``, ``mount`` and ``umount2`` are what ``ip netns add``/``ip netns del`` use.
+``setns``, ``unshare``, ``mount``, ``umount2`` and ``sethostname`` are what ``ip netns add``,
+``ip netns exec`` and ``unshare --uts`` use.
 Python 3.12 has :func:`os.setns` and :func:`os.unshare`; netlab supports 3.11 (Debian 12), so it
 calls libc directly. Errors become :class:`OSError` with the real ``errno``.
 """
@@ -15,8 +16,12 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWNET = 0x40000000
 
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
 MS_BIND = 4096
 MS_REC = 16384
+MS_PRIVATE = 1 << 18
 MS_SHARED = 1 << 20
 MNT_DETACH = 2
 
@@ -31,6 +36,7 @@ _libc.mount.argtypes = [
 _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 _libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
 _libc.unshare.argtypes = [ctypes.c_int]
+_libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 
 
 def _check(result: int, what: str) -> None:
@@ -49,11 +55,21 @@ def unshare(flags: int) -> None:
     _check(_libc.unshare(flags), "unshare")
 
 
-def mount(source: str, target: str, fstype: str | None, flags: int) -> None:
+def sethostname(name: str) -> None:
+    """sethostname(2): the hostname of the calling thread's UTS namespace."""
+    raw = name.encode()
+    _check(_libc.sethostname(raw, len(raw)), "sethostname")
+
+
+def mount(source: str, target: str, fstype: str | None, flags: int, data: str = "") -> None:
     """mount(2): with ``MS_BIND`` this pins a namespace file to a path."""
     _check(
         _libc.mount(
-            source.encode(), target.encode(), fstype.encode() if fstype else None, flags, None
+            source.encode(),
+            target.encode(),
+            fstype.encode() if fstype else None,
+            flags,
+            data.encode() or None,
         ),
         f"mount {source} on {target}",
     )

@@ -266,6 +266,15 @@ def remove_etc(name: str) -> None:
             os.rmdir(ETC_DIR)
 
 
+def etc_files(name: str) -> dict[str, str]:
+    """What ``ip netns exec NAME`` shows over /etc: file name -> its ``/etc/netns`` copy."""
+    d = os.path.join(ETC_DIR, name)
+    try:
+        return {f: os.path.join(d, f) for f in sorted(os.listdir(d))}
+    except FileNotFoundError:
+        return {}
+
+
 def etc_names() -> list[str]:
     """Names that have a folder under ``/etc/netns``."""
     try:

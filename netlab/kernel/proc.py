@@ -1,18 +1,21 @@
 """Real processes inside namespaces: start them, run commands, find and stop them by pid.
 
-A container's main process is started as
-``ip netns exec NS unshare --uts -- sh -c SHIM hostname exitfile CMD...``:
+A container's main process is born in its namespaces, set up the way ``ip netns exec NS
+unshare --uts --mount`` and Docker would, but by system calls on a short-lived thread of this
+process instead of three programs (see :func:`start`):
 
-* ``ip netns exec`` enters the network namespace and, in a private mount namespace, bind-mounts
-  ``/etc/netns/NS/*`` over ``/etc/*``; that is how a container gets its own ``/etc/hosts``,
-  ``/etc/resolv.conf`` and ``/etc/hostname`` without touching the machine's files;
-* ``unshare --uts`` gives it its own hostname (Docker sets the short container ID);
-* the tiny shell shim sets that hostname, runs the command and writes its exit code to a file,
-  so ``docker ps -a`` can say ``Exited (0)`` even after the process that started it is gone.
+* it joins the container's network namespace and gets a UTS namespace (its hostname: Docker
+  sets the short container ID) and a private mount namespace of its own;
+* in that mount namespace ``/sys`` shows the container's network namespace (as after ``ip
+  netns exec``) and its own ``/etc/hosts`` and ``/etc/resolv.conf`` are bind-mounted over the
+  machine's, as Docker bind-mounts the files it keeps per container;
+* the tiny shell shim it runs waits for "go" (the network is wired meanwhile), runs the command
+  and writes its exit code to a file, so ``docker ps -a`` can say ``Exited (0)`` even after the
+  process that started it is gone.
 
-Each ``exec`` replaces the previous program, so the pid returned is the container's main
-process (the shim), leader of its own process group; stopping kills that group by pid.
-``docker exec`` enters the same namespaces with ``nsenter --target PID``.
+The pid returned is the container's main process (the shim), leader of its own process group;
+stopping kills that group by pid. ``docker exec`` enters the same namespaces with ``nsenter
+--target PID``.
 """
 
 from __future__ import annotations
@@ -23,22 +26,18 @@ import select
 import shlex
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from netlab.kernel import _worker, netns, trace
+from netlab.kernel import _sys, _worker, netns, trace
 
 SHIM = (
-    'if [ -n "$1" ]; then echo "$1" > /proc/sys/kernel/hostname; fi; '
-    'f="$2"; log="$3"; in="$4"; shift 4; echo ready; '
+    'f="$1"; log="$2"; in="$3"; shift 3; echo ready; '
     'read -r go || exit 0; [ "$go" = go ] || exit 0; '
     'exec >>"$log" 2>&1 <>"$in"; if [ "$f" = - ]; then exec "$@"; fi; "$@"; echo $? > "$f"'
 )
-# A new UTS namespace for the hostname, and a private copy of the mount namespace that
-# `ip netns exec` made: without it, every namespace pinned later under the shared /run/netns
-# would propagate into every running container's mount namespace (O(containers) per pin).
-UNSHARE = ["unshare", "--uts", "--mount", "--propagation", "private", "--"]
 READY_TIMEOUT = 10.0
 
 # Children started by this process, kept so that they are reaped (no zombies, no warnings).
@@ -98,9 +97,9 @@ def alive(pid: int, started: int | None = None) -> bool:
 class Starting:
     """A container process that is born but waits for :meth:`go` before running its command.
 
-    Starting the process early lets the slow part (``ip netns exec``, ``unshare``, the shell:
-    about 3 ms) overlap with the building of the container's network, while the command
-    itself, as in Docker, only runs once the network is ready.
+    Starting the process early lets the shell's start overlap with the building of the
+    container's network, while the command itself, as in Docker, only runs once the network
+    is ready.
     """
 
     def __init__(
@@ -127,8 +126,8 @@ class Starting:
 
         The init reads "go" only once it has its namespaces and hostname, so writing it never
         blocks. With ``wait`` this returns once the init said "ready"; without, the caller
-        goes on at once (building the next container while this one's ``ip netns exec``,
-        ``unshare`` and ``sh`` start), and whatever enters the container first waits for it
+        goes on at once (building the next container while this one's shell starts), and
+        whatever enters the container first waits for it
         (:func:`wait_ready`, called by :func:`container_prefix`).
         """
         assert self.child.stdout is not None and self.child.stdin is not None
@@ -183,6 +182,7 @@ def start(
     argv: Sequence[str],
     *,
     hostname: str = "",
+    etc: Mapping[str, str] | None = None,
     exit_file: str,
     log_file: str,
     keep_stdin_open: bool = False,
@@ -190,10 +190,11 @@ def start(
 ) -> Starting:
     """Start a container's init in namespace ``ns``; it runs ``argv`` once told to go.
 
-    The init is ``ip netns exec NS unshare --uts -- sh -c SHIM``: network namespace, private
-    mount namespace with the /etc/netns files, own hostname. With ``keep_stdin_open``
-    (``docker run -i``/``-t``) its stdin is a FIFO it holds open itself, so a shell waits for
-    input forever instead of exiting at end-of-file.
+    The init is born in ``ns``, with a UTS namespace showing ``hostname`` and a private mount
+    namespace in which each file of ``etc`` (name under /etc -> file to show there) is
+    bind-mounted over /etc; by default those of ``/etc/netns/NS``, as ``ip netns exec`` does.
+    With ``keep_stdin_open`` (``docker run -i``/``-t``) its stdin is a FIFO it holds open
+    itself, so a shell waits for input forever instead of exiting at end-of-file.
     """
     if not netns.exists(ns):
         raise netns.NamespaceNotFound(ns)
@@ -203,27 +204,80 @@ def start(
         stdin_path = exit_file + ".stdin"
         with contextlib.suppress(FileExistsError):
             os.mkfifo(stdin_path, 0o600)
-    full = ["ip", "netns", "exec", ns, *UNSHARE, "/bin/sh", "-c", SHIM]
-    full += ["netlab-init", hostname, exit_file, log_file, stdin_path, *argv]
-    uts = (
-        ["unshare", "--uts", "sh", "-c", f'hostname {hostname} && exec "$0" "$@"']
-        if hostname
-        else []
-    )
-    shown = shlex.join(["ip", "netns", "exec", ns, *uts, *argv]) + " &"
-    # stdout and stderr are a pipe until the shim says "ready" and points them at the log
-    # (which the child creates, off this process's critical path).
-    child = subprocess.Popen(
-        full,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env=dict(env) if env is not None else _default_env(),
-        close_fds=True,
-    )
+    full = ["/bin/sh", "-c", SHIM, "netlab-init", exit_file, log_file, stdin_path, *argv]
+    binds = dict(etc) if etc is not None else netns.etc_files(ns)
+    steps = [f"hostname {hostname}"] if hostname else []
+    if etc is not None:  # (`ip netns exec` binds /etc/netns/NS/* itself)
+        steps += [f"mount --bind {shlex.quote(src)} /etc/{name}" for name, src in binds.items()]
+    shown = ["ip", "netns", "exec", ns]
+    if steps:
+        shown += ["unshare", "--uts", "--mount", "sh", "-c", "; ".join([*steps, 'exec "$0" "$@"'])]
+
+    def popen() -> subprocess.Popen[bytes]:
+        # stdout and stderr are a pipe until the shim says "ready" and points them at the
+        # log (which the child creates, off this process's critical path).
+        return subprocess.Popen(
+            full,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=dict(env) if env is not None else _default_env(),
+            close_fds=True,
+            cwd="/",
+        )
+
+    child = _worker.call(lambda: _born_in(ns, hostname, binds, popen))
     _children[child.pid] = child
-    return Starting(child, ns, argv, log_file, shown)
+    return Starting(child, ns, argv, log_file, shlex.join([*shown, *argv]) + " &")
+
+
+def _born_in(
+    ns: str,
+    hostname: str,
+    binds: Mapping[str, str],
+    popen: Callable[[], subprocess.Popen[bytes]],
+) -> subprocess.Popen[bytes]:
+    """Run ``popen`` on a short-lived thread that first takes the container's namespaces.
+
+    Namespaces belong to threads, and a child is born in those of the thread that starts it.
+    The thread joins ``ns``, then unshares a UTS and a mount namespace (which also gives it a
+    file-system context of its own), makes every mount private (so namespaces pinned later
+    under the shared /run/netns do not propagate into the container: that would cost O(N)
+    per new container), remounts /sys for ``ns`` (as ``ip netns exec`` does), binds the /etc
+    files and sets the hostname. Then it starts the child and ends; the namespaces live on in
+    the child. Nothing here touches the calling thread or the machine's own namespaces.
+    """
+    born: list[subprocess.Popen[bytes]] = []
+    failed: list[BaseException] = []
+
+    def setup_and_start() -> None:
+        try:
+            fd = netns.open_fd(ns)
+            try:
+                _sys.setns(fd, _sys.CLONE_NEWNET)
+            finally:
+                os.close(fd)
+            _sys.unshare(_sys.CLONE_NEWNS | _sys.CLONE_NEWUTS)
+            _sys.mount("none", "/", None, _sys.MS_REC | _sys.MS_PRIVATE)
+            read_only = os.statvfs("/sys").f_flag & os.ST_RDONLY
+            with contextlib.suppress(OSError):  # no sysfs mounted there: nothing to detach
+                _sys.umount2("/sys", _sys.MNT_DETACH)
+            _sys.mount(ns, "/sys", "sysfs", _sys.MS_RDONLY if read_only else 0)
+            for name, source in binds.items():
+                _sys.mount(source, os.path.join("/etc", name), None, _sys.MS_BIND)
+            if hostname:
+                _sys.sethostname(hostname)
+            born.append(popen())
+        except BaseException as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=setup_and_start, name=f"netlab-init {ns}", daemon=True)
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+    return born[0]
 
 
 def spawn(ns: str, argv: Sequence[str], *, log_file: str) -> tuple[int, int]:
@@ -361,7 +415,6 @@ def listening(ns: str) -> list[tuple[str, int, str]]:
     task/TID/net shows that namespace). Dual-stack IPv6 sockets count for IPv4 too, as
     BusyBox's httpd opens one.
     """
-    import threading
 
     def work() -> list[tuple[str, int, str]]:
         out = []

@@ -9,8 +9,8 @@ shown by ``netlab.kernel.trace``):
 3. ``ip link set vethXXXXXXX master docker0 up``: the host end becomes a bridge port;
 4. inside the container: ``lo`` up, the address (the lowest free one of 172.17.0.0/16),
    ``eth0`` up, ``default via 172.17.0.1``;
-5. the container's ``/etc/hosts`` and ``/etc/resolv.conf`` are put in place, and its process
-   is started in the namespace with its own hostname (the short ID).
+5. its process is started in the namespace with its own hostname (the short ID) and, in its
+   own mount namespace, its ``/etc/hosts`` and ``/etc/resolv.conf`` bind-mounted over /etc.
 
 If any step fails, what the earlier steps made is removed again before the error is raised.
 """
@@ -26,7 +26,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from netlab.errors import LabBroken, NotRunning
-from netlab.kernel import batch, netns, proc, rtnl
+from netlab.kernel import batch, netns, proc, rtnl, trace
 from netlab.model import ids, ipam, topology
 from netlab.model.ports import PortMapping
 from netlab.model.state import Record
@@ -465,19 +465,27 @@ def _prepare(host: Host, rec: Record, real: list[str]) -> proc.Starting:
         )
     cns = rec["Netns"]
     store = host.lab.store
+    if rec["OwnNetns"] and not netns.create(cns):
+        raise LabBroken(
+            f"namespace {cns} exists already: another process changed this lab;"
+            f" run `netlab clean {host.lab.name}` and build it again"
+        )
+    etc = None  # --network host: the host's own /etc files, as `ip netns exec` shows them
     if rec["OwnNetns"]:
-        if not netns.create(cns):
-            raise LabBroken(
-                f"namespace {cns} exists already: another process changed this lab;"
-                f" run `netlab clean {host.lab.name}` and build it again"
-            )
-        # /etc/hosts of its own; /etc/resolv.conf shared by the lab's containers. (Docker also
-        # mounts an /etc/hostname; netlab sets the hostname itself and skips that file.)
-        netns.write_etc(cns, {"hosts": host_file(rec)}, links={"resolv.conf": _resolv(host, rec)})
+        # Like Docker, keep the container's /etc/hosts with its other files and bind-mount it
+        # (and the network's resolv.conf) over /etc in the container. (Docker also mounts an
+        # /etc/hostname; netlab sets the hostname itself and skips that file.)
+        hosts = store.path("containers", rec["Id"] + ".hosts")
+        text = host_file(rec)
+        trace.record(f"cat > {hosts} <<'EOF'\n{text.rstrip()}\nEOF")
+        with open(hosts, "w") as f:
+            f.write(text)
+        etc = {"hosts": hosts, "resolv.conf": _resolv(host, rec)}
     starting = proc.start(
         cns,
         real,
-        hostname=rec["Hostname"] if rec["OwnNetns"] else "",
+        hostname=rec["Hostname"],
+        etc=etc,
         exit_file=store.path("containers", rec["Id"] + ".exit"),
         log_file=store.path("containers", rec["Id"] + ".log"),
         keep_stdin_open=rec["Tty"] or rec["OpenStdin"],
@@ -560,7 +568,7 @@ def host_file(rec: Record) -> str:
 
 
 def _teardown(host: Host, rec: Record) -> None:
-    """Remove a container's network: its veths (synchronously), namespace and /etc files.
+    """Remove a container's network: its veths (synchronously) and its namespace.
 
     Deleting the host end of a veth removes both ends at once, so the container's interfaces
     are really gone when this returns; the emptied namespace is then only unpinned.
@@ -584,7 +592,6 @@ def _teardown(host: Host, rec: Record) -> None:
         netns.delete(cns)
 
     batch(work)
-    netns.remove_etc(cns)
 
 
 def _kill_strays(namespaces: list[str]) -> None:

@@ -82,9 +82,17 @@ def test_container_has_hostname_hosts_and_resolver_like_docker(lab: Lab) -> None
     hosts = c.exec("cat /etc/hosts").stdout
     assert f"{c.ip}\t{c.short_id}" in hosts
     assert f"nameserver {topology.DNS_IP}" in c.exec("cat /etc/resolv.conf").stdout
-    # The machine's own files are untouched.
+    # Docker's way: the files are bind mounts in the container's own mount namespace, and
+    # its /sys shows its own network namespace (as after `ip netns exec`).
+    mounts = c.exec("cat /proc/self/mounts").stdout
+    assert " /etc/hosts " in mounts and " /etc/resolv.conf " in mounts, mounts
+    assert c.exec("ls /sys/class/net").stdout.split() == ["eth0", "lo"]
+    assert c.ns not in netns.etc_names(), "containers need no /etc/netns folder"
+    # The machine's own files and mounts are untouched.
     with open("/etc/hosts") as f:
         assert c.short_id not in f.read()
+    with open("/proc/self/mounts") as f:
+        assert " /etc/hosts " not in f.read()
 
 
 def test_nginx_serves_its_welcome_page(lab: Lab) -> None:
@@ -103,6 +111,9 @@ def test_network_none_and_host(lab: Lab) -> None:
     hnet = host.run("ubuntu", "sleep infinity", network="host")
     assert hnet.ns == host.ns
     assert "192.168.56.11" in hnet.exec("ip -br addr show eth0").stdout
+    # Docker: a --network host container shows the host's name and /etc files.
+    assert hnet.exec("hostname").stdout.strip() == "host"
+    assert "192.168.56.11\thost" in hnet.exec("cat /etc/hosts").stdout
     hnet.remove(force=True)
     assert netns.exists(host.ns), "removing a --network host container must keep the host"
 

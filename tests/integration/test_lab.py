@@ -10,7 +10,7 @@ import pytest
 
 from netlab import Lab, NoSuchLab
 from netlab.kernel import netns, proc, rtnl
-from netlab.model import topology
+from netlab.model import state, topology
 from netlab.model.lab import wipe
 
 pytestmark = pytest.mark.root
@@ -113,3 +113,38 @@ def test_attach_unknown_lab_is_a_clear_error() -> None:
 
 def test_wipe_of_an_unknown_lab_is_harmless() -> None:
     assert wipe("neverbuilt") == {"namespaces": 0, "processes": 0}
+
+
+def fs_type(path: str) -> str:
+    with open("/proc/self/mountinfo") as f:
+        rows = [line.split() for line in f]
+    # fields: ... mount point (5th) ... " - " fstype
+    return next((r[r.index("-") + 1] for r in reversed(rows) if r[4] == path), "")
+
+
+def test_state_lives_on_a_tmpfs_of_its_own_while_a_lab_exists(lab: Lab) -> None:
+    assert fs_type(state.ROOT) == "tmpfs"
+    assert os.path.isdir(state.lab_dir(lab.name))
+
+
+def test_state_tmpfs_comes_and_goes_and_spares_a_folder_in_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = f"/run/netlab-test-{os.getpid()}"
+    monkeypatch.setattr(state, "ROOT", root)
+    try:
+        with state._machine_lock():
+            state._mount_root()
+        assert fs_type(root) == "tmpfs"
+        with state._machine_lock():
+            state._unmount_root()
+        assert not os.path.exists(root) and fs_type(root) == ""
+        # A plain folder that already holds something is used as it is, never hidden.
+        os.makedirs(f"{root}/old-lab")
+        with state._machine_lock():
+            state._mount_root()
+        assert fs_type(root) == "" and os.listdir(root) == ["old-lab"]
+    finally:
+        if fs_type(root):
+            subprocess.run(["umount", "-l", root], check=False)
+        subprocess.run(["rm", "-rf", root], check=False)
