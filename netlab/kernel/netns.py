@@ -21,7 +21,7 @@ import contextlib
 import errno
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from netlab.errors import LabBroken
@@ -109,8 +109,13 @@ def _prepare_run_dir() -> None:
     _run_dir_ready = True
 
 
-def create(name: str) -> bool:
-    """Create and pin a named namespace; True if created, False if it already existed."""
+def create(name: str, inside: Callable[[], None] | None = None) -> bool:
+    """Create and pin a named namespace; True if created, False if it already existed.
+
+    ``inside`` runs in the new namespace right after its birth, on the kernel thread that is
+    in it anyway (no extra ``setns``), for its first settings; if it fails, the namespace is
+    removed again.
+    """
     trace.record(["ip", "netns", "add", name])
 
     def work() -> bool:
@@ -131,6 +136,12 @@ def create(name: str) -> bool:
                 _sys.mount(
                     f"/proc/self/task/{threading.get_native_id()}/ns/net", p, "none", _sys.MS_BIND
                 )
+                if inside is not None:
+                    try:
+                        inside()
+                    except BaseException:
+                        _sys.umount2(p, _sys.MNT_DETACH)
+                        raise
             finally:
                 _sys.setns(own, _sys.CLONE_NEWNET)
         except BaseException:

@@ -97,24 +97,29 @@ def alive(pid: int, started: int | None = None) -> bool:
 class Starting:
     """A container process that is born but waits for :meth:`go` before running its command.
 
-    Starting the process early lets the shell's start overlap with the building of the
-    container's network, while the command itself, as in Docker, only runs once the network
-    is ready.
+    Starting the process early lets its birth (on a thread of its own) and the shell's start
+    overlap with the building of the container's network, while the command itself, as in
+    Docker, only runs once the network is ready.
     """
 
     def __init__(
         self,
-        child: subprocess.Popen[bytes],
+        birth: _Birth,
         ns: str,
         argv: Sequence[str],
         log_file: str,
         shown: str = "",
     ) -> None:
         self.shown = shown  # the command line a student would type for it (for the trace)
-        self.child = child
+        self._birth = birth
         self.ns = ns
         self.argv = list(argv)
         self.log_file = log_file
+
+    @property
+    def child(self) -> subprocess.Popen[bytes]:
+        """The init's process (waits for its birth; raises if it could not be born)."""
+        return self._birth.child()
 
     @property
     def pid(self) -> int:
@@ -170,8 +175,12 @@ class Starting:
 
     def abort(self) -> None:
         """Kill the waiting process (its command never ran)."""
-        kill_group(self.child.pid)
-        for stream in (self.child.stdin, self.child.stdout):
+        try:
+            child = self.child
+        except BaseException:
+            return  # never born: nothing to kill
+        kill_group(child.pid)
+        for stream in (child.stdin, child.stdout):
             if stream is not None:
                 with contextlib.suppress(OSError):
                     stream.close()
@@ -227,31 +236,46 @@ def start(
             cwd="/",
         )
 
-    child = _worker.call(lambda: _born_in(ns, hostname, binds, popen))
-    _children[child.pid] = child
-    return Starting(child, ns, argv, log_file, shlex.join([*shown, *argv]) + " &")
+    birth = _Birth(ns, hostname, binds, popen)
+    return Starting(birth, ns, argv, log_file, shlex.join([*shown, *argv]) + " &")
 
 
-def _born_in(
-    ns: str,
-    hostname: str,
-    binds: Mapping[str, str],
-    popen: Callable[[], subprocess.Popen[bytes]],
-) -> subprocess.Popen[bytes]:
-    """Run ``popen`` on a short-lived thread that first takes the container's namespaces.
+class _Birth:
+    """A short-lived thread that takes a container's namespaces and starts its init there.
 
     Namespaces belong to threads, and a child is born in those of the thread that starts it.
     The thread joins ``ns``, then unshares a UTS and a mount namespace (which also gives it a
     file-system context of its own), makes every mount private (so namespaces pinned later
-    under the shared /run/netns do not propagate into the container: that would cost O(N)
-    per new container), remounts /sys for ``ns`` (as ``ip netns exec`` does), binds the /etc
-    files and sets the hostname. Then it starts the child and ends; the namespaces live on in
-    the child. Nothing here touches the calling thread or the machine's own namespaces.
+    under the shared /run/netns do not propagate into the container: that would cost O(N) per
+    new container), remounts /sys for ``ns`` (as ``ip netns exec`` does), binds the /etc files
+    and sets the hostname. Then it starts the child and ends; the namespaces live on in the
+    child. Nothing here touches any other thread or the machine's own namespaces.
     """
-    born: list[subprocess.Popen[bytes]] = []
-    failed: list[BaseException] = []
 
-    def setup_and_start() -> None:
+    def __init__(
+        self,
+        ns: str,
+        hostname: str,
+        binds: Mapping[str, str],
+        popen: Callable[[], subprocess.Popen[bytes]],
+    ) -> None:
+        self._child: subprocess.Popen[bytes] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(ns, hostname, binds, popen),
+            name=f"netlab-init {ns}",
+        )
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _run(
+        self,
+        ns: str,
+        hostname: str,
+        binds: Mapping[str, str],
+        popen: Callable[[], subprocess.Popen[bytes]],
+    ) -> None:
         try:
             fd = netns.open_fd(ns)
             try:
@@ -268,16 +292,19 @@ def _born_in(
                 _sys.mount(source, os.path.join("/etc", name), None, _sys.MS_BIND)
             if hostname:
                 _sys.sethostname(hostname)
-            born.append(popen())
+            child = popen()
+            _children[child.pid] = child
+            self._child = child
         except BaseException as exc:
-            failed.append(exc)
+            self._error = exc
 
-    thread = threading.Thread(target=setup_and_start, name=f"netlab-init {ns}", daemon=True)
-    thread.start()
-    thread.join()
-    if failed:
-        raise failed[0]
-    return born[0]
+    def child(self) -> subprocess.Popen[bytes]:
+        """The started process, once the thread is done; its error if it failed."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._child is not None
+        return self._child
 
 
 def spawn(ns: str, argv: Sequence[str], *, log_file: str) -> tuple[int, int]:

@@ -17,10 +17,12 @@ gone is accepted (``ENODEV``/``ENOENT``/``ESRCH``).
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import socket
+import struct
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from shlex import join as shlex_join
 from typing import Any, TypeVar
@@ -489,16 +491,46 @@ def sysctl(ns: str, key: str, value: str, *more: tuple[str, str]) -> None:
     Several settings given at once are written from one visit to the namespace.
     """
     settings = [(key, value), *more]
-    for k, v in settings:
-        trace.record(["ip", "netns", "exec", ns, "sysctl", "-w", f"{k}={v}"])
+    record_sysctls(ns, settings)
 
     def work() -> None:
         with netns.entered(ns):
-            for k, v in settings:
-                with open("/proc/sys/" + k.replace(".", "/"), "w") as f:
-                    f.write(v)
+            write_sysctls_here(settings)
 
     _worker.call(work)
+
+
+def record_sysctls(ns: str, settings: Sequence[tuple[str, str]]) -> None:
+    """Trace the ``sysctl -w`` lines of ``settings`` (done elsewhere, in namespace ``ns``)."""
+    for k, v in settings:
+        trace.record(["ip", "netns", "exec", ns, "sysctl", "-w", f"{k}={v}"])
+
+
+def write_sysctls_here(settings: Sequence[tuple[str, str]]) -> None:
+    """Write ``net.*`` sysctls in the calling thread's network namespace (untraced).
+
+    /proc/sys/net shows the namespace of the thread that opens it.
+    """
+    for k, v in settings:
+        with open("/proc/sys/" + k.replace(".", "/"), "w") as f:
+            f.write(v)
+
+
+_SIOCGIFFLAGS = 0x8913
+_SIOCSIFFLAGS = 0x8914
+_IFREQ_FLAGS = struct.Struct("16sh22x")  # struct ifreq: name, then ifr_flags in the union
+
+
+def loopback_up_here() -> None:
+    """``ip link set lo up`` in the calling thread's network namespace (untraced).
+
+    Done with the classic SIOCSIFFLAGS ioctl on a socket, which belongs to the namespace
+    of the thread that opens it, so it works on any thread (no cached netlink socket).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        got = fcntl.ioctl(sock, _SIOCGIFFLAGS, _IFREQ_FLAGS.pack(b"lo", 0))
+        flags = _IFREQ_FLAGS.unpack(got)[1]
+        fcntl.ioctl(sock, _SIOCSIFFLAGS, _IFREQ_FLAGS.pack(b"lo", flags | IFF_UP))
 
 
 def read_sysctl(ns: str, key: str) -> str:

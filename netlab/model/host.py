@@ -37,11 +37,13 @@ RESOLV_CONF = (
 )
 
 
+# Labs are IPv4: with IPv6 off in a namespace, no link-local noise appears.
+IPV6_OFF = (("net.ipv6.conf.all.disable_ipv6", "1"), ("net.ipv6.conf.default.disable_ipv6", "1"))
+
+
 def quiet_ipv6(ns: str) -> None:
-    """Turn IPv6 off in a lab namespace: labs are IPv4, and no link-local noise appears."""
-    rtnl.sysctl(
-        ns, "net.ipv6.conf.all.disable_ipv6", "1", ("net.ipv6.conf.default.disable_ipv6", "1")
-    )
+    """Turn IPv6 off in a lab namespace (:data:`IPV6_OFF`)."""
+    rtnl.sysctl(ns, *IPV6_OFF[0], *IPV6_OFF[1:])
 
 
 def lan_machine(lab: str, name: str, address: str) -> str:

@@ -110,7 +110,8 @@ def release_root() -> None:
 def _write_json(path: str, obj: Any) -> None:
     tmp = f"{path}.tmp{os.getpid()}.{threading.get_native_id()}"
     with open(tmp, "w") as f:
-        json.dump(obj, f, indent=1, sort_keys=True)
+        # (No indent: json's C encoder only runs without one, and is ~10x faster.)
+        f.write(json.dumps(obj, sort_keys=True, separators=(",", ":")))
     os.replace(tmp, path)
 
 
@@ -123,6 +124,7 @@ class Store:
         self._tlock = threading.RLock()
         self._depth = 0
         self._lock_fd = -1
+        self._synced = False  # True while we hold the lock and the cache is up to date
         self._seen: tuple[str, int] = ("", -1)
         self._build = ""
         self._lab: Record = {}
@@ -190,10 +192,12 @@ class Store:
             self._depth += 1
             try:
                 self.refresh()
+                self._synced = True
                 yield
             finally:
                 self._depth -= 1
                 if self._depth == 0:
+                    self._synced = False
                     os.close(self._lock_fd)  # closing releases the flock
                     self._lock_fd = -1
 
@@ -214,9 +218,12 @@ class Store:
             return ("", 0), {}
 
     def _bump(self) -> None:
-        (build, gen), _ = self._read_seq()
-        if build and build != self._build:
-            raise self._gone()  # rebuilt by someone else since our last refresh
+        if self._synced:
+            gen = self._seen[1]  # we hold the lock: the file says what we last wrote or read
+        else:
+            (build, gen), _ = self._read_seq()
+            if build and build != self._build:
+                raise self._gone()  # rebuilt by someone else since our last refresh
         seen = (self._build, gen + 1)
         _write_json(
             os.path.join(self.dir, "seq.json"),
@@ -226,6 +233,8 @@ class Store:
 
     def refresh(self) -> None:
         """Reload the cache if another process changed the lab since we last looked."""
+        if self._synced:
+            return  # we hold the lock: nobody else can have written since we looked
         seen, counters = self._read_seq()
         if seen == self._seen:
             return

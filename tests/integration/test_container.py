@@ -88,6 +88,9 @@ def test_container_has_hostname_hosts_and_resolver_like_docker(lab: Lab) -> None
     assert " /etc/hosts " in mounts and " /etc/resolv.conf " in mounts, mounts
     assert c.exec("ls /sys/class/net").stdout.split() == ["eth0", "lo"]
     assert c.ns not in netns.etc_names(), "containers need no /etc/netns folder"
+    # As in Docker on a network without IPv6: eth0 has no IPv6 at all, lo keeps ::1.
+    v6 = c.exec("ip -6 -br addr").stdout
+    assert "::1/128" in v6 and "eth0" not in v6, v6
     # The machine's own files and mounts are untouched.
     with open("/etc/hosts") as f:
         assert c.short_id not in f.read()
