@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import os
 
+CLONE_FS = 0x00000200
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWNET = 0x40000000
