@@ -5,6 +5,7 @@ host end is a port of a bridge, an IPv4 address, links up, a default route. netl
 on top (the container's process, its /etc files, its state record), so a ratio near 1 means
 netlab's own overhead is small. Teardown on both sides waits until the kernel has really
 removed every veth (RTM_DELLINK events), not just until the namespaces are unpinned.
+The two sides take turns, with a pause between runs for the kernel's asynchronous clean-up.
 
 Run as root:  .venv/bin/python bench/bench_build.py [--sizes 10,50,200] [--repeat 3]
 """
@@ -16,13 +17,13 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 
 from netlab import Lab
 from netlab.kernel import netns, rtnl
 from netlab.model.lab import wipe
 
 HOST_NS = "nl-benchip-host"
+SETTLE = 1.0  # seconds between runs
 
 
 def ms_per(total: float, n: int) -> float:
@@ -93,9 +94,24 @@ def ipbatch_run(n: int) -> tuple[float, float]:
     return build, teardown
 
 
-def median_of(fn: Callable[[int], tuple[float, float]], n: int, repeat: int) -> tuple[float, float]:
-    runs = [fn(n) for _ in range(repeat)]
-    return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
+def settle() -> None:
+    """Let the kernel finish freeing the last run's namespaces (it does so asynchronously,
+    on its own workers) so that this work does not land on the next run's clock."""
+    time.sleep(SETTLE)
+
+
+def medians(n: int, repeat: int) -> list[tuple[float, float]]:
+    """[(build, teardown) of netlab, (build, teardown) of ip -batch], medians of ``repeat``
+    runs taken in turns, so that a drift of the machine touches both sides alike."""
+    runs: list[list[tuple[float, float]]] = [[], []]
+    for _ in range(repeat):
+        for side, fn in enumerate((netlab_run, ipbatch_run)):
+            runs[side].append(fn(n))
+            settle()
+    return [
+        (statistics.median(r[0] for r in side), statistics.median(r[1] for r in side))
+        for side in runs
+    ]
 
 
 def main() -> int:
@@ -112,8 +128,7 @@ def main() -> int:
     )
     try:
         for n in sizes:
-            nb, nt = median_of(netlab_run, n, args.repeat)
-            ib, it = median_of(ipbatch_run, n, args.repeat)
+            (nb, nt), (ib, it) = medians(n, args.repeat)
             print(
                 f"{n:>5}  {ms_per(nb, n):>13.2f} {ms_per(ib, n):>10.2f} {nb / ib:>6.2f}   "
                 f"{ms_per(nt, n):>15.2f} {ms_per(it, n):>10.2f} {nt / it:>6.2f}",
