@@ -693,7 +693,7 @@ def remove_many(host: Host, containers: list[Container], *, force: bool) -> None
         veths = {ep["Veth"] for r in own for ep in r["Networks"].values() if ep.get("Veth")}
         watch = None
         if veths and netns.exists(host.ns):
-            idx = {lk.index for lk in rtnl.links(host.ns) if lk.name in veths}
+            idx = {i for name, i in rtnl.link_indexes(host.ns).items() if name in veths}
             watch = rtnl.LinkRemovalWatch(host.ns, idx)
 
         def unpin() -> None:
@@ -702,13 +702,9 @@ def remove_many(host: Host, containers: list[Container], *, force: bool) -> None
                 netns.delete(r["Netns"])
 
         batch(unpin)
-        for r in recs:
-            if r.get("OwnNetns"):
-                netns.remove_etc(r["Netns"])
         if watch is not None:
             watch.wait(30.0)
-        for r in recs:
-            store.drop_container(r["Id"])
+        store.drop_container(*(r["Id"] for r in recs))
         from netlab.model.networks import apply_firewall, refresh_all_names
 
         refresh_all_names(host, sorted({n for r in recs for n in r["Networks"]}))

@@ -288,12 +288,13 @@ class Store:
         """Write (create or update) one container record; call under :meth:`locked`."""
         self.save(container=rec)
 
-    def drop_container(self, cid: str) -> None:
-        """Forget a container and its files; call under :meth:`locked`."""
-        for suffix in (".json", ".log", ".exit", ".exit.stdin", ".hosts"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path("containers", cid + suffix))
-        self._containers.pop(cid, None)
+    def drop_container(self, *cids: str) -> None:
+        """Forget containers and their files; call under :meth:`locked`."""
+        for cid in cids:
+            for suffix in (".json", ".log", ".exit", ".exit.stdin", ".hosts"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path("containers", cid + suffix))
+            self._containers.pop(cid, None)
         self._bump()
 
     def next_counter(self, kind: str) -> int:

@@ -65,6 +65,33 @@ def test_veth_peer_is_born_in_its_namespace_and_traced(scratch: str) -> None:
         netns.delete(other)
 
 
+def test_fast_name_dump_agrees_with_pyroute2(scratch: str) -> None:
+    # Enough links for the dump to span several netlink messages.
+    for i in range(60):
+        rtnl.add_bridge(scratch, f"brdump{i}")
+    fast = rtnl.link_indexes(scratch)
+    assert len(fast) == 61
+    assert fast == {lk.name: lk.index for lk in rtnl.links(scratch)}
+
+
+def test_new_namespace_settings_run_inside_it_and_a_failure_leaves_nothing(scratch: str) -> None:
+    other = NS + "c"
+    try:
+        assert netns.create(other, inside=rtnl.loopback_up_here)
+        assert next(lk for lk in rtnl.links(other) if lk.name == "lo").up
+        assert not next(lk for lk in rtnl.links(scratch) if lk.name == "lo").up
+    finally:
+        rtnl.forget(other)
+        netns.delete(other)
+
+    def broken() -> None:
+        raise OSError(5, "settings failed")
+
+    with pytest.raises(OSError, match="settings failed"):
+        netns.create(other, inside=broken)
+    assert not os.path.exists(netns.path(other))
+
+
 def test_kernel_errors_name_the_request(scratch: str) -> None:
     with pytest.raises(rtnl.KernelError, match=r"ip link set nothere up.*No such device"):
         rtnl.set_link(scratch, "nothere", up=True)
