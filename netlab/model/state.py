@@ -130,6 +130,7 @@ class Store:
         self._lab: Record = {}
         self._counters: dict[str, int] = {}
         self._containers: dict[str, Record] = {}
+        self._ordered: dict[str, Record] | None = None  # _containers by Seq, made when asked
 
     # -- existence ---------------------------------------------------------------------------
 
@@ -153,6 +154,7 @@ class Store:
             self._lab = record
             self._counters = {}
             self._containers = {}
+            self._ordered = None
             self._bump()
 
     def destroy(self) -> None:
@@ -164,6 +166,7 @@ class Store:
         self._seen = ("", -1)
         self._lab = {}
         self._containers = {}
+        self._ordered = None
 
     # -- locking and generations ---------------------------------------------------------------
 
@@ -256,6 +259,7 @@ class Store:
                             rec = json.load(f)
                         containers[rec["Id"]] = rec
         self._containers = containers
+        self._ordered = None
         self._seen = seen
 
     # -- records -----------------------------------------------------------------------------
@@ -276,13 +280,22 @@ class Store:
             _write_json(os.path.join(self.dir, "lab.json"), self._lab)
         if container is not None:
             _write_json(self.path("containers", container["Id"] + ".json"), container)
-            self._containers[container["Id"]] = container
+            cid, ordered = container["Id"], self._ordered
+            if ordered is not None and cid not in ordered and ordered:
+                last = ordered[next(reversed(ordered))]
+                if last["Seq"] > container["Seq"]:
+                    self._ordered = ordered = None  # out of order: sort again when asked
+            self._containers[cid] = container
+            if ordered is not None:
+                ordered[cid] = container  # (a new one has the highest Seq: it goes last)
         self._bump()
 
     def containers(self) -> dict[str, Record]:
         """All container records, by full ID, in creation order."""
         self.refresh()
-        return dict(sorted(self._containers.items(), key=lambda kv: kv[1]["Seq"]))
+        if self._ordered is None:
+            self._ordered = dict(sorted(self._containers.items(), key=lambda kv: kv[1]["Seq"]))
+        return dict(self._ordered)
 
     def save_container(self, rec: Record) -> None:
         """Write (create or update) one container record; call under :meth:`locked`."""
@@ -295,6 +308,7 @@ class Store:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.path("containers", cid + suffix))
             self._containers.pop(cid, None)
+        self._ordered = None
         self._bump()
 
     def next_counter(self, kind: str) -> int:

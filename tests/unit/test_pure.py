@@ -285,3 +285,26 @@ def test_container_names(name: str) -> None:
 def test_container_names_refused(name: str) -> None:
     with pytest.raises(InvalidArgument, match="Invalid container name"):
         topology.check_container_name(name)
+
+
+def test_store_lists_containers_by_creation_order_and_sees_other_writers(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netlab.model import state
+
+    monkeypatch.setattr(state, "ROOT", str(tmp_path))
+    monkeypatch.setattr(state, "_mount_root", lambda: None)  # no tmpfs for a unit test
+    mine, other = state.Store("u1"), state.Store("u1")
+    mine.create({"Name": "u1"})
+    with mine.locked():
+        for seq in (2, 1, 3):
+            mine.save(container={"Id": f"c{seq}", "Seq": seq, "State": "running"})
+    assert list(mine.containers()) == ["c1", "c2", "c3"]
+    with other.locked():  # another process: it reloads, then its writes reach us
+        other.save(container={"Id": "c0", "Seq": 0, "State": "running"})
+        rec = other.containers()["c2"]
+        rec["State"] = "exited"
+        other.save(container=rec)
+        other.drop_container("c3")
+    assert list(mine.containers()) == ["c0", "c1", "c2"]
+    assert mine.containers()["c2"]["State"] == "exited"
