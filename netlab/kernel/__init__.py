@@ -6,6 +6,7 @@ name, return typed values, and write what they did to :mod:`.trace` as ``ip``/``
 """
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TypeVar
 
 from netlab.kernel import _worker
@@ -16,3 +17,14 @@ _T = TypeVar("_T")
 def batch(fn: Callable[[], _T]) -> _T:
     """Run several kernel operations as one job on the kernel thread (one hand-off, not many)."""
     return _worker.call(fn)
+
+
+def soon(fn: Callable[[], _T]) -> Future[_T]:
+    """Queue kernel operations on the kernel thread and return at once (jobs run in order);
+    get the result with :func:`wait`. The caller's own work overlaps the kernel's."""
+    return _worker.submit(fn)
+
+
+def wait(job: Future[_T]) -> _T:
+    """The result of a job queued with :func:`soon` (or its error)."""
+    return _worker.wait(job)

@@ -182,9 +182,14 @@ def new_link(
     mtu: int | None = None,
     mac: str | None = None,
     peer: bytes | None = None,
+    master: int | None = None,
+    up: bool = False,
 ) -> None:
-    """RTM_NEWLINK (create, exclusive) of ``kind`` with optional veth peer description."""
+    """RTM_NEWLINK (create, exclusive) of ``kind`` with optional veth peer description; the
+    kernel also brings it up and enslaves it to ``master`` (an ifindex) if asked."""
     attrs = _attr(IFLA_IFNAME, _name(name))
+    if master is not None:
+        attrs += _attr(IFLA_MASTER, struct.pack("=I", master))
     if mtu is not None:
         attrs += _attr(IFLA_MTU, struct.pack("=I", mtu))
     if mac is not None:
@@ -193,11 +198,16 @@ def new_link(
     if peer is not None:
         info += _attr(IFLA_INFO_DATA, _attr(VETH_INFO_PEER, peer))
     attrs += _attr(IFLA_LINKINFO, info)
-    request(ns, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, _IFINFO.pack(0, 0, 0, 0, 0) + attrs)
+    flags = IFF_UP if up else 0
+    request(ns, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, _IFINFO.pack(0, 0, 0, flags, flags) + attrs)
 
 
 def veth_peer(name: str, *, ns_fd: int | None, mtu: int | None, mac: str | None) -> bytes:
-    """The VETH_INFO_PEER payload: an ifinfomsg and the peer's attributes."""
+    """The VETH_INFO_PEER payload: an ifinfomsg and the peer's attributes.
+
+    (The peer cannot be created up: the kernel configures it before the pair is linked,
+    and opening a veth without its peer fails with ENOTCONN.)
+    """
     attrs = _attr(IFLA_IFNAME, _name(name))
     if mtu is not None:
         attrs += _attr(IFLA_MTU, struct.pack("=I", mtu))

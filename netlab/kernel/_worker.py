@@ -46,18 +46,37 @@ def on_worker() -> bool:
     return threading.current_thread() is _thread
 
 
-def call(fn: Callable[[], T]) -> T:
-    """Run ``fn`` on the kernel worker thread and return its result (or raise its error)."""
+def submit(fn: Callable[[], T]) -> Future[T]:
+    """Queue ``fn`` for the kernel worker thread and return at once; jobs run in order.
+
+    The caller can do its own (Python) work meanwhile, then wait with :func:`wait`.
+    """
     global _thread
+    fut: Future[T] = Future()
     if on_worker():
-        return fn()
+        try:
+            fut.set_result(fn())
+        except BaseException as exc:
+            fut.set_exception(exc)
+        return fut
     if _thread is None:
         with _start_lock:
             if _thread is None:
                 _thread = threading.Thread(target=_loop, name="netlab-kernel", daemon=True)
                 _thread.start()
-    fut: Future[T] = Future()
     _jobs.put((fn, fut))
+    return fut
+
+
+def call(fn: Callable[[], T]) -> T:
+    """Run ``fn`` on the kernel worker thread and return its result (or raise its error)."""
+    if on_worker():
+        return fn()
+    return wait(submit(fn))
+
+
+def wait(fut: Future[T]) -> T:
+    """The result of a submitted job (or its error), once it is done."""
     try:
         return fut.result()
     except BaseException:

@@ -215,14 +215,21 @@ def add_veth(
     mac: str | None = None,
     peer_mac: str | None = None,
     mtu: int = 1500,
+    master: str | None = None,
+    up: bool = False,
 ) -> None:
-    """``ip link add NAME type veth peer name PEER netns PEER_NS``: the peer is born there.
+    """``ip link add NAME [master BR] [up] type veth peer name PEER netns PEER_NS``.
 
-    Creating the peer directly in its namespace saves the 13-27 ms a later move costs.
+    The peer is born in its namespace, which saves the 13-27 ms a later move costs; making
+    this end a bridge port and bringing it up in the same request saves another.
     """
     cmd = ["ip", "-n", ns, "link", "add", name, "mtu", str(mtu)]
     if mac:
         cmd += ["address", mac]
+    if master:
+        cmd += ["master", master]
+    if up:
+        cmd += ["up"]
     cmd += ["type", "veth", "peer", "name", peer_name, "netns", peer_ns]
     if peer_mac:
         cmd += ["address", peer_mac]
@@ -232,7 +239,8 @@ def add_veth(
         fd = netns.open_fd(peer_ns) if peer_ns != ns else None
         try:
             peer = _nlfast.veth_peer(peer_name, ns_fd=fd, mtu=mtu, mac=peer_mac)
-            _nlfast.new_link(ns, name, "veth", mtu=mtu, mac=mac, peer=peer)
+            index = _nlfast.index_of(ns, master) if master else None
+            _nlfast.new_link(ns, name, "veth", mtu=mtu, mac=mac, peer=peer, master=index, up=up)
         finally:
             if fd is not None:
                 os.close(fd)

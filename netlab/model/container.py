@@ -22,11 +22,12 @@ import html
 import os
 import shlex
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from netlab.errors import LabBroken, NotRunning
-from netlab.kernel import batch, netns, proc, rtnl, trace
+from netlab.kernel import batch, netns, proc, rtnl, soon, trace, wait
 from netlab.model import ids, ipam, topology
 from netlab.model.ports import PortMapping
 from netlab.model.state import Record
@@ -262,6 +263,8 @@ def create_container(
             name = host.random_name(seq)
         own_ns = net.driver != "host"
         cns = topology.ns_name(lab.name, short) if own_ns else host.ns
+        # The namespace is made on the kernel thread while this one does the bookkeeping.
+        made = soon(lambda: _new_namespace(cns)) if own_ns else None
         display = img.display_command(argv)
         rec: Record = {
             "Id": cid,
@@ -297,8 +300,10 @@ def create_container(
             extra = host.network(ref)
             rec["Networks"][extra.name] = {"NetworkID": extra.id}
         try:
-            _launch(host, rec)
+            _launch(host, rec, made)
         except BaseException:
+            if made is not None:  # (it may have failed before _launch waited for it)
+                _drop_new_namespace(cns, made)
             store.drop_container(cid)
             raise
     return Container(host, cid)
@@ -322,15 +327,18 @@ def _attach_endpoints(host: Host, rec: Record) -> None:
             }
 
 
-def _launch(host: Host, rec: Record) -> None:
-    """Attach, wire and start a created or exited container (under the lab's lock)."""
+def _launch(host: Host, rec: Record, made: Future[bool] | None = None) -> None:
+    """Attach, wire and start a created or exited container (under the lab's lock).
+
+    ``made``: the creation of its namespace, already under way (see create_container).
+    """
     _allocate_ports(host, rec)
     _attach_endpoints(host, rec)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(host.lab.store.path("containers", rec["Id"] + ".exit"))  # an earlier run's
     starting: proc.Starting | None = None
     try:
-        starting = _prepare(host, rec, rec["RealArgv"])
+        starting = _prepare(host, rec, rec["RealArgv"], made)
         batch(lambda: _wire(host, rec))
         # A server image (nginx) is ready when it listens: docker run returns then, so a
         # request right after it gets an answer. Others go on while their init starts.
@@ -455,8 +463,9 @@ def new_endpoint(host: Host, net: Network, seq: int, *, ifname: str = "eth0") ->
     return ep
 
 
-def _prepare(host: Host, rec: Record, real: list[str]) -> proc.Starting:
-    """Create the container's namespace and /etc/hosts, and start its (waiting) init."""
+def _prepare(host: Host, rec: Record, real: list[str], made: Future[bool] | None) -> proc.Starting:
+    """Create the container's namespace (or wait for ``made``) and /etc/hosts, and start
+    its (waiting) init."""
     if not netns.exists(host.ns):
         raise LabBroken(
             f"the namespace of host {host.name!r} ({host.ns}) is gone; run "
@@ -464,7 +473,7 @@ def _prepare(host: Host, rec: Record, real: list[str]) -> proc.Starting:
         )
     cns = rec["Netns"]
     store = host.lab.store
-    if rec["OwnNetns"] and not netns.create(cns, inside=lambda: _namespace_basics(cns)):
+    if rec["OwnNetns"] and not (wait(made) if made is not None else _new_namespace(cns)):
         raise LabBroken(
             f"namespace {cns} exists already: another process changed this lab;"
             f" run `netlab clean {host.lab.name}` and build it again"
@@ -499,6 +508,26 @@ def _prepare(host: Host, rec: Record, real: list[str]) -> proc.Starting:
 CONTAINER_SYSCTLS = (("net.ipv6.conf.default.disable_ipv6", "1"),)
 
 
+def _drop_new_namespace(ns: str, made: Future[bool]) -> None:
+    """Remove a namespace made for a container that failed to start (if it was made)."""
+    try:
+        new = wait(made)
+    except Exception:
+        return  # never made
+
+    def work() -> None:
+        rtnl.forget(ns)
+        netns.delete(ns)
+
+    if new:
+        batch(work)
+
+
+def _new_namespace(ns: str) -> bool:
+    """Create a container's namespace with its first settings; False if it existed."""
+    return netns.create(ns, inside=lambda: _namespace_basics(ns))
+
+
 def _namespace_basics(ns: str) -> None:
     """A new container namespace's first settings, made from inside it (see netns.create).
 
@@ -524,7 +553,8 @@ def _wire(host: Host, rec: Record) -> None:
 
 
 def wire_endpoint(host: Host, rec: Record, ep: Record, *, default_route: bool) -> None:
-    """One endpoint: veth pair, bridge port, address, link up (and the default route)."""
+    """One endpoint: a veth pair born as a bridge port, the address, the container's end up
+    (and the default route)."""
     cns = rec["Netns"]
     bns = ep.get("BridgeNs") or host.ns
     rtnl.add_veth(
@@ -535,8 +565,9 @@ def wire_endpoint(host: Host, rec: Record, ep: Record, *, default_route: bool) -
         mac=ids.local_mac(host.lab.name, ep["EndpointID"]),
         peer_mac=ep["MacAddress"],
         mtu=int(ep.get("Mtu", 1500)),
+        master=ep["Bridge"],
+        up=True,
     )
-    rtnl.set_link(bns, ep["Veth"], master=ep["Bridge"], up=True)
     rtnl.add_addr(cns, ep["Ifname"], f"{ep['IPAddress']}/{ep['IPPrefixLen']}")
     rtnl.set_link(cns, ep["Ifname"], up=True)
     if default_route:

@@ -12,13 +12,14 @@ import pytest
 
 from netlab import Lab, LabBroken
 from netlab.docker import docker, use
-from netlab.kernel import netns, rtnl
+from netlab.kernel import batch, netns, rtnl
 from netlab.model import topology
 
 pytestmark = pytest.mark.root
 
 
 def state(lab: Lab) -> tuple[object, ...]:
+    batch(lambda: None)  # kernel jobs still queued (a namespace being made) are done first
     hosts = lab.hosts
     return (
         sorted(lab.namespaces()),
@@ -44,6 +45,8 @@ def interrupt_after(monkeypatch: pytest.MonkeyPatch, target: object, name: str) 
 @pytest.mark.parametrize(
     ("where", "attr", "command"),
     [
+        # (while the container's namespace is still being made on the kernel thread)
+        ("netlab.model.container", "_attach_endpoints", "run -d --name x ubuntu sleep infinity"),
         ("netlab.kernel.rtnl", "add_veth", "run -d --name x ubuntu sleep infinity"),
         ("netlab.kernel.proc.Starting", "go", "run -d --name x ubuntu sleep infinity"),
         ("netlab.model.networks", "refresh_all_names", "run -d --name x ubuntu sleep infinity"),
