@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
+import subprocess
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -317,3 +320,30 @@ def test_remove_many_at_once(lab: Lab) -> None:
     )
     veths = [lk.name for lk in rtnl.links(host.ns) if lk.name.startswith("veth")]
     assert veths == [keep.networks["bridge"]["Veth"]], "the kernel still has removed veths"
+
+
+def test_containers_start_after_the_state_moved_to_a_new_tmpfs(
+    make_lab: Callable[..., Lab], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Containers' mount namespaces are copied from a snapshot of the machine's; a file system
+    # mounted after the snapshot (a new state tmpfs: here at another path) must make netlab
+    # take a new one, or the container would not find its hosts file and log.
+    from netlab.model import state
+
+    first = make_lab()
+    first.host().run("ubuntu", "sleep infinity")  # the snapshot exists now
+    root = f"/run/netlab-t{os.getpid()}"
+    monkeypatch.setattr(state, "ROOT", root)
+    try:
+        second = make_lab()
+        assert os.path.ismount(root)
+        c = second.host().run("ubuntu", "sleep infinity")
+        assert f"{c.ip}\t{c.short_id}" in c.exec("cat /etc/hosts").stdout
+        c2 = second.host().run("alpine", ["echo", "logged"])
+        assert wait_for(lambda: "logged" in c2.logs())
+        second.down()
+        assert not os.path.exists(root)
+    finally:
+        if os.path.ismount(root):
+            subprocess.run(["umount", "-l", root], check=False)
+        subprocess.run(["rm", "-rf", root], check=False)
