@@ -44,6 +44,8 @@ READY_TIMEOUT = 10.0
 _children: dict[int, subprocess.Popen[bytes]] = {}
 # Container inits told to go whose "ready" has not been read yet (see Starting.go).
 _starting: dict[int, Starting] = {}
+# Inits being born (see _Birth) until told to go or aborted, by id.
+_births: dict[int, _Birth] = {}
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class Starting:
             self.child.stdin.write(b"go\n")
         trace.record(self.shown)  # the command runs once the network is built, as in Docker
         _starting[self.child.pid] = self
+        self._birth.born()
         if wait:
             self.wait_ready()
         return self.child.pid, start_time(self.child.pid) or 0
@@ -175,15 +178,7 @@ class Starting:
 
     def abort(self) -> None:
         """Kill the waiting process (its command never ran)."""
-        try:
-            child = self.child
-        except BaseException:
-            return  # never born: nothing to kill
-        kill_group(child.pid)
-        for stream in (child.stdin, child.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        self._birth.abort()
 
 
 def start(
@@ -215,6 +210,14 @@ def start(
             os.mkfifo(stdin_path, 0o600)
     full = ["/bin/sh", "-c", SHIM, "netlab-init", exit_file, log_file, stdin_path, *argv]
     binds = dict(etc) if etc is not None else netns.etc_files(ns)
+    missing = [name for name in binds if not os.path.exists(os.path.join("/etc", name))]
+    if missing and etc is not None:
+        raise RuntimeError(
+            f"cannot give the container its own /etc/{missing[0]}: this machine has no "
+            f"/etc/{missing[0]} to mount it over (create an empty one)"
+        )
+    for name in missing:  # `ip netns exec` too only warns and goes on
+        del binds[name]
     steps = [f"hostname {hostname}"] if hostname else []
     if etc is not None:  # (`ip netns exec` binds /etc/netns/NS/* itself)
         steps += [f"mount --bind {shlex.quote(src)} /etc/{name}" for name, src in binds.items()]
@@ -259,9 +262,11 @@ def _enter_small_mount_ns(used: Iterable[str]) -> None:
     holds one pin per network namespace under /run/netns. Copied from the machine's, a
     container's mount namespace would cost O(N) with N containers (0.1 ms at 30, 0.5 ms at
     400 on the 2-core VM); copied from this one it costs the same at any N. (Containers do
-    not see /run/netns, as in Docker.) The small namespace is a snapshot: a file system
-    mounted on the machine later (a new /run/netlab tmpfs) shows up in it only once it is
-    made again, hence the check of the files to bind.
+    not see /run/netns, as in Docker.) The small namespace is a slave of the machine's: where
+    the machine's mounts are shared (as under systemd), mounts and unmounts reach it; where
+    they are private it is a snapshot, let go with the last lab. A file system mounted later
+    (a new /run/netlab tmpfs) may be missing from it until it is made again, hence the check
+    of the files the container uses.
     """
     global _small_ns
 
@@ -290,6 +295,16 @@ def _enter_small_mount_ns(used: Iterable[str]) -> None:
     raise RuntimeError(f"netlab's mount namespace does not show {paths} as the machine does")
 
 
+def forget_small_mount_ns() -> None:
+    """Let go of the small mount namespace (when the last lab is gone): what it still
+    holds is freed; the next container makes a new one."""
+    global _small_ns
+    with _small_ns_lock:
+        if _small_ns >= 0:
+            os.close(_small_ns)
+            _small_ns = -1
+
+
 def _make_small_mount_ns() -> int:
     """Make the small mount namespace on a fresh thread; return an fd on it."""
     made: list[int] = []
@@ -306,7 +321,9 @@ def _make_small_mount_ns() -> int:
             finally:
                 os.close(machine)
             _sys.unshare(_sys.CLONE_NEWNS)
-            _sys.mount("none", "/", None, _sys.MS_REC | _sys.MS_PRIVATE)
+            # A slave: unmounts on the machine (and, where / is shared, new mounts) reach
+            # it, so it holds nothing alive that the machine let go; nothing goes back.
+            _sys.mount("none", "/", None, _sys.MS_REC | _sys.MS_SLAVE)
             with contextlib.suppress(OSError):  # no /run/netns mount: nothing to drop
                 _sys.umount2(netns.RUN_DIR, _sys.MNT_DETACH)
             made.append(
@@ -331,11 +348,11 @@ class _Birth:
 
     Namespaces belong to threads, and a child is born in those of the thread that starts it.
     The thread joins ``ns``, then unshares a UTS namespace and a mount namespace, copied from
-    a small one without the machine's namespace pins (see :func:`_enter_small_mount_ns`) in
-    which every mount is private (so namespaces pinned later do not propagate into the
-    container either), remounts /sys for ``ns`` (as ``ip netns exec`` does), binds the /etc
-    files and sets the hostname. Then it starts the child and ends; the namespaces live on in the
-    child. Nothing here touches any other thread or the machine's own namespaces.
+    a small one without the machine's namespace pins (see :func:`_enter_small_mount_ns`),
+    makes every mount in it private (nothing mounted later propagates into the container),
+    remounts /sys for ``ns`` (as ``ip netns exec`` does), binds the /etc files and sets the
+    hostname. Then it starts the child and ends; the namespaces live on in the child. Nothing
+    here touches any other thread or the machine's own namespaces.
     """
 
     def __init__(
@@ -346,8 +363,10 @@ class _Birth:
         used: Sequence[str],
         popen: Callable[[], subprocess.Popen[bytes]],
     ) -> None:
+        self.ns = ns
         self._child: subprocess.Popen[bytes] | None = None
         self._error: BaseException | None = None
+        _births[id(self)] = self
         self._thread = threading.Thread(
             target=self._run,
             args=(ns, hostname, binds, used, popen),
@@ -373,6 +392,7 @@ class _Birth:
             _sys.unshare(_sys.CLONE_FS)  # a file-system context of its own, so that it may
             _enter_small_mount_ns(used)  # ... enter another mount namespace
             _sys.unshare(_sys.CLONE_NEWNS | _sys.CLONE_NEWUTS)
+            _sys.mount("none", "/", None, _sys.MS_REC | _sys.MS_PRIVATE)  # the container's
             read_only = os.statvfs("/sys").f_flag & os.ST_RDONLY
             with contextlib.suppress(OSError):  # no sysfs mounted there: nothing to detach
                 _sys.umount2("/sys", _sys.MNT_DETACH)
@@ -394,6 +414,33 @@ class _Birth:
             raise self._error
         assert self._child is not None
         return self._child
+
+    def born(self) -> None:
+        """The init was told to go: it is a container's process now, no longer a birth."""
+        _births.pop(id(self), None)
+
+    def abort(self) -> None:
+        """Wait for the thread to end (even through Ctrl-C: it takes milliseconds, and a
+        child born after an abort would wait forever), then kill what it started."""
+        _births.pop(id(self), None)
+        while self._thread.is_alive():
+            with contextlib.suppress(KeyboardInterrupt):
+                self._thread.join()
+        child = self._child
+        if child is None:
+            return  # never born: nothing to kill
+        kill_group(child.pid)
+        for stream in (child.stdin, child.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+
+def abort_births(ns: str) -> None:
+    """Abort every init still being born in ``ns`` (a rollback that may have lost its
+    Starting to an interruption calls this before removing the namespace)."""
+    for birth in [b for b in _births.values() if b.ns == ns]:
+        birth.abort()
 
 
 def spawn(ns: str, argv: Sequence[str], *, log_file: str) -> tuple[int, int]:

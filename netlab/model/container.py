@@ -263,8 +263,6 @@ def create_container(
             name = host.random_name(seq)
         own_ns = net.driver != "host"
         cns = topology.ns_name(lab.name, short) if own_ns else host.ns
-        # The namespace is made on the kernel thread while this one does the bookkeeping.
-        made = soon(lambda: _new_namespace(cns)) if own_ns else None
         display = img.display_command(argv)
         rec: Record = {
             "Id": cid,
@@ -299,6 +297,9 @@ def create_container(
         for ref in more_networks:
             extra = host.network(ref)
             rec["Networks"][extra.name] = {"NetworkID": extra.id}
+        # The namespace is made on the kernel thread while this one does the bookkeeping
+        # (addresses, ports) in _launch; whatever fails from here on removes it again.
+        made = soon(lambda: _new_namespace(cns)) if own_ns else None
         try:
             _launch(host, rec, made)
         except BaseException:
@@ -612,6 +613,7 @@ def _teardown(host: Host, rec: Record) -> None:
         if ep.get("Veth")
     ]
 
+    proc.abort_births(cns)  # an init whose start was interrupted before anyone held it
     _kill_strays([cns])
 
     def work() -> None:

@@ -38,7 +38,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from netlab.kernel import _sys
+from netlab.kernel import _sys, proc
 
 ROOT = "/run/netlab"
 TMPFS_OPTIONS = "mode=0755,size=25%"
@@ -82,10 +82,20 @@ def _mount_root() -> None:
     if os.path.ismount(ROOT):
         return
     os.makedirs(ROOT, mode=0o755, exist_ok=True)
-    if os.listdir(ROOT):
+    if os.listdir(ROOT) or not _in_machines_mount_ns():
         return
     with contextlib.suppress(OSError):
         _sys.mount("netlab", ROOT, "tmpfs", _sys.MS_NOSUID | _sys.MS_NODEV, TMPFS_OPTIONS)
+
+
+def _in_machines_mount_ns() -> bool:
+    """True if this process sees the machine's mounts (those of pid 1). A process in a mount
+    namespace of its own (a service with PrivateTmp=, say) would mount a tmpfs that nobody
+    else sees: the notebook's labs would vanish from a terminal's ``netlab ls``."""
+    try:
+        return os.stat("/proc/self/ns/mnt").st_ino == os.stat("/proc/1/ns/mnt").st_ino
+    except OSError:
+        return True  # pid 1 hides its namespaces (a sandbox's init): nothing says otherwise
 
 
 def _unmount_root() -> None:
@@ -99,6 +109,7 @@ def _unmount_root() -> None:
         _sys.umount2(ROOT, _sys.MNT_DETACH)
     with contextlib.suppress(OSError):
         os.rmdir(ROOT)
+    proc.forget_small_mount_ns()  # (it may still hold the tmpfs, and other mounts)
 
 
 def release_root() -> None:
@@ -125,6 +136,7 @@ class Store:
         self._depth = 0
         self._lock_fd = -1
         self._synced = False  # True while we hold the lock and the cache is up to date
+        self._synced_by = 0  # the thread that holds the lock (others still read the files)
         self._seen: tuple[str, int] = ("", -1)
         self._build = ""
         self._lab: Record = {}
@@ -195,7 +207,7 @@ class Store:
             self._depth += 1
             try:
                 self.refresh()
-                self._synced = True
+                self._synced, self._synced_by = True, threading.get_ident()
                 yield
             finally:
                 self._depth -= 1
@@ -236,7 +248,7 @@ class Store:
 
     def refresh(self) -> None:
         """Reload the cache if another process changed the lab since we last looked."""
-        if self._synced:
+        if self._synced and self._synced_by == threading.get_ident():
             return  # we hold the lock: nobody else can have written since we looked
         seen, counters = self._read_seq()
         if seen == self._seen:

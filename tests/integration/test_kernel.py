@@ -6,10 +6,11 @@ import asyncio
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from netlab.kernel import netns, rtnl, trace
+from netlab.kernel import netns, proc, rtnl, trace
 
 pytestmark = pytest.mark.root
 
@@ -90,6 +91,34 @@ def test_new_namespace_settings_run_inside_it_and_a_failure_leaves_nothing(scrat
     with pytest.raises(OSError, match="settings failed"):
         netns.create(other, inside=broken)
     assert not os.path.exists(netns.path(other))
+
+
+def test_an_init_being_born_can_be_aborted_by_namespace(scratch: str, tmp_path: Path) -> None:
+    # A rollback that lost its Starting (Ctrl-C at the wrong moment) still finds the init.
+    starting = proc.start(scratch, ["sleep", "60"], exit_file="-", log_file=str(tmp_path / "l"))
+    pid = starting.child.pid
+    assert proc.alive(pid)
+    proc.abort_births(scratch)
+    assert not proc.alive(pid)
+    assert not [b for b in proc._births.values() if b.ns == scratch]
+
+
+def test_etc_files_that_the_machine_lacks(scratch: str, tmp_path: Path) -> None:
+    log = str(tmp_path / "log")
+    with pytest.raises(RuntimeError, match="no /etc/netlab-nosuch to mount it over"):
+        proc.start(
+            scratch, ["true"], etc={"netlab-nosuch": "/etc/hostname"}, exit_file="-", log_file=log
+        )
+    # The `ip netns exec` way (files under /etc/netns/NS): a missing target is skipped.
+    netns.write_etc(scratch, {"netlab-nosuch": "x\n", "hostname": "inside\n"})
+    try:
+        starting = proc.start(scratch, ["cat", "/etc/hostname"], exit_file="-", log_file=log)
+        starting.go()
+        proc.reap(starting.pid)
+        with open(log) as f:
+            assert f.read() == "inside\n"
+    finally:
+        netns.remove_etc(scratch)
 
 
 def test_kernel_errors_name_the_request(scratch: str) -> None:
