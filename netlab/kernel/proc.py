@@ -262,11 +262,11 @@ def _enter_small_mount_ns(used: Iterable[str]) -> None:
     holds one pin per network namespace under /run/netns. Copied from the machine's, a
     container's mount namespace would cost O(N) with N containers (0.1 ms at 30, 0.5 ms at
     400 on the 2-core VM); copied from this one it costs the same at any N. (Containers do
-    not see /run/netns, as in Docker.) The small namespace is a slave of the machine's: where
-    the machine's mounts are shared (as under systemd), mounts and unmounts reach it; where
-    they are private it is a snapshot, let go with the last lab. A file system mounted later
-    (a new /run/netlab tmpfs) may be missing from it until it is made again, hence the check
-    of the files the container uses.
+    not see the machine's namespaces there.) The small namespace is a slave of the machine's:
+    where the machine's mounts are shared (as under systemd), mounts and unmounts reach it;
+    where they are private it is a snapshot, let go with the last lab. A file system mounted
+    later (a new /run/netlab tmpfs) may be missing from it until it is made again, hence the
+    check of the files the container uses.
     """
     global _small_ns
 

@@ -91,7 +91,7 @@ def test_container_has_hostname_hosts_and_resolver_like_docker(lab: Lab) -> None
     assert " /etc/hosts " in mounts and " /etc/resolv.conf " in mounts, mounts
     assert c.exec("ls /sys/class/net").stdout.split() == ["eth0", "lo"]
     # Nor does it hold the machine's namespace pins (each would make every new container's
-    # mount namespace cost more), as a Docker container sees no /run/netns either.
+    # mount namespace cost more), as a Docker container does not see the host's namespaces.
     assert "/run/netns" not in mounts, mounts
     assert c.ns not in netns.etc_names(), "containers need no /etc/netns folder"
     # As in Docker on a network without IPv6: eth0 has no IPv6 at all, lo keeps ::1.
