@@ -187,13 +187,7 @@ def new_link(
 ) -> None:
     """RTM_NEWLINK (create, exclusive) of ``kind`` with optional veth peer description; the
     kernel also brings it up and enslaves it to ``master`` (an ifindex) if asked."""
-    attrs = _attr(IFLA_IFNAME, _name(name))
-    if master is not None:
-        attrs += _attr(IFLA_MASTER, struct.pack("=I", master))
-    if mtu is not None:
-        attrs += _attr(IFLA_MTU, struct.pack("=I", mtu))
-    if mac is not None:
-        attrs += _attr(IFLA_ADDRESS, _mac(mac))
+    attrs = _link_attrs(name, master=master, mtu=mtu, mac=mac)
     info = _attr(IFLA_INFO_KIND, kind.encode())
     if peer is not None:
         info += _attr(IFLA_INFO_DATA, _attr(VETH_INFO_PEER, peer))
@@ -208,14 +202,24 @@ def veth_peer(name: str, *, ns_fd: int | None, mtu: int | None, mac: str | None)
     (The peer cannot be created up: the kernel configures it before the pair is linked,
     and opening a veth without its peer fails with ENOTCONN.)
     """
+    attrs = _link_attrs(name, mtu=mtu, mac=mac)
+    if ns_fd is not None:
+        attrs += _attr(IFLA_NET_NS_FD, struct.pack("=I", ns_fd))
+    return _IFINFO.pack(0, 0, 0, 0, 0) + attrs
+
+
+def _link_attrs(
+    name: str, *, master: int | None = None, mtu: int | None = None, mac: str | None = None
+) -> bytes:
+    """The attributes a link request names it by, and those it may set."""
     attrs = _attr(IFLA_IFNAME, _name(name))
+    if master is not None:
+        attrs += _attr(IFLA_MASTER, struct.pack("=I", master))
     if mtu is not None:
         attrs += _attr(IFLA_MTU, struct.pack("=I", mtu))
     if mac is not None:
         attrs += _attr(IFLA_ADDRESS, _mac(mac))
-    if ns_fd is not None:
-        attrs += _attr(IFLA_NET_NS_FD, struct.pack("=I", ns_fd))
-    return _IFINFO.pack(0, 0, 0, 0, 0) + attrs
+    return attrs
 
 
 def set_link(
@@ -233,13 +237,7 @@ def set_link(
     if up is not None:
         change = IFF_UP
         flags = IFF_UP if up else 0
-    attrs = _attr(IFLA_IFNAME, _name(name))
-    if master is not None:
-        attrs += _attr(IFLA_MASTER, struct.pack("=I", master))
-    if mtu is not None:
-        attrs += _attr(IFLA_MTU, struct.pack("=I", mtu))
-    if mac is not None:
-        attrs += _attr(IFLA_ADDRESS, _mac(mac))
+    attrs = _link_attrs(name, master=master, mtu=mtu, mac=mac)
     if alias is not None:
         attrs += _attr(IFLA_IFALIAS, alias.encode())
     request(ns, RTM_NEWLINK, 0, _IFINFO.pack(0, 0, 0, flags, change) + attrs)

@@ -364,25 +364,15 @@ class _Birth:
         popen: Callable[[], subprocess.Popen[bytes]],
     ) -> None:
         self.ns = ns
+        self._hostname, self._binds, self._used, self._popen = hostname, binds, used, popen
         self._child: subprocess.Popen[bytes] | None = None
         self._error: BaseException | None = None
         _births[id(self)] = self
-        self._thread = threading.Thread(
-            target=self._run,
-            args=(ns, hostname, binds, used, popen),
-            name=f"netlab-init {ns}",
-        )
-        self._thread.daemon = True
+        self._thread = threading.Thread(target=self._run, name=f"netlab-init {ns}", daemon=True)
         self._thread.start()
 
-    def _run(
-        self,
-        ns: str,
-        hostname: str,
-        binds: Mapping[str, str],
-        used: Sequence[str],
-        popen: Callable[[], subprocess.Popen[bytes]],
-    ) -> None:
+    def _run(self) -> None:
+        ns, hostname, binds, used = self.ns, self._hostname, self._binds, self._used
         try:
             fd = netns.open_fd(ns)
             try:
@@ -401,7 +391,7 @@ class _Birth:
                 _sys.mount(source, os.path.join("/etc", name), None, _sys.MS_BIND)
             if hostname:
                 _sys.sethostname(hostname)
-            child = popen()
+            child = self._popen()
             _children[child.pid] = child
             self._child = child
         except BaseException as exc:
