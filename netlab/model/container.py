@@ -3,13 +3,14 @@
 ``docker run`` on the default bridge does, in order (each step is a real kernel operation,
 shown by ``netlab.kernel.trace``):
 
-1. ``ip netns add`` a namespace for the container (Docker: ``/var/run/docker/netns/<id>``);
-2. ``ip link add vethXXXXXXX type veth peer name eth0 netns <container>``: the pair is born
-   with one end in each namespace; the container end gets Docker's ``02:42`` + IPv4 MAC;
-3. ``ip link set vethXXXXXXX master docker0 up``: the host end becomes a bridge port;
-4. inside the container: ``lo`` up, the address (the lowest free one of 172.17.0.0/16),
-   ``eth0`` up, ``default via 172.17.0.1``;
-5. its process is started in the namespace with its own hostname (the short ID) and, in its
+1. ``ip netns add`` a namespace for the container (Docker: ``/var/run/docker/netns/<id>``),
+   with ``lo`` up and IPv6 off for the interfaces to come;
+2. ``ip link add vethXXXXXXX master docker0 up type veth peer name eth0 netns <container>``:
+   the pair is born with one end in each namespace, the host end a port of the bridge; the
+   container end gets Docker's ``02:42`` + IPv4 MAC;
+3. inside the container: the address (the lowest free one of 172.17.0.0/16), ``eth0`` up,
+   ``default via 172.17.0.1``;
+4. its process is started in the namespace with its own hostname (the short ID) and, in its
    own mount namespace, its ``/etc/hosts`` and ``/etc/resolv.conf`` bind-mounted over /etc.
 
 If any step fails, what the earlier steps made is removed again before the error is raised.
@@ -509,21 +510,6 @@ def _prepare(host: Host, rec: Record, real: list[str], made: Future[bool] | None
 CONTAINER_SYSCTLS = (("net.ipv6.conf.default.disable_ipv6", "1"),)
 
 
-def _drop_new_namespace(ns: str, made: Future[bool]) -> None:
-    """Remove a namespace made for a container that failed to start (if it was made)."""
-    try:
-        new = wait(made)
-    except Exception:
-        return  # never made
-
-    def work() -> None:
-        rtnl.forget(ns)
-        netns.delete(ns)
-
-    if new:
-        batch(work)
-
-
 def _new_namespace(ns: str) -> bool:
     """Create a container's namespace with its first settings; False if it existed."""
     return netns.create(ns, inside=lambda: _namespace_basics(ns))
@@ -539,6 +525,21 @@ def _namespace_basics(ns: str) -> None:
     rtnl.loopback_up_here()
     rtnl.record_sysctls(ns, CONTAINER_SYSCTLS)
     rtnl.write_sysctls_here(CONTAINER_SYSCTLS)
+
+
+def _drop_new_namespace(ns: str, made: Future[bool]) -> None:
+    """Remove a namespace made for a container that failed to start (if it was made)."""
+    try:
+        new = wait(made)
+    except Exception:
+        return  # never made
+
+    def work() -> None:
+        rtnl.forget(ns)
+        netns.delete(ns)
+
+    if new:
+        batch(work)
 
 
 def _wire(host: Host, rec: Record) -> None:
