@@ -264,44 +264,44 @@ def create_container(
             name = host.random_name(seq)
         own_ns = net.driver != "host"
         cns = topology.ns_name(lab.name, short) if own_ns else host.ns
-        display = img.display_command(argv)
-        rec: Record = {
-            "Id": cid,
-            "Seq": seq,
-            "Name": name,
-            "Host": host.name,
-            "Image": image_ref,
-            "ImageId": img.image_id,
-            "Path": display[0],
-            "Args": list(display[1:]),
-            "Created": now_rfc3339(),
-            "Hostname": hostname or (short if own_ns else host.name),
-            "Netns": cns,
-            "OwnNetns": own_ns,
-            "State": "created",
-            "Pid": 0,
-            "PidStart": 0,
-            "ExitCode": 0,
-            "StartedAt": "0001-01-01T00:00:00Z",
-            "FinishedAt": "0001-01-01T00:00:00Z",
-            "Tty": tty,
-            "OpenStdin": interactive,
-            "NetworkMode": net.name,
-            "RealArgv": real,
-            "Networks": {net.name: {"NetworkID": net.id}},
-            # (more networks are added below, in order: they become eth1, eth2, ...)
-            "ExposedPorts": list(img.exposed),
-            "PortSpecs": [asdict(m) for m in publish],
-            "Env": list(env),
-            "Ports": [],
-        }
-        for ref in more_networks:
-            extra = host.network(ref)
-            rec["Networks"][extra.name] = {"NetworkID": extra.id}
         # The namespace is made on the kernel thread while this one does the bookkeeping
-        # (addresses, ports) in _launch; whatever fails from here on removes it again.
+        # (the record, addresses, ports); whatever fails from here on removes it again.
         made = soon(lambda: _new_namespace(cns)) if own_ns else None
         try:
+            display = img.display_command(argv)
+            rec: Record = {
+                "Id": cid,
+                "Seq": seq,
+                "Name": name,
+                "Host": host.name,
+                "Image": image_ref,
+                "ImageId": img.image_id,
+                "Path": display[0],
+                "Args": list(display[1:]),
+                "Created": now_rfc3339(),
+                "Hostname": hostname or (short if own_ns else host.name),
+                "Netns": cns,
+                "OwnNetns": own_ns,
+                "State": "created",
+                "Pid": 0,
+                "PidStart": 0,
+                "ExitCode": 0,
+                "StartedAt": "0001-01-01T00:00:00Z",
+                "FinishedAt": "0001-01-01T00:00:00Z",
+                "Tty": tty,
+                "OpenStdin": interactive,
+                "NetworkMode": net.name,
+                "RealArgv": real,
+                "Networks": {net.name: {"NetworkID": net.id}},
+                # (more networks are added below, in order: they become eth1, eth2, ...)
+                "ExposedPorts": list(img.exposed),
+                "PortSpecs": [asdict(m) for m in publish],
+                "Env": list(env),
+                "Ports": [],
+            }
+            for ref in more_networks:
+                extra = host.network(ref)
+                rec["Networks"][extra.name] = {"NetworkID": extra.id}
             _launch(host, rec, made)
         except BaseException:
             if made is not None:  # (it may have failed before _launch waited for it)
@@ -336,8 +336,9 @@ def _launch(host: Host, rec: Record, made: Future[bool] | None = None) -> None:
     """
     _allocate_ports(host, rec)
     _attach_endpoints(host, rec)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(host.lab.store.path("containers", rec["Id"] + ".exit"))  # an earlier run's
+    if rec["StartedAt"] != "0001-01-01T00:00:00Z":  # an earlier run's exit code goes
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(host.lab.store.path("containers", rec["Id"] + ".exit"))
     starting: proc.Starting | None = None
     try:
         starting = _prepare(host, rec, rec["RealArgv"], made)
