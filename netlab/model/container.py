@@ -341,8 +341,22 @@ def _launch(host: Host, rec: Record, made: Future[bool] | None = None) -> None:
             os.unlink(host.lab.store.path("containers", rec["Id"] + ".exit"))
     starting: proc.Starting | None = None
     try:
-        starting = _prepare(host, rec, rec["RealArgv"], made)
-        batch(lambda: _wire(host, rec))
+        if not netns.exists(host.ns):
+            raise LabBroken(
+                f"the namespace of host {host.name!r} ({host.ns}) is gone; run "
+                f"`netlab clean {host.lab.name}` and build the lab again"
+            )
+        if rec["OwnNetns"] and made is None:
+            made = soon(lambda: _new_namespace(rec["Netns"]))
+        # The kernel thread goes on, in order, from the namespace to the container's files
+        # and its network, while this thread starts the init's birth as soon as the files
+        # are there. (The trace keeps a fixed order: all but the last line, the process,
+        # come from the kernel thread.)
+        resolv = _resolv(host, rec)  # (the store is read here, not on the kernel thread)
+        files = soon(lambda: _container_files(host, rec, made, resolv))
+        wired = soon(lambda: _wire(host, rec) if _ours(made) else None)
+        starting = _start_init(host, rec, wait(files))
+        wait(wired)
         # A server image (nginx) is ready when it listens: docker run returns then, so a
         # request right after it gets an answer. Others go on while their init starts.
         serves = [
@@ -466,35 +480,41 @@ def new_endpoint(host: Host, net: Network, seq: int, *, ifname: str = "eth0") ->
     return ep
 
 
-def _prepare(host: Host, rec: Record, real: list[str], made: Future[bool] | None) -> proc.Starting:
-    """Create the container's namespace (or wait for ``made``) and /etc/hosts, and start
-    its (waiting) init."""
-    if not netns.exists(host.ns):
+def _ours(made: Future[bool] | None) -> bool:
+    """On the kernel thread, after the job ``made``: True unless it found the namespace
+    already there (someone else's: nothing of ours goes into it)."""
+    return made is None or made.result()
+
+
+def _container_files(
+    host: Host, rec: Record, made: Future[bool] | None, resolv: str
+) -> dict[str, str] | None:
+    """Write the container's /etc/hosts (kernel thread, after its namespace); return what
+    its init shows over /etc (None: the host's own files, for ``--network host``)."""
+    if not _ours(made):
         raise LabBroken(
-            f"the namespace of host {host.name!r} ({host.ns}) is gone; run "
-            f"`netlab clean {host.lab.name}` and build the lab again"
-        )
-    cns = rec["Netns"]
-    store = host.lab.store
-    if rec["OwnNetns"] and not (wait(made) if made is not None else _new_namespace(cns)):
-        raise LabBroken(
-            f"namespace {cns} exists already: another process changed this lab;"
+            f"namespace {rec['Netns']} exists already: another process changed this lab;"
             f" run `netlab clean {host.lab.name}` and build it again"
         )
-    etc = None  # --network host: the host's own /etc files, as `ip netns exec` shows them
-    if rec["OwnNetns"]:
-        # Like Docker, keep the container's /etc/hosts with its other files and bind-mount it
-        # (and the network's resolv.conf) over /etc in the container. (Docker also mounts an
-        # /etc/hostname; netlab sets the hostname itself and skips that file.)
-        hosts = store.path("containers", rec["Id"] + ".hosts")
-        text = host_file(rec)
-        trace.record(f"cat > {hosts} <<'EOF'\n{text.rstrip()}\nEOF")
-        with open(hosts, "w") as f:
-            f.write(text)
-        etc = {"hosts": hosts, "resolv.conf": _resolv(host, rec)}
+    if not rec["OwnNetns"]:
+        return None
+    # Like Docker, keep the container's /etc/hosts with its other files and bind-mount it
+    # (and the network's resolv.conf) over /etc in the container. (Docker also mounts an
+    # /etc/hostname; netlab sets the hostname itself and skips that file.)
+    hosts = host.lab.store.path("containers", rec["Id"] + ".hosts")
+    text = host_file(rec)
+    trace.record(f"cat > {hosts} <<'EOF'\n{text.rstrip()}\nEOF")
+    with open(hosts, "w") as f:
+        f.write(text)
+    return {"hosts": hosts, "resolv.conf": resolv}
+
+
+def _start_init(host: Host, rec: Record, etc: dict[str, str] | None) -> proc.Starting:
+    """Start the container's init, waiting for "go" (see :func:`proc.start`)."""
+    store = host.lab.store
     starting = proc.start(
-        cns,
-        real,
+        rec["Netns"],
+        rec["RealArgv"],
         hostname=rec["Hostname"],
         etc=etc,
         exit_file=store.path("containers", rec["Id"] + ".exit"),
