@@ -7,7 +7,7 @@ netlab's own overhead is small. Teardown on both sides waits until the kernel ha
 removed every veth (RTM_DELLINK events), not just until the namespaces are unpinned.
 The two sides take turns, with a pause between runs for the kernel's asynchronous clean-up.
 
-Run as root:  .venv/bin/python bench/bench_build.py [--sizes 10,50,200] [--repeat 3]
+Run as root:  .venv/bin/python bench/bench_build.py [--sizes 10,50,200] [--repeat 7]
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import NamedTuple
 
 from netlab import Lab
 from netlab.kernel import netns, rtnl
 from netlab.model.lab import wipe
 
 HOST_NS = "nl-benchip-host"
-SETTLE = 1.0  # seconds between runs
+SETTLE = 2.0  # seconds between runs
 
 
 def ms_per(total: float, n: int) -> float:
@@ -100,38 +101,63 @@ def settle() -> None:
     time.sleep(SETTLE)
 
 
-def medians(n: int, repeat: int) -> list[tuple[float, float]]:
-    """[(build, teardown) of netlab, (build, teardown) of ip -batch], medians of ``repeat``
-    runs taken in turns, so that a drift of the machine touches both sides alike."""
-    runs: list[list[tuple[float, float]]] = [[], []]
+class Result(NamedTuple):
+    nl_build: float  # medians, seconds for n containers
+    ip_build: float
+    nl_teardown: float
+    ip_teardown: float
+    build_ratios: list[float]  # netlab / ip -batch, run by run (each pair taken in turn)
+    teardown_ratios: list[float]
+
+
+def measure(n: int, repeat: int) -> Result:
+    """``repeat`` runs of each side taken in turns, so that a drift of the machine touches
+    both sides alike; ratios are taken pair by pair, which cancels a slow drift too."""
+    nl: list[tuple[float, float]] = []
+    ip: list[tuple[float, float]] = []
     for _ in range(repeat):
-        for side, fn in enumerate((netlab_run, ipbatch_run)):
-            runs[side].append(fn(n))
-            settle()
-    return [
-        (statistics.median(r[0] for r in side), statistics.median(r[1] for r in side))
-        for side in runs
-    ]
+        nl.append(netlab_run(n))
+        settle()
+        ip.append(ipbatch_run(n))
+        settle()
+    med = statistics.median
+    return Result(
+        med(r[0] for r in nl),
+        med(r[0] for r in ip),
+        med(r[1] for r in nl),
+        med(r[1] for r in ip),
+        sorted(a[0] / b[0] for a, b in zip(nl, ip, strict=True)),
+        sorted(a[1] / b[1] for a, b in zip(nl, ip, strict=True)),
+    )
+
+
+def spread(ratios: list[float]) -> str:
+    """Median of the paired ratios, and their range."""
+    return f"{statistics.median(ratios):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="10,50,200")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     wipe("benchnl")
     print(
-        f"{'N':>5}  {'netlab build':>13} {'ip -batch':>10} {'ratio':>6}   "
-        f"{'netlab teardown':>15} {'ip -batch':>10} {'ratio':>6}   (ms per container, "
-        f"median of {args.repeat})"
+        f"ms per container, medians of {args.repeat} runs; ratio: netlab / ip -batch, the median "
+        "of the run-by-run ratios (and their range)"
+    )
+    print(
+        f"{'N':>5}  {'netlab build':>13} {'ip -batch':>10} {'ratio':>17}   "
+        f"{'netlab teardown':>15} {'ip -batch':>10} {'ratio':>17}"
     )
     try:
         for n in sizes:
-            (nb, nt), (ib, it) = medians(n, args.repeat)
+            r = measure(n, args.repeat)
             print(
-                f"{n:>5}  {ms_per(nb, n):>13.2f} {ms_per(ib, n):>10.2f} {nb / ib:>6.2f}   "
-                f"{ms_per(nt, n):>15.2f} {ms_per(it, n):>10.2f} {nt / it:>6.2f}",
+                f"{n:>5}  {ms_per(r.nl_build, n):>13.2f} {ms_per(r.ip_build, n):>10.2f} "
+                f"{spread(r.build_ratios):>17}   {ms_per(r.nl_teardown, n):>15.2f} "
+                f"{ms_per(r.ip_teardown, n):>10.2f} {spread(r.teardown_ratios):>17}",
                 flush=True,
             )
     finally:
