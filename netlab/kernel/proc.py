@@ -131,11 +131,11 @@ class Starting:
     def go(self, *, wait: bool = True) -> tuple[int, int]:
         """Let the init run the command; return (pid, start time).
 
-        The init reads "go" only once it has its namespaces and hostname, so writing it never
-        blocks. With ``wait`` this returns once the init said "ready"; without, the caller
-        goes on at once (building the next container while this one's shell starts), and
-        whatever enters the container first waits for it
-        (:func:`wait_ready`, called by :func:`container_prefix`).
+        The init was born in its namespaces, with its hostname and /etc files, so anything
+        entering them (``docker exec``) at once finds them complete. With ``wait`` this
+        returns once the init said "ready" (its shell runs); without, the caller goes on at
+        once (building the next container while this one's shell starts), and the "ready"
+        is read later (:func:`_collect_ready`).
         """
         assert self.child.stdout is not None and self.child.stdin is not None
         with self.child.stdin:
@@ -629,32 +629,9 @@ def wait_listening(ns: str, sockets: Sequence[tuple[str, int, str]], timeout: fl
         raise RuntimeError(f"nothing listens on {sorted(want)} in {ns} after {timeout:.0f} s")
 
 
-def wait_ready(pid: int, timeout: float = READY_TIMEOUT) -> None:
-    """Wait until a container's init has its namespaces and runs its command.
-
-    In the process that started it, the init's "ready" is read from its pipe. Elsewhere
-    (a terminal, the CLI), readiness shows in /proc: the init points its stdout at its log
-    file right after "ready"; before, it is still the pipe.
-    """
-    mine = _starting.get(pid)
-    if mine is not None:
-        mine.wait_ready(timeout)
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if not os.readlink(f"/proc/{pid}/fd/1").startswith("pipe:"):
-                return
-        except OSError:
-            return  # gone: nothing to wait for (the caller will see it is not running)
-        time.sleep(0.0005)
-
-
 def container_prefix(pid: int) -> list[str]:
     """Argv prefix that joins a running container's network, UTS and mount namespaces.
 
-    Waits first until the container's init is ready, so a command never lands in the
-    namespaces of the machine or of ``ip netns exec`` halfway through.
+    No need to wait for the init: it was born in those namespaces, complete.
     """
-    wait_ready(pid)
     return ["nsenter", "--target", str(pid), "--net", "--uts", "--mount", "--"]
