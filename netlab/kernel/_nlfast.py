@@ -2,13 +2,29 @@
 
 pyroute2 spends about 0.35 ms of Python per request (filters, NLA objects, an asyncio
 round trip); the kernel needs microseconds. Building a container takes about ten requests, so
-the few requests on that path (create a veth or bridge, set a link, add an address or a route,
-delete a link) are encoded here with :mod:`struct` and sent on a plain netlink socket opened
-inside the namespace. Everything else (dumps, parsing, rarer objects) goes through pyroute2 in
-:mod:`netlab.kernel.rtnl`, which is also the public face of both.
+the requests on that path are encoded here with :mod:`struct` and sent on a plain netlink
+socket opened inside the namespace:
 
-Each request asks for an acknowledgement; a negative ``NLMSG_ERROR`` becomes :class:`OSError`
-with the kernel's errno.
+* RTM_GETLINK by name (:func:`index_of`) and as a dump (:func:`link_indexes`);
+* RTM_NEWLINK creating a bridge or a veth pair (its peer possibly born in another namespace,
+  this end possibly enslaved and up), or a vxlan device; RTM_NEWLINK on an existing link
+  (up/down, master, MTU, MAC, alias; a move to another namespace with a rename);
+* RTM_SETLINK, AF_BRIDGE, nested IFLA_PROTINFO: a bridge port's hairpin mode;
+* RTM_NEWNEIGH/RTM_DELNEIGH: a permanent neighbour, and a vxlan FDB entry (AF_BRIDGE, self);
+* RTM_NEWADDR (with its broadcast for IPv4), RTM_NEWROUTE in the main table, RTM_DELLINK;
+* RTM_GETNSID: the id a namespace gives another.
+
+The address family follows the address given (IPv4 or IPv6, 4- or 16-byte payloads); only a
+route to "default" with neither a gateway nor ``family=`` is IPv4. Everything else (dumps
+that are fully parsed, rarer objects) goes through pyroute2 in :mod:`netlab.kernel.rtnl`,
+which is also the public face of both.
+
+Each request's bytes come from a pure ``*_msg`` function returning ``(type, flags, body)``;
+tests/unit/test_nlfast_encoding.py builds the same request with pyroute2's message classes
+and compares both once decoded (header fields and the whole attribute tree, nested
+attributes and their NLA_F_NESTED flag included), so the two encoders cannot drift apart.
+Each request asks for an acknowledgement; a negative ``NLMSG_ERROR`` becomes
+:class:`OSError` with the kernel's errno.
 """
 
 from __future__ import annotations
@@ -55,6 +71,11 @@ IFF_UP = 0x1
 RT_TABLE_MAIN = 254
 RTPROT_BOOT = 3
 RTN_UNICAST = 1
+RT_SCOPE_UNIVERSE = 0
+RT_SCOPE_LINK = 253
+
+Msg = tuple[int, int, bytes]
+"""A request without its netlink header: message type, flags (besides REQUEST|ACK), body."""
 
 _IFINFO = struct.Struct("=BxHiII")
 _CACHE = 16
@@ -73,6 +94,10 @@ def _name(text: str) -> bytes:
 
 def _mac(text: str) -> bytes:
     return bytes(int(x, 16) for x in text.split(":"))
+
+
+def _family(version: int) -> int:
+    return socket.AF_INET if version == 4 else socket.AF_INET6
 
 
 def _sock(ns: str) -> socket.socket:
@@ -128,13 +153,22 @@ def request(ns: str, mtype: int, flags: int, body: bytes) -> bytes:
             off += (length + 3) & ~3 if length else len(data)
 
 
+def get_link_msg(name: str) -> Msg:
+    """RTM_GETLINK of one link by name."""
+    return RTM_GETLINK, 0, _IFINFO.pack(0, 0, 0, 0, 0) + _attr(IFLA_IFNAME, _name(name))
+
+
 def index_of(ns: str, name: str) -> int:
     """The ifindex of ``name`` (RTM_GETLINK by name: one message, no dump)."""
-    body = _IFINFO.pack(0, 0, 0, 0, 0) + _attr(IFLA_IFNAME, _name(name))
-    reply = request(ns, RTM_GETLINK, 0, body)
+    reply = request(ns, *get_link_msg(name))
     if len(reply) < 32:
         raise OSError(errno.ENODEV, f"no interface {name}")
     return int(struct.unpack_from("=i", reply, 20)[0])
+
+
+def dump_links_msg() -> Msg:
+    """RTM_GETLINK dump of every link (sent without NLM_F_ACK: NLMSG_DONE ends it)."""
+    return RTM_GETLINK, NLM_F_DUMP, _IFINFO.pack(0, 0, 0, 0, 0)
 
 
 def link_indexes(ns: str) -> dict[str, int]:
@@ -143,11 +177,8 @@ def link_indexes(ns: str) -> dict[str, int]:
     global _seq
     _seq = (_seq + 1) & 0xFFFFFFFF
     s = _sock(ns)
-    body = _IFINFO.pack(0, 0, 0, 0, 0)
-    s.send(
-        struct.pack("=IHHII", 16 + len(body), RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, _seq, 0)
-        + body
-    )
+    mtype, flags, body = dump_links_msg()
+    s.send(struct.pack("=IHHII", 16 + len(body), mtype, flags | NLM_F_REQUEST, _seq, 0) + body)
     out: dict[str, int] = {}
     while True:
         data = s.recv(1 << 20)
@@ -174,6 +205,26 @@ def link_indexes(ns: str) -> dict[str, int]:
             off += (length + 3) & ~3 if length else len(data)
 
 
+def new_link_msg(
+    name: str,
+    kind: str,
+    *,
+    mtu: int | None = None,
+    mac: str | None = None,
+    peer: bytes | None = None,
+    master: int | None = None,
+    up: bool = False,
+) -> Msg:
+    """RTM_NEWLINK (create, exclusive) of ``kind``, with the VETH_INFO_PEER payload ``peer``."""
+    attrs = _link_attrs(name, master=master, mtu=mtu, mac=mac)
+    info = _attr(IFLA_INFO_KIND, kind.encode())
+    if peer is not None:
+        info += _attr(IFLA_INFO_DATA, _attr(VETH_INFO_PEER, peer))
+    attrs += _attr(IFLA_LINKINFO, info)
+    flags = IFF_UP if up else 0
+    return RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, _IFINFO.pack(0, 0, 0, flags, flags) + attrs
+
+
 def new_link(
     ns: str,
     name: str,
@@ -187,13 +238,7 @@ def new_link(
 ) -> None:
     """RTM_NEWLINK (create, exclusive) of ``kind`` with optional veth peer description; the
     kernel also brings it up and enslaves it to ``master`` (an ifindex) if asked."""
-    attrs = _link_attrs(name, master=master, mtu=mtu, mac=mac)
-    info = _attr(IFLA_INFO_KIND, kind.encode())
-    if peer is not None:
-        info += _attr(IFLA_INFO_DATA, _attr(VETH_INFO_PEER, peer))
-    attrs += _attr(IFLA_LINKINFO, info)
-    flags = IFF_UP if up else 0
-    request(ns, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, _IFINFO.pack(0, 0, 0, flags, flags) + attrs)
+    request(ns, *new_link_msg(name, kind, mtu=mtu, mac=mac, peer=peer, master=master, up=up))
 
 
 def veth_peer(name: str, *, ns_fd: int | None, mtu: int | None, mac: str | None) -> bytes:
@@ -222,6 +267,26 @@ def _link_attrs(
     return attrs
 
 
+def set_link_msg(
+    name: str,
+    *,
+    up: bool | None = None,
+    master: int | None = None,
+    mtu: int | None = None,
+    mac: str | None = None,
+    alias: str | None = None,
+) -> Msg:
+    """RTM_NEWLINK on an existing link found by name (as ``ip link set`` does)."""
+    flags = change = 0
+    if up is not None:
+        change = IFF_UP
+        flags = IFF_UP if up else 0
+    attrs = _link_attrs(name, master=master, mtu=mtu, mac=mac)
+    if alias is not None:
+        attrs += _attr(IFLA_IFALIAS, alias.encode())
+    return RTM_NEWLINK, 0, _IFINFO.pack(0, 0, 0, flags, change) + attrs
+
+
 def set_link(
     ns: str,
     name: str,
@@ -233,14 +298,7 @@ def set_link(
     alias: str | None = None,
 ) -> None:
     """RTM_NEWLINK on an existing link found by name (as ``ip link set`` does)."""
-    flags = change = 0
-    if up is not None:
-        change = IFF_UP
-        flags = IFF_UP if up else 0
-    attrs = _link_attrs(name, master=master, mtu=mtu, mac=mac)
-    if alias is not None:
-        attrs += _attr(IFLA_IFALIAS, alias.encode())
-    request(ns, RTM_NEWLINK, 0, _IFINFO.pack(0, 0, 0, flags, change) + attrs)
+    request(ns, *set_link_msg(name, up=up, master=master, mtu=mtu, mac=mac, alias=alias))
 
 
 IFLA_PROTINFO = 12
@@ -249,12 +307,17 @@ NLA_F_NESTED = 0x8000
 AF_BRIDGE = 7
 
 
-def set_brport_hairpin(ns: str, name: str, on: bool) -> None:
-    """``bridge link set dev NAME hairpin on``: RTM_SETLINK, AF_BRIDGE, IFLA_BRPORT_MODE."""
-    index = index_of(ns, name)
+def brport_hairpin_msg(index: int, on: bool) -> Msg:
+    """RTM_SETLINK, AF_BRIDGE, IFLA_PROTINFO (flagged nested: without the flag the bridge
+    reads its first byte as a port state) holding IFLA_BRPORT_MODE."""
     mode = _attr(IFLA_BRPORT_MODE, struct.pack("=B", 1 if on else 0))
     body = _IFINFO.pack(AF_BRIDGE, 0, index, 0, 0) + _attr(IFLA_PROTINFO | NLA_F_NESTED, mode)
-    request(ns, RTM_SETLINK, 0, body)
+    return RTM_SETLINK, 0, body
+
+
+def set_brport_hairpin(ns: str, name: str, on: bool) -> None:
+    """``bridge link set dev NAME hairpin on``: RTM_SETLINK, AF_BRIDGE, IFLA_BRPORT_MODE."""
+    request(ns, *brport_hairpin_msg(index_of(ns, name), on))
 
 
 IFLA_VXLAN_ID = 1
@@ -273,10 +336,8 @@ NLM_F_REPLACE = 0x100
 _NDMSG = struct.Struct("=BxxxiHBB")
 
 
-def new_vxlan(
-    ns: str, name: str, *, vni: int, port: int, mtu: int, learning: bool, proxy: bool
-) -> None:
-    """RTM_NEWLINK of kind vxlan (VNI, UDP port, learning, ARP proxy)."""
+def new_vxlan_msg(name: str, *, vni: int, port: int, mtu: int, learning: bool, proxy: bool) -> Msg:
+    """RTM_NEWLINK (create, exclusive) of kind vxlan."""
     data = (
         _attr(IFLA_VXLAN_ID, struct.pack("=I", vni))
         + _attr(IFLA_VXLAN_LEARNING, struct.pack("=B", int(learning)))
@@ -289,40 +350,60 @@ def new_vxlan(
         + _attr(IFLA_MTU, struct.pack("=I", mtu))
         + _attr(IFLA_LINKINFO, info)
     )
-    request(ns, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, _IFINFO.pack(0, 0, 0, 0, 0) + attrs)
+    return RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, _IFINFO.pack(0, 0, 0, 0, 0) + attrs
+
+
+def new_vxlan(
+    ns: str, name: str, *, vni: int, port: int, mtu: int, learning: bool, proxy: bool
+) -> None:
+    """RTM_NEWLINK of kind vxlan (VNI, UDP port, learning, ARP proxy)."""
+    request(ns, *new_vxlan_msg(name, vni=vni, port=port, mtu=mtu, learning=learning, proxy=proxy))
+
+
+def move_link_msg(index: int, target_fd: int, new_name: str | None) -> Msg:
+    """RTM_NEWLINK on link ``index``: IFLA_NET_NS_FD and maybe a new IFLA_IFNAME."""
+    attrs = _attr(IFLA_NET_NS_FD, struct.pack("=I", target_fd))
+    if new_name:
+        attrs += _attr(IFLA_IFNAME, _name(new_name))
+    return RTM_NEWLINK, 0, _IFINFO.pack(0, 0, index, 0, 0) + attrs
 
 
 def move_link(ns: str, name: str, target_fd: int, new_name: str | None) -> None:
     """``ip link set NAME netns TARGET [name NEW]``: one request moves (and renames) it."""
-    index = index_of(ns, name)
-    attrs = _attr(IFLA_NET_NS_FD, struct.pack("=I", target_fd))
-    if new_name:
-        attrs += _attr(IFLA_IFNAME, _name(new_name))
-    request(ns, RTM_NEWLINK, 0, _IFINFO.pack(0, 0, index, 0, 0) + attrs)
+    request(ns, *move_link_msg(index_of(ns, name), target_fd, new_name))
 
 
-def neigh(ns: str, add: bool, dev: str, ip: str, mac: str | None) -> None:
-    """``ip neigh add|del IP lladdr MAC dev DEV nud permanent``."""
-    index = index_of(ns, dev)
-    body = _NDMSG.pack(socket.AF_INET, index, NUD_PERMANENT, 0, 0)
-    body += _attr(NDA_DST, ipaddress.IPv4Address(ip).packed)
+def neigh_msg(add: bool, index: int, ip: str, mac: str | None) -> Msg:
+    """RTM_NEWNEIGH (create or replace) or RTM_DELNEIGH of a permanent entry; the family
+    (AF_INET or AF_INET6) and NDA_DST's size follow ``ip``."""
+    addr = ipaddress.ip_address(ip)
+    body = _NDMSG.pack(_family(addr.version), index, NUD_PERMANENT, 0, 0)
+    body += _attr(NDA_DST, addr.packed)
     if mac:
         body += _attr(NDA_LLADDR, _mac(mac))
     if add:
-        request(ns, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, body)
-    else:
-        request(ns, RTM_DELNEIGH, 0, body)
+        return RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, body
+    return RTM_DELNEIGH, 0, body
+
+
+def neigh(ns: str, add: bool, dev: str, ip: str, mac: str | None) -> None:
+    """``ip neigh add|del IP lladdr MAC dev DEV nud permanent`` (IPv4 or IPv6)."""
+    request(ns, *neigh_msg(add, index_of(ns, dev), ip, mac))
+
+
+def fdb_msg(add: bool, index: int, mac: str, dst: str) -> Msg:
+    """RTM_NEWNEIGH (create or replace) or RTM_DELNEIGH, AF_BRIDGE, self, permanent: ``mac``
+    behind the remote ``dst`` (an IPv4 or IPv6 address: 4 or 16 bytes of NDA_DST)."""
+    body = _NDMSG.pack(AF_BRIDGE, index, NUD_PERMANENT, NTF_SELF, 0)
+    body += _attr(NDA_LLADDR, _mac(mac)) + _attr(NDA_DST, ipaddress.ip_address(dst).packed)
+    if add:
+        return RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, body
+    return RTM_DELNEIGH, 0, body
 
 
 def fdb(ns: str, add: bool, dev: str, mac: str, dst: str) -> None:
     """``bridge fdb add|del MAC dev DEV dst IP self permanent`` (on a vxlan device)."""
-    index = index_of(ns, dev)
-    body = _NDMSG.pack(AF_BRIDGE, index, NUD_PERMANENT, NTF_SELF, 0)
-    body += _attr(NDA_LLADDR, _mac(mac)) + _attr(NDA_DST, ipaddress.IPv4Address(dst).packed)
-    if add:
-        request(ns, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, body)
-    else:
-        request(ns, RTM_DELNEIGH, 0, body)
+    request(ns, *fdb_msg(add, index_of(ns, dev), mac, dst))
 
 
 RTM_GETNSID = 90
@@ -330,13 +411,18 @@ NETNSA_NSID = 1
 NETNSA_FD = 3
 
 
+def nsid_msg(other_fd: int) -> Msg:
+    """RTM_GETNSID of the namespace behind ``other_fd`` (an rtgenmsg and NETNSA_FD)."""
+    body = struct.pack("=Bxxx", socket.AF_UNSPEC) + _attr(NETNSA_FD, struct.pack("=I", other_fd))
+    return RTM_GETNSID, 0, body
+
+
 def nsid_of(ns: str, other_fd: int) -> int | None:
     """The id that namespace ``ns`` gives the namespace behind ``other_fd`` (None: none yet).
 
     A veth's ``link-netnsid`` is such an id: it names the peer's namespace, as seen from here.
     """
-    body = struct.pack("=Bxxx", socket.AF_UNSPEC) + _attr(NETNSA_FD, struct.pack("=I", other_fd))
-    reply = request(ns, RTM_GETNSID, 0, body)
+    reply = request(ns, *nsid_msg(other_fd))
     off = 16 + 4
     while off + 4 <= len(reply):
         length, kind = struct.unpack_from("=HH", reply, off)
@@ -347,41 +433,79 @@ def nsid_of(ns: str, other_fd: int) -> int | None:
     return None
 
 
+def del_link_msg(name: str) -> Msg:
+    """RTM_DELLINK by name."""
+    return RTM_DELLINK, 0, _IFINFO.pack(0, 0, 0, 0, 0) + _attr(IFLA_IFNAME, _name(name))
+
+
 def del_link(ns: str, name: str) -> None:
     """RTM_DELLINK by name."""
-    request(ns, RTM_DELLINK, 0, _IFINFO.pack(0, 0, 0, 0, 0) + _attr(IFLA_IFNAME, _name(name)))
+    request(ns, *del_link_msg(name))
+
+
+def add_addr_msg(index: int, cidr: str) -> Msg:
+    """RTM_NEWADDR (create, exclusive) of ``cidr`` on link ``index``: family and sizes follow
+    the address; an IPv4 address shorter than /31 gets its broadcast (``brd +``)."""
+    iface = ipaddress.ip_interface(cidr)
+    prefixlen = iface.network.prefixlen
+    packed = iface.ip.packed
+    body = struct.pack("=BBBBI", _family(iface.version), prefixlen, 0, 0, index)
+    body += _attr(IFA_LOCAL, packed) + _attr(IFA_ADDRESS, packed)
+    if iface.version == 4 and prefixlen < 31:
+        body += _attr(IFA_BROADCAST, iface.network.broadcast_address.packed)
+    return RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, body
 
 
 def add_addr(ns: str, index: int, cidr: str) -> None:
-    """RTM_NEWADDR of an IPv4 address with its broadcast, like ``ip addr add X brd +``."""
-    iface = ipaddress.IPv4Interface(cidr)
-    body = struct.pack("=BBBBI", socket.AF_INET, iface.network.prefixlen, 0, 0, index)
-    body += _attr(IFA_LOCAL, iface.ip.packed) + _attr(IFA_ADDRESS, iface.ip.packed)
-    if iface.network.prefixlen < 31:
-        body += _attr(IFA_BROADCAST, iface.network.broadcast_address.packed)
-    request(ns, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, body)
+    """RTM_NEWADDR of an IPv4 or IPv6 address (IPv4 with its broadcast: ``brd +``)."""
+    request(ns, *add_addr_msg(index, cidr))
 
 
-def add_route(ns: str, dst: str, *, gateway: str | None, oif: int | None) -> None:
-    """RTM_NEWROUTE in the main table (``dst`` "default" or a prefix)."""
-    net = ipaddress.IPv4Network("0.0.0.0/0" if dst == "default" else dst)
-    scope = 0 if gateway else 253  # universe via a gateway, link for a directly attached net
+_DEFAULT4 = ipaddress.IPv4Network("0.0.0.0/0")
+_DEFAULT6 = ipaddress.IPv6Network("::/0")
+
+
+def add_route_msg(
+    dst: str, *, gateway: str | None, oif: int | None, family: int | None = None
+) -> Msg:
+    """RTM_NEWROUTE (create, exclusive) in the main table; ``dst`` is "default" or a prefix.
+
+    The family follows ``dst``, else ``gateway``, else ``family`` (AF_INET when None);
+    a gateway of the other family than the prefix is a ValueError.
+    """
+    gw = ipaddress.ip_address(gateway) if gateway else None
+    net: ipaddress.IPv4Network | ipaddress.IPv6Network
+    if dst == "default":
+        six = gw.version == 6 if gw else family == socket.AF_INET6
+        net = _DEFAULT6 if six else _DEFAULT4
+    else:
+        net = ipaddress.ip_network(dst)
+    if gw is not None and gw.version != net.version:
+        raise ValueError(f"gateway {gateway} is not of the family of {dst}")
     body = struct.pack(
         "=BBBBBBBBI",
-        socket.AF_INET,
+        _family(net.version),
         net.prefixlen,
         0,
         0,
         RT_TABLE_MAIN,
         RTPROT_BOOT,
-        scope,
+        # universe via a gateway, link for a directly attached net
+        RT_SCOPE_UNIVERSE if gw else RT_SCOPE_LINK,
         RTN_UNICAST,
         0,
     )
     if net.prefixlen:
         body += _attr(RTA_DST, net.network_address.packed)
-    if gateway:
-        body += _attr(RTA_GATEWAY, ipaddress.IPv4Address(gateway).packed)
+    if gw is not None:
+        body += _attr(RTA_GATEWAY, gw.packed)
     if oif is not None:
         body += _attr(RTA_OIF, struct.pack("=I", oif))
-    request(ns, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, body)
+    return RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, body
+
+
+def add_route(
+    ns: str, dst: str, *, gateway: str | None, oif: int | None, family: int | None = None
+) -> None:
+    """RTM_NEWROUTE in the main table (``dst`` "default" or a prefix, IPv4 or IPv6)."""
+    request(ns, *add_route_msg(dst, gateway=gateway, oif=oif, family=family))
