@@ -197,12 +197,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     checks = run_checks()
     width = max(len(c.name) for c in checks)
     for c in checks:
-        mark = "ok  " if c.ok else "FAIL"
+        mark = "ok  " if c.ok else ("n/a " if c.optional else "FAIL")
         line = f"{mark} {c.name:<{width}}  {c.detail}"
         if c.fix:
             line += f"\n     fix: {c.fix}"
         print(line)
-    bad = [c for c in checks if not c.ok]
+    bad = [c for c in checks if not c.ok and not c.optional]
     print("netlab is ready" if not bad else f"{len(bad)} problem(s) found; see the fixes above")
     return 0 if not bad else 1
 

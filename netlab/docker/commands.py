@@ -418,8 +418,15 @@ def cmd_network_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
 
 def cmd_network_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    # (Like the docker CLI's map options, "-o KEY" alone means KEY="".)
+    options = dict(opt.partition("=")[::2] for opt in opts["opt"])
     net = ctx.host.create_network(
-        args[0], driver=opts["driver"] or "bridge", subnet=opts["subnet"], gateway=opts["gateway"]
+        args[0],
+        driver=opts["driver"] or "bridge",
+        subnet=opts["subnet"],
+        gateway=opts["gateway"],
+        internal=bool(opts["internal"]),
+        options=options,
     )
     ctx.print(net.id)
     return 0

@@ -292,6 +292,51 @@ def add_vxlan(
     )  # no EEXIST tolerance: the kernel says EEXIST too when the VNI is taken on this port
 
 
+def add_sublink(
+    ns: str,
+    name: str,
+    *,
+    parent: str,
+    kind: str,
+    mode: str,
+    peer_ns: str,
+    mac: str | None = None,
+) -> None:
+    """``ip -n NS link add link PARENT name NAME netns PEER_NS [address MAC] type KIND mode
+    MODE``: a macvlan or ipvlan child of ``parent``, born in another namespace.
+
+    The child speaks through its parent's wire but lives in the container. (Docker creates it
+    in the host under a temporary name and moves it; being born there is the same in one step.)
+    """
+    cmd = ["ip", "-n", ns, "link", "add", "link", parent, "name", name, "netns", peer_ns]
+    cmd += [*(["address", mac] if mac else []), "type", kind, "mode", mode]
+    trace.record(cmd)
+    modes = {
+        "macvlan": {"private": 1, "vepa": 2, "bridge": 4, "passthru": 8},
+        "ipvlan": {"l2": 0, "l3": 1, "l3s": 2},
+    }
+
+    def fn(ipr: IPRoute) -> None:
+        fd = netns.open_fd(peer_ns)
+        try:
+            index = ipr.link_lookup(ifname=parent)
+            if not index:
+                raise NetlinkError(errno.ENODEV)
+            ipr.link(
+                "add",
+                ifname=name,
+                kind=kind,
+                link=index[0],
+                net_ns_fd=fd,
+                **({"address": mac} if mac else {}),
+                **{f"{kind}_mode": modes[kind][mode]},
+            )
+        finally:
+            os.close(fd)
+
+    _run(ns, f"ip link add link {parent} name {name} type {kind}", fn)
+
+
 def move_link(ns: str, name: str, *, to_ns: str, new_name: str | None = None) -> None:
     """``ip -n NS link set NAME netns TO_NS [name NEW]``."""
     trace.record(

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from netlab.errors import LabBroken, NotRunning
 from netlab.kernel import batch, netns, proc, rtnl, soon, trace, wait
-from netlab.model import ids, ipam, topology
+from netlab.model import drivers, ids, networks, resolver, topology
 from netlab.model.ports import PortMapping
 from netlab.model.state import Record
 from netlab.model.timefmt import now_rfc3339, rfc3339
@@ -262,7 +262,7 @@ def create_container(
         short = ids.short_id(cid)
         if name is None:
             name = host.random_name(seq)
-        own_ns = net.driver != "host"
+        own_ns = drivers.of(net._rec).own_namespace
         cns = topology.ns_name(lab.name, short) if own_ns else host.ns
         # The namespace is made on the kernel thread while this one does the bookkeeping
         # (the record, addresses, ports); whatever fails from here on removes it again.
@@ -315,18 +315,9 @@ def _attach_endpoints(host: Host, rec: Record) -> None:
     """Give each of the container's networks a fresh endpoint (at create and at start)."""
     for i, (net_name, old) in enumerate(list(rec["Networks"].items())):
         net = host.network(old["NetworkID"]) if old.get("NetworkID") else host.network(net_name)
-        if net.driver in ("bridge", "overlay"):
-            seq = host.lab.store.next_counter("endpoint")
-            rec["Networks"][net_name] = new_endpoint(host, net, seq, ifname=f"eth{i}")
-        else:
-            rec["Networks"][net_name] = {
-                "NetworkID": net.id,
-                "EndpointID": "",
-                "Gateway": "",
-                "IPAddress": "",
-                "IPPrefixLen": 0,
-                "MacAddress": "",
-            }
+        drv = drivers.of(net._rec)
+        seq = host.lab.store.next_counter("endpoint") if drv.has_endpoints else 0
+        rec["Networks"][net_name] = drv.endpoint(host, net._rec, seq, f"eth{i}")
 
 
 def _launch(host: Host, rec: Record, made: Future[bool] | None = None) -> None:
@@ -354,7 +345,8 @@ def _launch(host: Host, rec: Record, made: Future[bool] | None = None) -> None:
         # come from the kernel thread.)
         resolv = _resolv(host, rec)  # (the store is read here, not on the kernel thread)
         files = soon(lambda: _container_files(host, rec, made, resolv))
-        wired = soon(lambda: _wire(host, rec) if _ours(made) else None)
+        plan = _wiring(host, rec)  # (read here too: the kernel thread only builds)
+        wired = soon(lambda: _wire(host, rec, plan) if _ours(made) else None)
         starting = _start_init(host, rec, wait(files))
         wait(wired)
         # A server image (nginx) is ready when it listens: docker run returns then, so a
@@ -372,10 +364,9 @@ def _launch(host: Host, rec: Record, made: Future[bool] | None = None) -> None:
         rec["StartedAt"] = now_rfc3339()
         rec["FinishedAt"] = "0001-01-01T00:00:00Z"
         host.lab.store.save(container=rec)
-        _refresh_names(host, rec)
+        networks.endpoints_changed(host, list(rec["Networks"]))
         if rec["Ports"]:
             _publish(host, rec)
-        _sync_overlays(host, rec)
         if starting.failed_early():
             starting.wait_ready(0)  # raises with the init's own words
     except BaseException:
@@ -388,23 +379,10 @@ def _launch(host: Host, rec: Record, made: Future[bool] | None = None) -> None:
         rec["Ports"] = []
         host.lab.store.save(container=rec)
         with contextlib.suppress(Exception):
-            _refresh_names(host, rec)
+            networks.endpoints_changed(host, list(rec["Networks"]))
             if rec.get("PortSpecs"):
-                from netlab.model.networks import apply_firewall
-
-                apply_firewall(host)
-            _sync_overlays(host, rec)
+                networks.apply_firewall(host)
         raise
-
-
-def _sync_overlays(host: Host, rec: Record) -> None:
-    """Tell the other swarm nodes about this container's overlay endpoints (or their end)."""
-    overlays = [ep["NetworkID"] for ep in rec["Networks"].values() if ep.get("BridgeNs")]
-    if overlays:
-        from netlab.model.swarm import sync_peers
-
-        for net_id in overlays:
-            sync_peers(host.lab, net_id)
 
 
 def _allocate_ports(host: Host, rec: Record) -> None:
@@ -418,18 +396,19 @@ def _allocate_ports(host: Host, rec: Record) -> None:
         for m in r.get("Ports", [])
     ]
     wanted = [PortMapping(**m) for m in rec.get("PortSpecs", [])]
+    first = host.network(next(iter(rec["Networks"].values()))["NetworkID"])
+    if first._rec.get("Internal"):
+        wanted = []  # Docker publishes nothing for a container on an --internal network
     eid = ids.object_id(host.lab.name, "endpoint", host.lab.store.peek_counter("endpoint") + 1)
     rec["Ports"] = [asdict(m) for m in allocate(wanted, taken, f"{rec['Name']} ({eid})")]
 
 
 def _publish(host: Host, rec: Record) -> None:
     """Program the port rules (one atomic nft load) and hairpin mode on the bridge port."""
-    from netlab.model.networks import apply_firewall
-
     first = next(iter(rec["Networks"].values()))
     if first.get("Veth"):
         rtnl.set_bridge_port(host.ns, first["Veth"], hairpin=True)
-    apply_firewall(host)
+    networks.apply_firewall(host)
 
 
 def start_container(c: Container) -> None:
@@ -440,44 +419,6 @@ def start_container(c: Container) -> None:
         if rec["State"] == "running":
             return
         _launch(c.host, rec)
-
-
-def _refresh_names(host: Host, rec: Record) -> None:
-    from netlab.model.networks import refresh_all_names
-
-    refresh_all_names(host, list(rec["Networks"]))
-
-
-def new_endpoint(host: Host, net: Network, seq: int, *, ifname: str = "eth0") -> Record:
-    """Allocate an endpoint on ``net``: the lowest free address, its MAC, IDs and veth name."""
-    subnet = ipam.IPv4Network(net.subnet)
-    taken = {net.gateway or ""} - {""}
-    # An overlay's addresses are handed out across the whole swarm, a bridge's per host.
-    cluster_wide = net.driver == "overlay"
-    for r in host.lab.store.containers().values():
-        if (cluster_wide or r["Host"] == host.name) and r["State"] in ("running", "created"):
-            for other in r["Networks"].values():
-                if other.get("NetworkID") == net.id and other.get("IPAddress"):
-                    taken.add(other["IPAddress"])
-    ip = str(ipam.lowest_free(subnet, taken))
-    eid = ids.object_id(host.lab.name, "endpoint", seq)
-    ep: Record = {
-        "NetworkID": net.id,
-        "EndpointID": eid,
-        "Gateway": net.gateway,
-        "IPAddress": ip,
-        "IPPrefixLen": subnet.prefixlen,
-        "MacAddress": ids.mac_from_ip(ip),
-        "Bridge": net.bridge,
-        "Veth": ids.veth_name(eid),
-        "Ifname": ifname,
-        "Mtu": int(net._rec.get("Mtu", 1500)),
-    }
-    if net._rec.get("BridgeNs"):
-        ep["BridgeNs"] = net._rec["BridgeNs"]  # an overlay's br0 lives in its own namespace
-    if net._rec.get("DefaultRoute"):
-        ep["DefaultRoute"] = True  # docker_gwbridge carries a task's way out
-    return ep
 
 
 def _ours(made: Future[bool] | None) -> bool:
@@ -563,49 +504,33 @@ def _drop_new_namespace(ns: str, made: Future[bool]) -> None:
         batch(work)
 
 
-def _wire(host: Host, rec: Record) -> None:
-    """Connect each endpoint of a new container.
+def _wiring(host: Host, rec: Record) -> list[tuple[drivers.Driver, Record, bool]]:
+    """What :func:`_wire` does: each endpoint with its driver, and whether the default route
+    goes through it: the endpoint marked for it (docker_gwbridge for a swarm task), else the
+    first one."""
+    nets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
+    eps = [
+        (drivers.of(nets[ep["NetworkID"]]), ep)
+        for ep in rec["Networks"].values()
+        if ep.get("EndpointID")
+    ]
+    marked = [ep for _, ep in eps if ep.get("DefaultRoute")]
+    return [(drv, ep, ep in marked if marked else i == 0) for i, (drv, ep) in enumerate(eps)]
 
-    The default route goes through the endpoint marked for it (docker_gwbridge for a swarm
-    task), else through the first one.
-    """
-    eps = [ep for ep in rec["Networks"].values() if ep.get("Veth")]
-    marked = [ep for ep in eps if ep.get("DefaultRoute")]
-    for i, ep in enumerate(eps):
-        wire_endpoint(host, rec, ep, default_route=ep in marked if marked else i == 0)
 
-
-def wire_endpoint(host: Host, rec: Record, ep: Record, *, default_route: bool) -> None:
-    """One endpoint: a veth pair born as a bridge port, the address, the container's end up
-    (and the default route)."""
-    cns = rec["Netns"]
-    bns = ep.get("BridgeNs") or host.ns
-    rtnl.add_veth(
-        bns,
-        ep["Veth"],
-        peer_ns=cns,
-        peer_name=ep["Ifname"],
-        mac=ids.local_mac(host.lab.name, ep["EndpointID"]),
-        peer_mac=ep["MacAddress"],
-        mtu=int(ep.get("Mtu", 1500)),
-        master=ep["Bridge"],
-        up=True,
-    )
-    rtnl.add_addr(cns, ep["Ifname"], f"{ep['IPAddress']}/{ep['IPPrefixLen']}")
-    rtnl.set_link(cns, ep["Ifname"], up=True)
-    if default_route:
-        rtnl.add_route(cns, gateway=ep["Gateway"])
+def _wire(host: Host, rec: Record, plan: list[tuple[drivers.Driver, Record, bool]]) -> None:
+    """Connect each endpoint of a new container through its network's driver (kernel thread)."""
+    for drv, ep, default_route in plan:
+        drv.join(host, rec, ep, default_route=default_route)
 
 
 def _resolv(host: Host, rec: Record) -> str:
     """The resolv.conf a container links to: its first network's name server, or the lab's."""
-    from netlab.model.networks import resolv_conf_path
-
     nets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
     for ep in rec["Networks"].values():
         net = nets.get(ep.get("NetworkID", ""))
-        if net is not None and net.get("UserDefined"):
-            return resolv_conf_path(host, net)
+        if net is not None and net.get("ResolverPid"):
+            return resolver.resolv_conf_path(host, net)
     return host.lab.store.path("resolv.conf")
 
 
@@ -629,11 +554,7 @@ def _teardown(host: Host, rec: Record) -> None:
     if not rec.get("OwnNetns"):
         return
     cns = rec["Netns"]
-    veths = [
-        (ep.get("BridgeNs") or host.ns, ep["Veth"])
-        for ep in rec["Networks"].values()
-        if ep.get("Veth")
-    ]
+    veths = _host_links(host, rec)
 
     proc.abort_births(cns)  # an init whose start was interrupted before anyone held it
     _kill_strays([cns])
@@ -646,6 +567,17 @@ def _teardown(host: Host, rec: Record) -> None:
         netns.delete(cns)
 
     batch(work)
+
+
+def _host_links(host: Host, rec: Record) -> list[tuple[str, str]]:
+    """The links outside the container that go with its endpoints (the host ends of veths)."""
+    nets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
+    out = []
+    for ep in rec["Networks"].values():
+        net = nets.get(ep.get("NetworkID", ""))
+        if net is not None and ep.get("EndpointID"):
+            out += drivers.of(net).host_links(host, ep)
+    return out
 
 
 def _kill_strays(namespaces: list[str]) -> None:
@@ -666,7 +598,6 @@ def _kill_strays(namespaces: list[str]) -> None:
 def _finish(host: Host, rec: Record, code: int, finished: str | None = None) -> None:
     """Mark a container exited with ``code``, release its network (Docker does too)."""
     _teardown(host, rec)
-    overlay_eps = {n: dict(ep) for n, ep in rec["Networks"].items() if ep.get("BridgeNs")}
     nets = list(rec["Networks"])
     had_ports = bool(rec.get("Ports"))
     rec["Ports"] = []
@@ -681,16 +612,9 @@ def _finish(host: Host, rec: Record, code: int, finished: str | None = None) -> 
         if "IPPrefixLen" in ep:
             ep["IPPrefixLen"] = 0
     host.lab.store.save_container(rec)
-    from netlab.model.networks import apply_firewall, refresh_all_names
-
-    refresh_all_names(host, nets)
+    networks.endpoints_changed(host, nets)
     if had_ports:
-        apply_firewall(host)  # the container's port rules go, the others stay
-    if overlay_eps:
-        from netlab.model.swarm import sync_peers
-
-        for ep in overlay_eps.values():
-            sync_peers(host.lab, ep["NetworkID"])
+        networks.apply_firewall(host)  # the container's port rules go, the others stay
 
 
 def reconcile(host: Host) -> None:
@@ -745,7 +669,7 @@ def remove_many(host: Host, containers: list[Container], *, force: bool) -> None
         proc.kill_groups([(r["Pid"], r["PidStart"]) for r in running])
         _kill_strays([r["Netns"] for r in recs if r.get("OwnNetns")])
         own = [r for r in recs if r.get("OwnNetns") and netns.exists(r["Netns"])]
-        veths = {ep["Veth"] for r in own for ep in r["Networks"].values() if ep.get("Veth")}
+        veths = {link for r in own for ns, link in _host_links(host, r) if ns == host.ns}
         watch = None
         if veths and netns.exists(host.ns):
             idx = {i for name, i in rtnl.link_indexes(host.ns).items() if name in veths}
@@ -760,8 +684,6 @@ def remove_many(host: Host, containers: list[Container], *, force: bool) -> None
         if watch is not None:
             watch.wait(30.0)
         store.drop_container(*(r["Id"] for r in recs))
-        from netlab.model.networks import apply_firewall, refresh_all_names
-
-        refresh_all_names(host, sorted({n for r in recs for n in r["Networks"]}))
+        networks.endpoints_changed(host, sorted({n for r in recs for n in r["Networks"]}))
         if any(r.get("Ports") for r in recs):
-            apply_firewall(host)
+            networks.apply_firewall(host)

@@ -40,6 +40,7 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    optional: bool = False  # a failure only takes away one feature (a network driver)
 
 
 def effective_caps() -> int:
@@ -171,7 +172,31 @@ def probe_features() -> list[Check]:
                         f"load the kernel module for {label} on the machine",
                     )
                 )
+        out += probe_drivers(name, "probe0")
     finally:
         rtnl.forget(name)
         netns.delete(name)
+    return out
+
+
+def probe_drivers(ns: str, parent: str) -> list[Check]:
+    """The network drivers that need a link kind of their own (macvlan, ipvlan): a child of
+    ``parent`` made in ``ns``. Missing, they are listed as unavailable, not as problems."""
+    from netlab.kernel import rtnl
+
+    out = []
+    for kind, mode in (("macvlan", "bridge"), ("ipvlan", "l2")):
+        try:
+            rtnl.add_sublink(ns, f"probe{kind}", parent=parent, kind=kind, mode=mode, peer_ns=ns)
+            out.append(Check(f"driver: {kind}", True, "available"))
+        except Exception as exc:
+            reason = os.strerror(exc.errno) if isinstance(exc, rtnl.KernelError) else str(exc)
+            out.append(
+                Check(
+                    f"driver: {kind}",
+                    False,
+                    f"unavailable ({reason}): -d {kind} needs a kernel with CONFIG_{kind.upper()}",
+                    optional=True,
+                )
+            )
     return out

@@ -40,6 +40,7 @@ class Bridge:
     subnet: str
     published: tuple[Published, ...] = ()
     icc: bool = True  # inter-container communication (docker_gwbridge has it off)
+    internal: bool = False  # ``--internal``: nothing in or out, no masquerade
 
 
 def _map(name: str, chain_prefix: str, bridges: Sequence[str]) -> str:
@@ -72,8 +73,36 @@ def accept_rule(p: Published) -> str:
     return f"ip daddr {p.container_ip} {m.proto} dport {m.container_port} counter accept"
 
 
+def internal_chains(b: Bridge) -> str:
+    """The four chains of an ``--internal`` bridge: whatever crosses the bridge's edge is
+    dropped, either way, and nothing is masqueraded (no way out, no published port)."""
+    return "\n".join(
+        [
+            _chain(
+                f"filter-forward-in__{b.name}",
+                [
+                    "ct state established,related counter accept",
+                    f'iifname != "{b.name}" counter drop comment "INTERNAL NETWORK INGRESS"',
+                    f'counter {"accept" if b.icc else "drop"} comment "ICC"',
+                ],
+            ),
+            _chain(
+                f"filter-forward-out__{b.name}",
+                [
+                    "ct state established,related counter accept",
+                    f'oifname != "{b.name}" counter drop comment "INTERNAL NETWORK EGRESS"',
+                ],
+            ),
+            _chain(f"nat-postrouting-in__{b.name}", []),
+            _chain(f"nat-postrouting-out__{b.name}", []),
+        ]
+    )
+
+
 def bridge_chains(b: Bridge) -> str:
     """The four per-bridge chains Docker 29 creates for one bridge network."""
+    if b.internal:
+        return internal_chains(b)
     own_port = list(
         dict.fromkeys(
             f"ip saddr {p.container_ip} ip daddr {p.container_ip} {p.mapping.proto} dport "

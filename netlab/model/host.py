@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from netlab.errors import Conflict, InvalidArgument, NoSuchContainer, NoSuchNetwork
 from netlab.kernel import netns, nft, proc, rtnl
-from netlab.model import firewall, ids, images, names, topology
+from netlab.model import drivers, ids, images, names, networks, topology
+from netlab.model.drivers import bridge
 from netlab.model.state import Record
 from netlab.model.timefmt import now_rfc3339
 
@@ -92,54 +93,32 @@ def build_host(lab: Lab, name: str, index: int) -> None:
     lan_machine(lab.name, name, address)
     # What dockerd sets up when it starts.
     rtnl.sysctl(ns, "net.ipv4.ip_forward", "1")
-    nets = rec["Networks"]
-    for seq, (net_name, driver) in enumerate(
-        (("bridge", "bridge"), ("host", "host"), ("none", "null"))
-    ):
-        nid = ids.object_id(lab.name, f"{name}/network", seq + 1)
-        net: Record = {
-            "Name": net_name,
-            "Id": nid,
-            "Created": now_rfc3339(),
-            "Scope": "local",
-            "Driver": driver,
-            "Internal": False,
-            "Attachable": False,
-            "Options": {},
-            "Labels": {},
-        }
-        if net_name == "bridge":
-            net.update(
-                {
-                    "Subnet": topology.DOCKER0_SUBNET,
-                    "Gateway": topology.DOCKER0_GATEWAY,
-                    "Bridge": "docker0",
-                    "Options": {
-                        "com.docker.network.bridge.default_bridge": "true",
-                        "com.docker.network.bridge.enable_icc": "true",
-                        "com.docker.network.bridge.enable_ip_masquerade": "true",
-                        "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
-                        "com.docker.network.bridge.name": "docker0",
-                        "com.docker.network.driver.mtu": "1500",
-                    },
-                }
-            )
-        nets[nid] = net
-    for _ in nets:
-        store.next_counter(f"{name}/network")
-    rtnl.add_bridge(ns, "docker0", mac=ids.local_mac(lab.name, name, "docker0"))
-    gw_len = topology.DOCKER0_SUBNET.split("/")[1]
-    rtnl.add_addr(ns, "docker0", f"{topology.DOCKER0_GATEWAY}/{gw_len}")
-    rtnl.set_link(ns, "docker0", up=True)
-    from netlab.model.networks import bridge_sysctls
-
-    bridge_sysctls(ns, "docker0")
-    if os.path.exists("/proc/sys/net/bridge/bridge-nf-call-iptables"):
-        # Bridged packets go through the ip hooks too (conntrack sees container-to-container
-        # traffic, so a container reaching another through the host's published port works).
-        rtnl.sysctl(ns, "net.bridge.bridge-nf-call-iptables", "1")
-    nft.load(ns, firewall.ruleset([firewall.Bridge("docker0", topology.DOCKER0_SUBNET)]))
+    # The built-in networks: bridge (docker0), host and none.
+    host = Host(lab, name)
+    for net_name, driver in (("bridge", "bridge"), ("host", "host"), ("none", "null")):
+        nid = ids.object_id(lab.name, f"{name}/network", store.next_counter(f"{name}/network"))
+        rec["Networks"][nid] = (
+            bridge.default_bridge(host, nid)
+            if net_name == "bridge"
+            else builtin_network(nid, net_name, driver)
+        )
+    networks.apply_firewall(host)
     store.save_lab()
+
+
+def builtin_network(nid: str, name: str, driver: str) -> Record:
+    """The record of a network that dockerd makes at start (``host``, ``none``)."""
+    return {
+        "Name": name,
+        "Id": nid,
+        "Created": now_rfc3339(),
+        "Scope": "local",
+        "Driver": driver,
+        "Internal": False,
+        "Attachable": False,
+        "Options": {},
+        "Labels": {},
+    }
 
 
 class Network:
@@ -190,21 +169,15 @@ class Network:
 
     def connect(self, container: Container) -> None:
         """``docker network connect``: give the container an interface on this network."""
-        from netlab.model.networks import connect
-
-        connect(self.host, self, container)
+        networks.connect(self.host, self, container)
 
     def disconnect(self, container: Container) -> None:
         """``docker network disconnect``: remove the container's interface on this network."""
-        from netlab.model.networks import disconnect
-
-        disconnect(self.host, self, container)
+        networks.disconnect(self.host, self, container)
 
     def remove(self) -> None:
         """``docker network rm``: refused while containers are attached."""
-        from netlab.model.networks import remove_network
-
-        remove_network(self.host, self)
+        networks.remove_network(self.host, self)
 
     def inspect(self) -> dict[str, Any]:
         """What ``docker network inspect`` prints for this network (Docker 28's layout)."""
@@ -268,11 +241,21 @@ class Host:
         driver: str = "bridge",
         subnet: str | None = None,
         gateway: str | None = None,
+        internal: bool = False,
+        options: dict[str, str] | None = None,
     ) -> Network:
-        """``docker network create``: a user-defined bridge network with its own name server."""
-        from netlab.model.networks import create_network
-
-        return create_network(self, name, driver=driver, subnet=subnet, gateway=gateway)
+        """``docker network create``: a user-defined network (``bridge``, ``overlay`` on a
+        swarm manager, ``macvlan``, ``ipvlan``); ``internal`` is ``--internal``, ``options``
+        the ``-o KEY=VALUE`` driver options (``parent=eth0`` for macvlan)."""
+        return networks.create_network(
+            self,
+            name,
+            driver=driver,
+            subnet=subnet,
+            gateway=gateway,
+            internal=internal,
+            options=options,
+        )
 
     # -- containers ----------------------------------------------------------------------------
 
@@ -342,7 +325,7 @@ class Host:
         if name is not None:
             topology.check_container_name(name)
         net = self.network(network)
-        if wanted and net.driver != "bridge":
+        if wanted and not drivers.of(net._rec).publishes:
             raise InvalidArgument(
                 f"published ports need a bridge network, not {net.name} (driver {net.driver})"
             )

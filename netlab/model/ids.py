@@ -44,3 +44,14 @@ def local_mac(*parts: str) -> str:
     """
     digest = hashlib.sha256("/".join(parts).encode()).digest()
     return "02:42:" + ":".join(f"{b:02x}" for b in (0xC0 | (digest[0] & 0x0F), *digest[1:4]))
+
+
+def b36(seed: str, length: int) -> str:
+    """A deterministic lowercase base-36 string, like swarmkit's node/service/task IDs."""
+    n = int.from_bytes(hashlib.sha256(seed.encode()).digest() * 2, "big")
+    chars = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = []
+    for _ in range(length):
+        n, r = divmod(n, 36)
+        out.append(chars[r])
+    return "".join(out)

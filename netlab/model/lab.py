@@ -154,7 +154,7 @@ class Lab:
             self.add_host(h)
 
     def _start_internet_services(self, inet: str) -> None:
-        from netlab.model.networks import dnsmasq
+        from netlab.model.resolver import dnsmasq
 
         images.write_www(self.store.path("www", "nginx"))
         www = self.store.path("www", "dockercon")

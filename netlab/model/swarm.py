@@ -2,17 +2,15 @@
 
 What is real and what is played:
 
-* the **data plane is the kernel's**: per overlay network, each node that runs a task of it
-  gets a namespace (Docker's ``1-<network id>``; here ``nl-LAB-NODE-1-<10 hex>``) with a
-  bridge ``br0`` holding the gateway address and a VXLAN device ``vxlan0`` (UDP 4789, VNI
-  from 4097; ``ingress`` owns 4096). ``vxlan0`` is created in the node's namespace, so its
-  UDP socket speaks over the node's ``eth0``, then moved into the overlay namespace, as
-  Docker does. Task containers get ``eth0`` on the overlay (MTU 1450) and ``eth1`` on
-  ``docker_gwbridge`` (their default route, masqueraded);
+* the **data plane is the kernel's**, built by the overlay network driver
+  (:mod:`netlab.model.drivers.overlay`): per overlay network, each node that runs a task of
+  it gets a namespace with ``br0`` and ``vxlan0``. Task containers get ``eth0`` on the
+  overlay (MTU 1450) and ``eth1`` on ``docker_gwbridge`` (their default route, masqueraded,
+  inter-container communication off);
 * the **control plane runs in the Python process** (Docker's is the swarmkit raft store
-  and the gossip of its network database): when a task starts or stops, every other node
-  of the network gets, on its ``vxlan0``, a permanent neighbour entry (task IP -> MAC) and
-  a permanent FDB entry (MAC -> the node's LAN address). Nothing is flooded or learned;
+  and the gossip of its network database): nodes, join tokens, services and the scheduler
+  live here; when a task starts or stops, the overlay's peer table
+  (:mod:`netlab.model.drivers.peerdb`) programs every other node's ``vxlan0``;
 * ``docker swarm join`` really connects to the manager's port 2377 across the lab's LAN
   (a listener runs in the manager's namespace), so a broken LAN breaks the join;
 * not built: the routing mesh (ingress sandbox, IPVS), service DNS/VIPs, raft, gossip on
@@ -22,15 +20,15 @@ What is real and what is played:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import ipaddress
 import os
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, InvalidArgument, NetlabError
-from netlab.kernel import _worker, batch, netns, proc, rtnl
-from netlab.model import ids, images, ipam, topology
+from netlab.kernel import _worker, netns, proc, rtnl
+from netlab.model import ids, images, topology
+from netlab.model.drivers import bridge, overlay, peerdb
 from netlab.model.state import Record
 from netlab.model.timefmt import now_rfc3339
 
@@ -39,10 +37,6 @@ if TYPE_CHECKING:
     from netlab.model.lab import Lab
 
 MANAGER_PORT = 2377
-VXLAN_PORT = 4789
-OVERLAY_MTU = 1450
-INGRESS_VNI = 4096
-OVERLAY_POOL = "10.0.0.0/8"
 
 NOT_MANAGER = (
     "This node is not a swarm manager. Worker nodes can't be used to view or modify "
@@ -69,17 +63,6 @@ TIMEOUT = (
 
 class SwarmError(NetlabError):
     """A swarm command refused, in Docker's words."""
-
-
-def b36(seed: str, length: int) -> str:
-    """A deterministic lowercase base-36 string, like swarmkit's node/service/task IDs."""
-    n = int.from_bytes(hashlib.sha256(seed.encode()).digest() * 2, "big")
-    chars = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = []
-    for _ in range(length):
-        n, r = divmod(n, 36)
-        out.append(chars[r])
-    return "".join(out)
 
 
 def _swarm(lab: Lab) -> Record | None:
@@ -123,15 +106,15 @@ def init(host: Host, advertise_addr: str | None = None) -> str:
                 f"advertise address must be a non-zero IPv4 or IPv6 address "
                 f"of this node ({host.address})"
             )
-        cluster = b36(f"{lab.name}/cluster", 25)
+        cluster = ids.b36(f"{lab.name}/cluster", 25)
         sw: Record = {
             "ID": cluster,
             "Created": now_rfc3339(),
             "Manager": host.name,
             "ManagerAddr": f"{addr}:{MANAGER_PORT}",
             "Tokens": {
-                "worker": f"SWMTKN-1-{b36(lab.name + '/secret', 50)}-{b36(lab.name + '/w', 25)}",
-                "manager": f"SWMTKN-1-{b36(lab.name + '/secret', 50)}-{b36(lab.name + '/m', 25)}",
+                "worker": _token(lab.name, "w"),
+                "manager": _token(lab.name, "m"),
             },
             "Nodes": {},
             "Networks": {},
@@ -139,15 +122,7 @@ def init(host: Host, advertise_addr: str | None = None) -> str:
             "Sandboxes": {},
         }
         store.lab_record["Swarm"] = sw
-        ingress_net = {
-            "Name": "ingress",
-            "Id": b36(f"{lab.name}/net/ingress", 25),
-            "Subnet": "10.0.0.0/24",
-            "Gateway": "10.0.0.1",
-            "VNI": INGRESS_VNI,
-            "Created": now_rfc3339(),
-            "Ingress": True,
-        }
+        ingress_net = overlay.ingress(lab.name)
         sw["Networks"][ingress_net["Id"]] = ingress_net
         try:
             _listen(host, sw)
@@ -166,6 +141,11 @@ def init(host: Host, advertise_addr: str | None = None) -> str:
         "To add a manager to this swarm, run 'docker swarm join-token manager' and follow the "
         "instructions.\n"
     )
+
+
+def _token(lab: str, kind: str) -> str:
+    """A join token: ``SWMTKN-1-`` + the cluster's secret + the role's part."""
+    return f"SWMTKN-1-{ids.b36(lab + '/secret', 50)}-{ids.b36(f'{lab}/{kind}', 25)}"
 
 
 def _listen(host: Host, sw: Record) -> None:
@@ -239,7 +219,7 @@ def _reachable(ns: str, ip: str, port: int, timeout: float) -> bool:
 
 def _add_node(host: Host, sw: Record, node_role: str) -> None:
     sw["Nodes"][host.name] = {
-        "ID": b36(f"{host.lab.name}/node/{host.name}", 25),
+        "ID": ids.b36(f"{host.lab.name}/node/{host.name}", 25),
         "Role": node_role,
         "Joined": now_rfc3339(),
     }
@@ -247,7 +227,7 @@ def _add_node(host: Host, sw: Record, node_role: str) -> None:
     hnets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
     for net in sw["Networks"].values():
         if net.get("Ingress") or node_role == "manager":
-            hnets[net["Id"]] = _host_view(net, sandbox=None)
+            hnets[net["Id"]] = overlay.host_view(net, sandbox=None)
 
 
 def _undo_node(host: Host, sw: Record) -> None:
@@ -257,7 +237,7 @@ def _undo_node(host: Host, sw: Record) -> None:
     sw["Nodes"].pop(host.name, None)
     hnets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
     for nid, n in list(hnets.items()):
-        if n["Driver"] == "overlay" or n["Name"] == "docker_gwbridge":
+        if n["Scope"] == "swarm" or n["Name"] == "docker_gwbridge":
             del hnets[nid]
     rtnl.delete_link(host.ns, "docker_gwbridge")
     with contextlib.suppress(Exception):
@@ -267,206 +247,17 @@ def _undo_node(host: Host, sw: Record) -> None:
 
 def _ensure_gwbridge(host: Host) -> None:
     """docker_gwbridge: the bridge that gives task containers their way out (eth1)."""
-    from netlab.model.networks import apply_firewall, bridge_sysctls
+    from netlab.model.networks import apply_firewall
 
     hnets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
     if any(n["Name"] == "docker_gwbridge" for n in hnets.values()):
         return
     in_use = [ipaddress.IPv4Network(n["Subnet"]) for n in hnets.values() if n.get("Subnet")]
     in_use.append(ipaddress.IPv4Network(topology.LAN_SUBNET))
-    net = ipam.next_pool(in_use)
     seq = host.lab.store.next_counter(f"{host.name}/network")
     nid = ids.object_id(host.lab.name, f"{host.name}/network", seq)
-    gw = ipam.gateway_of(net)
-    hnets[nid] = {
-        "Name": "docker_gwbridge",
-        "Id": nid,
-        "Created": now_rfc3339(),
-        "Scope": "local",
-        "Driver": "bridge",
-        "Internal": False,
-        "Attachable": False,
-        "Labels": {},
-        "Subnet": str(net),
-        "Gateway": str(gw),
-        "Bridge": "docker_gwbridge",
-        "Icc": False,
-        "DefaultRoute": True,
-        "Options": {
-            "com.docker.network.bridge.enable_icc": "false",
-            "com.docker.network.bridge.enable_ip_masquerade": "true",
-            "com.docker.network.bridge.name": "docker_gwbridge",
-        },
-    }
-
-    def build() -> None:
-        rtnl.add_bridge(host.ns, "docker_gwbridge", mac=ids.local_mac(host.lab.name, nid))
-        rtnl.add_addr(host.ns, "docker_gwbridge", f"{gw}/{net.prefixlen}")
-        rtnl.set_link(host.ns, "docker_gwbridge", up=True)
-        bridge_sysctls(host.ns, "docker_gwbridge")
-
-    batch(build)
+    hnets[nid] = bridge.gateway_bridge(host, nid, in_use)
     apply_firewall(host)
-
-
-def _host_view(net: Record, sandbox: str | None) -> Record:
-    """How an overlay network appears in one node's list of networks."""
-    return {
-        "Name": net["Name"],
-        "Id": net["Id"],
-        "Created": net["Created"],
-        "Scope": "swarm",
-        "Driver": "overlay",
-        "Internal": False,
-        "Attachable": False,
-        "Labels": {},
-        "Ingress": bool(net.get("Ingress")),
-        "Subnet": net["Subnet"],
-        "Gateway": net["Gateway"],
-        "Bridge": "br0",
-        "BridgeNs": sandbox,
-        "Mtu": OVERLAY_MTU,
-        "VNI": net["VNI"],
-        "Options": {"com.docker.network.driver.overlay.vxlanid_list": str(net["VNI"])},
-    }
-
-
-# --- overlay networks -------------------------------------------------------------------------
-
-
-def create_overlay(host: Host, name: str, subnet: str | None = None) -> Record:
-    """``docker network create -d overlay NAME`` on the manager."""
-    store = host.lab.store
-    with store.locked():
-        sw = require_manager(host)  # read under the lock: another process may have written
-        topology.check_network_name(name)
-        if any(n["Name"] == name for n in sw["Networks"].values()) or any(
-            n["Name"] == name for n in store.lab_record["Hosts"][host.name]["Networks"].values()
-        ):
-            raise Conflict(f"network with name {name} already exists")
-        used = [ipaddress.IPv4Network(n["Subnet"]) for n in sw["Networks"].values()]
-        if subnet:
-            net = ipam.parse_subnet(subnet)
-            if any(net.overlaps(u) for u in used):
-                raise Conflict(
-                    "invalid pool request: Pool overlaps with other one on this address space"
-                )
-        else:
-            pools = ipaddress.IPv4Network(OVERLAY_POOL).subnets(new_prefix=24)
-            net = ipam.next_pool(used, pools)
-        vni = max([n["VNI"] for n in sw["Networks"].values()] + [INGRESS_VNI]) + 1
-        nid = b36(f"{host.lab.name}/net/{name}/{vni}", 25)
-        rec = {
-            "Name": name,
-            "Id": nid,
-            "Subnet": str(net),
-            "Gateway": str(net.network_address + 1),
-            "VNI": vni,
-            "Created": now_rfc3339(),
-        }
-        sw["Networks"][nid] = rec
-        store.lab_record["Hosts"][host.name]["Networks"][nid] = _host_view(rec, None)
-        store.save_lab()
-    return rec
-
-
-def sandbox_ns(lab: str, node: str, net_id: str) -> str:
-    """The overlay namespace of a network on a node (Docker names it ``1-<network id>``)."""
-    return topology.ns_name(lab, f"{node}-1-{net_id[:10]}")
-
-
-def _ensure_sandbox(host: Host, net: Record) -> str:
-    """Build the network's overlay namespace on ``host`` if it has none: br0 and vxlan0."""
-    sw = _swarm(host.lab)
-    assert sw is not None
-    key = f"{host.name}/{net['Id']}"
-    if key in sw["Sandboxes"]:
-        return str(sw["Sandboxes"][key]["Netns"])
-    ns = sandbox_ns(host.lab.name, host.name, net["Id"])
-    gw_len = ipaddress.IPv4Network(net["Subnet"]).prefixlen
-    tmp = f"vx-{net['VNI']:06x}-{net['Id'][:5]}"  # Docker's temporary name, then vxlan0
-
-    def build() -> None:
-        netns.create(ns)
-        from netlab.model.host import quiet_ipv6
-
-        quiet_ipv6(ns)
-        rtnl.set_link(ns, "lo", up=True)
-        rtnl.add_bridge(ns, "br0", mac=ids.local_mac(host.lab.name, key, "br0"), mtu=OVERLAY_MTU)
-        rtnl.add_addr(ns, "br0", f"{net['Gateway']}/{gw_len}")
-        rtnl.add_vxlan(host.ns, tmp, vni=net["VNI"], port=VXLAN_PORT, mtu=OVERLAY_MTU)
-        rtnl.move_link(host.ns, tmp, to_ns=ns, new_name="vxlan0")
-        rtnl.set_link(
-            ns, "vxlan0", mac=ids.local_mac(host.lab.name, key, "vxlan0"), master="br0", up=True
-        )
-        rtnl.set_link(ns, "br0", up=True)
-
-    try:
-        batch(build)
-    except BaseException:
-        rtnl.forget(ns)
-        netns.delete(ns)
-        rtnl.delete_link(host.ns, tmp)
-        raise
-    sw["Sandboxes"][key] = {"Node": host.name, "Net": net["Id"], "Netns": ns, "Peers": []}
-    host.lab.store.lab_record["Hosts"][host.name]["Networks"][net["Id"]] = _host_view(net, ns)
-    return ns
-
-
-def _drop_sandbox(host: Host, net_id: str) -> None:
-    sw = _swarm(host.lab)
-    assert sw is not None
-    box = sw["Sandboxes"].pop(f"{host.name}/{net_id}", None)
-    if box is None:
-        return
-    # vxlan0 first, synchronously: until it is gone the node's VNI/port pair stays taken, and
-    # namespace deletion is asynchronous (a new vxlan0 right after would fail with EEXIST).
-    rtnl.delete_link(box["Netns"], "vxlan0")
-    rtnl.forget(box["Netns"])
-    netns.delete(box["Netns"])
-    hnets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
-    if role(host) == "manager":
-        hnets[net_id] = _host_view(sw["Networks"][net_id], None)  # managers list every network
-    else:
-        hnets.pop(net_id, None)  # a worker forgets the network with its last task
-
-
-def sync_peers(lab: Lab, net_id: str) -> None:
-    """Program every node's vxlan0 with the other nodes' endpoints of one overlay network.
-
-    For each endpoint on another node: ``ip neigh replace IP lladdr MAC dev vxlan0 nud
-    permanent`` and ``bridge fdb replace MAC dev vxlan0 dst NODE_IP self permanent``; entries
-    whose endpoint is gone are deleted. Docker's overlay driver does the same from its peer
-    database.
-    """
-    sw = _swarm(lab)
-    if not sw:
-        return
-    hosts = lab.store.lab_record["Hosts"]
-    endpoints = []
-    for rec in lab.store.containers().values():
-        if rec["State"] != "running":
-            continue
-        for ep in rec["Networks"].values():
-            if ep.get("NetworkID") == net_id and ep.get("IPAddress"):
-                endpoints.append((rec["Host"], ep["IPAddress"], ep["MacAddress"]))
-    for box in sw["Sandboxes"].values():
-        if box["Net"] != net_id:
-            continue
-        want = sorted(
-            [ip, mac, hosts[node]["Address"]] for node, ip, mac in endpoints if node != box["Node"]
-        )
-        have = sorted(box["Peers"])
-        ns = box["Netns"]
-        for ip, mac, dst in have:
-            if [ip, mac, dst] not in want:
-                rtnl.neigh_del(ns, "vxlan0", ip)
-                rtnl.fdb_del(ns, "vxlan0", mac, dst)
-        for ip, mac, dst in want:
-            if [ip, mac, dst] not in have:
-                rtnl.neigh_add(ns, "vxlan0", ip, mac)
-                rtnl.fdb_add(ns, "vxlan0", mac, dst)
-        box["Peers"] = want
 
 
 # --- services ---------------------------------------------------------------------------------
@@ -498,7 +289,7 @@ def create_service(
                 raise InvalidArgument(f"network {ref} not found")
             net_ids.append(match[0]["Id"])
         seq = len(sw["Services"]) + sum(1 for _ in sw.get("Removed", [])) + 1
-        sid = b36(f"{host.lab.name}/service/{name}/{seq}", 25)
+        sid = ids.b36(f"{host.lab.name}/service/{name}/{seq}", 25)
         svc: Record = {
             "ID": sid,
             "Name": name,
@@ -560,11 +351,11 @@ def _start_task(lab: Lab, svc: Record) -> None:
     nh = lab.host(node)
     used = {t["Slot"] for t in svc["Tasks"].values()}
     slot = next(i for i in range(1, 10_000) if i not in used)
-    tid = b36(f"{lab.name}/task/{svc['ID']}/{slot}/{svc.get('Generation', 0)}", 25)
+    tid = ids.b36(f"{lab.name}/task/{svc['ID']}/{slot}/{svc.get('Generation', 0)}", 25)
     svc["Generation"] = svc.get("Generation", 0) + 1
     nets = [sw["Networks"][n] for n in svc["Networks"]]
     for net in nets:
-        _ensure_sandbox(nh, net)
+        overlay.ensure_sandbox(nh, net)
     lab.store.save_lab()
     try:
         from netlab.model.container import create_container
@@ -588,7 +379,7 @@ def _start_task(lab: Lab, svc: Record) -> None:
     except BaseException:
         for net in nets:
             if not _tasks_on(lab, nh.name, net["Id"]):
-                _drop_sandbox(nh, net["Id"])
+                overlay.drop_sandbox(nh, net["Id"], manager=role(nh) == "manager")
         lab.store.save_lab()
         raise
     svc["Tasks"][tid] = {
@@ -617,8 +408,8 @@ def _stop_task(lab: Lab, svc: Record, task: Record) -> None:
     svc["Tasks"].pop(task["ID"], None)
     for net_id in svc["Networks"]:
         if not _tasks_on(lab, nh.name, net_id):
-            _drop_sandbox(nh, net_id)
-        sync_peers(lab, net_id)
+            overlay.drop_sandbox(nh, net_id, manager=role(nh) == "manager")
+        peerdb.sync(lab, net_id)
 
 
 def remove_service(host: Host, ref: str) -> str:
@@ -643,35 +434,3 @@ def find_service(sw: Record, ref: str) -> Record:
     if len(match) == 1:
         return match[0]
     raise SwarmError(f"service {ref} not found")
-
-
-def network_peers(lab: Lab, net_id: str) -> list[dict[str, Any]]:
-    """``Peers`` of an overlay's inspect: the nodes that have its sandbox, with their IPs."""
-    sw = _swarm(lab)
-    if not sw:
-        return []
-    hosts = lab.store.lab_record["Hosts"]
-    return [
-        {"Name": sw["Nodes"][b["Node"]]["ID"][:12], "IP": hosts[b["Node"]]["Address"]}
-        for b in sorted(sw["Sandboxes"].values(), key=lambda b: hosts[b["Node"]]["Index"])
-        if b["Net"] == net_id
-    ]
-
-
-def remove_overlay(host: Host, net_id: str) -> None:
-    """``docker network rm`` of an overlay: refused while a service uses it."""
-    with host.lab.store.locked():
-        sw = require_manager(host)
-        net = sw["Networks"][net_id]
-        users = [s["Name"] for s in sw["Services"].values() if net_id in s["Networks"]]
-        if users:
-            raise SwarmError(
-                f"rpc error: code = FailedPrecondition desc = network {net_id} is "
-                f"in use by service {users[0]}"
-            )
-        if net.get("Ingress"):
-            raise SwarmError("ingress network cannot be removed in netlab")
-        sw["Networks"].pop(net_id)
-        for h in host.lab.store.lab_record["Hosts"].values():
-            h["Networks"].pop(net_id, None)
-        host.lab.store.save_lab()

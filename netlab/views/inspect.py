@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from netlab.model import ids
+from netlab.model import drivers, ids
 
 if TYPE_CHECKING:
     from netlab.model.container import Container
@@ -28,6 +28,7 @@ def render(objects: list[dict[str, Any]]) -> str:
 def network_inspect(net: Network) -> dict[str, Any]:
     """One network as ``docker network inspect`` shows it."""
     rec = net._rec
+    drv = drivers.of(rec)
     config = []
     if rec.get("Subnet"):
         config.append({"Subnet": rec["Subnet"], "Gateway": rec["Gateway"]})
@@ -49,7 +50,7 @@ def network_inspect(net: Network) -> dict[str, Any]:
         "Created": rec["Created"],
         "Scope": rec["Scope"],
         "Driver": rec["Driver"],
-        "EnableIPv4": rec["Driver"] not in ("host", "null"),
+        "EnableIPv4": drv.has_endpoints,
         "EnableIPv6": False,
         "IPAM": {"Driver": "default", "Options": None, "Config": config},
         "Internal": rec.get("Internal", False),
@@ -60,14 +61,8 @@ def network_inspect(net: Network) -> dict[str, Any]:
         "Containers": dict(sorted(containers.items())),
         "Options": dict(sorted(rec.get("Options", {}).items())),
         "Labels": dict(rec.get("Labels", {})),
-        **({"Peers": _peers(net)} if rec["Driver"] == "overlay" else {}),
+        **drv.inspect(net.host, rec),
     }
-
-
-def _peers(net: Network) -> list[dict[str, Any]]:
-    from netlab.model.swarm import network_peers
-
-    return network_peers(net.host.lab, net.id)
 
 
 def _ports(rec: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -99,6 +100,14 @@ def test_doctor_reports_ready() -> None:
         "tool: nft",
     ):
         assert check in r.stdout
+    assert re.search(r"^ok   driver: macvlan +available$", r.stdout, re.M), r.stdout
+    # ipvlan is optional: listed either way, never counted as a problem.
+    assert re.search(
+        r"^(ok   driver: ipvlan +available|n/a  driver: ipvlan +unavailable \(Operation not "
+        r"supported\): -d ipvlan needs a kernel with CONFIG_IPVLAN)$",
+        r.stdout,
+        re.M,
+    ), r.stdout
     assert not [n for n in netns.names() if n.startswith("nl-doctor")]
 
 

@@ -49,9 +49,9 @@ def interrupt_after(monkeypatch: pytest.MonkeyPatch, target: object, name: str) 
         ("netlab.model.container", "_attach_endpoints", "run -d --name x ubuntu sleep infinity"),
         ("netlab.kernel.rtnl", "add_veth", "run -d --name x ubuntu sleep infinity"),
         ("netlab.kernel.proc.Starting", "go", "run -d --name x ubuntu sleep infinity"),
-        ("netlab.model.networks", "refresh_all_names", "run -d --name x ubuntu sleep infinity"),
+        ("netlab.model.networks", "endpoints_changed", "run -d --name x ubuntu sleep infinity"),
         ("netlab.model.networks", "apply_firewall", "run -d --name x -p 8080:80 nginx"),
-        ("netlab.model.networks", "_start_resolver", "network create n1"),
+        ("netlab.model.resolver", "start", "network create n1"),
     ],
 )
 def test_ctrl_c_leaves_nothing_half_built(
@@ -94,7 +94,9 @@ def test_ctrl_c_in_swarm_join_and_service_create(
     docker(f"-H node2 swarm join --token {token} 192.168.56.11:2377")
     docker("-H node1 network create -d overlay overnet")
     state(lab)
-    interrupt_after(monkeypatch, swarm, "_ensure_sandbox")
+    from netlab.model.drivers import overlay
+
+    interrupt_after(monkeypatch, overlay, "ensure_sandbox")
     with pytest.raises(KeyboardInterrupt):
         docker("-H node1 service create --name s --network overnet --replicas 2 alpine sleep 60")
     monkeypatch.undo()

@@ -13,6 +13,7 @@ from netlab import Lab
 from netlab.docker import docker, use
 from netlab.kernel import netns, rtnl
 from netlab.model import swarm
+from netlab.model.drivers import overlay
 from netlab.views.capture import capture_vxlan
 
 pytestmark = pytest.mark.root
@@ -181,7 +182,7 @@ def test_scale_and_rm_leave_nothing(two: Lab) -> None:
     assert sorted(len(h.containers()) for h in two.hosts) == [2, 2]
     d("-H node1 service scale s=1")
     assert [len(h.containers()) for h in two.hosts] == [1, 0]
-    box1 = swarm.sandbox_ns(two.name, "node1", two.host("node1").network("overnet").id)
+    box1 = overlay.sandbox_ns(two.name, "node1", two.host("node1").network("overnet").id)
     box2 = box1.replace("-node1-", "-node2-")
     assert not netns.exists(box2), "node2's overlay namespace should go with its last task"
     assert fdb(box1) == [] and neigh(box1) == []

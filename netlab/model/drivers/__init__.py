@@ -1,0 +1,204 @@
+"""Network drivers: one module per driver, behind one small interface.
+
+Docker's libnetwork keeps each network driver in a package of its own (``drivers/bridge``,
+``drivers/overlay``, ``drivers/macvlan``, ...) behind one driver API; netlab does the same:
+
+=============  ==========================================================================
+``bridge``     docker0 and user-defined bridges: a Linux bridge in the Docker host, a veth
+               per container, NAT and published ports, a name server (:mod:`.bridge`)
+``overlay``    swarm overlays: a namespace per network and node with ``br0`` and ``vxlan0``,
+               and a peer table programmed into vxlan0 (:mod:`.overlay`, :mod:`.peerdb`)
+``macvlan``    containers as machines of the LAN: a macvlan child of the host's ``eth0``
+               (:mod:`.macvlan`)
+``ipvlan``     the same with the parent's MAC, where the kernel has ipvlan (:mod:`.ipvlan`)
+``host``       no namespace of its own: the container shares the host's (:mod:`.host`)
+``null``       a namespace with ``lo`` only (:mod:`.null`)
+=============  ==========================================================================
+
+A driver answers five questions, each a method of :class:`Driver`:
+
+* **create / remove** a network: the kernel objects a network owns (a bridge, a parent check);
+* **endpoint**: what a container gets on the network (address, MAC, interface name), decided
+  before any kernel call, so a bad request fails before anything is built;
+* **join / leave**: the kernel objects of one endpoint (a veth born as a bridge port, a
+  macvlan child born in the container's namespace), run on the kernel thread;
+* **firewall**: its share of the Docker host's nftables table (:mod:`netlab.model.firewall`);
+* **changed**: what must follow when endpoints come or go (a bridge's name server, an
+  overlay's peer table).
+
+Adding a driver: write one module here with a :class:`Driver` subclass and add it to
+:data:`DRIVERS` at the bottom of this file. Nothing else in netlab compares driver names.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from netlab.errors import Conflict, InvalidArgument
+from netlab.model import ids, ipam
+from netlab.model.state import Record
+
+if TYPE_CHECKING:
+    from netlab.model import firewall
+    from netlab.model.host import Host
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    """``docker network create`` as parsed: everything a driver needs to make a network."""
+
+    name: str
+    subnet: str | None = None
+    gateway: str | None = None
+    internal: bool = False
+    options: dict[str, str] = field(default_factory=dict)
+
+
+class Driver:
+    """The interface every network driver implements (defaults: a driver without endpoints)."""
+
+    name: ClassVar[str] = ""
+    scope: ClassVar[str] = "local"
+    #: True when containers on it get an interface, an address and an endpoint ID.
+    has_endpoints: ClassVar[bool] = False
+    #: True when ``-p`` can publish ports of a container on it (the bridge driver).
+    publishes: ClassVar[bool] = False
+    #: True when a container on it has a network namespace of its own.
+    own_namespace: ClassVar[bool] = True
+
+    def create(self, host: Host, req: CreateRequest, nid: str) -> Record:
+        """Make the network's kernel objects and return its record (under the lab's lock)."""
+        raise InvalidArgument(f'only one instance of "{self.name}" network is allowed')
+
+    def start(self, host: Host, net: Record) -> None:
+        """After the network is in the host's record: what serves it (a name server)."""
+
+    def remove(self, host: Host, net: Record) -> None:
+        """Remove what :meth:`create` made."""
+
+    def endpoint(self, host: Host, net: Record, seq: int, ifname: str) -> Record:
+        """The endpoint a container gets on ``net`` (no kernel call)."""
+        return {
+            "NetworkID": net["Id"],
+            "EndpointID": "",
+            "Gateway": "",
+            "IPAddress": "",
+            "IPPrefixLen": 0,
+            "MacAddress": "",
+        }
+
+    def join(self, host: Host, container: Record, ep: Record, *, default_route: bool) -> None:
+        """Build the endpoint's interface in the container (on the kernel thread)."""
+
+    def leave(self, host: Host, container: Record, ep: Record) -> None:
+        """Remove the endpoint's interface (``docker network disconnect``)."""
+
+    def host_links(self, host: Host, ep: Record) -> list[tuple[str, str]]:
+        """``(namespace, link)`` pairs outside the container that go with the endpoint: what
+        removal deletes (or waits for) besides the container's namespace."""
+        return []
+
+    def firewall(self, net: Record, published: list[firewall.Published]) -> firewall.Bridge | None:
+        """The network's share of the Docker host's ``ip docker-bridges`` table."""
+        return None
+
+    def changed(self, host: Host, net: Record) -> None:
+        """Endpoints of ``net`` came or went: update what depends on them."""
+
+    def inspect(self, host: Host, net: Record) -> dict[str, object]:
+        """Fields that ``docker network inspect`` adds for this driver (``Peers``)."""
+        return {}
+
+
+def get(name: str) -> Driver:
+    """The driver called ``name``, or Docker's error for one it does not know."""
+    try:
+        return DRIVERS[name]
+    except KeyError:
+        raise InvalidArgument(f'plugin "{name}" not found') from None
+
+
+def of(net: Record) -> Driver:
+    """The driver of a network record."""
+    return get(str(net["Driver"]))
+
+
+# --- helpers shared by the drivers that hand out addresses -------------------------------------
+
+
+def pick_subnet(
+    req: CreateRequest, in_use: list[ipaddress.IPv4Network]
+) -> tuple[ipaddress.IPv4Network, ipaddress.IPv4Address]:
+    """The subnet and gateway of a new network: ``--subnet``/``--gateway`` or the next pool.
+
+    Docker's errors for a malformed or overlapping subnet and a gateway outside it.
+    """
+    if req.subnet is not None:
+        net = ipam.parse_subnet(req.subnet)
+        if any(net.overlaps(u) for u in in_use):
+            raise Conflict(
+                "invalid pool request: Pool overlaps with other one on this address space"
+            )
+    else:
+        net = ipam.next_pool(in_use)
+    gw = ipam.gateway_of(net)
+    if req.gateway is not None:
+        try:
+            gw = ipaddress.IPv4Address(req.gateway)
+        except ValueError:
+            raise InvalidArgument(f"invalid gateway address {req.gateway!r}") from None
+        if gw not in net or gw in (net.network_address, net.broadcast_address):
+            raise InvalidArgument(f"no matching subnet for gateway {req.gateway}")
+    return net, gw
+
+
+def free_address(host: Host, net: Record, *, cluster_wide: bool = False) -> str:
+    """The lowest free address of ``net`` (per Docker host, or across the swarm)."""
+    subnet = ipaddress.IPv4Network(net["Subnet"])
+    taken = {net.get("Gateway") or ""} - {""}
+    for r in host.lab.store.containers().values():
+        if (cluster_wide or r["Host"] == host.name) and r["State"] in ("running", "created"):
+            for other in r["Networks"].values():
+                if other.get("NetworkID") == net["Id"] and other.get("IPAddress"):
+                    taken.add(other["IPAddress"])
+    return str(ipam.lowest_free(subnet, taken))
+
+
+def addressed_endpoint(
+    host: Host, net: Record, seq: int, ifname: str, *, cluster_wide: bool = False
+) -> Record:
+    """An endpoint with an address: the lowest free one, Docker's 02:42 MAC, its IDs."""
+    ip = free_address(host, net, cluster_wide=cluster_wide)
+    eid = ids.object_id(host.lab.name, "endpoint", seq)
+    return {
+        "NetworkID": net["Id"],
+        "EndpointID": eid,
+        "Gateway": "" if net.get("Internal") else net["Gateway"],
+        "IPAddress": ip,
+        "IPPrefixLen": ipaddress.IPv4Network(net["Subnet"]).prefixlen,
+        "MacAddress": ids.mac_from_ip(ip),
+        "Ifname": ifname,
+        "Mtu": int(net.get("Mtu", 1500)),
+    }
+
+
+def _registry() -> dict[str, Driver]:
+    from netlab.model.drivers import bridge, host, ipvlan, macvlan, null, overlay
+
+    return {
+        d.name: d
+        for d in (
+            bridge.BridgeDriver(),
+            overlay.OverlayDriver(),
+            macvlan.MacvlanDriver(),
+            ipvlan.IpvlanDriver(),
+            host.HostDriver(),
+            null.NullDriver(),
+        )
+    }
+
+
+DRIVERS: dict[str, Driver] = {}
+DRIVERS.update(_registry())

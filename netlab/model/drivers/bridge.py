@@ -1,0 +1,240 @@
+"""The bridge driver: docker0, user-defined bridges and docker_gwbridge.
+
+A bridge network is a Linux bridge in the Docker host's namespace holding the gateway address,
+and a veth pair per container: the host end a port of the bridge, the other end the
+container's ``eth0``. Docker sets one up in these steps (libnetwork's ``drivers/bridge``
+keeps one file per step), and so does :meth:`BridgeDriver.build`:
+
+1. ``ip link add docker0 type bridge`` (user networks: ``br-`` + 12 hex digits of the ID);
+2. the gateway address on the bridge, the bridge up;
+3. ``route_localnet`` on the bridge, so that ``localhost:8080`` can be translated to a
+   container (Docker does this when the kernel alone handles published ports);
+4. the bridge's chains in the host's ``ip docker-bridges`` table (see
+   :mod:`netlab.model.firewall`): masquerade out, published ports in, and the final drop
+   that isolates one bridge network from another. ``--internal`` networks get no
+   masquerade and drop whatever crosses their edge; ``enable_icc=false`` (docker_gwbridge)
+   drops what goes from one container to another on the same bridge.
+
+User-defined bridges also get a name server (:mod:`netlab.model.resolver`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from typing import TYPE_CHECKING, ClassVar
+
+from netlab.errors import Conflict
+from netlab.kernel import batch, rtnl
+from netlab.model import firewall, ids, ipam, resolver, topology
+from netlab.model.drivers import CreateRequest, Driver, addressed_endpoint, pick_subnet
+from netlab.model.state import Record
+from netlab.model.timefmt import now_rfc3339
+
+if TYPE_CHECKING:
+    from netlab.model.host import Host
+
+ICC = "com.docker.network.bridge.enable_icc"
+MASQUERADE = "com.docker.network.bridge.enable_ip_masquerade"
+BRIDGE_NAME = "com.docker.network.bridge.name"
+
+
+def record(
+    nid: str,
+    name: str,
+    bridge: str,
+    subnet: ipaddress.IPv4Network,
+    gateway: ipaddress.IPv4Address,
+    *,
+    options: dict[str, str] | None = None,
+    internal: bool = False,
+    user_defined: bool = False,
+) -> Record:
+    """A bridge network's record, as ``docker network inspect`` will show it."""
+    return {
+        "Name": name,
+        "Id": nid,
+        "Created": now_rfc3339(),
+        "Scope": "local",
+        "Driver": "bridge",
+        "Internal": internal,
+        "Attachable": False,
+        "Options": dict(options or {}),
+        "Labels": {},
+        "Subnet": str(subnet),
+        "Gateway": str(gateway),
+        "Bridge": bridge,
+        **({"UserDefined": True} if user_defined else {}),
+    }
+
+
+def icc(net: Record) -> bool:
+    """Inter-container communication: on unless the network's options turn it off."""
+    return bool(net.get("Options", {}).get(ICC, "true") == "true")
+
+
+class BridgeDriver(Driver):
+    """Linux bridges in the Docker host (see the module's docstring)."""
+
+    name: ClassVar[str] = "bridge"
+    has_endpoints: ClassVar[bool] = True
+    publishes: ClassVar[bool] = True
+
+    # -- networks ----------------------------------------------------------------------------
+
+    def build(self, host: Host, net: Record) -> None:
+        """The bridge itself: device, gateway address, up, route_localnet (kernel thread)."""
+        bridge = net["Bridge"]
+        prefixlen = ipaddress.IPv4Network(net["Subnet"]).prefixlen
+        rtnl.add_bridge(host.ns, bridge, mac=ids.local_mac(host.lab.name, *_mac_seed(host, net)))
+        rtnl.add_addr(host.ns, bridge, f"{net['Gateway']}/{prefixlen}")
+        rtnl.set_link(host.ns, bridge, up=True)
+        bridge_sysctls(host.ns, bridge)
+
+    def create(self, host: Host, req: CreateRequest, nid: str) -> Record:
+        nets = host.lab.store.lab_record["Hosts"][host.name]["Networks"].values()
+        in_use = [ipaddress.IPv4Network(n["Subnet"]) for n in nets if n.get("Subnet")]
+        in_use.append(ipaddress.IPv4Network(topology.LAN_SUBNET))
+        subnet, gw = pick_subnet(req, in_use)
+        bridge = req.options.get(BRIDGE_NAME) or "br-" + nid[:12]
+        if any(n.get("Bridge") == bridge for n in nets):
+            raise Conflict(f"bridge name {bridge} is already in use")
+        net = record(
+            nid,
+            req.name,
+            bridge,
+            subnet,
+            gw,
+            options=req.options,
+            internal=req.internal,
+            user_defined=True,
+        )
+        batch(lambda: self.build(host, net))
+        return net
+
+    def start(self, host: Host, net: Record) -> None:
+        """After the network is in the host's record: its name server (user networks)."""
+        if net.get("UserDefined"):
+            resolver.start(host, net)
+
+    def remove(self, host: Host, net: Record) -> None:
+        if net.get("UserDefined"):
+            resolver.stop(host, net)
+        rtnl.delete_link(host.ns, net["Bridge"])
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def endpoint(self, host: Host, net: Record, seq: int, ifname: str) -> Record:
+        ep = addressed_endpoint(host, net, seq, ifname)
+        ep["Bridge"] = net["Bridge"]
+        ep["Veth"] = ids.veth_name(ep["EndpointID"])
+        if net.get("DefaultRoute"):
+            ep["DefaultRoute"] = True  # docker_gwbridge carries a task's way out
+        return ep
+
+    def bridge_ns(self, host: Host, ep: Record) -> str:
+        """Where the endpoint's bridge lives: the Docker host (an overlay: its sandbox)."""
+        return host.ns
+
+    def join(self, host: Host, container: Record, ep: Record, *, default_route: bool) -> None:
+        """A veth pair born as a bridge port, the address, the container's end up (and the
+        default route)."""
+        cns = container["Netns"]
+        rtnl.add_veth(
+            self.bridge_ns(host, ep),
+            ep["Veth"],
+            peer_ns=cns,
+            peer_name=ep["Ifname"],
+            mac=ids.local_mac(host.lab.name, ep["EndpointID"]),
+            peer_mac=ep["MacAddress"],
+            mtu=int(ep.get("Mtu", 1500)),
+            master=ep["Bridge"],
+            up=True,
+        )
+        rtnl.add_addr(cns, ep["Ifname"], f"{ep['IPAddress']}/{ep['IPPrefixLen']}")
+        rtnl.set_link(cns, ep["Ifname"], up=True)
+        if default_route and ep.get("Gateway"):
+            rtnl.add_route(cns, gateway=ep["Gateway"])
+
+    def leave(self, host: Host, container: Record, ep: Record) -> None:
+        rtnl.delete_link(self.bridge_ns(host, ep), ep["Veth"])
+
+    def host_links(self, host: Host, ep: Record) -> list[tuple[str, str]]:
+        return [(self.bridge_ns(host, ep), ep["Veth"])] if ep.get("Veth") else []
+
+    # -- the rest ----------------------------------------------------------------------------
+
+    def firewall(self, net: Record, published: list[firewall.Published]) -> firewall.Bridge | None:
+        return firewall.Bridge(
+            net["Bridge"],
+            net["Subnet"],
+            () if net.get("Internal") else tuple(published),
+            icc=icc(net),
+            internal=bool(net.get("Internal")),
+        )
+
+    def changed(self, host: Host, net: Record) -> None:
+        if net.get("UserDefined"):
+            resolver.refresh(host, net)
+
+
+def _mac_seed(host: Host, net: Record) -> tuple[str, ...]:
+    """What a bridge's MAC derives from (kept as it always was, so outputs stay the same)."""
+    if net["Bridge"] == "docker0":
+        return (host.name, "docker0")
+    return (net["Id"],)
+
+
+def bridge_sysctls(ns: str, bridge: str) -> None:
+    """What Docker sets on a bridge when the kernel handles published ports alone.
+
+    ``route_localnet`` lets ``localhost:8080`` be translated to a container (packets from
+    127.0.0.1 may then leave through the bridge, masqueraded on the way).
+    """
+    rtnl.sysctl(ns, f"net.ipv4.conf.{bridge}.route_localnet", "1")
+
+
+def default_bridge(host: Host, nid: str) -> Record:
+    """docker0, the network called ``bridge`` that dockerd makes at start (kernel included)."""
+    net = record(
+        nid,
+        "bridge",
+        "docker0",
+        ipaddress.IPv4Network(topology.DOCKER0_SUBNET),
+        ipaddress.IPv4Address(topology.DOCKER0_GATEWAY),
+        options={
+            "com.docker.network.bridge.default_bridge": "true",
+            ICC: "true",
+            MASQUERADE: "true",
+            "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
+            BRIDGE_NAME: "docker0",
+            "com.docker.network.driver.mtu": "1500",
+        },
+    )
+    BridgeDriver().build(host, net)
+    if os.path.exists("/proc/sys/net/bridge/bridge-nf-call-iptables"):
+        # Bridged packets go through the ip hooks too (conntrack sees container-to-container
+        # traffic, so a container reaching another through the host's published port works,
+        # and enable_icc=false can drop traffic between two ports of one bridge).
+        rtnl.sysctl(host.ns, "net.bridge.bridge-nf-call-iptables", "1")
+    return net
+
+
+def gateway_bridge(host: Host, nid: str, in_use: list[ipaddress.IPv4Network]) -> Record:
+    """docker_gwbridge: the bridge that gives swarm tasks their way out (their eth1).
+
+    Docker creates it with inter-container communication off: two tasks on one node cannot
+    talk over it, only over their overlay.
+    """
+    subnet = ipam.next_pool(in_use)
+    net = record(
+        nid,
+        "docker_gwbridge",
+        "docker_gwbridge",
+        subnet,
+        subnet.network_address + 1,
+        options={ICC: "false", MASQUERADE: "true", BRIDGE_NAME: "docker_gwbridge"},
+    )
+    net["DefaultRoute"] = True
+    batch(lambda: BridgeDriver().build(host, net))
+    return net

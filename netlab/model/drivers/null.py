@@ -1,0 +1,13 @@
+"""The null driver: ``--network none`` gives a namespace with ``lo`` and nothing else."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from netlab.model.drivers import Driver
+
+
+class NullDriver(Driver):
+    """A namespace of its own, with no endpoint in it."""
+
+    name: ClassVar[str] = "null"

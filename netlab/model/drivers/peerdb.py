@@ -1,0 +1,80 @@
+"""The overlay's peer table: which endpoint (IP, MAC) lives behind which node.
+
+Docker's overlay driver keeps a peer database (libnetwork's ``drivers/overlay/peerdb.go``),
+filled by the gossip of its network database. For every endpoint on another node, each node
+programs its ``vxlan0``:
+
+* ``ip neigh replace IP lladdr MAC dev vxlan0 nud permanent`` (ARP is answered locally, the
+  device has ``proxy`` on);
+* ``bridge fdb replace MAC dev vxlan0 dst NODE_IP self permanent`` (the frame goes to that node
+  in a VXLAN packet; nothing is flooded or learned).
+
+netlab's control plane runs in the Python process: :func:`sync` computes what each node's
+table should hold from the lab's state, and :func:`diff` (pure) says what to add and remove.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+from netlab.kernel import rtnl
+
+if TYPE_CHECKING:
+    from netlab.model.lab import Lab
+
+
+class Peer(NamedTuple):
+    """One remote endpoint as a node's vxlan0 knows it."""
+
+    ip: str
+    mac: str
+    node_ip: str
+
+
+def diff(have: list[Peer], want: list[Peer]) -> tuple[list[Peer], list[Peer]]:
+    """``(to remove, to add)`` to turn the table ``have`` into ``want``.
+
+    >>> a, b = Peer("10.0.1.2", "02:42:0a:00:01:02", "192.168.56.11"), Peer(
+    ...     "10.0.1.3", "02:42:0a:00:01:03", "192.168.56.12")
+    >>> diff([a], [b])
+    ([Peer(ip='10.0.1.2', mac='02:42:0a:00:01:02', node_ip='192.168.56.11')], \
+[Peer(ip='10.0.1.3', mac='02:42:0a:00:01:03', node_ip='192.168.56.12')])
+    """
+    return [p for p in have if p not in want], [p for p in want if p not in have]
+
+
+def wanted(
+    endpoints: list[tuple[str, str, str]], node: str, addresses: dict[str, str]
+) -> list[Peer]:
+    """The table of ``node``: every endpoint ``(node, ip, mac)`` of the network on another
+    node, sorted (so the state on disk is the same whatever the order of events)."""
+    return sorted(Peer(ip, mac, addresses[n]) for n, ip, mac in endpoints if n != node)
+
+
+def sync(lab: Lab, net_id: str) -> None:
+    """Program every node's vxlan0 with the other nodes' endpoints of one overlay network."""
+    sw = lab.store.lab_record.get("Swarm")
+    if not sw:
+        return
+    hosts = lab.store.lab_record["Hosts"]
+    endpoints = [
+        (rec["Host"], ep["IPAddress"], ep["MacAddress"])
+        for rec in lab.store.containers().values()
+        if rec["State"] == "running"
+        for ep in rec["Networks"].values()
+        if ep.get("NetworkID") == net_id and ep.get("IPAddress")
+    ]
+    addresses = {name: h["Address"] for name, h in hosts.items()}
+    for box in sw["Sandboxes"].values():
+        if box["Net"] != net_id:
+            continue
+        want = wanted(endpoints, box["Node"], addresses)
+        gone, new = diff([Peer(*p) for p in sorted(box["Peers"])], want)
+        ns = box["Netns"]
+        for p in gone:
+            rtnl.neigh_del(ns, "vxlan0", p.ip)
+            rtnl.fdb_del(ns, "vxlan0", p.mac, p.node_ip)
+        for p in new:
+            rtnl.neigh_add(ns, "vxlan0", p.ip, p.mac)
+            rtnl.fdb_add(ns, "vxlan0", p.mac, p.node_ip)
+        box["Peers"] = [list(p) for p in want]

@@ -1,0 +1,125 @@
+"""The network drivers' pure parts, without root: the registry, subnets, peers, firewall."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from netlab.errors import Conflict, InvalidArgument
+from netlab.model import drivers, firewall
+from netlab.model.drivers import CreateRequest, bridge, peerdb
+
+
+def test_registry_has_one_driver_per_name() -> None:
+    assert sorted(drivers.DRIVERS) == ["bridge", "host", "ipvlan", "macvlan", "null", "overlay"]
+    for name, drv in drivers.DRIVERS.items():
+        assert drv.name == name
+    assert drivers.get("overlay").scope == "swarm"
+    assert not drivers.get("host").own_namespace and drivers.get("null").own_namespace
+    assert [n for n, d in drivers.DRIVERS.items() if d.publishes] == ["bridge"]
+
+
+def test_unknown_driver_is_dockers_plugin_error() -> None:
+    with pytest.raises(InvalidArgument, match=r'^plugin "weave" not found$'):
+        drivers.get("weave")
+
+
+def test_host_and_null_cannot_be_created_twice() -> None:
+    with pytest.raises(InvalidArgument, match='only one instance of "host" network is allowed'):
+        drivers.get("host").create(None, CreateRequest("h2"), "0" * 64)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("req", "want"),
+    [
+        (CreateRequest("n"), ("172.19.0.0/16", "172.19.0.1")),
+        (CreateRequest("n", subnet="10.9.0.0/24"), ("10.9.0.0/24", "10.9.0.1")),
+        (
+            CreateRequest("n", subnet="10.9.0.0/24", gateway="10.9.0.254"),
+            ("10.9.0.0/24", "10.9.0.254"),
+        ),
+    ],
+)
+def test_pick_subnet(req: CreateRequest, want: tuple[str, str]) -> None:
+    used = [ipaddress.IPv4Network("172.17.0.0/16"), ipaddress.IPv4Network("172.18.0.0/16")]
+    net, gw = drivers.pick_subnet(req, used)
+    assert (str(net), str(gw)) == want
+
+
+def test_pick_subnet_refuses_overlaps_and_foreign_gateways() -> None:
+    used = [ipaddress.IPv4Network("172.17.0.0/16")]
+    with pytest.raises(Conflict, match="Pool overlaps with other one on this address space"):
+        drivers.pick_subnet(CreateRequest("n", subnet="172.17.5.0/24"), used)
+    with pytest.raises(InvalidArgument, match=r"no matching subnet for gateway 10\.1\.0\.1"):
+        drivers.pick_subnet(CreateRequest("n", subnet="10.9.0.0/24", gateway="10.1.0.1"), used)
+    with pytest.raises(InvalidArgument, match="invalid gateway address"):
+        drivers.pick_subnet(CreateRequest("n", subnet="10.9.0.0/24", gateway="nope"), used)
+
+
+def test_peer_diff_adds_and_removes_only_what_changed() -> None:
+    a = peerdb.Peer("10.0.1.2", "02:42:0a:00:01:02", "192.168.56.12")
+    b = peerdb.Peer("10.0.1.3", "02:42:0a:00:01:03", "192.168.56.12")
+    c = peerdb.Peer("10.0.1.4", "02:42:0a:00:01:04", "192.168.56.13")
+    assert peerdb.diff([a, b], [b, c]) == ([a], [c])
+    assert peerdb.diff([a], [a]) == ([], [])
+
+
+def test_peer_table_of_a_node_leaves_out_its_own_endpoints() -> None:
+    eps = [("node1", "10.0.1.2", "m1"), ("node2", "10.0.1.3", "m2"), ("node3", "10.0.1.4", "m3")]
+    addrs = {"node1": "192.168.56.11", "node2": "192.168.56.12", "node3": "192.168.56.13"}
+    assert peerdb.wanted(eps, "node2", addrs) == [
+        peerdb.Peer("10.0.1.2", "m1", "192.168.56.11"),
+        peerdb.Peer("10.0.1.4", "m3", "192.168.56.13"),
+    ]
+
+
+def _net(**extra: object) -> dict[str, object]:
+    net = bridge.record(
+        "f" * 64,
+        "n",
+        "br-ffffffffffff",
+        ipaddress.IPv4Network("172.20.0.0/16"),
+        ipaddress.IPv4Address("172.20.0.1"),
+        user_defined=True,
+    )
+    net.update(extra)
+    return net
+
+
+def test_bridge_firewall_inputs_follow_icc_and_internal() -> None:
+    drv = drivers.get("bridge")
+    share = drv.firewall(_net(), [])
+    assert share == firewall.Bridge("br-ffffffffffff", "172.20.0.0/16", (), icc=True)
+    gw = drv.firewall(_net(Options={bridge.ICC: "false"}), [])
+    assert gw is not None and not gw.icc
+    text = firewall.ruleset([gw])
+    assert 'iifname "br-ffffffffffff" counter drop comment "ICC"' in text
+
+
+def test_internal_bridge_chains_are_dockers() -> None:
+    from netlab.model.ports import PortMapping
+
+    pub = [firewall.Published("172.20.0.2", PortMapping("0.0.0.0", 8080, 80, "tcp"))]
+    share = drivers.get("bridge").firewall(_net(Internal=True), pub)
+    assert share is not None and share.internal and share.published == ()
+    text = firewall.bridge_chains(share)
+    assert text == (
+        "\tchain filter-forward-in__br-ffffffffffff {\n"
+        "\t\tct state established,related counter accept\n"
+        '\t\tiifname != "br-ffffffffffff" counter drop comment "INTERNAL NETWORK INGRESS"\n'
+        '\t\tcounter accept comment "ICC"\n'
+        "\t}\n\n"
+        "\tchain filter-forward-out__br-ffffffffffff {\n"
+        "\t\tct state established,related counter accept\n"
+        '\t\toifname != "br-ffffffffffff" counter drop comment "INTERNAL NETWORK EGRESS"\n'
+        "\t}\n\n"
+        "\tchain nat-postrouting-in__br-ffffffffffff {\n\t}\n\n"
+        "\tchain nat-postrouting-out__br-ffffffffffff {\n\t}\n"
+    )
+    assert "masquerade" not in text and "dnat" not in firewall.ruleset([share])
+
+
+def test_overlay_and_macvlan_have_no_share_of_the_host_firewall() -> None:
+    for name in ("overlay", "macvlan", "ipvlan", "host", "null"):
+        assert drivers.get(name).firewall(_net(), []) is None
