@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
@@ -211,6 +212,24 @@ def entered(name: str) -> Iterator[None]:
         os.close(own)
         if target >= 0:
             os.close(target)
+
+
+def tcp_reachable(name: str, ip: str, port: int, timeout: float) -> bool:
+    """Can a TCP connection from namespace ``name`` reach ``ip:port``? (a real SYN)"""
+
+    def work() -> bool:
+        with entered(name):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect((ip, port))
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
+
+    return _worker.call(work)
 
 
 def _is_pinned(name: str) -> bool:

@@ -442,6 +442,25 @@ def spawn(ns: str, argv: Sequence[str], *, log_file: str) -> tuple[int, int]:
     return start(ns, argv, exit_file="-", log_file=log_file).go()
 
 
+def hangup(pid: int, started: int | None, *, log_file: str, says: bytes, timeout: float) -> None:
+    """SIGHUP a service (if it is still the process started then) and wait until its log
+    file, which it writes to, gains a line containing ``says`` (or ``timeout`` passes)."""
+    if not alive(pid, started):
+        return
+    try:
+        offset = os.path.getsize(log_file)
+    except OSError:
+        offset = 0
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), open(log_file, "rb") as f:
+            f.seek(offset)
+            if says in f.read():
+                return
+        time.sleep(0.001)
+
+
 def start_detached(argv: Sequence[str]) -> int:
     """Start a command that nobody waits for (``docker exec -d``); it is reaped if it ends."""
     child = subprocess.Popen(

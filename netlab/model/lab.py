@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from netlab.errors import InvalidArgument, NoSuchHost, NoSuchLab
-from netlab.kernel import netns, proc, rtnl
+from netlab.kernel import batch, netns, proc, rtnl
 from netlab.model import images, topology
 from netlab.model.state import Store, lab_dir, lab_names
 from netlab.model.timefmt import now_rfc3339
@@ -325,9 +325,7 @@ def wipe(lab: str) -> dict[str, int]:
     through ``/proc``), so it also cleans up after a killed notebook kernel. It holds the
     lab's lock, so it never runs in the middle of another process's ``docker run``.
     """
-    from netlab.kernel import _worker
-
-    _worker.call(lambda: None)  # let a job that an interrupted caller left on the worker end
+    batch(lambda: None)  # let a job that an interrupted caller left on the worker end
     lock_fd = -1
     with contextlib.suppress(FileNotFoundError):
         lock_fd = os.open(os.path.join(lab_dir(lab), "lock"), os.O_RDWR | os.O_CLOEXEC)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import time
 from typing import TYPE_CHECKING
 
 from netlab.kernel import proc
@@ -100,26 +98,13 @@ def refresh(host: Host, rec: Record) -> None:
     with open(tmp, "w") as f:
         f.writelines(lines)
     os.replace(tmp, path)
-    if rec.get("ResolverPid") and proc.alive(rec["ResolverPid"], rec.get("ResolverStart")):
-        _reload(host, rec)
-
-
-def _reload(host: Host, rec: Record, timeout: float = 2.0) -> None:
-    """SIGHUP the network's dnsmasq and wait until it says it re-read its hosts file.
-
-    Docker's resolver knows a new container the moment ``docker run`` returns; waiting for
-    dnsmasq's own "read ... names" line gives the same guarantee without polling DNS.
-    """
-    log = host.lab.store.path("networks", rec["Id"] + ".dns.log")
-    try:
-        start = os.path.getsize(log)
-    except OSError:
-        start = 0
-    os.kill(rec["ResolverPid"], signal.SIGHUP)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), open(log, "rb") as f:
-            f.seek(start)
-            if b".hosts - " in f.read():
-                return
-        time.sleep(0.001)
+    if rec.get("ResolverPid"):
+        # Docker's resolver knows a new container the moment ``docker run`` returns; waiting
+        # for dnsmasq's own "read ... names" line gives the same guarantee without polling DNS.
+        proc.hangup(
+            rec["ResolverPid"],
+            rec.get("ResolverStart"),
+            log_file=host.lab.store.path("networks", rec["Id"] + ".dns.log"),
+            says=b".hosts - ",
+            timeout=2.0,
+        )

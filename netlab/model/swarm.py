@@ -22,11 +22,10 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
-import socket
 from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, InvalidArgument, NetlabError
-from netlab.kernel import _worker, netns, proc, rtnl
+from netlab.kernel import netns, proc, rtnl
 from netlab.model import ids, images, topology
 from netlab.model.drivers import bridge, overlay, peerdb
 from netlab.model.state import Record
@@ -197,24 +196,11 @@ def join(host: Host, token: str, addr: str, timeout: float = 2.0) -> str:
 
 def _reachable(ns: str, ip: str, port: int, timeout: float) -> bool:
     """Can a TCP connection from namespace ``ns`` reach ip:port? (a real SYN on the LAN)"""
-
-    def work() -> bool:
-        with netns.entered(ns):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.settimeout(timeout)
-        try:
-            s.connect((ip, port))
-            return True
-        except OSError:
-            return False
-        finally:
-            s.close()
-
     try:
         ipaddress.IPv4Address(ip)
     except ValueError:
         return False
-    return _worker.call(work)
+    return netns.tcp_reachable(ns, ip, port, timeout)
 
 
 def _add_node(host: Host, sw: Record, node_role: str) -> None:
