@@ -1,9 +1,10 @@
 """Scale: 10 -> 500 containers on one host, a 10-node swarm with 20 replicas, and memory.
 
 Prints, in one run:
-* build and teardown cost per container for N = 10, 100, 500 and the ratio of the largest to
-  the smallest (1.0 is perfectly flat), after checking that every container answers a ping
-  from the host;
+* build, teardown and drawing cost per container for N = 10, 100, 500 and the ratio of the
+  largest to the smallest (1.0 is perfectly flat), after checking that every container
+  answers a ping from the host (drawing: the topology discovered from the kernel and laid
+  out with matplotlib, as ``lab.draw()`` does);
 * a 10-node swarm: time to init/join, to create a 20-replica service on one overlay, whether
   every task reaches every other task (380 pings), and that tear-down leaves nothing;
 * memory: this Python process's growth per container (what a notebook kernel pays), and the
@@ -25,6 +26,7 @@ from netlab import Lab
 from netlab.docker import docker, use
 from netlab.kernel import netns
 from netlab.model.lab import wipe
+from netlab.views import draw
 
 
 def mem_available_kib() -> int:
@@ -43,8 +45,8 @@ def rss_kib() -> int:
     return 0
 
 
-def containers(n: int) -> tuple[float, float, int, int]:
-    """(build ms/container, teardown ms/container, unreachable count, kernel KiB/container)."""
+def containers(n: int) -> tuple[float, float, float, int, int]:
+    """(build, teardown and drawing ms/container, unreachable count, kernel KiB/container)."""
     lab = Lab("scale", down_at_exit=False)
     host = lab.host()
     avail = mem_available_kib()
@@ -57,10 +59,13 @@ def containers(n: int) -> tuple[float, float, int, int]:
         r = host.exec(["ping", "-c", "1", "-W", "1", c.ip or ""])
         bad += 0 if r.ok else 1
     t0 = time.perf_counter()
+    draw.draw(lab)
+    drawing = (time.perf_counter() - t0) * 1000 / n
+    t0 = time.perf_counter()
     host.remove_containers(cs, force=True)
     teardown = (time.perf_counter() - t0) * 1000 / n
     lab.down()
-    return build, teardown, bad, kernel_kib
+    return build, teardown, drawing, bad, kernel_kib
 
 
 def swarm(nodes: int, replicas: int) -> None:
@@ -86,7 +91,7 @@ def swarm(nodes: int, replicas: int) -> None:
     for a in tasks:
         for b in tasks:
             if a is not b:
-                r = a.exec(["ping", "-c", "1", "-W", "1", b.networks["overnet"]["IPAddress"]])
+                r = a.exec(["ping", "-c", "1", "-W", "1", b.networks["overnet"].ip])
                 failures += 0 if r.ok else 1
     t_ping = time.perf_counter() - t0
     spread = sorted(len(h.containers()) for h in lab.hosts)
@@ -112,19 +117,22 @@ def main() -> int:
     wipe("scaleswarm")
     sizes = [s for s in (10, 100, 500) if s <= args.max]
     rss0 = rss_kib()
+    draw.draw(Lab("scale", down_at_exit=False))  # (matplotlib's first figure costs extra)
+    wipe("scale")
     print(
-        f"{'N':>5} {'build ms/c':>11} {'teardown ms/c':>14} {'unreachable':>12} "
-        f"{'kernel KiB/c':>13}"
+        f"{'N':>5} {'build ms/c':>11} {'teardown ms/c':>14} {'draw ms/c':>10} "
+        f"{'unreachable':>12} {'kernel KiB/c':>13}"
     )
     results = {}
     for n in sizes:
-        b, t, bad, kib = containers(n)
-        results[n] = (b, t)
-        print(f"{n:>5} {b:>11.2f} {t:>14.2f} {bad:>12} {kib:>13}", flush=True)
+        b, t, dr, bad, kib = containers(n)
+        results[n] = (b, t, dr)
+        print(f"{n:>5} {b:>11.2f} {t:>14.2f} {dr:>10.2f} {bad:>12} {kib:>13}", flush=True)
     lo, hi = sizes[0], sizes[-1]
     print(
         f"flatness: build cost at N={hi} / N={lo} = {results[hi][0] / results[lo][0]:.2f}, "
-        f"teardown {results[hi][1] / results[lo][1]:.2f}"
+        f"teardown {results[hi][1] / results[lo][1]:.2f}, "
+        f"drawing {results[hi][2] / results[lo][2]:.2f}"
     )
     lab = Lab("scale", down_at_exit=False)
     before = rss_kib()

@@ -92,7 +92,7 @@ def prefix_for(lab: Lab, target: str) -> list[str]:
             continue
         if not c.running:
             raise NotRunning(f"Container {c.id} is not running")
-        return proc.container_prefix(c.record["Pid"])
+        return proc.container_prefix(c.record.pid)
     raise NoSuchContainer(target)
 
 

@@ -120,11 +120,7 @@ def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
 
 def _mark_autoremove(c: Container) -> None:
-    store = c.host.lab.store
-    with store.locked():
-        rec = c.record
-        rec["AutoRemove"] = True
-        store.save_container(rec)
+    c.set_auto_remove()
 
 
 def _wait(c: Container, timeout: float) -> int:
@@ -151,7 +147,7 @@ def cmd_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     if opts["no-trunc"]:
         for r, c in zip(rows, cs, strict=True):
             r["ID"] = c.id
-            r["Command"] = json.dumps(tables.command_line(c.record["Path"], c.record["Args"]))
+            r["Command"] = json.dumps(tables.command_line(c.record.path, c.record.args))
     fmt = opts["format"]
     if fmt:
         return _print_formatted(ctx, fmt, rows, PS_HEADERS)
@@ -319,18 +315,18 @@ def cmd_logs(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
 def cmd_port(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     c = _container(ctx, args[0])
-    maps = c.record.get("Ports", []) if c.running else []
+    maps = c.record.ports if c.running else []
     if len(args) == 2:
         want = args[1] if "/" in args[1] else args[1] + "/tcp"
-        maps = [m for m in maps if f"{m['container_port']}/{m['proto']}" == want]
+        maps = [m for m in maps if m.key == want]
         if not maps:
             ctx.eprint(f"Error: No public port '{args[1]}' published for {args[0]}")
             return 1
         for m in maps:
-            ctx.print(f"{m['host_ip']}:{m['host_port']}")
+            ctx.print(f"{m.host_ip}:{m.host_port}")
         return 0
-    for m in sorted(maps, key=lambda m: (m["container_port"], m["proto"], m["host_ip"])):
-        ctx.print(f"{m['container_port']}/{m['proto']} -> {m['host_ip']}:{m['host_port']}")
+    for m in sorted(maps, key=lambda m: (m.container_port, m.proto, m.host_ip)):
+        ctx.print(f"{m.key} -> {m.host_ip}:{m.host_port}")
     return 0
 
 
@@ -391,8 +387,8 @@ def _network_row(n: Network) -> dict[str, Any]:
         "Driver": n.driver,
         "Scope": n.scope,
         "IPv6": "false",
-        "Internal": str(bool(n._rec.get("Internal"))).lower(),
-        "CreatedAt": n._rec["Created"],
+        "Internal": str(n.rec.internal).lower(),
+        "CreatedAt": n.rec.created,
         "Labels": "",
     }
 
@@ -470,7 +466,7 @@ def cmd_network_prune(ctx: Context, opts: dict[str, Any], args: list[str]) -> in
     used = {n for c in ctx.host.containers() for n in c.networks}
     removed = []
     for n in ctx.host.networks():
-        if n._rec.get("UserDefined") and n.name not in used:
+        if n.rec.user_defined and n.name not in used:
             n.remove()
             removed.append(n.name)
     if removed:
@@ -504,13 +500,13 @@ def cmd_swarm_join_token(ctx: Context, opts: dict[str, Any], args: list[str]) ->
     kind = args[0]
     if kind not in ("worker", "manager"):
         raise DaemonError(f"unknown role {kind}")
-    token = sw["Tokens"][kind]
+    token = sw.tokens[kind]
     if opts["quiet"]:
         ctx.print(token)
     else:
         ctx.print(
             f"To add a {kind} to this swarm, run the following command:\n\n"
-            f"    docker swarm join --token {token} {sw['ManagerAddr']}\n"
+            f"    docker swarm join --token {token} {sw.manager_addr}\n"
         )
     return 0
 
@@ -520,16 +516,16 @@ def cmd_node_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
     sw = swarm.require_manager(ctx.host)
     rows = []
-    hosts = ctx.lab.store.lab_record["Hosts"]
-    for name, node in sorted(sw["Nodes"].items(), key=lambda kv: hosts[kv[0]]["Index"]):
+    hosts = ctx.lab.store.lab_record.hosts
+    for name, node in sorted(sw.nodes.items(), key=lambda kv: hosts[kv[0]].index):
         mark = " *" if name == ctx.host.name else ""
         rows.append(
             [
-                node["ID"] + mark,
+                node.id + mark,
                 name,
                 "Ready",
                 "Active",
-                "Leader" if node["Role"] == "manager" else "",
+                "Leader" if node.role == "manager" else "",
                 ENGINE_VERSION,
             ]
         )
@@ -552,7 +548,7 @@ def _service_ref(opts: dict[str, Any], img: str) -> str:
 def cmd_service_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     from netlab.model import names, swarm
 
-    seq = len((ctx.lab.store.lab_record.get("Swarm") or {}).get("Services", {}))
+    seq = len(swarm.services(ctx.lab))
     name = opts["name"] or names.random_name(f"{ctx.lab.name}/service/{seq}")
     if opts["replicas"] is not None and not str(opts["replicas"]).isdigit():
         raise DaemonError(
@@ -563,13 +559,13 @@ def cmd_service_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> i
     svc = swarm.create_service(
         ctx.host, name, args[0], args[1:], networks=opts["network"], replicas=replicas
     )
-    ctx.print(svc["ID"])
+    ctx.print(svc.id)
     if not opts["detach"]:
-        n = len(svc["Tasks"])
+        n = len(svc.tasks)
         ctx.print(f"overall progress: {n} out of {replicas} tasks")
         for i in range(1, n + 1):
             ctx.print(f"{i}/{replicas}: running   [{'=' * 49}>]")
-        ctx.print(f"verify: Service {svc['ID']} converged")
+        ctx.print(f"verify: Service {svc.id} converged")
     return 0
 
 
@@ -579,14 +575,14 @@ def cmd_service_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     sw = swarm.require_manager(ctx.host)
     rows = [
         [
-            s["ID"][:12],
-            s["Name"],
+            s.id[:12],
+            s.name,
             "replicated",
-            f"{len(s['Tasks'])}/{s['Replicas']}",
-            _service_ref(opts, s["Image"]),
+            f"{len(s.tasks)}/{s.replicas}",
+            _service_ref(opts, s.image),
             "",
         ]
-        for s in sorted(sw["Services"].values(), key=lambda s: s["Name"])
+        for s in sorted(sw.services.values(), key=lambda s: s.name)
     ]
     if opts["quiet"]:
         for r in rows:
@@ -605,14 +601,14 @@ def cmd_service_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     now = time.time()
     for ref in args:
         svc = swarm.find_service(sw, ref)
-        for t in sorted(svc["Tasks"].values(), key=lambda t: t["Slot"]):
-            ago = human_duration(now - parse_rfc3339(t["Created"]))
+        for t in sorted(svc.tasks.values(), key=lambda t: t.slot):
+            ago = human_duration(now - parse_rfc3339(t.created))
             rows.append(
                 [
-                    t["ID"][:12],
-                    f"{svc['Name']}.{t['Slot']}",
-                    _service_ref(opts, svc["Image"]),
-                    t["Node"],
+                    t.id[:12],
+                    f"{svc.name}.{t.slot}",
+                    _service_ref(opts, svc.image),
+                    t.node,
                     "Running",
                     f"Running {ago} ago",
                     "",
@@ -666,18 +662,18 @@ def cmd_service_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -> 
         s = swarm.find_service(sw, ref)
         objs.append(
             {
-                "ID": s["ID"],
-                "CreatedAt": s["Created"],
+                "ID": s.id,
+                "CreatedAt": s.created,
                 "Spec": {
-                    "Name": s["Name"],
+                    "Name": s.name,
                     "TaskTemplate": {
                         "ContainerSpec": {
-                            "Image": _service_ref(opts, s["Image"]),
-                            "Args": s["Command"],
+                            "Image": _service_ref(opts, s.image),
+                            "Args": s.command,
                         },
-                        "Networks": [{"Target": n} for n in s["Networks"]],
+                        "Networks": [{"Target": n} for n in s.networks],
                     },
-                    "Mode": {"Replicated": {"Replicas": s["Replicas"]}},
+                    "Mode": {"Replicated": {"Replicas": s.replicas}},
                 },
             }
         )

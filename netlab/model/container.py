@@ -24,14 +24,14 @@ import os
 import shlex
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import asdict
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from netlab.errors import LabBroken, NotRunning
 from netlab.kernel import batch, netns, proc, rtnl, soon, trace, wait
 from netlab.model import drivers, ids, networks, resolver, topology
 from netlab.model.ports import PortMapping
-from netlab.model.state import Record
+from netlab.model.records import ZERO_TIME, ContainerRec, Endpoint
 from netlab.model.timefmt import now_rfc3339, rfc3339
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class Container:
         self.id = cid
 
     @property
-    def record(self) -> Record:
+    def record(self) -> ContainerRec:
         """The container's state record."""
         rec = self.host.lab.store.containers().get(self.id)
         if rec is None:
@@ -68,60 +68,60 @@ class Container:
     @property
     def name(self) -> str:
         """The container's name (without Docker's leading ``/``)."""
-        return str(self.record["Name"])
+        return self.record.name
 
     @property
     def image(self) -> str:
         """The image as the user named it."""
-        return str(self.record["Image"])
+        return self.record.image
 
     @property
     def running(self) -> bool:
         """True while its main process runs."""
         rec = self.record
-        return rec["State"] == "running" and proc.alive(rec["Pid"], rec["PidStart"])
+        return rec.state == "running" and proc.alive(rec.pid, rec.pid_start)
 
     @property
     def status(self) -> str:
         """``running``, ``exited`` or ``created`` (Docker's State.Status)."""
         reconcile(self.host)
-        return str(self.record["State"])
+        return self.record.state
 
     @property
     def exit_code(self) -> int:
         """The exit code of its main process (0 while running)."""
         reconcile(self.host)
-        return int(self.record.get("ExitCode", 0))
+        return self.record.exit_code
 
     @property
     def pid(self) -> int:
         """The pid of its main process on the machine (0 when not running)."""
-        return int(self.record["Pid"]) if self.running else 0
+        return self.record.pid if self.running else 0
 
     @property
     def ns(self) -> str:
         """The network namespace the container lives in."""
-        return str(self.record["Netns"])
+        return self.record.netns
 
     @property
-    def networks(self) -> dict[str, Record]:
-        """Its endpoints, by network name: IPAddress, MacAddress, Gateway, EndpointID..."""
-        return dict(self.record["Networks"])
+    def networks(self) -> dict[str, Endpoint]:
+        """Its endpoints, by network name: address, MAC, gateway, endpoint ID..."""
+        return dict(self.record.networks)
 
     @property
     def ip(self) -> str | None:
         """The IPv4 address of its first network (None on ``none``/``host``)."""
         for ep in self.networks.values():
-            if ep.get("IPAddress"):
-                return str(ep["IPAddress"])
+            if ep.ip:
+                return ep.ip
         return None
 
     @property
     def mac(self) -> str | None:
         """The MAC address of its first network's interface."""
         for ep in self.networks.values():
-            if ep.get("MacAddress"):
-                return str(ep["MacAddress"])
+            if ep.mac:
+                return ep.mac
         return None
 
     def exec(self, command: Sequence[str] | str, *, timeout: float | None = 60) -> proc.Result:
@@ -130,17 +130,17 @@ class Container:
             raise NotRunning(f"Container {self.id} is not running")
         argv = shlex.split(command) if isinstance(command, str) else list(command)
         rec = self.record
-        env = proc.default_env() | dict(e.split("=", 1) for e in rec.get("Env", []))
-        return proc.run_in(proc.container_prefix(rec["Pid"]), argv, timeout=timeout, env=env)
+        env = proc.default_env() | dict(e.split("=", 1) for e in rec.env)
+        return proc.run_in(proc.container_prefix(rec.pid), argv, timeout=timeout, env=env)
 
     def stop(self) -> None:
         """``docker stop``: kill its processes (by pid) and release its network."""
         with self.host.lab.store.locked():
             reconcile(self.host)  # one that ended by itself keeps its own exit code
             rec = self.record
-            if rec["State"] != "running":
+            if rec.state != "running":
                 return
-            proc.kill_group(rec["Pid"], rec["PidStart"])
+            proc.kill_group(rec.pid, rec.pid_start)
             _finish(self.host, rec, KILLED_EXIT_CODE)
 
     def remove(self, *, force: bool = False) -> None:
@@ -150,15 +150,21 @@ class Container:
         with self.host.lab.store.locked():
             reconcile(self.host)
             rec = self.record
-            if rec["State"] == "running":
+            if rec.state == "running":
                 if not force:
                     raise Conflict(
-                        f'cannot remove container "/{rec["Name"]}": container is running: stop '
+                        f'cannot remove container "/{rec.name}": container is running: stop '
                         "the container before removing or force remove"
                     )
-                proc.kill_group(rec["Pid"], rec["PidStart"])
+                proc.kill_group(rec.pid, rec.pid_start)
                 _finish(self.host, rec, KILLED_EXIT_CODE)
             self.host.lab.store.drop_container(self.id)
+
+    def set_auto_remove(self) -> None:
+        """``docker run --rm``: remove the container once its process has ended."""
+        store = self.host.lab.store
+        with store.locked():
+            store.save_container(replace(self.record, auto_remove=True))
 
     def packet_path(self, host_port: int | None = None) -> PacketPath:
         """The live path of packets to a published port: rules, counters, conntrack."""
@@ -185,7 +191,7 @@ class Container:
         if not self.running:
             raise NotRunning(f"Container {self.id} is not running")
         argv = shlex.split(command) if isinstance(command, str) else list(command)
-        return proc.start_detached([*proc.container_prefix(self.record["Pid"]), *argv])
+        return proc.start_detached([*proc.container_prefix(self.record.pid), *argv])
 
     def logs(self) -> str:
         """What its process wrote to stdout and stderr (``docker logs``)."""
@@ -218,8 +224,7 @@ class Container:
 
     def _repr_html_(self) -> str:
         eps = "".join(
-            f"<li>{html.escape(n)}: {ep.get('IPAddress') or '-'} "
-            f"({ep.get('MacAddress') or '-'})</li>"
+            f"<li>{html.escape(n)}: {ep.ip or '-'} ({ep.mac or '-'})</li>"
             for n, ep in self.networks.items()
         )
         return (
@@ -262,46 +267,39 @@ def create_container(
         short = ids.short_id(cid)
         if name is None:
             name = host.random_name(seq)
-        own_ns = drivers.of(net._rec).own_namespace
+        own_ns = drivers.of(net.rec).own_namespace
         cns = topology.ns_name(lab.name, short) if own_ns else host.ns
         # The namespace is made on the kernel thread while this one does the bookkeeping
         # (the record, addresses, ports); whatever fails from here on removes it again.
         made = soon(lambda: _new_namespace(cns)) if own_ns else None
         try:
             display = img.display_command(argv)
-            rec: Record = {
-                "Id": cid,
-                "Seq": seq,
-                "Name": name,
-                "Host": host.name,
-                "Image": image_ref,
-                "ImageId": img.image_id,
-                "Path": display[0],
-                "Args": list(display[1:]),
-                "Created": now_rfc3339(),
-                "Hostname": hostname or (short if own_ns else host.name),
-                "Netns": cns,
-                "OwnNetns": own_ns,
-                "State": "created",
-                "Pid": 0,
-                "PidStart": 0,
-                "ExitCode": 0,
-                "StartedAt": "0001-01-01T00:00:00Z",
-                "FinishedAt": "0001-01-01T00:00:00Z",
-                "Tty": tty,
-                "OpenStdin": interactive,
-                "NetworkMode": net.name,
-                "RealArgv": real,
-                "Networks": {net.name: {"NetworkID": net.id}},
-                # (more networks are added below, in order: they become eth1, eth2, ...)
-                "ExposedPorts": list(img.exposed),
-                "PortSpecs": [asdict(m) for m in publish],
-                "Env": list(env),
-                "Ports": [],
-            }
-            for ref in more_networks:
+            eps = {net.name: Endpoint(net.id)}
+            for ref in more_networks:  # (in order: they become eth1, eth2, ...)
                 extra = host.network(ref)
-                rec["Networks"][extra.name] = {"NetworkID": extra.id}
+                eps[extra.name] = Endpoint(extra.id)
+            rec = ContainerRec(
+                id=cid,
+                seq=seq,
+                name=name,
+                host=host.name,
+                image=image_ref,
+                image_id=img.image_id,
+                path=display[0],
+                args=tuple(display[1:]),
+                created=now_rfc3339(),
+                hostname=hostname or (short if own_ns else host.name),
+                netns=cns,
+                own_netns=own_ns,
+                real_argv=tuple(real),
+                networks=eps,
+                network_mode=net.name,
+                tty=tty,
+                open_stdin=interactive,
+                exposed_ports=tuple(img.exposed),
+                port_specs=tuple(publish),
+                env=tuple(env),
+            )
             _launch(host, rec, made)
         except BaseException:
             if made is not None:  # (it may have failed before _launch waited for it)
@@ -311,25 +309,27 @@ def create_container(
     return Container(host, cid)
 
 
-def _attach_endpoints(host: Host, rec: Record) -> None:
+def _attach_endpoints(host: Host, rec: ContainerRec) -> ContainerRec:
     """Give each of the container's networks a fresh endpoint (at create and at start)."""
-    for i, (net_name, old) in enumerate(list(rec["Networks"].items())):
-        net = host.network(old["NetworkID"]) if old.get("NetworkID") else host.network(net_name)
-        drv = drivers.of(net._rec)
+    eps = {}
+    for i, (net_name, old) in enumerate(rec.networks.items()):
+        net = host.network(old.network_id)
+        drv = drivers.of(net.rec)
         seq = host.lab.store.next_counter("endpoint") if drv.has_endpoints else 0
-        rec["Networks"][net_name] = drv.endpoint(host, net._rec, seq, f"eth{i}")
+        eps[net_name] = drv.endpoint(host, net.rec, seq, f"eth{i}")
+    return replace(rec, networks=eps)
 
 
-def _launch(host: Host, rec: Record, made: Future[bool] | None = None) -> None:
-    """Attach, wire and start a created or exited container (under the lab's lock).
+def _launch(host: Host, created: ContainerRec, made: Future[bool] | None = None) -> ContainerRec:
+    """Attach, wire and start a created or exited container (under the lab's lock); return
+    its record as stored, running.
 
     ``made``: the creation of its namespace, already under way (see create_container).
     """
-    _allocate_ports(host, rec)
-    _attach_endpoints(host, rec)
-    if rec["StartedAt"] != "0001-01-01T00:00:00Z":  # an earlier run's exit code goes
+    rec = _attach_endpoints(host, _allocate_ports(host, created))
+    if rec.started_at != ZERO_TIME:  # an earlier run's exit code goes
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(host.lab.store.path("containers", rec["Id"] + ".exit"))
+            os.unlink(host.lab.store.path("containers", rec.id + ".exit"))
     starting: proc.Starting | None = None
     try:
         if not netns.exists(host.ns):
@@ -337,8 +337,8 @@ def _launch(host: Host, rec: Record, made: Future[bool] | None = None) -> None:
                 f"the namespace of host {host.name!r} ({host.ns}) is gone; run "
                 f"`netlab clean {host.lab.name}` and build the lab again"
             )
-        if rec["OwnNetns"] and made is None:
-            made = soon(lambda: _new_namespace(rec["Netns"]))
+        if rec.own_netns and made is None:
+            made = soon(lambda: _new_namespace(rec.netns))
         # The kernel thread goes on, in order, from the namespace to the container's files
         # and its network, while this thread starts the init's birth as soon as the files
         # are there. (The trace keeps a fixed order: all but the last line, the process,
@@ -351,63 +351,65 @@ def _launch(host: Host, rec: Record, made: Future[bool] | None = None) -> None:
         wait(wired)
         # A server image (nginx) is ready when it listens: docker run returns then, so a
         # request right after it gets an answer. Others go on while their init starts.
-        serves = [
-            p for p in rec.get("ExposedPorts", []) if rec["RealArgv"][:2] == ["busybox", "httpd"]
-        ]
-        rec["Pid"], rec["PidStart"] = starting.go(wait=bool(serves))
+        serves = [p for p in rec.exposed_ports if rec.real_argv[:2] == ("busybox", "httpd")]
+        pid, pid_start = starting.go(wait=bool(serves))
+        running = replace(
+            rec,
+            pid=pid,
+            pid_start=pid_start,
+            state="running",
+            exit_code=0,
+            started_at=now_rfc3339(),
+            finished_at=ZERO_TIME,
+        )
         if serves:
             proc.wait_listening(
-                rec["Netns"], [("0.0.0.0", int(p.split("/")[0]), "tcp") for p in serves]
+                rec.netns, [("0.0.0.0", int(p.split("/")[0]), "tcp") for p in serves]
             )
-        rec["State"] = "running"
-        rec["ExitCode"] = 0
-        rec["StartedAt"] = now_rfc3339()
-        rec["FinishedAt"] = "0001-01-01T00:00:00Z"
-        host.lab.store.save(container=rec)
-        networks.endpoints_changed(host, list(rec["Networks"]))
-        if rec["Ports"]:
+        host.lab.store.save(container=running)
+        networks.endpoints_changed(host, list(rec.networks))
+        if rec.ports:
             _publish(host, rec)
         if starting.failed_early():
             starting.wait_ready(0)  # raises with the init's own words
+        return running
     except BaseException:
         # Whatever failed (or Ctrl-C), nothing half-built stays: the process, its network,
         # its port rules and its peers' entries all go again.
         if starting is not None:
             starting.abort()
         _teardown(host, rec)
-        rec["State"] = "created"
-        rec["Ports"] = []
-        host.lab.store.save(container=rec)
+        host.lab.store.save(container=replace(rec, state="created", ports=()))
         with contextlib.suppress(Exception):
-            networks.endpoints_changed(host, list(rec["Networks"]))
-            if rec.get("PortSpecs"):
+            networks.endpoints_changed(host, list(rec.networks))
+            if rec.port_specs:
                 networks.apply_firewall(host)
         raise
 
 
-def _allocate_ports(host: Host, rec: Record) -> None:
+def _allocate_ports(host: Host, rec: ContainerRec) -> ContainerRec:
     """Host ports for the container's ``-p`` requests; Docker's error if one is taken."""
     from netlab.model.ports import allocate
 
     taken = [
-        PortMapping(**m)
+        m
         for r in host.lab.store.containers().values()
-        if r["Host"] == host.name and r["State"] == "running" and r["Id"] != rec["Id"]
-        for m in r.get("Ports", [])
+        if r.host == host.name and r.state == "running" and r.id != rec.id
+        for m in r.ports
     ]
-    wanted = [PortMapping(**m) for m in rec.get("PortSpecs", [])]
-    first = host.network(next(iter(rec["Networks"].values()))["NetworkID"])
-    if first._rec.get("Internal"):
+    wanted = list(rec.port_specs)
+    first = host.network(next(iter(rec.networks.values())).network_id)
+    if first.rec.internal:
         wanted = []  # Docker publishes nothing for a container on an --internal network
     eid = ids.object_id(host.lab.name, "endpoint", host.lab.store.peek_counter("endpoint") + 1)
-    rec["Ports"] = [asdict(m) for m in allocate(wanted, taken, f"{rec['Name']} ({eid})")]
+    return replace(rec, ports=tuple(allocate(wanted, taken, f"{rec.name} ({eid})")))
 
 
-def _publish(host: Host, rec: Record) -> None:
+def _publish(host: Host, rec: ContainerRec) -> None:
     """Program the port rules (one atomic nft load) and hairpin mode on the bridge port."""
-    first = next(iter(rec["Networks"].values()))
-    if first.get("Veth"):
-        rtnl.set_bridge_port(host.ns, first["Veth"], hairpin=True)
+    first = next(iter(rec.networks.values()))
+    if first.veth:
+        rtnl.set_bridge_port(host.ns, first.veth, hairpin=True)
     networks.apply_firewall(host)
 
 
@@ -416,7 +418,7 @@ def start_container(c: Container) -> None:
     with c.host.lab.store.locked():
         reconcile(c.host)
         rec = c.record
-        if rec["State"] == "running":
+        if rec.state == "running":
             return
         _launch(c.host, rec)
 
@@ -428,21 +430,21 @@ def _ours(made: Future[bool] | None) -> bool:
 
 
 def _container_files(
-    host: Host, rec: Record, made: Future[bool] | None, resolv: str
+    host: Host, rec: ContainerRec, made: Future[bool] | None, resolv: str
 ) -> dict[str, str] | None:
     """Write the container's /etc/hosts (kernel thread, after its namespace); return what
     its init shows over /etc (None: the host's own files, for ``--network host``)."""
     if not _ours(made):
         raise LabBroken(
-            f"namespace {rec['Netns']} exists already: another process changed this lab;"
+            f"namespace {rec.netns} exists already: another process changed this lab;"
             f" run `netlab clean {host.lab.name}` and build it again"
         )
-    if not rec["OwnNetns"]:
+    if not rec.own_netns:
         return None
     # Like Docker, keep the container's /etc/hosts with its other files and bind-mount it
     # (and the network's resolv.conf) over /etc in the container. (Docker also mounts an
     # /etc/hostname; netlab sets the hostname itself and skips that file.)
-    hosts = host.lab.store.path("containers", rec["Id"] + ".hosts")
+    hosts = host.lab.store.path("containers", rec.id + ".hosts")
     text = host_file(rec)
     trace.record(f"cat > {hosts} <<'EOF'\n{text.rstrip()}\nEOF")
     with open(hosts, "w") as f:
@@ -450,18 +452,18 @@ def _container_files(
     return {"hosts": hosts, "resolv.conf": resolv}
 
 
-def _start_init(host: Host, rec: Record, etc: dict[str, str] | None) -> proc.Starting:
+def _start_init(host: Host, rec: ContainerRec, etc: dict[str, str] | None) -> proc.Starting:
     """Start the container's init, waiting for "go" (see :func:`proc.start`)."""
     store = host.lab.store
     starting = proc.start(
-        rec["Netns"],
-        rec["RealArgv"],
-        hostname=rec["Hostname"],
+        rec.netns,
+        rec.real_argv,
+        hostname=rec.hostname,
         etc=etc,
-        exit_file=store.path("containers", rec["Id"] + ".exit"),
-        log_file=store.path("containers", rec["Id"] + ".log"),
-        keep_stdin_open=rec["Tty"] or rec["OpenStdin"],
-        env=proc.default_env() | dict(e.split("=", 1) for e in rec.get("Env", [])),
+        exit_file=store.path("containers", rec.id + ".exit"),
+        log_file=store.path("containers", rec.id + ".log"),
+        keep_stdin_open=rec.tty or rec.open_stdin,
+        env=proc.default_env() | dict(e.split("=", 1) for e in rec.env),
     )
     return starting
 
@@ -504,56 +506,52 @@ def _drop_new_namespace(ns: str, made: Future[bool]) -> None:
         batch(work)
 
 
-def _wiring(host: Host, rec: Record) -> list[tuple[drivers.Driver, Record, bool]]:
+def _wiring(host: Host, rec: ContainerRec) -> list[tuple[drivers.Driver, Endpoint, bool]]:
     """What :func:`_wire` does: each endpoint with its driver, and whether the default route
     goes through it: the endpoint marked for it (docker_gwbridge for a swarm task), else the
     first one."""
-    nets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
-    eps = [
-        (drivers.of(nets[ep["NetworkID"]]), ep)
-        for ep in rec["Networks"].values()
-        if ep.get("EndpointID")
-    ]
-    marked = [ep for _, ep in eps if ep.get("DefaultRoute")]
+    nets = host.lab.store.lab_record.hosts[host.name].networks
+    eps = [(drivers.of(nets[ep.network_id]), ep) for ep in rec.networks.values() if ep.endpoint_id]
+    marked = [ep for _, ep in eps if ep.default_route]
     return [(drv, ep, ep in marked if marked else i == 0) for i, (drv, ep) in enumerate(eps)]
 
 
-def _wire(host: Host, rec: Record, plan: list[tuple[drivers.Driver, Record, bool]]) -> None:
+def _wire(host: Host, rec: ContainerRec, plan: list[tuple[drivers.Driver, Endpoint, bool]]) -> None:
     """Connect each endpoint of a new container through its network's driver (kernel thread)."""
     for drv, ep, default_route in plan:
         drv.join(host, rec, ep, default_route=default_route)
 
 
-def _resolv(host: Host, rec: Record) -> str:
+def _resolv(host: Host, rec: ContainerRec) -> str:
     """The resolv.conf a container links to: its first network's name server, or the lab's."""
-    nets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
-    for ep in rec["Networks"].values():
-        net = nets.get(ep.get("NetworkID", ""))
-        if net is not None and net.get("ResolverPid"):
+    nets = host.lab.store.lab_record.hosts[host.name].networks
+    for ep in rec.networks.values():
+        net = nets.get(ep.network_id)
+        if net is not None and net.resolver_pid:
             return resolver.resolv_conf_path(host, net)
     return host.lab.store.path("resolv.conf")
 
 
-def host_file(rec: Record) -> str:
+def host_file(rec: ContainerRec) -> str:
     """The container's /etc/hosts, as Docker writes it (its own IP and hostname last)."""
     from netlab.model.host import HOSTS_FILE_BASE
 
     lines = HOSTS_FILE_BASE
-    for ep in rec["Networks"].values():
-        if ep.get("IPAddress"):
-            lines += f"{ep['IPAddress']}\t{rec['Hostname']}\n"
+    for ep in rec.networks.values():
+        if ep.ip:
+            lines += f"{ep.ip}\t{rec.hostname}\n"
     return lines
 
 
-def _teardown(host: Host, rec: Record) -> None:
+def _teardown(host: Host, rec: ContainerRec) -> None:
     """Remove a container's network: its veths (synchronously) and its namespace.
 
     Deleting the host end of a veth removes both ends at once, so the container's interfaces
     are really gone when this returns; the emptied namespace is then only unpinned.
     """
-    if not rec.get("OwnNetns"):
+    if not rec.own_netns:
         return
-    cns = rec["Netns"]
+    cns = rec.netns
     veths = _host_links(host, rec)
 
     proc.abort_births(cns)  # an init whose start was interrupted before anyone held it
@@ -569,13 +567,13 @@ def _teardown(host: Host, rec: Record) -> None:
     batch(work)
 
 
-def _host_links(host: Host, rec: Record) -> list[tuple[str, str]]:
+def _host_links(host: Host, rec: ContainerRec) -> list[tuple[str, str]]:
     """The links outside the container that go with its endpoints (the host ends of veths)."""
-    nets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
+    nets = host.lab.store.lab_record.hosts[host.name].networks
     out = []
-    for ep in rec["Networks"].values():
-        net = nets.get(ep.get("NetworkID", ""))
-        if net is not None and ep.get("EndpointID"):
+    for ep in rec.networks.values():
+        net = nets.get(ep.network_id)
+        if net is not None and ep.endpoint_id:
             out += drivers.of(net).host_links(host, ep)
     return out
 
@@ -595,25 +593,21 @@ def _kill_strays(namespaces: list[str]) -> None:
         proc.kill(sorted(netns.pids_in(ids)))
 
 
-def _finish(host: Host, rec: Record, code: int, finished: str | None = None) -> None:
+def _finish(host: Host, rec: ContainerRec, code: int, finished: str | None = None) -> None:
     """Mark a container exited with ``code``, release its network (Docker does too)."""
     _teardown(host, rec)
-    nets = list(rec["Networks"])
-    had_ports = bool(rec.get("Ports"))
-    rec["Ports"] = []
-    rec["State"] = "exited"
-    rec["ExitCode"] = code
-    rec["Pid"] = 0
-    rec["FinishedAt"] = finished or now_rfc3339()
-    for ep in rec["Networks"].values():
-        for key in ("IPAddress", "Gateway", "MacAddress", "EndpointID"):
-            if key in ep:
-                ep[key] = ""
-        if "IPPrefixLen" in ep:
-            ep["IPPrefixLen"] = 0
-    host.lab.store.save_container(rec)
-    networks.endpoints_changed(host, nets)
-    if had_ports:
+    exited = replace(
+        rec,
+        ports=(),
+        state="exited",
+        exit_code=code,
+        pid=0,
+        finished_at=finished or now_rfc3339(),
+        networks={name: ep.released() for name, ep in rec.networks.items()},
+    )
+    host.lab.store.save_container(exited)
+    networks.endpoints_changed(host, list(rec.networks))
+    if rec.ports:
         networks.apply_firewall(host)  # the container's port rules go, the others stay
 
 
@@ -623,18 +617,16 @@ def reconcile(host: Host) -> None:
     dead = [
         r
         for r in store.containers().values()
-        if r["Host"] == host.name
-        and r["State"] == "running"
-        and not proc.alive(r["Pid"], r["PidStart"])
+        if r.host == host.name and r.state == "running" and not proc.alive(r.pid, r.pid_start)
     ]
     if not dead:
         return
     with store.locked():
         for r in dead:
-            rec = store.containers().get(r["Id"])
-            if rec is None or rec["State"] != "running":
+            rec = store.containers().get(r.id)
+            if rec is None or rec.state != "running":
                 continue
-            exit_file = store.path("containers", rec["Id"] + ".exit")
+            exit_file = store.path("containers", rec.id + ".exit")
             code = KILLED_EXIT_CODE
             finished = None
             with contextlib.suppress(FileNotFoundError, ValueError):
@@ -642,8 +634,8 @@ def reconcile(host: Host) -> None:
                     code = int(f.read().strip())
                 finished = rfc3339(os.stat(exit_file).st_mtime_ns)
             _finish(host, rec, code, finished)
-            if rec.get("AutoRemove"):
-                store.drop_container(rec["Id"])  # `docker run --rm`
+            if rec.auto_remove:
+                store.drop_container(rec.id)  # `docker run --rm`
 
 
 def remove_many(host: Host, containers: list[Container], *, force: bool) -> None:
@@ -659,16 +651,16 @@ def remove_many(host: Host, containers: list[Container], *, force: bool) -> None
     with store.locked():
         reconcile(host)
         recs = [c.record for c in containers]
-        running = [r for r in recs if r["State"] == "running"]
+        running = [r for r in recs if r.state == "running"]
         if running and not force:
             r = running[0]
             raise Conflict(
-                f'cannot remove container "/{r["Name"]}": container is running: stop the '
+                f'cannot remove container "/{r.name}": container is running: stop the '
                 "container before removing or force remove"
             )
-        proc.kill_groups([(r["Pid"], r["PidStart"]) for r in running])
-        _kill_strays([r["Netns"] for r in recs if r.get("OwnNetns")])
-        own = [r for r in recs if r.get("OwnNetns") and netns.exists(r["Netns"])]
+        proc.kill_groups([(r.pid, r.pid_start) for r in running])
+        _kill_strays([r.netns for r in recs if r.own_netns])
+        own = [r for r in recs if r.own_netns and netns.exists(r.netns)]
         veths = {link for r in own for ns, link in _host_links(host, r) if ns == host.ns}
         watch = None
         if veths and netns.exists(host.ns):
@@ -677,13 +669,13 @@ def remove_many(host: Host, containers: list[Container], *, force: bool) -> None
 
         def unpin() -> None:
             for r in own:
-                rtnl.forget(r["Netns"])
-                netns.delete(r["Netns"])
+                rtnl.forget(r.netns)
+                netns.delete(r.netns)
 
         batch(unpin)
         if watch is not None:
             watch.wait(30.0)
-        store.drop_container(*(r["Id"] for r in recs))
-        networks.endpoints_changed(host, sorted({n for r in recs for n in r["Networks"]}))
-        if any(r.get("Ports") for r in recs):
+        store.drop_container(*(r.id for r in recs))
+        networks.endpoints_changed(host, sorted({n for r in recs for n in r.networks}))
+        if any(r.ports for r in recs):
             networks.apply_firewall(host)

@@ -18,7 +18,7 @@ from netlab.errors import Conflict, InvalidArgument, NoSuchContainer, NoSuchNetw
 from netlab.kernel import netns, nft, proc, rtnl
 from netlab.model import drivers, ids, images, names, networks, topology
 from netlab.model.drivers import bridge
-from netlab.model.state import Record
+from netlab.model.records import HostRec, NetworkRec
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
@@ -86,82 +86,66 @@ def build_host(lab: Lab, name: str, index: int) -> None:
     """Create a Docker host's namespace, uplink, docker0 and firewall (call under the lock)."""
     ns = topology.ns_name(lab.name, name)
     address = topology.host_address(index)
-    rec: Record = {"Name": name, "Index": index, "Address": address, "Networks": {}}
     store = lab.store
-    store.lab_record["Hosts"][name] = rec
-    store.save_lab()
+    store.put_host(HostRec(name, index, address))
     lan_machine(lab.name, name, address)
     # What dockerd sets up when it starts.
     rtnl.sysctl(ns, "net.ipv4.ip_forward", "1")
     # The built-in networks: bridge (docker0), host and none.
     host = Host(lab, name)
+    nets = {}
     for net_name, driver in (("bridge", "bridge"), ("host", "host"), ("none", "null")):
         nid = ids.object_id(lab.name, f"{name}/network", store.next_counter(f"{name}/network"))
-        rec["Networks"][nid] = (
+        nets[nid] = (
             bridge.default_bridge(host, nid)
             if net_name == "bridge"
-            else builtin_network(nid, net_name, driver)
+            else NetworkRec(net_name, nid, now_rfc3339(), driver)
         )
+    store.put_host(HostRec(name, index, address, nets))
     networks.apply_firewall(host)
-    store.save_lab()
-
-
-def builtin_network(nid: str, name: str, driver: str) -> Record:
-    """The record of a network that dockerd makes at start (``host``, ``none``)."""
-    return {
-        "Name": name,
-        "Id": nid,
-        "Created": now_rfc3339(),
-        "Scope": "local",
-        "Driver": driver,
-        "Internal": False,
-        "Attachable": False,
-        "Options": {},
-        "Labels": {},
-    }
 
 
 class Network:
     """One Docker network of a host (``bridge``, ``host``, ``none``, user-defined ones)."""
 
-    def __init__(self, host: Host, record: Record) -> None:
+    def __init__(self, host: Host, record: NetworkRec) -> None:
         self.host = host
-        self._rec = record
+        self.rec = record  # (as it was when the handle was made)
 
     @property
     def id(self) -> str:
         """The 64-hex network ID."""
-        return str(self._rec["Id"])
+        return self.rec.id
 
     @property
     def name(self) -> str:
         """The network's name."""
-        return str(self._rec["Name"])
+        return self.rec.name
 
     @property
     def driver(self) -> str:
-        """``bridge``, ``host`` or ``null``."""
-        return str(self._rec["Driver"])
+        """``bridge``, ``overlay``, ``macvlan``, ``ipvlan``, ``host`` or ``null``."""
+        return self.rec.driver
 
     @property
     def scope(self) -> str:
         """``local`` (``swarm`` for overlays)."""
-        return str(self._rec["Scope"])
+        return self.rec.scope
 
     @property
     def subnet(self) -> str | None:
         """The IPv4 subnet, for networks that have one."""
-        return self._rec.get("Subnet")
+        return self.rec.subnet or None
 
     @property
     def gateway(self) -> str | None:
         """The gateway address (on the bridge), for networks that have one."""
-        return self._rec.get("Gateway")
+        return self.rec.gateway or None
 
     @property
     def bridge(self) -> str | None:
         """The Linux bridge that implements the network, if any (``docker0``, ``br-...``)."""
-        return self._rec.get("Bridge")
+        return self.rec.bridge or None
 
     def containers(self) -> list[Container]:
         """Running containers with an endpoint on this network."""
@@ -207,20 +191,20 @@ class Host:
         self.ns = topology.ns_name(lab.name, name)
 
     @property
-    def record(self) -> Record:
-        """The host's state record (read-only use)."""
-        return dict(self.lab.store.lab_record["Hosts"][self.name])
+    def record(self) -> HostRec:
+        """The host's state record."""
+        return self.lab.store.lab_record.hosts[self.name]
 
     @property
     def address(self) -> str:
         """The host's address on the lab's LAN (its eth0)."""
-        return str(self.record["Address"])
+        return self.record.address
 
     # -- networks ------------------------------------------------------------------------------
 
     def networks(self) -> list[Network]:
         """The host's networks, sorted by name as ``docker network ls`` lists them."""
-        recs = self.lab.store.lab_record["Hosts"][self.name]["Networks"]
+        recs = self.record.networks
         return sorted((Network(self, r) for r in recs.values()), key=lambda n: n.name)
 
     def network(self, ref: str) -> Network:
@@ -264,21 +248,21 @@ class Host:
         from netlab.model.container import Container, reconcile
 
         reconcile(self)
-        recs = [r for r in self.lab.store.containers().values() if r["Host"] == self.name]
-        out = [Container(self, r["Id"]) for r in reversed(recs)]
+        recs = [r for r in self.lab.store.containers().values() if r.host == self.name]
+        out = [Container(self, r.id) for r in reversed(recs)]
         return out if all else [c for c in out if c.running]
 
     def container(self, ref: str) -> Container:
         """A container by name, full ID or unique ID prefix (Docker's rules)."""
         from netlab.model.container import Container
 
-        recs = [r for r in self.lab.store.containers().values() if r["Host"] == self.name]
+        recs = [r for r in self.lab.store.containers().values() if r.host == self.name]
         for r in recs:
-            if ref in (r["Id"], r["Name"], "/" + r["Name"]):
-                return Container(self, r["Id"])
-        matches = [r for r in recs if ref and r["Id"].startswith(ref)]
+            if ref in (r.id, r.name, "/" + r.name):
+                return Container(self, r.id)
+        matches = [r for r in recs if ref and r.id.startswith(ref)]
         if len(matches) == 1:
-            return Container(self, matches[0]["Id"])
+            return Container(self, matches[0].id)
         raise NoSuchContainer(ref)
 
     def run(
@@ -325,7 +309,7 @@ class Host:
         if name is not None:
             topology.check_container_name(name)
         net = self.network(network)
-        if wanted and not drivers.of(net._rec).publishes:
+        if wanted and not drivers.of(net.rec).publishes:
             raise InvalidArgument(
                 f"published ports need a bridge network, not {net.name} (driver {net.driver})"
             )
@@ -352,7 +336,7 @@ class Host:
 
     def random_name(self, seq: int) -> str:
         """A free Docker-style name (adjective_surname), deterministic for the lab and seq."""
-        taken = {r["Name"] for r in self.lab.store.containers().values()}
+        taken = {r.name for r in self.lab.store.containers().values()}
         for retry in range(names.MAX_ATTEMPTS):
             candidate = names.random_name(f"{self.lab.name}/{seq}", retry)
             if candidate not in taken:
@@ -362,10 +346,10 @@ class Host:
     def check_name_free(self, name: str) -> None:
         """Docker's conflict error when a container already has ``name``."""
         for r in self.lab.store.containers().values():
-            if r["Name"] == name and r["Host"] == self.name:
+            if r.name == name and r.host == self.name:
                 raise Conflict(
                     f'Conflict. The container name "/{name}" is already in use by container '
-                    f'"{r["Id"]}". You have to remove (or rename) that container to be able to '
+                    f'"{r.id}". You have to remove (or rename) that container to be able to '
                     "reuse that name."
                 )
 

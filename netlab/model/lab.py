@@ -28,9 +28,10 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from netlab.errors import InvalidArgument, NoSuchHost, NoSuchLab
+from netlab.errors import InvalidArgument, NetlabError, NoSuchHost, NoSuchLab
 from netlab.kernel import batch, netns, proc, rtnl
 from netlab.model import images, topology
+from netlab.model.records import LabRec
 from netlab.model.state import Store, lab_dir, lab_names
 from netlab.model.timefmt import now_rfc3339
 
@@ -108,7 +109,7 @@ class Lab:
     # -- building ------------------------------------------------------------------------------
 
     def _build(self, hosts: list[str]) -> None:
-        self.store.create({"Name": self.name, "Created": now_rfc3339(), "Hosts": {}})
+        self.store.create(LabRec(self.name, now_rfc3339()))
         from netlab.model.host import RESOLV_CONF
 
         with open(self.store.path("resolv.conf"), "w") as f:
@@ -183,7 +184,7 @@ class Lab:
 
         topology.check_host_name(name)
         with self.store.locked():
-            hosts = self.store.lab_record["Hosts"]
+            hosts = self.store.lab_record.hosts
             if name in hosts:
                 return self.host(name)
             index = len(hosts)
@@ -203,10 +204,10 @@ class Lab:
         """The lab's Docker hosts, in the order they were added."""
         from netlab.model.host import Host
 
-        recs = self.store.lab_record.get("Hosts", {})
+        recs = self.store.lab_record.hosts if self.store.exists() else {}
         return [
-            self._hosts.setdefault(n, Host(self, n))
-            for n, _ in sorted(recs.items(), key=lambda kv: kv[1]["Index"])
+            self._hosts.setdefault(h.name, Host(self, h.name))
+            for h in sorted(recs.values(), key=lambda h: h.index)
         ]
 
     def host(self, name: str | None = None) -> Host:
@@ -308,8 +309,7 @@ def _unbuild_host(lab: Lab, name: str) -> None:
     netns.delete(ns)
     netns.remove_etc(ns)
     rtnl.delete_link(topology.ns_name(lab.name, "lan"), topology.lan_port(name))
-    lab.store.lab_record["Hosts"].pop(name, None)
-    lab.store.save_lab()
+    lab.store.drop_host(name)
 
 
 def _mac(lab: str, what: str) -> str:
@@ -379,13 +379,11 @@ def _wipe(lab: str) -> dict[str, int]:
 
 
 def _hosts_of(lab: str) -> set[str]:
-    import json
-
+    """The names of a lab's Docker hosts, as far as its state can still be read."""
     try:
-        with open(os.path.join(lab_dir(lab), "lab.json")) as f:
-            return set(json.load(f).get("Hosts", {}))
-    except (FileNotFoundError, ValueError):
-        return set()
+        return set(Store(lab).lab_record.hosts)
+    except (NetlabError, OSError, ValueError, KeyError, TypeError):
+        return set()  # (gone, or written by another version: clean-up goes on without it)
 
 
 def _watch_for(

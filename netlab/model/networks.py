@@ -19,13 +19,14 @@ the one firewall table of a host); what differs per driver is in the driver's mo
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, InvalidArgument
 from netlab.kernel import batch, nft
 from netlab.model import drivers, firewall, ids, topology
 from netlab.model.drivers import CreateRequest
-from netlab.model.state import Record
+from netlab.model.records import NetworkRec
 
 if TYPE_CHECKING:
     from netlab.model.container import Container
@@ -35,17 +36,15 @@ if TYPE_CHECKING:
 def firewall_inputs(host: Host) -> list[firewall.Bridge]:
     """Every network of the host that has a share of its firewall, docker0 first, with the
     ports published on it."""
-    from netlab.model.ports import PortMapping
-
-    nets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
+    nets = host.lab.store.lab_record.hosts[host.name].networks
     published: dict[str, list[firewall.Published]] = {}
     for rec in host.lab.store.containers().values():
-        if rec["Host"] != host.name or rec["State"] != "running" or not rec.get("Ports"):
+        if rec.host != host.name or rec.state != "running" or not rec.ports:
             continue
-        for ep in rec["Networks"].values():
-            if ep.get("IPAddress"):
-                published.setdefault(ep["NetworkID"], []).extend(
-                    firewall.Published(ep["IPAddress"], PortMapping(**m)) for m in rec["Ports"]
+        for ep in rec.networks.values():
+            if ep.ip:
+                published.setdefault(ep.network_id, []).extend(
+                    firewall.Published(ep.ip, m) for m in rec.ports
                 )
                 break  # Docker publishes on the container's first network
     out = []
@@ -82,38 +81,43 @@ def create_network(
     req = CreateRequest(name, subnet, gateway, internal, dict(options or {}))
     store = host.lab.store
     with store.locked():
-        hnets = store.lab_record["Hosts"][host.name]["Networks"]
-        if any(n["Name"] == name for n in hnets.values()):
+        hnets = store.lab_record.hosts[host.name].networks
+        if any(n.name == name for n in hnets.values()):
             raise Conflict(f"network with name {name} already exists")
         seq = store.peek_counter(f"{host.name}/network") + 1
         nid = ids.object_id(host.lab.name, f"{host.name}/network", seq)
         rec = drv.create(host, req, nid)
-        if rec["Id"] == nid:
+        if rec.id == nid:
             store.next_counter(f"{host.name}/network")
         try:
-            hnets[rec["Id"]] = rec
+            store.put_network(host.name, rec)
             if drv.firewall(rec, []) is not None:
                 apply_firewall(host)
             drv.start(host, rec)
         except BaseException:
-            hnets.pop(rec["Id"], None)
+            rec = _stored(host, rec.id) or rec  # (with what start recorded: its name server)
+            store.drop_network(host.name, rec.id)
             with contextlib.suppress(Exception):
                 drv.remove(host, rec)
                 apply_firewall(host)
             raise
-        store.save_lab()
-    return host.network(rec["Id"])
+    return host.network(rec.id)
+
+
+def _stored(host: Host, nid: str) -> NetworkRec | None:
+    """The network's record as the store has it now."""
+    return host.lab.store.lab_record.hosts[host.name].networks.get(nid)
 
 
 def remove_network(host: Host, net: Network) -> None:
     """``docker network rm NAME``: refused while containers are attached, as in Docker."""
     store = host.lab.store
     with store.locked():
-        rec = store.lab_record["Hosts"][host.name]["Networks"].get(net.id)
+        rec = store.lab_record.hosts[host.name].networks.get(net.id)
         if rec is None:
             return
-        if rec["Scope"] == "local":  # (a swarm network's manager checks its services)
-            if not rec.get("UserDefined"):
+        if rec.scope == "local":  # (a swarm network's manager checks its services)
+            if not rec.user_defined:
                 raise Conflict(f"{net.name} is a pre-defined network and cannot be removed")
             if any(net.name in c.networks for c in host.containers()):
                 raise Conflict(
@@ -122,16 +126,16 @@ def remove_network(host: Host, net: Network) -> None:
                 )
         drv = drivers.of(rec)
         drv.remove(host, rec)
-        store.lab_record["Hosts"][host.name]["Networks"].pop(net.id, None)
+        if _stored(host, net.id) is not None:  # (an overlay's removal forgets it everywhere)
+            store.drop_network(host.name, net.id)
         if drv.firewall(rec, []) is not None:
             apply_firewall(host)
-        store.save_lab()
 
 
 def endpoints_changed(host: Host, net_names: list[str]) -> None:
     """Tell the drivers of the named networks that endpoints came or went (names, peers)."""
-    for n in list(host.lab.store.lab_record["Hosts"][host.name]["Networks"].values()):
-        if n["Name"] in net_names:
+    for n in list(host.lab.store.lab_record.hosts[host.name].networks.values()):
+        if n.name in net_names:
             drivers.of(n).changed(host, n)
 
 
@@ -140,7 +144,7 @@ def endpoints_changed(host: Host, net_names: list[str]) -> None:
 
 def connect(host: Host, net: Network, container: Container) -> None:
     """``docker network connect NET CONTAINER``: a new interface (eth1, ...) on the network."""
-    drv = drivers.of(net._rec)
+    drv = drivers.of(net.rec)
     if not drv.has_endpoints or drv.scope != "local":
         raise InvalidArgument(
             "container cannot be disconnected from host network or connected to host network"
@@ -150,28 +154,27 @@ def connect(host: Host, net: Network, container: Container) -> None:
     store = host.lab.store
     with store.locked():
         rec = container.record
-        if net.name in rec["Networks"] and rec["Networks"][net.name].get("IPAddress"):
-            raise Conflict(f"endpoint with name {rec['Name']} already exists in network {net.name}")
-        if not rec.get("OwnNetns") or rec["State"] != "running":
+        if net.name in rec.networks and rec.networks[net.name].ip:
+            raise Conflict(f"endpoint with name {rec.name} already exists in network {net.name}")
+        if not rec.own_netns or rec.state != "running":
             raise InvalidArgument(
-                f"container {rec['Id']} is not running"
-                if rec["State"] != "running"
+                f"container {rec.id} is not running"
+                if rec.state != "running"
                 else "container sharing network namespace with another "
                 "container or host cannot be connected to any other network"
             )
-        used = {ep.get("Ifname") for ep in rec["Networks"].values()}
+        used = {ep.ifname for ep in rec.networks.values()}
         ifname = next(f"eth{i}" for i in range(64) if f"eth{i}" not in used)
-        ep = drv.endpoint(host, net._rec, store.next_counter("endpoint"), ifname)
-        rec["Networks"][net.name] = ep
+        ep = drv.endpoint(host, net.rec, store.next_counter("endpoint"), ifname)
+        joined = dataclasses.replace(rec, networks={**rec.networks, net.name: ep})
         try:
-            batch(lambda: drv.join(host, rec, ep, default_route=False))
+            batch(lambda: drv.join(host, joined, ep, default_route=False))
         except BaseException:
-            rec["Networks"].pop(net.name, None)
             with contextlib.suppress(Exception):
-                drv.leave(host, rec, ep)
+                drv.leave(host, joined, ep)
             raise
-        store.save_container(rec)
-        drv.changed(host, net._rec)
+        store.save_container(joined)
+        drv.changed(host, _stored(host, net.id) or net.rec)
 
 
 def disconnect(host: Host, net: Network, container: Container) -> None:
@@ -179,12 +182,12 @@ def disconnect(host: Host, net: Network, container: Container) -> None:
     store = host.lab.store
     with store.locked():
         rec = container.record
-        ep: Record | None = rec["Networks"].get(net.name)
+        ep = rec.networks.get(net.name)
         if ep is None:
-            raise InvalidArgument(f"container {rec['Id']} is not connected to network {net.name}")
-        drv = drivers.of(net._rec)
-        if ep.get("EndpointID") and rec["State"] == "running":
+            raise InvalidArgument(f"container {rec.id} is not connected to network {net.name}")
+        drv = drivers.of(net.rec)
+        if ep.endpoint_id and rec.state == "running":
             drv.leave(host, rec, ep)
-        del rec["Networks"][net.name]
-        store.save_container(rec)
-        drv.changed(host, net._rec)
+        nets = {k: v for k, v in rec.networks.items() if k != net.name}
+        store.save_container(dataclasses.replace(rec, networks=nets))
+        drv.changed(host, _stored(host, net.id) or net.rec)

@@ -12,12 +12,13 @@ containers cannot resolve each other.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from typing import TYPE_CHECKING
 
 from netlab.kernel import proc
 from netlab.model import topology
-from netlab.model.state import Record
+from netlab.model.records import NetworkRec
 
 if TYPE_CHECKING:
     from netlab.model.host import Host
@@ -43,68 +44,70 @@ def dnsmasq(listen: str, pid_file: str) -> list[str]:
     ]
 
 
-def resolv_conf_path(host: Host, rec: Record) -> str:
+def resolv_conf_path(host: Host, rec: NetworkRec) -> str:
     """The resolv.conf that containers on a user-defined network get."""
-    return host.lab.store.path("networks", rec["Id"] + ".resolv.conf")
+    return host.lab.store.path("networks", rec.id + ".resolv.conf")
 
 
-def start(host: Host, rec: Record) -> None:
-    """Start the network's name server (its pid goes into the network record)."""
+def start(host: Host, rec: NetworkRec) -> NetworkRec:
+    """Start the network's name server (call under the lab's lock, with the network in the
+    host's record); returns the network's record with its pid, as now stored."""
     store = host.lab.store
     os.makedirs(store.path("networks"), exist_ok=True)
-    hosts_file = store.path("networks", rec["Id"] + ".hosts")
+    hosts_file = store.path("networks", rec.id + ".hosts")
     with open(hosts_file, "w") as f:
         f.write("")
     with open(resolv_conf_path(host, rec), "w") as f:
         f.write(
-            f"# netlab: Docker answers names on network {rec['Name']} from its embedded DNS\n"
+            f"# netlab: Docker answers names on network {rec.name} from its embedded DNS\n"
             "# server at 127.0.0.11; netlab's name server for this network listens on the\n"
-            f"# bridge's gateway address {rec['Gateway']} (a dnsmasq in the Docker host).\n"
-            f"nameserver {rec['Gateway']}\n"
+            f"# bridge's gateway address {rec.gateway} (a dnsmasq in the Docker host).\n"
+            f"nameserver {rec.gateway}\n"
             "options ndots:0\n"
         )
     argv = [
-        *dnsmasq(rec["Gateway"], store.path("networks", rec["Id"] + ".pid")),
+        *dnsmasq(rec.gateway, store.path("networks", rec.id + ".pid")),
         f"--addn-hosts={hosts_file}",
         f"--server={topology.DNS_IP}",
         "--cache-size=0",
     ]
-    pid, started = proc.spawn(
-        host.ns, argv, log_file=store.path("networks", rec["Id"] + ".dns.log")
-    )
-    rec["ResolverPid"] = pid
-    rec["ResolverStart"] = started
+    pid, started = proc.spawn(host.ns, argv, log_file=store.path("networks", rec.id + ".dns.log"))
+    started_rec = dataclasses.replace(rec, resolver_pid=pid, resolver_start=started)
+    store.put_network(host.name, started_rec)  # (at once: a process must never go unrecorded)
+    # Ready when it answers: also, a SIGHUP (a new container's name) that reached dnsmasq
+    # before it set up its handler would end it (seen under load).
+    proc.wait_listening(host.ns, [(rec.gateway, 53, "udp")])
+    return started_rec
 
 
-def stop(host: Host, rec: Record) -> None:
+def stop(host: Host, rec: NetworkRec) -> None:
     """Stop the network's name server and remove its files."""
-    if rec.get("ResolverPid"):
-        proc.kill_group(rec["ResolverPid"], rec.get("ResolverStart"))
-        rec["ResolverPid"] = 0
+    if rec.resolver_pid:
+        proc.kill_group(rec.resolver_pid, rec.resolver_start)
     for suffix in (".hosts", ".resolv.conf"):
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(host.lab.store.path("networks", rec["Id"] + suffix))
+            os.unlink(host.lab.store.path("networks", rec.id + suffix))
 
 
-def refresh(host: Host, rec: Record) -> None:
+def refresh(host: Host, rec: NetworkRec) -> None:
     """Rewrite a network's hosts file from its containers and tell its dnsmasq (SIGHUP)."""
     lines = []
     for c in host.containers():
-        ep = c.networks.get(rec["Name"])
-        if ep and ep.get("IPAddress"):
-            lines.append(f"{ep['IPAddress']}\t{c.name} {c.short_id}\n")
-    path = host.lab.store.path("networks", rec["Id"] + ".hosts")
+        ep = c.networks.get(rec.name)
+        if ep and ep.ip:
+            lines.append(f"{ep.ip}\t{c.name} {c.short_id}\n")
+    path = host.lab.store.path("networks", rec.id + ".hosts")
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         f.writelines(lines)
     os.replace(tmp, path)
-    if rec.get("ResolverPid"):
+    if rec.resolver_pid:
         # Docker's resolver knows a new container the moment ``docker run`` returns; waiting
         # for dnsmasq's own "read ... names" line gives the same guarantee without polling DNS.
         proc.hangup(
-            rec["ResolverPid"],
-            rec.get("ResolverStart"),
-            log_file=host.lab.store.path("networks", rec["Id"] + ".dns.log"),
+            rec.resolver_pid,
+            rec.resolver_start,
+            log_file=host.lab.store.path("networks", rec.id + ".dns.log"),
             says=b".hosts - ",
             timeout=2.0,
         )

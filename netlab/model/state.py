@@ -7,7 +7,7 @@ the ``netlab`` command all read and write the same store, so they see the same l
 Layout (``/run/netlab`` is a small tmpfs of netlab's own, mounted with the first lab and
 removed with the last, so the state lives in memory and dies with the namespaces at reboot)::
 
-    /run/netlab/<lab>/lab.json              the lab: hosts, networks, counters
+    /run/netlab/<lab>/lab.json              the lab: hosts, networks, the swarm
     /run/netlab/<lab>/containers/<id>.json  one file per container
     /run/netlab/<lab>/containers/<id>.log   its output (docker logs)
     /run/netlab/<lab>/containers/<id>.hosts its /etc/hosts (bind-mounted in the container)
@@ -15,6 +15,9 @@ removed with the last, so the state lives in memory and dies with the namespaces
     /run/netlab/<lab>/seq.json              a generation number bumped by every change (readers
                                             reload when it moved) and the ID counters
     /run/netlab/<lab>/lock                  flock(2) held while changing anything
+
+Both kinds of JSON file hold typed records (:mod:`netlab.model.records`) and the schema
+version; this module is the only place that reads or writes them.
 
 The lab's folder is created before any kernel object and removed after the last one, so a
 lab killed at any moment can always be found again by ``netlab clean``.
@@ -29,6 +32,7 @@ cost as much as its whole network. On tmpfs a new file costs about 5 us.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import os
@@ -36,14 +40,24 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from netlab.kernel import _sys, proc
+from netlab.model.records import (
+    SCHEMA,
+    ContainerRec,
+    HostRec,
+    LabRec,
+    NetworkRec,
+    SwarmRec,
+    from_json,
+    to_json,
+)
 
 ROOT = "/run/netlab"
 TMPFS_OPTIONS = "mode=0755,size=25%"
 
-Record = dict[str, Any]
+R = TypeVar("R")
 
 
 def lab_dir(lab: str) -> str:
@@ -118,6 +132,11 @@ def release_root() -> None:
         _unmount_root()
 
 
+def _write_record(path: str, record: object) -> None:
+    """A record as JSON, with the schema version (see :mod:`netlab.model.records`)."""
+    _write_json(path, {"schema": SCHEMA, "record": to_json(record)})
+
+
 def _write_json(path: str, obj: Any) -> None:
     tmp = f"{path}.tmp{os.getpid()}.{threading.get_native_id()}"
     with open(tmp, "w") as f:
@@ -139,10 +158,10 @@ class Store:
         self._synced_by = 0  # the thread that holds the lock (others still read the files)
         self._seen: tuple[str, int] = ("", -1)
         self._build = ""
-        self._lab: Record = {}
+        self._lab: LabRec | None = None
         self._counters: dict[str, int] = {}
-        self._containers: dict[str, Record] = {}
-        self._ordered: dict[str, Record] | None = None  # _containers by Seq, made when asked
+        self._containers: dict[str, ContainerRec] = {}
+        self._ordered: dict[str, ContainerRec] | None = None  # by seq, made when asked
 
     # -- existence ---------------------------------------------------------------------------
 
@@ -150,7 +169,7 @@ class Store:
         """True when the lab has a state folder with a lab record."""
         return os.path.exists(os.path.join(self.dir, "lab.json"))
 
-    def create(self, record: Record) -> None:
+    def create(self, record: LabRec) -> None:
         """Make the folder and the first lab record (the lab's first act, before the kernel).
 
         Each build gets a random build ID, so that a process holding a cache of an earlier
@@ -160,9 +179,9 @@ class Store:
             _mount_root()
             os.makedirs(os.path.join(self.dir, "containers"), exist_ok=True)
         self._build = uuid.uuid4().hex
-        record["Build"] = self._build
+        record = dataclasses.replace(record, build=self._build)
         with self.locked(creating=True):
-            _write_json(os.path.join(self.dir, "lab.json"), record)
+            _write_record(os.path.join(self.dir, "lab.json"), record)
             self._lab = record
             self._counters = {}
             self._containers = {}
@@ -176,7 +195,7 @@ class Store:
             _unmount_root()  # only when no other lab is left
         self._build = ""
         self._seen = ("", -1)
-        self._lab = {}
+        self._lab = None
         self._containers = {}
         self._ordered = None
 
@@ -257,59 +276,99 @@ class Store:
             self._build = seen[0]
         self._counters = counters
         try:
-            with open(os.path.join(self.dir, "lab.json")) as f:
-                self._lab = json.load(f)
+            self._lab = self._read(os.path.join(self.dir, "lab.json"), LabRec)
         except FileNotFoundError:
-            self._lab = {}
-        containers: dict[str, Record] = {}
+            self._lab = None
+        containers: dict[str, ContainerRec] = {}
         cdir = os.path.join(self.dir, "containers")
         with contextlib.suppress(FileNotFoundError):
             for entry in os.scandir(cdir):
                 if entry.name.endswith(".json"):
                     with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
-                        with open(entry.path) as f:
-                            rec = json.load(f)
-                        containers[rec["Id"]] = rec
+                        rec = self._read(entry.path, ContainerRec)
+                        containers[rec.id] = rec
         self._containers = containers
         self._ordered = None
         self._seen = seen
 
+    def _read(self, path: str, cls: type[R]) -> R:
+        with open(path) as f:
+            data = json.load(f)
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            from netlab.errors import LabBroken
+
+            raise LabBroken(
+                f"lab {self.lab!r} was written by another version of netlab ({path}); "
+                f"remove it with `netlab clean {self.lab}` and build it again"
+            )
+        return from_json(cls, data["record"])
+
     # -- records -----------------------------------------------------------------------------
 
     @property
-    def lab_record(self) -> Record:
-        """The lab record (hosts, networks, counters). Change it only under :meth:`locked`."""
+    def lab_record(self) -> LabRec:
+        """The lab record (hosts, networks, the swarm)."""
         self.refresh()
+        if self._lab is None:
+            raise self._gone()
         return self._lab
 
-    def save_lab(self) -> None:
-        """Write the lab record after a change made under :meth:`locked`."""
-        self.save(lab=True)
-
-    def save(self, *, lab: bool = False, container: Record | None = None) -> None:
-        """Write the lab record and/or one container record, then tell other readers once."""
-        if lab:
-            _write_json(os.path.join(self.dir, "lab.json"), self._lab)
+    def save(self, *, lab: LabRec | None = None, container: ContainerRec | None = None) -> None:
+        """Write the lab record and/or one container record (under :meth:`locked`), then tell
+        other readers once."""
+        if lab is not None:
+            _write_record(os.path.join(self.dir, "lab.json"), lab)
+            self._lab = lab
         if container is not None:
-            _write_json(self.path("containers", container["Id"] + ".json"), container)
-            cid, ordered = container["Id"], self._ordered
+            _write_record(self.path("containers", container.id + ".json"), container)
+            cid, ordered = container.id, self._ordered
             if ordered is not None and cid not in ordered and ordered:
                 last = ordered[next(reversed(ordered))]
-                if last["Seq"] > container["Seq"]:
+                if last.seq > container.seq:
                     self._ordered = ordered = None  # out of order: sort again when asked
             self._containers[cid] = container
             if ordered is not None:
-                ordered[cid] = container  # (a new one has the highest Seq: it goes last)
+                ordered[cid] = container  # (a new one has the highest seq: it goes last)
         self._bump()
 
-    def containers(self) -> dict[str, Record]:
+    def save_lab(self, lab: LabRec) -> None:
+        """Write a new lab record (call under :meth:`locked`)."""
+        self.save(lab=lab)
+
+    def put_host(self, host: HostRec) -> None:
+        """Write a host's new record (call under :meth:`locked`)."""
+        lab = self.lab_record
+        self.save_lab(dataclasses.replace(lab, hosts={**lab.hosts, host.name: host}))
+
+    def drop_host(self, name: str) -> None:
+        """Forget a host (call under :meth:`locked`)."""
+        lab = self.lab_record
+        hosts = {k: v for k, v in lab.hosts.items() if k != name}
+        self.save_lab(dataclasses.replace(lab, hosts=hosts))
+
+    def put_network(self, host: str, net: NetworkRec) -> None:
+        """Write one network of a host (call under :meth:`locked`)."""
+        h = self.lab_record.hosts[host]
+        self.put_host(dataclasses.replace(h, networks={**h.networks, net.id: net}))
+
+    def drop_network(self, host: str, nid: str) -> None:
+        """Forget one network of a host (call under :meth:`locked`)."""
+        h = self.lab_record.hosts[host]
+        nets = {k: v for k, v in h.networks.items() if k != nid}
+        self.put_host(dataclasses.replace(h, networks=nets))
+
+    def put_swarm(self, swarm: SwarmRec | None) -> None:
+        """Write the swarm's new record, or remove it (call under :meth:`locked`)."""
+        self.save_lab(dataclasses.replace(self.lab_record, swarm=swarm))
+
+    def containers(self) -> dict[str, ContainerRec]:
         """All container records, by full ID, in creation order."""
         self.refresh()
         if self._ordered is None:
-            self._ordered = dict(sorted(self._containers.items(), key=lambda kv: kv[1]["Seq"]))
+            self._ordered = dict(sorted(self._containers.items(), key=lambda kv: kv[1].seq))
         return dict(self._ordered)
 
-    def save_container(self, rec: Record) -> None:
+    def save_container(self, rec: ContainerRec) -> None:
         """Write (create or update) one container record; call under :meth:`locked`."""
         self.save(container=rec)
 

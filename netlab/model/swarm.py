@@ -22,13 +22,14 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, InvalidArgument, NetlabError
 from netlab.kernel import netns, proc, rtnl
 from netlab.model import ids, images, topology
 from netlab.model.drivers import bridge, overlay, peerdb
-from netlab.model.state import Record
+from netlab.model.records import NodeRec, ServiceRec, SwarmRec, TaskRec
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
@@ -64,29 +65,40 @@ class SwarmError(NetlabError):
     """A swarm command refused, in Docker's words."""
 
 
-def _swarm(lab: Lab) -> Record | None:
-    rec: Record | None = lab.store.lab_record.get("Swarm")
-    return rec
+def _swarm(lab: Lab) -> SwarmRec | None:
+    return lab.store.lab_record.swarm
+
+
+def _live(lab: Lab) -> SwarmRec:
+    """The swarm record as stored now (every step that changes it writes it back)."""
+    sw = _swarm(lab)
+    if sw is None:
+        raise SwarmError(NOT_IN_SWARM)
+    return sw
+
+
+def services(lab: Lab) -> list[ServiceRec]:
+    """The swarm's services (none outside a swarm)."""
+    sw = _swarm(lab)
+    return list(sw.services.values()) if sw else []
 
 
 def role(host: Host) -> str | None:
     """``manager``, ``worker`` or None (not in the swarm)."""
     sw = _swarm(host.lab)
-    if not sw or host.name not in sw["Nodes"]:
+    if not sw or host.name not in sw.nodes:
         return None
-    return str(sw["Nodes"][host.name]["Role"])
+    return sw.nodes[host.name].role
 
 
-def require_manager(host: Host) -> Record:
+def require_manager(host: Host) -> SwarmRec:
     """The swarm record, or Docker's refusal when ``host`` is no manager."""
     r = role(host)
     if r is None:
         raise SwarmError(NOT_IN_SWARM)
     if r != "manager":
         raise SwarmError(NOT_MANAGER)
-    sw = _swarm(host.lab)
-    assert sw is not None
-    return sw
+    return _live(host.lab)
 
 
 # --- init and join ----------------------------------------------------------------------------
@@ -105,38 +117,30 @@ def init(host: Host, advertise_addr: str | None = None) -> str:
                 f"advertise address must be a non-zero IPv4 or IPv6 address "
                 f"of this node ({host.address})"
             )
-        cluster = ids.b36(f"{lab.name}/cluster", 25)
-        sw: Record = {
-            "ID": cluster,
-            "Created": now_rfc3339(),
-            "Manager": host.name,
-            "ManagerAddr": f"{addr}:{MANAGER_PORT}",
-            "Tokens": {
-                "worker": _token(lab.name, "w"),
-                "manager": _token(lab.name, "m"),
-            },
-            "Nodes": {},
-            "Networks": {},
-            "Services": {},
-            "Sandboxes": {},
-        }
-        store.lab_record["Swarm"] = sw
         ingress_net = overlay.ingress(lab.name)
-        sw["Networks"][ingress_net["Id"]] = ingress_net
+        store.put_swarm(
+            SwarmRec(
+                id=ids.b36(f"{lab.name}/cluster", 25),
+                created=now_rfc3339(),
+                manager=host.name,
+                manager_addr=f"{addr}:{MANAGER_PORT}",
+                tokens={"worker": _token(lab.name, "w"), "manager": _token(lab.name, "m")},
+                networks={ingress_net.id: ingress_net},
+            )
+        )
         try:
-            _listen(host, sw)
-            _add_node(host, sw, "manager")
+            _listen(host)
+            _add_node(host, "manager")
         except BaseException:
-            _stop_listener(sw)
-            _undo_node(host, sw)
-            store.lab_record.pop("Swarm", None)
+            _stop_listener(_live(lab))
+            _undo_node(host)
+            store.put_swarm(None)
             raise
-        store.save_lab()
-    node_id = sw["Nodes"][host.name]["ID"]
+    sw = _live(lab)
     return (
-        f"Swarm initialized: current node ({node_id}) is now a manager.\n\n"
+        f"Swarm initialized: current node ({sw.nodes[host.name].id}) is now a manager.\n\n"
         "To add a worker to this swarm, run the following command:\n\n"
-        f"    docker swarm join --token {sw['Tokens']['worker']} {sw['ManagerAddr']}\n\n"
+        f"    docker swarm join --token {sw.tokens['worker']} {sw.manager_addr}\n\n"
         "To add a manager to this swarm, run 'docker swarm join-token manager' and follow the "
         "instructions.\n"
     )
@@ -147,7 +151,7 @@ def _token(lab: str, kind: str) -> str:
     return f"SWMTKN-1-{ids.b36(lab + '/secret', 50)}-{ids.b36(f'{lab}/{kind}', 25)}"
 
 
-def _listen(host: Host, sw: Record) -> None:
+def _listen(host: Host) -> None:
     """The manager's port 2377: a real TCP listener in its namespace (what join connects to)."""
     d = host.lab.store.path("swarm-api")
     os.makedirs(d, exist_ok=True)
@@ -156,13 +160,14 @@ def _listen(host: Host, sw: Record) -> None:
         ["busybox", "httpd", "-f", "-p", f"{host.address}:{MANAGER_PORT}", "-h", d],
         log_file=host.lab.store.path("services", "swarm-api.log"),
     )
-    sw["ListenerPid"], sw["ListenerStart"] = pid, started
+    sw = _live(host.lab)
+    host.lab.store.put_swarm(replace(sw, listener_pid=pid, listener_start=started))
     proc.wait_listening(host.ns, [(host.address, MANAGER_PORT, "tcp")])
 
 
-def _stop_listener(sw: Record) -> None:
-    if sw.get("ListenerPid"):
-        proc.kill_group(sw["ListenerPid"], sw.get("ListenerStart"))
+def _stop_listener(sw: SwarmRec) -> None:
+    if sw.listener_pid:
+        proc.kill_group(sw.listener_pid, sw.listener_start)
 
 
 def join(host: Host, token: str, addr: str, timeout: float = 2.0) -> str:
@@ -177,20 +182,19 @@ def join(host: Host, token: str, addr: str, timeout: float = 2.0) -> str:
         port_no = int(port) if port.isdigit() else MANAGER_PORT
         if not _reachable(host.ns, target, port_no, timeout):
             raise SwarmError(TIMEOUT)
-        if sw is None or f"{target}:{port_no}" != sw["ManagerAddr"]:
+        if sw is None or f"{target}:{port_no}" != sw.manager_addr:
             raise SwarmError(TIMEOUT)
-        if token == sw["Tokens"]["worker"]:
+        if token == sw.tokens["worker"]:
             node_role = "worker"
-        elif token == sw["Tokens"]["manager"]:
+        elif token == sw.tokens["manager"]:
             raise InvalidArgument("netlab's swarm has one manager: join with the worker token")
         else:
             raise SwarmError(BAD_TOKEN)
         try:
-            _add_node(host, sw, node_role)
+            _add_node(host, node_role)
         except BaseException:
-            _undo_node(host, sw)
+            _undo_node(host)
             raise
-        store.save_lab()
     return f"This node joined a swarm as a {node_role}.\n"
 
 
@@ -203,55 +207,61 @@ def _reachable(ns: str, ip: str, port: int, timeout: float) -> bool:
     return netns.tcp_reachable(ns, ip, port, timeout)
 
 
-def _add_node(host: Host, sw: Record, node_role: str) -> None:
-    sw["Nodes"][host.name] = {
-        "ID": ids.b36(f"{host.lab.name}/node/{host.name}", 25),
-        "Role": node_role,
-        "Joined": now_rfc3339(),
-    }
+def _add_node(host: Host, node_role: str) -> None:
+    store = host.lab.store
+    sw = _live(host.lab)
+    node = NodeRec(ids.b36(f"{host.lab.name}/node/{host.name}", 25), node_role, now_rfc3339())
+    store.put_swarm(replace(sw, nodes={**sw.nodes, host.name: node}))
     _ensure_gwbridge(host)
-    hnets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
-    for net in sw["Networks"].values():
-        if net.get("Ingress") or node_role == "manager":
-            hnets[net["Id"]] = overlay.host_view(net, sandbox=None)
+    for net in sw.networks.values():
+        if net.ingress or node_role == "manager":
+            store.put_network(host.name, overlay.host_view(net))
 
 
-def _undo_node(host: Host, sw: Record) -> None:
+def _undo_node(host: Host) -> None:
     """Take back a half-done init or join: the node, its docker_gwbridge, its overlay views."""
     from netlab.model.networks import apply_firewall
 
-    sw["Nodes"].pop(host.name, None)
-    hnets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
-    for nid, n in list(hnets.items()):
-        if n["Scope"] == "swarm" or n["Name"] == "docker_gwbridge":
-            del hnets[nid]
+    store = host.lab.store
+    sw = _swarm(host.lab)
+    if sw is not None:
+        store.put_swarm(replace(sw, nodes={k: v for k, v in sw.nodes.items() if k != host.name}))
+    for nid, n in list(store.lab_record.hosts[host.name].networks.items()):
+        if n.scope == "swarm" or n.name == "docker_gwbridge":
+            store.drop_network(host.name, nid)
     rtnl.delete_link(host.ns, "docker_gwbridge")
     with contextlib.suppress(Exception):
         apply_firewall(host)
-    host.lab.store.save_lab()
 
 
 def _ensure_gwbridge(host: Host) -> None:
     """docker_gwbridge: the bridge that gives task containers their way out (eth1)."""
     from netlab.model.networks import apply_firewall
 
-    hnets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
-    if any(n["Name"] == "docker_gwbridge" for n in hnets.values()):
+    store = host.lab.store
+    hnets = store.lab_record.hosts[host.name].networks
+    if any(n.name == "docker_gwbridge" for n in hnets.values()):
         return
-    in_use = [ipaddress.IPv4Network(n["Subnet"]) for n in hnets.values() if n.get("Subnet")]
+    in_use = [ipaddress.IPv4Network(n.subnet) for n in hnets.values() if n.subnet]
     in_use.append(ipaddress.IPv4Network(topology.LAN_SUBNET))
-    seq = host.lab.store.next_counter(f"{host.name}/network")
+    seq = store.next_counter(f"{host.name}/network")
     nid = ids.object_id(host.lab.name, f"{host.name}/network", seq)
-    hnets[nid] = bridge.gateway_bridge(host, nid, in_use)
+    store.put_network(host.name, bridge.gateway_bridge(host, nid, in_use))
     apply_firewall(host)
 
 
 # --- services ---------------------------------------------------------------------------------
 
 
+def _put_service(lab: Lab, svc: ServiceRec) -> ServiceRec:
+    sw = _live(lab)
+    lab.store.put_swarm(replace(sw, services={**sw.services, svc.id: svc}))
+    return svc
+
+
 def create_service(
     host: Host, name: str, image: str, command: list[str], *, networks: list[str], replicas: int
-) -> Record:
+) -> ServiceRec:
     """``docker service create --name N --network NET --replicas R IMAGE CMD``."""
     if replicas < 0:
         raise InvalidArgument(f'invalid argument "{replicas}" for "--replicas" flag')
@@ -259,143 +269,126 @@ def create_service(
     store = host.lab.store
     with store.locked():
         sw = require_manager(host)
-        if any(s["Name"] == name for s in sw["Services"].values()):
+        if any(s.name == name for s in sw.services.values()):
             raise Conflict(
                 f"rpc error: code = AlreadyExists desc = name conflicts with an "
                 f"existing object: service {name} already exists"
             )
         net_ids = []
         for ref in networks:
-            match = [
-                n
-                for n in sw["Networks"].values()
-                if ref in (n["Name"], n["Id"]) and not n.get("Ingress")
-            ]
+            match = [n for n in sw.networks.values() if ref in (n.name, n.id) and not n.ingress]
             if not match:
                 raise InvalidArgument(f"network {ref} not found")
-            net_ids.append(match[0]["Id"])
-        seq = len(sw["Services"]) + sum(1 for _ in sw.get("Removed", [])) + 1
+            net_ids.append(match[0].id)
+        seq = len(sw.services) + len(sw.removed) + 1
         sid = ids.b36(f"{host.lab.name}/service/{name}/{seq}", 25)
-        svc: Record = {
-            "ID": sid,
-            "Name": name,
-            "Image": image,
-            "Command": command,
-            "Networks": net_ids,
-            "Replicas": 0,
-            "Created": now_rfc3339(),
-            "Tasks": {},
-        }
-        sw["Services"][sid] = svc
-        store.save_lab()
+        svc = _put_service(
+            host.lab,
+            ServiceRec(sid, name, image, tuple(command), tuple(net_ids), now_rfc3339()),
+        )
         try:
             scale(host, svc, replicas)
         except BaseException:
             # Docker would keep retrying; netlab leaves nothing half-made instead.
             with contextlib.suppress(Exception):
                 scale(host, svc, 0)
-            sw["Services"].pop(sid, None)
-            store.save_lab()
+            sw = _live(host.lab)
+            store.put_swarm(
+                replace(sw, services={k: v for k, v in sw.services.items() if k != sid})
+            )
             raise
-    return svc
+    return find_service(_live(host.lab), sid)
 
 
-def _choose_node(lab: Lab, svc: Record) -> str:
-    """Swarm's spread: the node with the fewest tasks of this service, then the fewest tasks."""
-    sw = _swarm(lab)
-    assert sw is not None
-    nodes: list[str] = list(sw["Nodes"])
+def choose_node(sw: SwarmRec, svc: ServiceRec) -> str:
+    """Swarm's spread: the node with the fewest tasks of this service, then the fewest tasks,
+    then the one that joined first (pure: the scheduler's whole rule)."""
+    nodes: list[str] = list(sw.nodes)
     mine = {n: 0 for n in nodes}
-    for t in svc["Tasks"].values():
-        mine[t["Node"]] += 1
+    for t in svc.tasks.values():
+        mine[t.node] += 1
     total = {n: 0 for n in nodes}
-    for s in sw["Services"].values():
-        for t in s["Tasks"].values():
-            total[t["Node"]] += 1
+    for s in sw.services.values():
+        for t in s.tasks.values():
+            total[t.node] += 1
     order = {n: i for i, n in enumerate(nodes)}
     return min(nodes, key=lambda n: (mine[n], total[n], order[n]))
 
 
-def scale(host: Host, svc: Record, replicas: int) -> None:
+def scale(host: Host, svc: ServiceRec, replicas: int) -> None:
     """``docker service scale NAME=R``: start or remove tasks until R run."""
     lab = host.lab
     with lab.store.locked():
-        svc = find_service(require_manager(host), svc["ID"])  # the live record, under the lock
-        while len(svc["Tasks"]) < replicas:
-            _start_task(lab, svc)
-        while len(svc["Tasks"]) > replicas:
-            last = max(svc["Tasks"].values(), key=lambda t: t["Slot"])
-            _stop_task(lab, svc, last)
-        svc["Replicas"] = replicas
-        lab.store.save_lab()
+        svc = find_service(require_manager(host), svc.id)  # the live record, under the lock
+        while len(svc.tasks) < replicas:
+            svc = _start_task(lab, svc)
+        while len(svc.tasks) > replicas:
+            last = max(svc.tasks.values(), key=lambda t: t.slot)
+            svc = _stop_task(lab, svc, last)
+        _put_service(lab, replace(svc, replicas=replicas))
 
 
-def _start_task(lab: Lab, svc: Record) -> None:
-    sw = _swarm(lab)
-    assert sw is not None
-    node = _choose_node(lab, svc)
+def _start_task(lab: Lab, svc: ServiceRec) -> ServiceRec:
+    sw = _live(lab)
+    node = choose_node(sw, svc)
     nh = lab.host(node)
-    used = {t["Slot"] for t in svc["Tasks"].values()}
+    used = {t.slot for t in svc.tasks.values()}
     slot = next(i for i in range(1, 10_000) if i not in used)
-    tid = ids.b36(f"{lab.name}/task/{svc['ID']}/{slot}/{svc.get('Generation', 0)}", 25)
-    svc["Generation"] = svc.get("Generation", 0) + 1
-    nets = [sw["Networks"][n] for n in svc["Networks"]]
+    tid = ids.b36(f"{lab.name}/task/{svc.id}/{slot}/{svc.generation}", 25)
+    svc = _put_service(lab, replace(svc, generation=svc.generation + 1))
+    nets = [sw.networks[n] for n in svc.networks]
     for net in nets:
         overlay.ensure_sandbox(nh, net)
-    lab.store.save_lab()
     try:
         from netlab.model.container import create_container
 
-        img = images.lookup(svc["Image"])
-        real = img.real_argv(tuple(svc["Command"]), lab.store.path("www", "nginx"))
-        first = nh.network(nets[0]["Id"]) if nets else nh.network("bridge")
+        img = images.lookup(svc.image)
+        real = img.real_argv(tuple(svc.command), lab.store.path("www", "nginx"))
+        first = nh.network(nets[0].id) if nets else nh.network("bridge")
         c = create_container(
             nh,
             img,
             f"{img.name}:{img.tag}",
-            tuple(svc["Command"]),
+            tuple(svc.command),
             real,
-            name=f"{svc['Name']}.{slot}.{tid}",
+            name=f"{svc.name}.{slot}.{tid}",
             net=first,
             hostname=None,
             tty=False,
             interactive=False,
-            more_networks=[n["Id"] for n in nets[1:]] + (["docker_gwbridge"] if nets else []),
+            more_networks=[n.id for n in nets[1:]] + (["docker_gwbridge"] if nets else []),
         )
     except BaseException:
         for net in nets:
-            if not _tasks_on(lab, nh.name, net["Id"]):
-                overlay.drop_sandbox(nh, net["Id"], manager=role(nh) == "manager")
-        lab.store.save_lab()
+            if not _tasks_on(lab, nh.name, net.id):
+                overlay.drop_sandbox(nh, net.id, manager=role(nh) == "manager")
         raise
-    svc["Tasks"][tid] = {
-        "ID": tid,
-        "Slot": slot,
-        "Node": node,
-        "Container": c.id,
-        "Created": now_rfc3339(),
-    }
+    task = TaskRec(tid, slot, node, c.id, now_rfc3339())
+    return _put_service(lab, replace(svc, tasks={**svc.tasks, tid: task}))
 
 
 def _tasks_on(lab: Lab, node: str, net_id: str) -> list[str]:
     return [
-        r["Id"]
+        r.id
         for r in lab.store.containers().values()
-        if r["Host"] == node
-        and r["State"] == "running"
-        and any(ep.get("NetworkID") == net_id for ep in r["Networks"].values())
+        if r.host == node
+        and r.state == "running"
+        and any(ep.network_id == net_id for ep in r.networks.values())
     ]
 
 
-def _stop_task(lab: Lab, svc: Record, task: Record) -> None:
-    nh = lab.host(task["Node"])
+def _stop_task(lab: Lab, svc: ServiceRec, task: TaskRec) -> ServiceRec:
+    nh = lab.host(task.node)
     with contextlib.suppress(NetlabError):
-        nh.container(task["Container"]).remove(force=True)
-    svc["Tasks"].pop(task["ID"], None)
-    for net_id in svc["Networks"]:
+        nh.container(task.container).remove(force=True)
+    svc = _put_service(
+        lab, replace(svc, tasks={k: v for k, v in svc.tasks.items() if k != task.id})
+    )
+    for net_id in svc.networks:
         if not _tasks_on(lab, nh.name, net_id):
             overlay.drop_sandbox(nh, net_id, manager=role(nh) == "manager")
         peerdb.sync(lab, net_id)
+    return svc
 
 
 def remove_service(host: Host, ref: str) -> str:
@@ -404,19 +397,23 @@ def remove_service(host: Host, ref: str) -> str:
         svc = find_service(require_manager(host), ref)
         scale(host, svc, 0)
         sw = require_manager(host)
-        sw["Services"].pop(svc["ID"], None)
-        sw.setdefault("Removed", []).append(svc["ID"])
-        host.lab.store.save_lab()
+        host.lab.store.put_swarm(
+            replace(
+                sw,
+                services={k: v for k, v in sw.services.items() if k != svc.id},
+                removed=(*sw.removed, svc.id),
+            )
+        )
     return ref
 
 
-def find_service(sw: Record, ref: str) -> Record:
+def find_service(sw: SwarmRec, ref: str) -> ServiceRec:
     """A service by name, ID or unique ID prefix; Docker's error otherwise."""
-    services: list[Record] = list(sw["Services"].values())
+    services = list(sw.services.values())
     for s in services:
-        if ref in (s["Name"], s["ID"]):
+        if ref in (s.name, s.id):
             return s
-    match = [s for s in services if s["ID"].startswith(ref)]
+    match = [s for s in services if s.id.startswith(ref)]
     if len(match) == 1:
         return match[0]
     raise SwarmError(f"service {ref} not found")

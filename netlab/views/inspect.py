@@ -12,6 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from netlab.model import drivers, ids
+from netlab.model.records import ContainerRec, Endpoint
 
 if TYPE_CHECKING:
     from netlab.model.container import Container
@@ -27,93 +28,92 @@ def render(objects: list[dict[str, Any]]) -> str:
 
 def network_inspect(net: Network) -> dict[str, Any]:
     """One network as ``docker network inspect`` shows it."""
-    rec = net._rec
+    rec = net.rec
     drv = drivers.of(rec)
     config = []
-    if rec.get("Subnet"):
-        config.append({"Subnet": rec["Subnet"], "Gateway": rec["Gateway"]})
+    if rec.subnet:
+        config.append({"Subnet": rec.subnet, "Gateway": rec.gateway})
     containers: dict[str, Any] = {}
     for c in net.containers():
-        ep = c.networks.get(net.name, {})
-        if not ep.get("EndpointID"):
+        ep = c.networks.get(net.name)
+        if ep is None or not ep.endpoint_id:
             continue
         containers[c.id] = {
             "Name": c.name,
-            "EndpointID": ep["EndpointID"],
-            "MacAddress": ep.get("MacAddress", ""),
-            "IPv4Address": f"{ep['IPAddress']}/{ep['IPPrefixLen']}" if ep.get("IPAddress") else "",
+            "EndpointID": ep.endpoint_id,
+            "MacAddress": ep.mac,
+            "IPv4Address": f"{ep.ip}/{ep.prefixlen}" if ep.ip else "",
             "IPv6Address": "",
         }
     return {
-        "Name": rec["Name"],
-        "Id": rec["Id"],
-        "Created": rec["Created"],
-        "Scope": rec["Scope"],
-        "Driver": rec["Driver"],
+        "Name": rec.name,
+        "Id": rec.id,
+        "Created": rec.created,
+        "Scope": rec.scope,
+        "Driver": rec.driver,
         "EnableIPv4": drv.has_endpoints,
         "EnableIPv6": False,
         "IPAM": {"Driver": "default", "Options": None, "Config": config},
-        "Internal": rec.get("Internal", False),
-        "Attachable": rec.get("Attachable", False),
+        "Internal": rec.internal,
+        "Attachable": rec.attachable,
         "Ingress": False,
         "ConfigFrom": {"Network": ""},
         "ConfigOnly": False,
         "Containers": dict(sorted(containers.items())),
-        "Options": dict(sorted(rec.get("Options", {}).items())),
-        "Labels": dict(rec.get("Labels", {})),
+        "Options": dict(sorted(rec.options.items())),
+        "Labels": dict(rec.labels),
         **drv.inspect(net.host, rec),
     }
 
 
-def _ports(rec: dict[str, Any]) -> dict[str, Any]:
+def _ports(rec: ContainerRec) -> dict[str, Any]:
     """NetworkSettings.Ports: each exposed or published port, its host bindings or null."""
-    out: dict[str, Any] = {e: None for e in rec.get("ExposedPorts", [])}
-    for m in rec.get("Ports", []):
-        key = f"{m['container_port']}/{m['proto']}"
-        if out.get(key) is None:
-            out[key] = []
-        out[key].append({"HostIp": m["host_ip"], "HostPort": str(m["host_port"])})
+    out: dict[str, Any] = {e: None for e in rec.exposed_ports}
+    for m in rec.ports:
+        if out.get(m.key) is None:
+            out[m.key] = []
+        out[m.key].append({"HostIp": m.host_ip, "HostPort": str(m.host_port)})
     return dict(sorted(out.items(), key=lambda kv: (int(kv[0].split("/")[0]), kv[0])))
 
 
 def container_inspect(c: Container) -> dict[str, Any]:
     """One container as ``docker container inspect`` shows it (the networking-relevant part)."""
     rec = c.record
-    state = rec["State"]
+    state = rec.state
     running = state == "running" and c.running
     networks: dict[str, Any] = {}
     user_nets = {
-        n["Name"]
-        for n in c.host.lab.store.lab_record["Hosts"][c.host.name]["Networks"].values()
-        if n.get("UserDefined")
+        n.name
+        for n in c.host.lab.store.lab_record.hosts[c.host.name].networks.values()
+        if n.user_defined
     }
-    for name, ep in rec["Networks"].items():
-        dns = [rec["Name"], ids.short_id(rec["Id"])] if name in user_nets and running else None
+    for name, ep in rec.networks.items():
+        dns = [rec.name, ids.short_id(rec.id)] if name in user_nets and running else None
         networks[name] = {
             "IPAMConfig": None,
             "Links": None,
             "Aliases": None,
-            "MacAddress": ep.get("MacAddress", ""),
+            "MacAddress": ep.mac,
             "DriverOpts": None,
             "GwPriority": 0,
-            "NetworkID": ep.get("NetworkID", ""),
-            "EndpointID": ep.get("EndpointID", ""),
-            "Gateway": ep.get("Gateway", ""),
-            "IPAddress": ep.get("IPAddress", ""),
-            "IPPrefixLen": ep.get("IPPrefixLen", 0),
+            "NetworkID": ep.network_id,
+            "EndpointID": ep.endpoint_id,
+            "Gateway": ep.gateway,
+            "IPAddress": ep.ip,
+            "IPPrefixLen": ep.prefixlen,
             "IPv6Gateway": "",
             "GlobalIPv6Address": "",
             "GlobalIPv6PrefixLen": 0,
             "DNSNames": dns,
         }
-    first: dict[str, Any] = next(iter(rec["Networks"].values()), {})
-    own = rec.get("OwnNetns", True)
-    sandbox = ids.object_id(c.host.lab.name, "sandbox", rec["Seq"]) if own and running else ""
+    first = next(iter(rec.networks.values()), Endpoint(""))
+    own = rec.own_netns
+    sandbox = ids.object_id(c.host.lab.name, "sandbox", rec.seq) if own and running else ""
     return {
-        "Id": rec["Id"],
-        "Created": rec["Created"],
-        "Path": rec["Path"],
-        "Args": rec["Args"],
+        "Id": rec.id,
+        "Created": rec.created,
+        "Path": rec.path,
+        "Args": list(rec.args),
         "State": {
             "Status": state,
             "Running": running,
@@ -121,53 +121,51 @@ def container_inspect(c: Container) -> dict[str, Any]:
             "Restarting": False,
             "OOMKilled": False,
             "Dead": False,
-            "Pid": rec["Pid"] if running else 0,
-            "ExitCode": rec.get("ExitCode", 0),
+            "Pid": rec.pid if running else 0,
+            "ExitCode": rec.exit_code,
             "Error": "",
-            "StartedAt": rec.get("StartedAt", ZERO_TIME),
-            "FinishedAt": rec.get("FinishedAt", ZERO_TIME),
+            "StartedAt": rec.started_at,
+            "FinishedAt": rec.finished_at,
         },
-        "Image": rec["ImageId"],
-        "Name": "/" + rec["Name"],
+        "Image": rec.image_id,
+        "Name": "/" + rec.name,
         "Config": {
-            "Hostname": rec["Hostname"],
-            "Tty": rec.get("Tty", False),
-            "OpenStdin": rec.get("OpenStdin", False),
-            "Cmd": rec["Args"]
-            if rec["Path"] == "/docker-entrypoint.sh"
-            else [rec["Path"], *rec["Args"]],
-            "Image": rec["Image"],
+            "Hostname": rec.hostname,
+            "Tty": rec.tty,
+            "OpenStdin": rec.open_stdin,
+            "Cmd": list(rec.args) if rec.path == "/docker-entrypoint.sh" else [rec.path, *rec.args],
+            "Image": rec.image,
         },
         "HostConfig": {
-            "NetworkMode": rec.get("NetworkMode", "bridge"),
+            "NetworkMode": rec.network_mode,
             "PortBindings": {
-                f"{m['container_port']}/{m['proto']}": [
+                m.key: [
                     {
-                        "HostIp": "" if m["host_ip"] == "0.0.0.0" else m["host_ip"],
-                        "HostPort": str(m["host_port"] or ""),
+                        "HostIp": "" if m.host_ip == "0.0.0.0" else m.host_ip,
+                        "HostPort": str(m.host_port or ""),
                     }
                 ]
-                for m in rec.get("PortSpecs", [])
+                for m in rec.port_specs
             },
         },
         "NetworkSettings": {
             "Bridge": "",
             "SandboxID": sandbox,
-            "SandboxKey": f"/run/netns/{rec['Netns']}" if running else "",
+            "SandboxKey": f"/run/netns/{rec.netns}" if running else "",
             "Ports": _ports(rec) if running else {},
             "HairpinMode": False,
             "LinkLocalIPv6Address": "",
             "LinkLocalIPv6PrefixLen": 0,
             "SecondaryIPAddresses": None,
             "SecondaryIPv6Addresses": None,
-            "EndpointID": first.get("EndpointID", "") if "bridge" in rec["Networks"] else "",
-            "Gateway": first.get("Gateway", "") if "bridge" in rec["Networks"] else "",
+            "EndpointID": first.endpoint_id if "bridge" in rec.networks else "",
+            "Gateway": first.gateway if "bridge" in rec.networks else "",
             "GlobalIPv6Address": "",
             "GlobalIPv6PrefixLen": 0,
-            "IPAddress": first.get("IPAddress", "") if "bridge" in rec["Networks"] else "",
-            "IPPrefixLen": first.get("IPPrefixLen", 0) if "bridge" in rec["Networks"] else 0,
+            "IPAddress": first.ip if "bridge" in rec.networks else "",
+            "IPPrefixLen": first.prefixlen if "bridge" in rec.networks else 0,
             "IPv6Gateway": "",
-            "MacAddress": first.get("MacAddress", "") if "bridge" in rec["Networks"] else "",
+            "MacAddress": first.mac if "bridge" in rec.networks else "",
             "Networks": networks,
         },
     }

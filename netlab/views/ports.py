@@ -99,15 +99,15 @@ def _packets(rule: str) -> int:
 def packet_path(container: Container, host_port: int | None = None) -> PacketPath:
     """The live path of packets to one of ``container``'s published ports."""
     rec = container.record
-    maps = rec.get("Ports", [])
+    maps = rec.ports
     if not maps:
         raise InvalidArgument(f"container {container.name} publishes no port (docker run -p)")
-    m = next((x for x in maps if host_port in (None, x["host_port"])), None)
+    m = next((x for x in maps if host_port in (None, x.host_port)), None)
     if m is None:
         raise InvalidArgument(f"container {container.name} does not publish host port {host_port}")
-    ep = next(iter(rec["Networks"].values()))
-    cip, bridge = ep["IPAddress"], ep["Bridge"]
-    proto, hport, cport = m["proto"], m["host_port"], m["container_port"]
+    ep = next(iter(rec.networks.values()))
+    cip, bridge = ep.ip, ep.bridge
+    proto, hport, cport = m.proto, m.host_port, m.container_port
     ch = chains(container.host.ruleset())
 
     def find(chain: str, *needles: str) -> str:
@@ -144,4 +144,4 @@ def packet_path(container: Container, host_port: int | None = None) -> PacketPat
             key=lambda e: re.sub(r"(sport|dport)=\d+|\s\d+\s", " ", e),
         )
     )
-    return PacketPath(f"{m['host_ip']}:{hport}->{cport}/{proto}", tuple(steps), entries)
+    return PacketPath(f"{m.host_ip}:{hport}->{cport}/{proto}", tuple(steps), entries)

@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from netlab.model import ids
+from netlab.model.records import ContainerRec
 from netlab.model.timefmt import human_duration, parse_rfc3339
 
 if TYPE_CHECKING:
@@ -54,37 +55,36 @@ def ps_row(c: Container, now: float | None = None) -> dict[str, str]:
     """One ``docker ps`` row as a dict (the keys of ``--format '{{json .}}'``)."""
     now = time.time() if now is None else now
     rec = c.record
-    created = parse_rfc3339(rec["Created"])
-    if rec["State"] == "running":
-        started = parse_rfc3339(rec["StartedAt"])
+    created = parse_rfc3339(rec.created)
+    if rec.state == "running":
+        started = parse_rfc3339(rec.started_at)
         status = f"Up {human_duration(now - started)}"
-    elif rec["State"] == "exited":
-        finished = parse_rfc3339(rec["FinishedAt"])
-        status = f"Exited ({rec['ExitCode']}) {human_duration(now - finished)} ago"
+    elif rec.state == "exited":
+        finished = parse_rfc3339(rec.finished_at)
+        status = f"Exited ({rec.exit_code}) {human_duration(now - finished)} ago"
     else:
         status = "Created"
     return {
-        "ID": ids.short_id(rec["Id"]),
-        "Image": rec["Image"],
-        "Command": json.dumps(ellipsis(command_line(rec["Path"], rec["Args"])), ensure_ascii=False),
-        "CreatedAt": rec["Created"],
+        "ID": ids.short_id(rec.id),
+        "Image": rec.image,
+        "Command": json.dumps(ellipsis(command_line(rec.path, rec.args)), ensure_ascii=False),
+        "CreatedAt": rec.created,
         "RunningFor": f"{human_duration(now - created)} ago",
         "Status": status,
         "Ports": ports_column(rec),
-        "Names": rec["Name"],
-        "State": rec["State"],
-        "Networks": ",".join(rec["Networks"]),
+        "Names": rec.name,
+        "State": rec.state,
+        "Networks": ",".join(rec.networks),
     }
 
 
-def ports_column(rec: dict[str, Any]) -> str:
+def ports_column(rec: ContainerRec) -> str:
     """``docker ps``'s PORTS for a container record (empty once it has exited)."""
-    from netlab.model.ports import PortMapping, ps_column
+    from netlab.model.ports import ps_column
 
-    if rec.get("State") != "running":
+    if rec.state != "running":
         return ""
-    maps = [PortMapping(**m) for m in rec.get("Ports", [])]
-    return ps_column(maps, rec.get("ExposedPorts", []))
+    return ps_column(rec.ports, rec.exposed_ports)
 
 
 def ps(host: Host, *, all: bool = False, now: float | None = None) -> str:

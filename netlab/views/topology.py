@@ -52,21 +52,21 @@ def _roles(lab: Lab) -> dict[str, dict[str, Any]]:
     for h in lab.hosts:
         roles[h.ns] = {"role": "host", "label": h.name, "host": h.name}
     for rec in lab.store.containers().values():
-        if rec["State"] == "running" and rec.get("OwnNetns"):
-            roles[rec["Netns"]] = {
+        if rec.state == "running" and rec.own_netns:
+            roles[rec.netns] = {
                 "role": "container",
-                "label": rec["Name"],
-                "host": rec["Host"],
-                "short_id": rec["Id"][:12],
+                "label": rec.name,
+                "host": rec.host,
+                "short_id": rec.id[:12],
             }
-    sw = lab.store.lab_record.get("Swarm") or {}
-    for box in sw.get("Sandboxes", {}).values():
-        net = sw["Networks"][box["Net"]]
-        roles[box["Netns"]] = {
+    sw = lab.store.lab_record.swarm
+    for box in sw.sandboxes.values() if sw else ():
+        net = sw.networks[box.net]  # type: ignore[union-attr]
+        roles[box.netns] = {
             "role": "overlay",
-            "label": f"1-{net['Id'][:10]}",
-            "host": box["Node"],
-            "network": net["Name"],
+            "label": f"1-{net.id[:10]}",
+            "host": box.node,
+            "network": net.name,
         }
     return roles
 
@@ -122,6 +122,15 @@ def _end_node(ns: str, lk: rtnl.Link, by_index: dict[int, rtnl.Link]) -> NodeKey
 
 def _add_veths(g: nx.Graph, namespaces: list[str], links: dict[str, list[rtnl.Link]]) -> None:
     by_index = {ns: {lk.index: lk for lk in links[ns]} for ns in namespaces}
+    # A veth's peer is the veth, in another namespace, whose ifindex is this end's peer_index
+    # and whose own peer_index is this end's ifindex; only when several namespaces have such a
+    # link does the kernel's namespace id decide (one netlink question per candidate, not per
+    # namespace: drawing stays linear in the number of containers).
+    veths: dict[int, list[tuple[str, rtnl.Link]]] = {}
+    for ns in namespaces:
+        for lk in links[ns]:
+            if lk.kind == "veth":
+                veths.setdefault(lk.index, []).append((ns, lk))
     done: set[tuple[str, int]] = set()
     for ns in namespaces:
         for lk in links[ns]:
@@ -129,10 +138,14 @@ def _add_veths(g: nx.Graph, namespaces: list[str], links: dict[str, list[rtnl.Li
                 continue
             peer_ns = ns
             if lk.peer_netnsid is not None:
-                peer_ns = next(
-                    (o for o in namespaces if o != ns and rtnl.nsid_of(ns, o) == lk.peer_netnsid),
-                    "",
-                )
+                candidates = [
+                    o
+                    for o, p in veths.get(lk.peer_index, [])
+                    if o != ns and p.peer_index == lk.index
+                ]
+                if len(candidates) > 1:
+                    candidates = [o for o in candidates if rtnl.nsid_of(ns, o) == lk.peer_netnsid]
+                peer_ns = candidates[0] if candidates else ""
             peer = by_index.get(peer_ns, {}).get(lk.peer_index)
             if peer is None:
                 continue

@@ -40,7 +40,7 @@ def test_run_attaches_through_a_veth_whose_peer_is_a_docker0_port(lab: Lab) -> N
     docker0 = next(lk for lk in hlinks.values() if lk.name == "docker0")
     assert peer.master == docker0.index, (peer, docker0)
     assert peer.name.startswith("veth") and len(peer.name) == 11
-    assert peer.name == c.networks["bridge"]["Veth"]
+    assert peer.name == c.networks["bridge"].veth
     # brctl, the command students type, agrees.
     brctl = host.exec("brctl show docker0").stdout
     assert peer.name in brctl, brctl
@@ -166,7 +166,7 @@ def test_stop_kills_by_pid_and_rm_removes(lab: Lab) -> None:
 
 
 def rtnl_has_veth(host, c) -> bool:  # type: ignore[no-untyped-def]
-    veth = c.record["Networks"]["bridge"]["Veth"]
+    veth = c.record.networks["bridge"].veth
     return any(lk.name == veth for lk in rtnl.links(host.ns))
 
 
@@ -295,9 +295,9 @@ def test_identities_are_deterministic(make_lab) -> None:  # type: ignore[no-unty
                 c.id,
                 c.name,
                 c.mac,
-                c.networks["bridge"]["EndpointID"],
+                c.networks["bridge"].endpoint_id,
                 lab.host().network("bridge").id,
-                c.networks["bridge"]["Veth"],
+                c.networks["bridge"].veth,
             )
         )
         lab.down()
@@ -319,7 +319,7 @@ def test_remove_many_at_once(lab: Lab) -> None:
         [topology.ns_name(lab.name, p) for p in ("lan", "inet", "client", "host")] + [keep.ns]
     )
     veths = [lk.name for lk in rtnl.links(host.ns) if lk.name.startswith("veth")]
-    assert veths == [keep.networks["bridge"]["Veth"]], "the kernel still has removed veths"
+    assert veths == [keep.networks["bridge"].veth], "the kernel still has removed veths"
 
 
 def test_containers_start_after_the_state_moved_to_a_new_tmpfs(

@@ -289,7 +289,7 @@ def test_explain_lines_replayed_by_hand_give_the_same_kernel_state(make_lab) -> 
         )
 
     assert state(cns_b) == state(c.ns)
-    veth = c.networks["bridge"]["Veth"]
+    veth = c.networks["bridge"].veth
 
     def port(host_ns: str) -> object:
         links = {lk.index: lk for lk in rtnl.links(host_ns)}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -30,7 +29,7 @@ def test_veth_edges_connect_eth0_to_its_real_bridge_port(lab: Lab) -> None:
     host = lab.host()
     for name in ("web1", "a"):
         c = host.container(name)
-        bridge = c.networks[next(iter(c.networks))]["Bridge"]
+        bridge = c.networks[next(iter(c.networks))].bridge
         edge = g.edges[ns_node(c.ns), br_node(host.ns, bridge)]
         assert edge["kind"] == "veth"
         port = edge["ends"][br_node(host.ns, bridge)]
@@ -97,16 +96,13 @@ def test_rendering_png_and_svg(lab: Lab, tmp_path) -> None:  # type: ignore[no-u
     assert again.read_bytes() == data
 
 
-def test_fifty_containers_draw_fast_and_summarised(lab: Lab) -> None:
+def test_fifty_containers_are_summarised_in_the_picture(lab: Lab) -> None:
     host = lab.host()
     for _ in range(50):
         host.run("alpine", "sleep 600")
-    t0 = time.perf_counter()
-    fig = draw.draw(lab)
-    elapsed = time.perf_counter() - t0
+    fig = draw.draw(lab)  # (how fast: bench/bench_scale.py, not a timed test)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "+ 43 more" in texts
-    assert elapsed < 1.0, f"drawing 50 containers took {elapsed:.2f} s"
 
 
 def test_explorer_widget_runs_and_highlights(lab: Lab) -> None:

@@ -97,15 +97,15 @@ def test_the_overlay_walkthrough(two: Lab) -> None:
     assert re.search(r"myservice\.1\.[0-9a-z]{25}$", row), row
     t1 = two.host("node1").containers()[0]
     t2 = two.host("node2").containers()[0]
-    ip2 = t2.networks["overnet"]["IPAddress"]
+    ip2 = t2.networks["overnet"].ip
     out = d(f"-H node1 exec {t1.name} ping -c 2 -i 0.2 {ip2}")
     assert "2 received" in out
     # The kernel agrees with what inspect says.
     doc = json.loads(d("-H node1 network inspect overnet"))[0]
     vni = int(doc["Options"]["com.docker.network.driver.overlay.vxlanid_list"])
     assert vni == 4097
-    box1 = t1.networks["overnet"]["BridgeNs"]
-    box2 = t2.networks["overnet"]["BridgeNs"]
+    box1 = t1.networks["overnet"].bridge_ns
+    box2 = t2.networks["overnet"].bridge_ns
     vx = next(lk for lk in rtnl.links(box1) if lk.name == "vxlan0")
     assert vx.vxlan_id == vni and vx.mtu == 1450
     br0 = next(a.cidr for a in rtnl.addrs(box1) if a.ifname == "br0")
@@ -129,12 +129,12 @@ def test_encapsulation_seen_on_the_wire(two: Lab) -> None:
     d("-H node1 service create --name s --network overnet --replicas 2 alpine sleep 600")
     t1 = two.host("node1").containers()[0]
     t2 = two.host("node2").containers()[0]
-    ip1, ip2 = t1.networks["overnet"]["IPAddress"], t2.networks["overnet"]["IPAddress"]
+    ip1, ip2 = t1.networks["overnet"].ip, t2.networks["overnet"].ip
     pkts = capture_vxlan(two.host("node1"), lambda: t1.exec(["ping", "-c", "1", "-W", "2", ip2]))
     p = pkts[0]
     assert (p.outer_src_ip, p.outer_dst_ip) == ("192.168.56.11", "192.168.56.12")
     assert p.udp_dst_port == 4789
-    vx = next(lk for lk in rtnl.links(t1.networks["overnet"]["BridgeNs"]) if lk.name == "vxlan0")
+    vx = next(lk for lk in rtnl.links(t1.networks["overnet"].bridge_ns) if lk.name == "vxlan0")
     assert p.vni == vx.vxlan_id == 4097
     assert (p.inner_src_mac, p.inner_dst_mac) == (t1.mac, t2.mac)
     assert (p.inner_src_ip, p.inner_dst_ip) == (ip1, ip2)
@@ -148,7 +148,7 @@ def test_overlay_mtu(two: Lab) -> None:
     d("-H node1 network create -d overlay overnet")
     d("-H node1 service create --name s --network overnet --replicas 2 alpine sleep 600")
     t1 = two.host("node1").containers()[0]
-    ip2 = two.host("node2").containers()[0].networks["overnet"]["IPAddress"]
+    ip2 = two.host("node2").containers()[0].networks["overnet"].ip
     fits = t1.exec(["ping", "-c", "1", "-W", "2", "-M", "do", "-s", "1422", ip2])
     assert fits.ok, fits
     too_big = t1.exec(["ping", "-c", "1", "-W", "2", "-M", "do", "-s", "1423", ip2])
@@ -163,7 +163,7 @@ def test_join_failures(two: Lab) -> None:
         "Error response from daemon: rpc error: code = InvalidArgument desc = A valid join "
         "token is necessary to join this cluster\n"
     )
-    token = swarm.require_manager(two.host("node1"))["Tokens"]["worker"]
+    token = swarm.require_manager(two.host("node1")).tokens["worker"]
     lan = two.namespaces()[0].rsplit("-", 1)[0] + "-lan"
     subprocess.run(["ip", "-n", lan, "link", "set", "to-node1", "down"], check=True)
     out = docker(f"-H node2 swarm join --token {token} 192.168.56.11:2377")
@@ -207,5 +207,5 @@ def test_three_nodes(make_lab) -> None:  # type: ignore[no-untyped-def]
     for a in tasks:
         for b in tasks:
             if a is not b:
-                r = a.exec(["ping", "-c", "1", "-W", "2", b.networks["overnet"]["IPAddress"]])
+                r = a.exec(["ping", "-c", "1", "-W", "2", b.networks["overnet"].ip])
                 assert r.ok, (a.name, b.name, r)

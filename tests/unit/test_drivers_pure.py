@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
+from typing import Any
 
 import pytest
 
 from netlab.errors import Conflict, InvalidArgument
 from netlab.model import drivers, firewall
 from netlab.model.drivers import CreateRequest, bridge, peerdb
+from netlab.model.records import NetworkRec
 
 
 def test_registry_has_one_driver_per_name() -> None:
@@ -74,7 +77,7 @@ def test_peer_table_of_a_node_leaves_out_its_own_endpoints() -> None:
     ]
 
 
-def _net(**extra: object) -> dict[str, object]:
+def _net(**extra: Any) -> NetworkRec:
     net = bridge.record(
         "f" * 64,
         "n",
@@ -83,15 +86,14 @@ def _net(**extra: object) -> dict[str, object]:
         ipaddress.IPv4Address("172.20.0.1"),
         user_defined=True,
     )
-    net.update(extra)
-    return net
+    return dataclasses.replace(net, **extra)
 
 
 def test_bridge_firewall_inputs_follow_icc_and_internal() -> None:
     drv = drivers.get("bridge")
     share = drv.firewall(_net(), [])
     assert share == firewall.Bridge("br-ffffffffffff", "172.20.0.0/16", (), icc=True)
-    gw = drv.firewall(_net(Options={bridge.ICC: "false"}), [])
+    gw = drv.firewall(_net(options={bridge.ICC: "false"}), [])
     assert gw is not None and not gw.icc
     text = firewall.ruleset([gw])
     assert 'iifname "br-ffffffffffff" counter drop comment "ICC"' in text
@@ -101,7 +103,7 @@ def test_internal_bridge_chains_are_dockers() -> None:
     from netlab.model.ports import PortMapping
 
     pub = [firewall.Published("172.20.0.2", PortMapping("0.0.0.0", 8080, 80, "tcp"))]
-    share = drivers.get("bridge").firewall(_net(Internal=True), pub)
+    share = drivers.get("bridge").firewall(_net(internal=True), pub)
     assert share is not None and share.internal and share.published == ()
     text = firewall.bridge_chains(share)
     assert text == (

@@ -13,11 +13,12 @@ import pytest
 
 import netlab
 from netlab.errors import InvalidArgument, NoSuchImage
-from netlab.model import firewall, ids, images, ipam, timefmt, topology
+from netlab.model import firewall, ids, images, ipam, records, timefmt, topology
+from netlab.model.drivers import peerdb
 from netlab.views import tables
 
 
-@pytest.mark.parametrize("module", [ids, ipam, timefmt, firewall, tables])
+@pytest.mark.parametrize("module", [ids, ipam, timefmt, firewall, tables, records, peerdb])
 def test_doctests(module: object) -> None:
     result = doctest.testmod(module)  # type: ignore[arg-type]
     assert result.attempted > 0 and result.failed == 0
@@ -294,17 +295,28 @@ def test_store_lists_containers_by_creation_order_and_sees_other_writers(
 
     monkeypatch.setattr(state, "ROOT", str(tmp_path))
     monkeypatch.setattr(state, "_mount_root", lambda: None)  # no tmpfs for a unit test
+    from dataclasses import replace
+
+    from netlab.model.records import ContainerRec, Endpoint, LabRec
+
+    def rec(seq: int) -> ContainerRec:
+        return ContainerRec(
+            id=f"c{seq}", seq=seq, name=f"n{seq}", host="host", image="busybox",
+            image_id="sha256:0", path="sh", args=(), created="", hostname="h",
+            netns="nl-u1-x", own_netns=True, real_argv=("sh",),
+            networks={"bridge": Endpoint("n1", ip="172.17.0.2")}, state="running",
+        )  # fmt: skip
+
     mine, other = state.Store("u1"), state.Store("u1")
-    mine.create({"Name": "u1"})
+    mine.create(LabRec("u1", ""))
     with mine.locked():
         for seq in (2, 1, 3):
-            mine.save(container={"Id": f"c{seq}", "Seq": seq, "State": "running"})
+            mine.save(container=rec(seq))
     assert list(mine.containers()) == ["c1", "c2", "c3"]
     with other.locked():  # another process: it reloads, then its writes reach us
-        other.save(container={"Id": "c0", "Seq": 0, "State": "running"})
-        rec = other.containers()["c2"]
-        rec["State"] = "exited"
-        other.save(container=rec)
+        other.save(container=rec(0))
+        other.save(container=replace(other.containers()["c2"], state="exited"))
         other.drop_container("c3")
     assert list(mine.containers()) == ["c0", "c1", "c2"]
-    assert mine.containers()["c2"]["State"] == "exited"
+    assert mine.containers()["c2"].state == "exited"
+    assert mine.containers()["c1"] == rec(1)  # typed records survive their JSON

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from netlab.errors import Conflict, InvalidArgument
 from netlab.model import ids, ipam
-from netlab.model.state import Record
+from netlab.model.records import ContainerRec, Endpoint, NetworkRec
 
 if TYPE_CHECKING:
     from netlab.model import firewall
@@ -68,46 +68,44 @@ class Driver:
     #: True when a container on it has a network namespace of its own.
     own_namespace: ClassVar[bool] = True
 
-    def create(self, host: Host, req: CreateRequest, nid: str) -> Record:
+    def create(self, host: Host, req: CreateRequest, nid: str) -> NetworkRec:
         """Make the network's kernel objects and return its record (under the lab's lock)."""
         raise InvalidArgument(f'only one instance of "{self.name}" network is allowed')
 
-    def start(self, host: Host, net: Record) -> None:
+    def start(self, host: Host, net: NetworkRec) -> NetworkRec:
         """After the network is in the host's record: what serves it (a name server)."""
+        return net
 
-    def remove(self, host: Host, net: Record) -> None:
+    def remove(self, host: Host, net: NetworkRec) -> None:
         """Remove what :meth:`create` made."""
 
-    def endpoint(self, host: Host, net: Record, seq: int, ifname: str) -> Record:
+    def endpoint(self, host: Host, net: NetworkRec, seq: int, ifname: str) -> Endpoint:
         """The endpoint a container gets on ``net`` (no kernel call)."""
-        return {
-            "NetworkID": net["Id"],
-            "EndpointID": "",
-            "Gateway": "",
-            "IPAddress": "",
-            "IPPrefixLen": 0,
-            "MacAddress": "",
-        }
+        return Endpoint(net.id)
 
-    def join(self, host: Host, container: Record, ep: Record, *, default_route: bool) -> None:
+    def join(
+        self, host: Host, container: ContainerRec, ep: Endpoint, *, default_route: bool
+    ) -> None:
         """Build the endpoint's interface in the container (on the kernel thread)."""
 
-    def leave(self, host: Host, container: Record, ep: Record) -> None:
+    def leave(self, host: Host, container: ContainerRec, ep: Endpoint) -> None:
         """Remove the endpoint's interface (``docker network disconnect``)."""
 
-    def host_links(self, host: Host, ep: Record) -> list[tuple[str, str]]:
+    def host_links(self, host: Host, ep: Endpoint) -> list[tuple[str, str]]:
         """``(namespace, link)`` pairs outside the container that go with the endpoint: what
         removal deletes (or waits for) besides the container's namespace."""
         return []
 
-    def firewall(self, net: Record, published: list[firewall.Published]) -> firewall.Bridge | None:
+    def firewall(
+        self, net: NetworkRec, published: list[firewall.Published]
+    ) -> firewall.Bridge | None:
         """The network's share of the Docker host's ``ip docker-bridges`` table."""
         return None
 
-    def changed(self, host: Host, net: Record) -> None:
+    def changed(self, host: Host, net: NetworkRec) -> None:
         """Endpoints of ``net`` came or went: update what depends on them."""
 
-    def inspect(self, host: Host, net: Record) -> dict[str, object]:
+    def inspect(self, host: Host, net: NetworkRec) -> dict[str, object]:
         """Fields that ``docker network inspect`` adds for this driver (``Peers``)."""
         return {}
 
@@ -120,9 +118,9 @@ def get(name: str) -> Driver:
         raise InvalidArgument(f'plugin "{name}" not found') from None
 
 
-def of(net: Record) -> Driver:
+def of(net: NetworkRec) -> Driver:
     """The driver of a network record."""
-    return get(str(net["Driver"]))
+    return get(net.driver)
 
 
 # --- helpers shared by the drivers that hand out addresses -------------------------------------
@@ -154,34 +152,33 @@ def pick_subnet(
     return net, gw
 
 
-def free_address(host: Host, net: Record, *, cluster_wide: bool = False) -> str:
+def free_address(host: Host, net: NetworkRec, *, cluster_wide: bool = False) -> str:
     """The lowest free address of ``net`` (per Docker host, or across the swarm)."""
-    subnet = ipaddress.IPv4Network(net["Subnet"])
-    taken = {net.get("Gateway") or ""} - {""}
+    subnet = ipaddress.IPv4Network(net.subnet)
+    taken = {net.gateway} - {""}
     for r in host.lab.store.containers().values():
-        if (cluster_wide or r["Host"] == host.name) and r["State"] in ("running", "created"):
-            for other in r["Networks"].values():
-                if other.get("NetworkID") == net["Id"] and other.get("IPAddress"):
-                    taken.add(other["IPAddress"])
+        if (cluster_wide or r.host == host.name) and r.state in ("running", "created"):
+            for other in r.networks.values():
+                if other.network_id == net.id and other.ip:
+                    taken.add(other.ip)
     return str(ipam.lowest_free(subnet, taken))
 
 
 def addressed_endpoint(
-    host: Host, net: Record, seq: int, ifname: str, *, cluster_wide: bool = False
-) -> Record:
+    host: Host, net: NetworkRec, seq: int, ifname: str, *, cluster_wide: bool = False
+) -> Endpoint:
     """An endpoint with an address: the lowest free one, Docker's 02:42 MAC, its IDs."""
     ip = free_address(host, net, cluster_wide=cluster_wide)
-    eid = ids.object_id(host.lab.name, "endpoint", seq)
-    return {
-        "NetworkID": net["Id"],
-        "EndpointID": eid,
-        "Gateway": "" if net.get("Internal") else net["Gateway"],
-        "IPAddress": ip,
-        "IPPrefixLen": ipaddress.IPv4Network(net["Subnet"]).prefixlen,
-        "MacAddress": ids.mac_from_ip(ip),
-        "Ifname": ifname,
-        "Mtu": int(net.get("Mtu", 1500)),
-    }
+    return Endpoint(
+        net.id,
+        endpoint_id=ids.object_id(host.lab.name, "endpoint", seq),
+        gateway="" if net.internal else net.gateway,
+        ip=ip,
+        prefixlen=ipaddress.IPv4Network(net.subnet).prefixlen,
+        mac=ids.mac_from_ip(ip),
+        ifname=ifname,
+        mtu=net.mtu,
+    )
 
 
 def _registry() -> dict[str, Driver]:

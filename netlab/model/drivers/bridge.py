@@ -20,6 +20,7 @@ User-defined bridges also get a name server (:mod:`netlab.model.resolver`).
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 from typing import TYPE_CHECKING, ClassVar
@@ -28,7 +29,7 @@ from netlab.errors import Conflict
 from netlab.kernel import batch, rtnl
 from netlab.model import firewall, ids, ipam, resolver, topology
 from netlab.model.drivers import CreateRequest, Driver, addressed_endpoint, pick_subnet
-from netlab.model.state import Record
+from netlab.model.records import ContainerRec, Endpoint, NetworkRec
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
@@ -49,28 +50,25 @@ def record(
     options: dict[str, str] | None = None,
     internal: bool = False,
     user_defined: bool = False,
-) -> Record:
+) -> NetworkRec:
     """A bridge network's record, as ``docker network inspect`` will show it."""
-    return {
-        "Name": name,
-        "Id": nid,
-        "Created": now_rfc3339(),
-        "Scope": "local",
-        "Driver": "bridge",
-        "Internal": internal,
-        "Attachable": False,
-        "Options": dict(options or {}),
-        "Labels": {},
-        "Subnet": str(subnet),
-        "Gateway": str(gateway),
-        "Bridge": bridge,
-        **({"UserDefined": True} if user_defined else {}),
-    }
+    return NetworkRec(
+        name,
+        nid,
+        now_rfc3339(),
+        "bridge",
+        internal=internal,
+        options=dict(options or {}),
+        subnet=str(subnet),
+        gateway=str(gateway),
+        bridge=bridge,
+        user_defined=user_defined,
+    )
 
 
-def icc(net: Record) -> bool:
+def icc(net: NetworkRec) -> bool:
     """Inter-container communication: on unless the network's options turn it off."""
-    return bool(net.get("Options", {}).get(ICC, "true") == "true")
+    return net.options.get(ICC, "true") == "true"
 
 
 class BridgeDriver(Driver):
@@ -82,22 +80,22 @@ class BridgeDriver(Driver):
 
     # -- networks ----------------------------------------------------------------------------
 
-    def build(self, host: Host, net: Record) -> None:
+    def build(self, host: Host, net: NetworkRec) -> None:
         """The bridge itself: device, gateway address, up, route_localnet (kernel thread)."""
-        bridge = net["Bridge"]
-        prefixlen = ipaddress.IPv4Network(net["Subnet"]).prefixlen
+        bridge = net.bridge
+        prefixlen = ipaddress.IPv4Network(net.subnet).prefixlen
         rtnl.add_bridge(host.ns, bridge, mac=ids.local_mac(host.lab.name, *_mac_seed(host, net)))
-        rtnl.add_addr(host.ns, bridge, f"{net['Gateway']}/{prefixlen}")
+        rtnl.add_addr(host.ns, bridge, f"{net.gateway}/{prefixlen}")
         rtnl.set_link(host.ns, bridge, up=True)
         bridge_sysctls(host.ns, bridge)
 
-    def create(self, host: Host, req: CreateRequest, nid: str) -> Record:
-        nets = host.lab.store.lab_record["Hosts"][host.name]["Networks"].values()
-        in_use = [ipaddress.IPv4Network(n["Subnet"]) for n in nets if n.get("Subnet")]
+    def create(self, host: Host, req: CreateRequest, nid: str) -> NetworkRec:
+        nets = host.lab.store.lab_record.hosts[host.name].networks.values()
+        in_use = [ipaddress.IPv4Network(n.subnet) for n in nets if n.subnet]
         in_use.append(ipaddress.IPv4Network(topology.LAN_SUBNET))
         subnet, gw = pick_subnet(req, in_use)
         bridge = req.options.get(BRIDGE_NAME) or "br-" + nid[:12]
-        if any(n.get("Bridge") == bridge for n in nets):
+        if any(n.bridge == bridge for n in nets):
             raise Conflict(f"bridge name {bridge} is already in use")
         net = record(
             nid,
@@ -112,77 +110,81 @@ class BridgeDriver(Driver):
         batch(lambda: self.build(host, net))
         return net
 
-    def start(self, host: Host, net: Record) -> None:
+    def start(self, host: Host, net: NetworkRec) -> NetworkRec:
         """After the network is in the host's record: its name server (user networks)."""
-        if net.get("UserDefined"):
-            resolver.start(host, net)
+        return resolver.start(host, net) if net.user_defined else net
 
-    def remove(self, host: Host, net: Record) -> None:
-        if net.get("UserDefined"):
+    def remove(self, host: Host, net: NetworkRec) -> None:
+        if net.user_defined:
             resolver.stop(host, net)
-        rtnl.delete_link(host.ns, net["Bridge"])
+        rtnl.delete_link(host.ns, net.bridge)
 
     # -- endpoints ---------------------------------------------------------------------------
 
-    def endpoint(self, host: Host, net: Record, seq: int, ifname: str) -> Record:
+    def endpoint(self, host: Host, net: NetworkRec, seq: int, ifname: str) -> Endpoint:
         ep = addressed_endpoint(host, net, seq, ifname)
-        ep["Bridge"] = net["Bridge"]
-        ep["Veth"] = ids.veth_name(ep["EndpointID"])
-        if net.get("DefaultRoute"):
-            ep["DefaultRoute"] = True  # docker_gwbridge carries a task's way out
-        return ep
+        return dataclasses.replace(
+            ep,
+            bridge=net.bridge,
+            veth=ids.veth_name(ep.endpoint_id),
+            default_route=net.default_route,  # docker_gwbridge carries a task's way out
+        )
 
-    def bridge_ns(self, host: Host, ep: Record) -> str:
+    def bridge_ns(self, host: Host, ep: Endpoint) -> str:
         """Where the endpoint's bridge lives: the Docker host (an overlay: its sandbox)."""
         return host.ns
 
-    def join(self, host: Host, container: Record, ep: Record, *, default_route: bool) -> None:
+    def join(
+        self, host: Host, container: ContainerRec, ep: Endpoint, *, default_route: bool
+    ) -> None:
         """A veth pair born as a bridge port, the address, the container's end up (and the
         default route)."""
-        cns = container["Netns"]
+        cns = container.netns
         rtnl.add_veth(
             self.bridge_ns(host, ep),
-            ep["Veth"],
+            ep.veth,
             peer_ns=cns,
-            peer_name=ep["Ifname"],
-            mac=ids.local_mac(host.lab.name, ep["EndpointID"]),
-            peer_mac=ep["MacAddress"],
-            mtu=int(ep.get("Mtu", 1500)),
-            master=ep["Bridge"],
+            peer_name=ep.ifname,
+            mac=ids.local_mac(host.lab.name, ep.endpoint_id),
+            peer_mac=ep.mac,
+            mtu=int(ep.mtu),
+            master=ep.bridge,
             up=True,
         )
-        rtnl.add_addr(cns, ep["Ifname"], f"{ep['IPAddress']}/{ep['IPPrefixLen']}")
-        rtnl.set_link(cns, ep["Ifname"], up=True)
-        if default_route and ep.get("Gateway"):
-            rtnl.add_route(cns, gateway=ep["Gateway"])
+        rtnl.add_addr(cns, ep.ifname, f"{ep.ip}/{ep.prefixlen}")
+        rtnl.set_link(cns, ep.ifname, up=True)
+        if default_route and ep.gateway:
+            rtnl.add_route(cns, gateway=ep.gateway)
 
-    def leave(self, host: Host, container: Record, ep: Record) -> None:
-        rtnl.delete_link(self.bridge_ns(host, ep), ep["Veth"])
+    def leave(self, host: Host, container: ContainerRec, ep: Endpoint) -> None:
+        rtnl.delete_link(self.bridge_ns(host, ep), ep.veth)
 
-    def host_links(self, host: Host, ep: Record) -> list[tuple[str, str]]:
-        return [(self.bridge_ns(host, ep), ep["Veth"])] if ep.get("Veth") else []
+    def host_links(self, host: Host, ep: Endpoint) -> list[tuple[str, str]]:
+        return [(self.bridge_ns(host, ep), ep.veth)] if ep.veth else []
 
     # -- the rest ----------------------------------------------------------------------------
 
-    def firewall(self, net: Record, published: list[firewall.Published]) -> firewall.Bridge | None:
+    def firewall(
+        self, net: NetworkRec, published: list[firewall.Published]
+    ) -> firewall.Bridge | None:
         return firewall.Bridge(
-            net["Bridge"],
-            net["Subnet"],
-            () if net.get("Internal") else tuple(published),
+            net.bridge,
+            net.subnet,
+            () if net.internal else tuple(published),
             icc=icc(net),
-            internal=bool(net.get("Internal")),
+            internal=net.internal,
         )
 
-    def changed(self, host: Host, net: Record) -> None:
-        if net.get("UserDefined"):
+    def changed(self, host: Host, net: NetworkRec) -> None:
+        if net.user_defined:
             resolver.refresh(host, net)
 
 
-def _mac_seed(host: Host, net: Record) -> tuple[str, ...]:
+def _mac_seed(host: Host, net: NetworkRec) -> tuple[str, ...]:
     """What a bridge's MAC derives from (kept as it always was, so outputs stay the same)."""
-    if net["Bridge"] == "docker0":
+    if net.bridge == "docker0":
         return (host.name, "docker0")
-    return (net["Id"],)
+    return (net.id,)
 
 
 def bridge_sysctls(ns: str, bridge: str) -> None:
@@ -194,7 +196,7 @@ def bridge_sysctls(ns: str, bridge: str) -> None:
     rtnl.sysctl(ns, f"net.ipv4.conf.{bridge}.route_localnet", "1")
 
 
-def default_bridge(host: Host, nid: str) -> Record:
+def default_bridge(host: Host, nid: str) -> NetworkRec:
     """docker0, the network called ``bridge`` that dockerd makes at start (kernel included)."""
     net = record(
         nid,
@@ -220,7 +222,7 @@ def default_bridge(host: Host, nid: str) -> Record:
     return net
 
 
-def gateway_bridge(host: Host, nid: str, in_use: list[ipaddress.IPv4Network]) -> Record:
+def gateway_bridge(host: Host, nid: str, in_use: list[ipaddress.IPv4Network]) -> NetworkRec:
     """docker_gwbridge: the bridge that gives swarm tasks their way out (their eth1).
 
     Docker creates it with inter-container communication off: two tasks on one node cannot
@@ -235,6 +237,6 @@ def gateway_bridge(host: Host, nid: str, in_use: list[ipaddress.IPv4Network]) ->
         subnet.network_address + 1,
         options={ICC: "false", MASQUERADE: "true", BRIDGE_NAME: "docker_gwbridge"},
     )
-    net["DefaultRoute"] = True
+    net = dataclasses.replace(net, default_route=True)
     batch(lambda: BridgeDriver().build(host, net))
     return net

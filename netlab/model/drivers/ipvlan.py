@@ -13,6 +13,7 @@ at once with one line, and ``netlab doctor`` lists ipvlan as unavailable.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 from typing import TYPE_CHECKING, ClassVar
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, ClassVar
 from netlab.errors import InvalidArgument
 from netlab.kernel import rtnl
 from netlab.model.drivers.macvlan import MacvlanDriver
-from netlab.model.state import Record
+from netlab.model.records import ContainerRec, Endpoint, NetworkRec
 
 if TYPE_CHECKING:
     from netlab.model.host import Host
@@ -50,17 +51,18 @@ class IpvlanDriver(MacvlanDriver):
         if reason:
             raise InvalidArgument(NO_KERNEL_SUPPORT.format(reason=reason))
 
-    def endpoint(self, host: Host, net: Record, seq: int, ifname: str) -> Record:
+    def endpoint(self, host: Host, net: NetworkRec, seq: int, ifname: str) -> Endpoint:
         ep = super().endpoint(host, net, seq, ifname)
-        ep["MacAddress"] = ""  # (the parent's, which Docker does not report)
-        if net["Mode"] == "l3":
-            ep["Gateway"] = ""  # the default route is "dev eth0": the parent routes
-        return ep
+        # The MAC is the parent's, which Docker does not report; in l3 mode the default route
+        # is "dev eth0" (the parent routes), not a gateway.
+        return dataclasses.replace(ep, mac="", gateway="" if net.mode == "l3" else ep.gateway)
 
-    def join(self, host: Host, container: Record, ep: Record, *, default_route: bool) -> None:
+    def join(
+        self, host: Host, container: ContainerRec, ep: Endpoint, *, default_route: bool
+    ) -> None:
         super().join(host, container, ep, default_route=default_route)
-        if default_route and ep["Mode"] == "l3":
-            rtnl.add_route(container["Netns"], dev=ep["Ifname"])
+        if default_route and ep.mode == "l3":
+            rtnl.add_route(container.netns, dev=ep.ifname)
 
 
 def probe(ns: str, parent: str) -> str:

@@ -15,13 +15,14 @@ the host's own as the way around it.)
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from typing import TYPE_CHECKING, ClassVar
 
 from netlab.errors import InvalidArgument
 from netlab.kernel import rtnl
 from netlab.model.drivers import CreateRequest, Driver, addressed_endpoint, pick_subnet
-from netlab.model.state import Record
+from netlab.model.records import ContainerRec, Endpoint, NetworkRec
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class MacvlanDriver(Driver):
             "driver default"
         )
 
-    def create(self, host: Host, req: CreateRequest, nid: str) -> Record:
+    def create(self, host: Host, req: CreateRequest, nid: str) -> NetworkRec:
         mode = req.options.get(self.mode_option, self.modes[0])
         if mode not in self.modes:
             raise InvalidArgument(self.bad_mode(mode))
@@ -65,47 +66,45 @@ class MacvlanDriver(Driver):
                 " (netlab: the Docker host has no interface of that name; its LAN is eth0)"
             )
         self.check_kernel(host)
-        nets = host.lab.store.lab_record["Hosts"][host.name]["Networks"].values()
-        in_use = [ipaddress.IPv4Network(n["Subnet"]) for n in nets if n.get("Subnet")]
+        nets = host.lab.store.lab_record.hosts[host.name].networks.values()
+        in_use = [ipaddress.IPv4Network(n.subnet) for n in nets if n.subnet]
         subnet, gw = pick_subnet(req, in_use)
-        return {
-            "Name": req.name,
-            "Id": nid,
-            "Created": now_rfc3339(),
-            "Scope": "local",
-            "Driver": self.name,
-            "Internal": req.internal,
-            "Attachable": False,
-            "Options": dict(req.options),
-            "Labels": {},
-            "Subnet": str(subnet),
-            "Gateway": str(gw),
-            "Parent": parent,
-            "Mode": mode,
-            "UserDefined": True,
-        }
+        return NetworkRec(
+            req.name,
+            nid,
+            now_rfc3339(),
+            self.name,
+            internal=req.internal,
+            options=dict(req.options),
+            subnet=str(subnet),
+            gateway=str(gw),
+            parent=parent,
+            mode=mode,
+            user_defined=True,
+        )
 
-    def endpoint(self, host: Host, net: Record, seq: int, ifname: str) -> Record:
+    def endpoint(self, host: Host, net: NetworkRec, seq: int, ifname: str) -> Endpoint:
         ep = addressed_endpoint(host, net, seq, ifname)
-        ep["Parent"], ep["Mode"] = net["Parent"], net["Mode"]
-        return ep
+        return dataclasses.replace(ep, parent=net.parent, mode=net.mode)
 
-    def join(self, host: Host, container: Record, ep: Record, *, default_route: bool) -> None:
+    def join(
+        self, host: Host, container: ContainerRec, ep: Endpoint, *, default_route: bool
+    ) -> None:
         """The child is born in the container as its ``ethN``, then addressed like a veth."""
-        cns = container["Netns"]
+        cns = container.netns
         rtnl.add_sublink(
             host.ns,
-            ep["Ifname"],
-            parent=ep["Parent"],
+            ep.ifname,
+            parent=ep.parent,
             kind=self.name,
-            mode=ep["Mode"],
+            mode=ep.mode,
             peer_ns=cns,
-            mac=ep["MacAddress"] or None,
+            mac=ep.mac or None,
         )
-        rtnl.add_addr(cns, ep["Ifname"], f"{ep['IPAddress']}/{ep['IPPrefixLen']}")
-        rtnl.set_link(cns, ep["Ifname"], up=True)
-        if default_route and ep.get("Gateway"):
-            rtnl.add_route(cns, gateway=ep["Gateway"])
+        rtnl.add_addr(cns, ep.ifname, f"{ep.ip}/{ep.prefixlen}")
+        rtnl.set_link(cns, ep.ifname, up=True)
+        if default_route and ep.gateway:
+            rtnl.add_route(cns, gateway=ep.gateway)
 
-    def leave(self, host: Host, container: Record, ep: Record) -> None:
-        rtnl.delete_link(container["Netns"], ep["Ifname"])
+    def leave(self, host: Host, container: ContainerRec, ep: Endpoint) -> None:
+        rtnl.delete_link(container.netns, ep.ifname)

@@ -18,15 +18,17 @@ What is the swarm's (nodes, services, the scheduler) stays in :mod:`netlab.model
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from netlab.errors import Conflict
 from netlab.kernel import batch, netns, rtnl
 from netlab.model import firewall, ids, ipam, topology
 from netlab.model.drivers import CreateRequest, addressed_endpoint, peerdb
 from netlab.model.drivers.bridge import BridgeDriver
-from netlab.model.state import Record
+from netlab.model.records import Endpoint, NetworkRec, OverlayRec, SandboxRec, SwarmRec
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
@@ -43,39 +45,37 @@ def swarm_id(lab: str, seed: str) -> str:
     return ids.b36(f"{lab}/{seed}", 25)
 
 
-def ingress(lab: str) -> Record:
+def ingress(lab: str) -> OverlayRec:
     """The ``ingress`` network that ``docker swarm init`` makes (VNI 4096, 10.0.0.0/24)."""
-    return {
-        "Name": "ingress",
-        "Id": swarm_id(lab, "net/ingress"),
-        "Subnet": "10.0.0.0/24",
-        "Gateway": "10.0.0.1",
-        "VNI": INGRESS_VNI,
-        "Created": now_rfc3339(),
-        "Ingress": True,
-    }
+    return OverlayRec(
+        "ingress",
+        swarm_id(lab, "net/ingress"),
+        "10.0.0.0/24",
+        "10.0.0.1",
+        INGRESS_VNI,
+        now_rfc3339(),
+        ingress=True,
+    )
 
 
-def host_view(net: Record, sandbox: str | None) -> Record:
-    """How an overlay network appears in one node's list of networks."""
-    return {
-        "Name": net["Name"],
-        "Id": net["Id"],
-        "Created": net["Created"],
-        "Scope": "swarm",
-        "Driver": "overlay",
-        "Internal": False,
-        "Attachable": False,
-        "Labels": {},
-        "Ingress": bool(net.get("Ingress")),
-        "Subnet": net["Subnet"],
-        "Gateway": net["Gateway"],
-        "Bridge": "br0",
-        "BridgeNs": sandbox,
-        "Mtu": OVERLAY_MTU,
-        "VNI": net["VNI"],
-        "Options": {"com.docker.network.driver.overlay.vxlanid_list": str(net["VNI"])},
-    }
+def host_view(net: OverlayRec, sandbox: str = "") -> NetworkRec:
+    """How an overlay network appears in one node's list of networks (``sandbox``: its
+    namespace on that node, once a task runs there)."""
+    return NetworkRec(
+        net.name,
+        net.id,
+        net.created,
+        "overlay",
+        scope="swarm",
+        ingress=net.ingress,
+        subnet=net.subnet,
+        gateway=net.gateway,
+        bridge="br0",
+        bridge_ns=sandbox,
+        mtu=OVERLAY_MTU,
+        vni=net.vni,
+        options={"com.docker.network.driver.overlay.vxlanid_list": str(net.vni)},
+    )
 
 
 def sandbox_ns(lab: str, node: str, net_id: str) -> str:
@@ -90,16 +90,16 @@ class OverlayDriver(BridgeDriver):
     scope: ClassVar[str] = "swarm"
     publishes: ClassVar[bool] = False
 
-    def create(self, host: Host, req: CreateRequest, nid: str) -> Record:
+    def create(self, host: Host, req: CreateRequest, nid: str) -> NetworkRec:
         """``docker network create -d overlay NAME`` on the manager (``nid`` is not used:
         swarm networks take swarmkit IDs)."""
         from netlab.model.swarm import require_manager
 
         store = host.lab.store
         sw = require_manager(host)  # (read under the lock: another process may have written)
-        if any(n["Name"] == req.name for n in sw["Networks"].values()):
+        if any(n.name == req.name for n in sw.networks.values()):
             raise Conflict(f"network with name {req.name} already exists")
-        used = [ipaddress.IPv4Network(n["Subnet"]) for n in sw["Networks"].values()]
+        used = [ipaddress.IPv4Network(n.subnet) for n in sw.networks.values()]
         if req.subnet:
             subnet = ipam.parse_subnet(req.subnet)
             if any(subnet.overlaps(u) for u in used):
@@ -109,79 +109,86 @@ class OverlayDriver(BridgeDriver):
         else:
             pools = ipaddress.IPv4Network(OVERLAY_POOL).subnets(new_prefix=24)
             subnet = ipam.next_pool(used, pools)
-        vni = max([n["VNI"] for n in sw["Networks"].values()] + [INGRESS_VNI]) + 1
-        rec = {
-            "Name": req.name,
-            "Id": swarm_id(host.lab.name, f"net/{req.name}/{vni}"),
-            "Subnet": str(subnet),
-            "Gateway": str(subnet.network_address + 1),
-            "VNI": vni,
-            "Created": now_rfc3339(),
-        }
-        sw["Networks"][rec["Id"]] = rec
-        store.lab_record["Hosts"][host.name]["Networks"][rec["Id"]] = host_view(rec, None)
-        return host_view(rec, None)
+        vni = max([n.vni for n in sw.networks.values()] + [INGRESS_VNI]) + 1
+        rec = OverlayRec(
+            req.name,
+            swarm_id(host.lab.name, f"net/{req.name}/{vni}"),
+            str(subnet),
+            str(subnet.network_address + 1),
+            vni,
+            now_rfc3339(),
+        )
+        store.put_swarm(dataclasses.replace(sw, networks={**sw.networks, rec.id: rec}))
+        return host_view(rec)
 
-    def remove(self, host: Host, net: Record) -> None:
+    def remove(self, host: Host, net: NetworkRec) -> None:
         """``docker network rm`` of an overlay: refused while a service uses it."""
         from netlab.model.swarm import SwarmError, require_manager
 
         sw = require_manager(host)
-        nid = net["Id"]
-        users = [s["Name"] for s in sw["Services"].values() if nid in s["Networks"]]
+        nid = net.id
+        users = [s.name for s in sw.services.values() if nid in s.networks]
         if users:
             raise SwarmError(
                 f"rpc error: code = FailedPrecondition desc = network {nid} is "
                 f"in use by service {users[0]}"
             )
-        if net.get("Ingress"):
+        if net.ingress:
             raise SwarmError("ingress network cannot be removed in netlab")
-        sw["Networks"].pop(nid)
-        for h in host.lab.store.lab_record["Hosts"].values():
-            h["Networks"].pop(nid, None)
+        store = host.lab.store
+        store.put_swarm(dataclasses.replace(sw, networks=_without(sw.networks, nid)))
+        for h in store.lab_record.hosts.values():
+            if nid in h.networks:
+                store.drop_network(h.name, nid)
 
-    def endpoint(self, host: Host, net: Record, seq: int, ifname: str) -> Record:
+    def endpoint(self, host: Host, net: NetworkRec, seq: int, ifname: str) -> Endpoint:
         # An overlay's addresses are handed out across the whole swarm.
         ep = addressed_endpoint(host, net, seq, ifname, cluster_wide=True)
-        ep["Bridge"] = net["Bridge"]
-        ep["Veth"] = ids.veth_name(ep["EndpointID"])
-        ep["BridgeNs"] = net["BridgeNs"]  # br0 lives in the network's sandbox
-        return ep
+        return dataclasses.replace(
+            ep,
+            bridge=net.bridge,
+            veth=ids.veth_name(ep.endpoint_id),
+            bridge_ns=net.bridge_ns,  # br0 lives in the network's sandbox
+        )
 
-    def bridge_ns(self, host: Host, ep: Record) -> str:
-        return str(ep["BridgeNs"])
+    def bridge_ns(self, host: Host, ep: Endpoint) -> str:
+        return ep.bridge_ns
 
-    def firewall(self, net: Record, published: list[firewall.Published]) -> firewall.Bridge | None:
+    def firewall(
+        self, net: NetworkRec, published: list[firewall.Published]
+    ) -> firewall.Bridge | None:
         return None  # (br0 is in the sandbox, not in the host's firewall)
 
-    def changed(self, host: Host, net: Record) -> None:
-        peerdb.sync(host.lab, net["Id"])
+    def changed(self, host: Host, net: NetworkRec) -> None:
+        peerdb.sync(host.lab, net.id)
 
-    def inspect(self, host: Host, net: Record) -> dict[str, object]:
+    def inspect(self, host: Host, net: NetworkRec) -> dict[str, object]:
         """``Peers``: the nodes that have the network's sandbox, with their IPs."""
         lab = host.lab
-        sw = lab.store.lab_record.get("Swarm")
+        sw = lab.store.lab_record.swarm
         if not sw:
             return {"Peers": []}
-        hosts = lab.store.lab_record["Hosts"]
+        hosts = lab.store.lab_record.hosts
         return {
             "Peers": [
-                {"Name": sw["Nodes"][b["Node"]]["ID"][:12], "IP": hosts[b["Node"]]["Address"]}
-                for b in sorted(sw["Sandboxes"].values(), key=lambda b: hosts[b["Node"]]["Index"])
-                if b["Net"] == net["Id"]
+                {"Name": sw.nodes[b.node].id[:12], "IP": hosts[b.node].address}
+                for b in sorted(sw.sandboxes.values(), key=lambda b: hosts[b.node].index)
+                if b.net == net.id
             ]
         }
 
 
-def ensure_sandbox(host: Host, net: Record) -> str:
-    """Build the network's sandbox on ``host`` if it has none: br0 and vxlan0."""
-    sw = host.lab.store.lab_record["Swarm"]
-    key = f"{host.name}/{net['Id']}"
-    if key in sw["Sandboxes"]:
-        return str(sw["Sandboxes"][key]["Netns"])
-    ns = sandbox_ns(host.lab.name, host.name, net["Id"])
-    gw_len = ipaddress.IPv4Network(net["Subnet"]).prefixlen
-    tmp = f"vx-{net['VNI']:06x}-{net['Id'][:5]}"  # Docker's temporary name, then vxlan0
+def ensure_sandbox(host: Host, net: OverlayRec) -> str:
+    """Build the network's sandbox on ``host`` if it has none: br0 and vxlan0 (under the
+    lab's lock, in a swarm)."""
+    store = host.lab.store
+    sw = _swarm(host)
+    key = f"{host.name}/{net.id}"
+    if key in sw.sandboxes:
+        return str(sw.sandboxes[key].netns)
+    ns = sandbox_ns(host.lab.name, host.name, net.id)
+    gw_len = ipaddress.IPv4Network(net.subnet).prefixlen
+    tmp = f"vx-{net.vni:06x}-{net.id[:5]}"  # Docker's temporary name, then vxlan0
 
     def build() -> None:
         from netlab.model.host import quiet_ipv6
@@ -190,8 +197,8 @@ def ensure_sandbox(host: Host, net: Record) -> str:
         quiet_ipv6(ns)
         rtnl.set_link(ns, "lo", up=True)
         rtnl.add_bridge(ns, "br0", mac=ids.local_mac(host.lab.name, key, "br0"), mtu=OVERLAY_MTU)
-        rtnl.add_addr(ns, "br0", f"{net['Gateway']}/{gw_len}")
-        rtnl.add_vxlan(host.ns, tmp, vni=net["VNI"], port=VXLAN_PORT, mtu=OVERLAY_MTU)
+        rtnl.add_addr(ns, "br0", f"{net.gateway}/{gw_len}")
+        rtnl.add_vxlan(host.ns, tmp, vni=net.vni, port=VXLAN_PORT, mtu=OVERLAY_MTU)
         rtnl.move_link(host.ns, tmp, to_ns=ns, new_name="vxlan0")
         rtnl.set_link(
             ns, "vxlan0", mac=ids.local_mac(host.lab.name, key, "vxlan0"), master="br0", up=True
@@ -205,24 +212,43 @@ def ensure_sandbox(host: Host, net: Record) -> str:
         netns.delete(ns)
         rtnl.delete_link(host.ns, tmp)
         raise
-    sw["Sandboxes"][key] = {"Node": host.name, "Net": net["Id"], "Netns": ns, "Peers": []}
-    host.lab.store.lab_record["Hosts"][host.name]["Networks"][net["Id"]] = host_view(net, ns)
+    box = SandboxRec(host.name, net.id, ns)
+    store.put_swarm(dataclasses.replace(sw, sandboxes={**sw.sandboxes, key: box}))
+    store.put_network(host.name, host_view(net, ns))
     return ns
 
 
 def drop_sandbox(host: Host, net_id: str, *, manager: bool) -> None:
     """Remove a network's sandbox from a node (its last task there is gone)."""
-    sw = host.lab.store.lab_record["Swarm"]
-    box = sw["Sandboxes"].pop(f"{host.name}/{net_id}", None)
+    store = host.lab.store
+    sw = _swarm(host)
+    key = f"{host.name}/{net_id}"
+    box = sw.sandboxes.get(key)
     if box is None:
         return
     # vxlan0 first, synchronously: until it is gone the node's VNI/port pair stays taken, and
     # namespace deletion is asynchronous (a new vxlan0 right after would fail with EEXIST).
-    rtnl.delete_link(box["Netns"], "vxlan0")
-    rtnl.forget(box["Netns"])
-    netns.delete(box["Netns"])
-    hnets = host.lab.store.lab_record["Hosts"][host.name]["Networks"]
+    rtnl.delete_link(box.netns, "vxlan0")
+    rtnl.forget(box.netns)
+    netns.delete(box.netns)
+    store.put_swarm(dataclasses.replace(sw, sandboxes=_without(sw.sandboxes, key)))
     if manager:
-        hnets[net_id] = host_view(sw["Networks"][net_id], None)  # managers list every network
+        store.put_network(host.name, host_view(sw.networks[net_id]))  # managers list them all
     else:
-        hnets.pop(net_id, None)  # a worker forgets the network with its last task
+        store.drop_network(host.name, net_id)  # a worker forgets the network with its last task
+
+
+def _swarm(host: Host) -> SwarmRec:
+    sw = host.lab.store.lab_record.swarm
+    if sw is None:
+        from netlab.model.swarm import NOT_IN_SWARM, SwarmError
+
+        raise SwarmError(NOT_IN_SWARM)
+    return sw
+
+
+V = TypeVar("V")
+
+
+def _without(items: Mapping[str, V], key: str) -> dict[str, V]:
+    return {k: v for k, v in items.items() if k != key}

@@ -15,20 +15,14 @@ table should hold from the lab's state, and :func:`diff` (pure) says what to add
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+import dataclasses
+from typing import TYPE_CHECKING
 
 from netlab.kernel import rtnl
+from netlab.model.records import Peer
 
 if TYPE_CHECKING:
     from netlab.model.lab import Lab
-
-
-class Peer(NamedTuple):
-    """One remote endpoint as a node's vxlan0 knows it."""
-
-    ip: str
-    mac: str
-    node_ip: str
 
 
 def diff(have: list[Peer], want: list[Peer]) -> tuple[list[Peer], list[Peer]]:
@@ -52,29 +46,32 @@ def wanted(
 
 
 def sync(lab: Lab, net_id: str) -> None:
-    """Program every node's vxlan0 with the other nodes' endpoints of one overlay network."""
-    sw = lab.store.lab_record.get("Swarm")
+    """Program every node's vxlan0 with the other nodes' endpoints of one overlay network
+    (under the lab's lock)."""
+    sw = lab.store.lab_record.swarm
     if not sw:
         return
-    hosts = lab.store.lab_record["Hosts"]
+    hosts = lab.store.lab_record.hosts
     endpoints = [
-        (rec["Host"], ep["IPAddress"], ep["MacAddress"])
+        (rec.host, ep.ip, ep.mac)
         for rec in lab.store.containers().values()
-        if rec["State"] == "running"
-        for ep in rec["Networks"].values()
-        if ep.get("NetworkID") == net_id and ep.get("IPAddress")
+        if rec.state == "running"
+        for ep in rec.networks.values()
+        if ep.network_id == net_id and ep.ip
     ]
-    addresses = {name: h["Address"] for name, h in hosts.items()}
-    for box in sw["Sandboxes"].values():
-        if box["Net"] != net_id:
+    addresses = {name: h.address for name, h in hosts.items()}
+    boxes = dict(sw.sandboxes)
+    for key, box in sw.sandboxes.items():
+        if box.net != net_id:
             continue
-        want = wanted(endpoints, box["Node"], addresses)
-        gone, new = diff([Peer(*p) for p in sorted(box["Peers"])], want)
-        ns = box["Netns"]
+        want = wanted(endpoints, box.node, addresses)
+        gone, new = diff(list(box.peers), want)
         for p in gone:
-            rtnl.neigh_del(ns, "vxlan0", p.ip)
-            rtnl.fdb_del(ns, "vxlan0", p.mac, p.node_ip)
+            rtnl.neigh_del(box.netns, "vxlan0", p.ip)
+            rtnl.fdb_del(box.netns, "vxlan0", p.mac, p.node_ip)
         for p in new:
-            rtnl.neigh_add(ns, "vxlan0", p.ip, p.mac)
-            rtnl.fdb_add(ns, "vxlan0", p.mac, p.node_ip)
-        box["Peers"] = [list(p) for p in want]
+            rtnl.neigh_add(box.netns, "vxlan0", p.ip, p.mac)
+            rtnl.fdb_add(box.netns, "vxlan0", p.mac, p.node_ip)
+        boxes[key] = dataclasses.replace(box, peers=tuple(want))
+    if boxes != sw.sandboxes:
+        lab.store.put_swarm(dataclasses.replace(sw, sandboxes=boxes))

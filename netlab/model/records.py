@@ -1,0 +1,291 @@
+"""The lab's state as typed, frozen records; JSON only where the store reads and writes.
+
+Each record is what Docker's daemon keeps about one object, the fields netlab needs to rebuild
+every ``docker`` output and to find every kernel object again:
+
+=================  =====================================================================
+:class:`LabRec`     the lab: its Docker hosts and, once ``swarm init`` ran, the swarm
+:class:`HostRec`    one Docker host: its LAN address and its networks
+:class:`NetworkRec` one network of a host (``bridge``, ``host``, ``none``, user-defined, an
+                    overlay as one node sees it)
+:class:`Endpoint`   a container's attachment to one network: its address, MAC, interface
+:class:`ContainerRec` one container: image, command, state, process, endpoints, ports
+:class:`SwarmRec`   the swarm: nodes, tokens, overlay networks, services and their tasks,
+                    and each node's overlay sandboxes with their peer tables
+=================  =====================================================================
+
+Records never change: a change is a new record (``dataclasses.replace``) handed to the store
+(:mod:`netlab.model.state`), which writes it under the lab's lock. Mappings inside them are
+typed read-only (``Mapping``); code that wants to change one builds a new dict.
+
+On disk each record is a JSON object whose keys are the field names; :func:`to_json` and
+:func:`from_json` convert, driven by the field types alone (so a new field needs no codec
+code), and :data:`SCHEMA` is written next to them so that state written by another version of
+netlab is refused with a clear message instead of being misread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from netlab.model.ports import PortMapping
+
+SCHEMA = 2  # (1: the untyped records of netlab 0.1's first sessions)
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A container's attachment to one network (Docker's endpoint)."""
+
+    network_id: str
+    endpoint_id: str = ""  # "" on host/none networks, and once the container stopped
+    gateway: str = ""
+    ip: str = ""
+    prefixlen: int = 0
+    mac: str = ""
+    ifname: str = ""  # eth0, eth1, ... inside the container
+    mtu: int = 1500
+    bridge: str = ""  # bridge/overlay: the bridge its veth is a port of
+    veth: str = ""  # bridge/overlay: the veth's end outside the container
+    bridge_ns: str = ""  # overlay: the namespace of that bridge (the network's sandbox)
+    default_route: bool = False  # docker_gwbridge: the task's way out
+    parent: str = ""  # macvlan/ipvlan: the parent interface in the host
+    mode: str = ""  # macvlan/ipvlan mode
+
+    def released(self) -> Endpoint:
+        """What Docker keeps of an endpoint once the container stopped: the network only."""
+        return Endpoint(self.network_id, ifname=self.ifname)
+
+
+@dataclass(frozen=True)
+class NetworkRec:
+    """One network of a Docker host, as ``docker network inspect`` shows it and more."""
+
+    name: str
+    id: str
+    created: str
+    driver: str
+    scope: str = "local"
+    internal: bool = False
+    attachable: bool = False
+    options: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    subnet: str = ""
+    gateway: str = ""
+    bridge: str = ""  # the Linux bridge (docker0, br-..., br0 of an overlay)
+    user_defined: bool = False
+    default_route: bool = False  # docker_gwbridge
+    bridge_ns: str = ""  # overlay: the sandbox on this node ("" until a task runs here)
+    mtu: int = 1500
+    vni: int = 0  # overlay
+    ingress: bool = False  # overlay: the swarm's ingress network
+    parent: str = ""  # macvlan/ipvlan
+    mode: str = ""  # macvlan/ipvlan
+    resolver_pid: int = 0  # the network's name server (user-defined bridges)
+    resolver_start: int = 0
+
+
+@dataclass(frozen=True)
+class HostRec:
+    """One Docker host of the lab."""
+
+    name: str
+    index: int
+    address: str
+    networks: Mapping[str, NetworkRec] = field(default_factory=dict)  # by network ID
+
+
+@dataclass(frozen=True)
+class ContainerRec:
+    """One container: what ``docker inspect`` shows, and how to find its process again."""
+
+    id: str
+    seq: int
+    name: str
+    host: str
+    image: str
+    image_id: str
+    path: str
+    args: tuple[str, ...]
+    created: str
+    hostname: str
+    netns: str
+    own_netns: bool
+    real_argv: tuple[str, ...]  # what really runs (the image is a recipe)
+    networks: Mapping[str, Endpoint]  # by network name, in attachment order (eth0, eth1...)
+    network_mode: str = "bridge"
+    state: str = "created"  # created, running, exited
+    pid: int = 0
+    pid_start: int = 0
+    exit_code: int = 0
+    started_at: str = ZERO_TIME
+    finished_at: str = ZERO_TIME
+    tty: bool = False
+    open_stdin: bool = False
+    exposed_ports: tuple[str, ...] = ()
+    port_specs: tuple[PortMapping, ...] = ()  # what -p asked for
+    ports: tuple[PortMapping, ...] = ()  # what is published while it runs
+    env: tuple[str, ...] = ()
+    auto_remove: bool = False
+
+    @property
+    def short_id(self) -> str:
+        """The 12-hex ID Docker prints."""
+        return self.id[:12]
+
+
+@dataclass(frozen=True)
+class NodeRec:
+    """A swarm node."""
+
+    id: str
+    role: str  # manager, worker
+    joined: str
+
+
+@dataclass(frozen=True)
+class OverlayRec:
+    """A swarm-scoped overlay network, as the manager keeps it."""
+
+    name: str
+    id: str
+    subnet: str
+    gateway: str
+    vni: int
+    created: str
+    ingress: bool = False
+
+
+@dataclass(frozen=True)
+class TaskRec:
+    """One task of a service: a container on a node."""
+
+    id: str
+    slot: int
+    node: str
+    container: str
+    created: str
+
+
+@dataclass(frozen=True)
+class ServiceRec:
+    """A replicated service."""
+
+    id: str
+    name: str
+    image: str
+    command: tuple[str, ...]
+    networks: tuple[str, ...]  # overlay network IDs
+    created: str
+    replicas: int = 0
+    tasks: Mapping[str, TaskRec] = field(default_factory=dict)
+    generation: int = 0
+
+
+@dataclass(frozen=True, order=True)
+class Peer:
+    """One remote endpoint as a node's vxlan0 knows it (see drivers.peerdb)."""
+
+    ip: str
+    mac: str
+    node_ip: str
+
+
+@dataclass(frozen=True)
+class SandboxRec:
+    """An overlay network's namespace on one node, and the peer table of its vxlan0."""
+
+    node: str
+    net: str
+    netns: str
+    peers: tuple[Peer, ...] = ()
+
+
+@dataclass(frozen=True)
+class SwarmRec:
+    """The swarm: what swarmkit's raft store holds, kept in the Python process here."""
+
+    id: str
+    created: str
+    manager: str
+    manager_addr: str
+    tokens: Mapping[str, str]
+    nodes: Mapping[str, NodeRec] = field(default_factory=dict)
+    networks: Mapping[str, OverlayRec] = field(default_factory=dict)
+    services: Mapping[str, ServiceRec] = field(default_factory=dict)
+    sandboxes: Mapping[str, SandboxRec] = field(default_factory=dict)  # by "node/net id"
+    removed: tuple[str, ...] = ()  # IDs of removed services (service IDs never come back)
+    listener_pid: int = 0
+    listener_start: int = 0
+
+
+@dataclass(frozen=True)
+class LabRec:
+    """The whole lab."""
+
+    name: str
+    created: str
+    build: str = ""
+    hosts: Mapping[str, HostRec] = field(default_factory=dict)
+    swarm: SwarmRec | None = None
+
+
+# --- JSON at the store's edge ---------------------------------------------------------------
+
+R = TypeVar("R")
+
+
+def to_json(obj: Any) -> Any:
+    """A record (or a value inside one) as plain JSON data.
+
+    >>> to_json(Endpoint("n1", ip="172.17.0.2"))["ip"]
+    '172.17.0.2'
+    """
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Mapping):
+        return {str(k): to_json(v) for k, v in obj.items()}
+    if isinstance(obj, tuple | list):
+        return [to_json(v) for v in obj]
+    return obj
+
+
+def from_json(cls: type[R], data: Any) -> R:
+    """The record of type ``cls`` that :func:`to_json` wrote.
+
+    >>> e = Endpoint("n1", ip="172.17.0.2", mtu=1450)
+    >>> from_json(Endpoint, to_json(e)) == e
+    True
+    """
+    return typing.cast(R, _decode(cls, data))
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _decode(tp: Any, data: Any) -> Any:
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        hints = _hints(tp)
+        known = {f.name for f in dataclasses.fields(tp)}
+        return tp(**{k: _decode(hints[k], v) for k, v in data.items() if k in known})
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (types.UnionType, typing.Union):  # X | None
+        if data is None:
+            return None
+        return _decode(next(a for a in args if a is not type(None)), data)
+    if origin is tuple:
+        return tuple(_decode(args[0], v) for v in data)
+    if origin in (Mapping, dict):
+        return {k: _decode(args[1], v) for k, v in data.items()}
+    return data
