@@ -1,0 +1,758 @@
+"""The model's logic on the fake kernel (netlab.kernel.fake), as any user, in a few seconds.
+
+Everything goes through the public API (``Lab``, ``lab.host()``, ``host.run``, container
+properties, ``network.inspect()``) and the docker front end; what the model did is read back
+from the fake kernel: addresses, links, routes, rules, neighbour and FDB entries. Lab names
+start with ``fk`` (the fake's store is a temporary folder; nothing real is created).
+"""
+
+from __future__ import annotations
+
+import errno
+import inspect
+import ipaddress
+import os
+import re
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+
+from netlab import Lab
+from netlab.docker import docker, use
+from netlab.kernel import _worker, netns, nft, proc, rtnl, trace
+from netlab.kernel.fake import (
+    FAKE_PID_BASE,
+    FakeKernel,
+    FakeNetns,
+    FakeNft,
+    FakeProc,
+    FakeRtnl,
+    FdbEntry,
+)
+from netlab.model import state
+from netlab.model.drivers import overlay
+
+# The real functions, kept before any test replaces them (for the fidelity checks below).
+REAL: dict[str, Any] = {
+    f"{mod.__name__.rsplit('.', 1)[1]}.{name}": getattr(mod, name)
+    for mod, names in (
+        (netns, FakeNetns.NAMES),
+        (rtnl, FakeRtnl.NAMES),
+        (nft, FakeNft.NAMES),
+        (proc, FakeProc.NAMES),
+    )
+    for name in names
+}
+
+# A known bug, kept visible: BridgeDriver.create builds the bridge (link, address, up,
+# sysctl) before networks.create_network's roll-back starts, so a failure after the link is
+# made leaves br-<id> in the Docker host (and the next create reuses it, EEXIST being fine).
+HALF_BUILT_BRIDGE = pytest.mark.xfail(
+    strict=True, reason="bug: a bridge whose build fails midway stays in the Docker host"
+)
+
+needs_busybox = pytest.mark.skipif(
+    shutil.which("busybox") is None, reason="the nginx image runs busybox (apt install busybox)"
+)
+
+
+def d(line: str, *, code: int = 0) -> str:
+    """Run a docker command line; check its exit code; return its stdout (or stderr)."""
+    out = docker(line)
+    assert out.code == code, f"docker {line}: {out.stdout}{out.stderr}"
+    return out.stdout if code == 0 else out.stderr
+
+
+def fails(line: str) -> str:
+    """Run a docker command line that must fail; return its error. (A kernel error that is
+    no NetlabError, such as an OSError, leaves ``docker()`` as an exception, on the real
+    kernel too.)"""
+    try:
+        out = docker(line)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    assert out.code != 0, f"docker {line}: {out.stdout}{out.stderr}"
+    return out.stderr
+
+
+def lab_of(name: str, *hosts: str) -> Lab:
+    lab = Lab(name, hosts=hosts or ("host",))
+    use(lab)
+    return lab
+
+
+def cidrs(fake: FakeKernel, ns: str, ifname: str) -> list[str]:
+    return [a.cidr for a in fake.addrs(ns) if a.ifname == ifname]
+
+
+def swarm(lab: Lab, *workers: str) -> None:
+    out = d(f"-H {lab.hosts[0].name} swarm init")
+    token = re.search(r"--token (SWMTKN-1-\S+) ", out)
+    assert token is not None, out
+    for w in workers:
+        d(f"-H {w} swarm join --token {token.group(1)} {lab.host(lab.hosts[0].name).address}:2377")
+
+
+def snapshot(fake: FakeKernel) -> dict[str, Any]:
+    """Everything the fake kernel holds that a failed command must leave as it was."""
+    return {
+        "namespaces": fake.namespaces(),
+        "links": {ns: fake.links(ns) for ns in fake.namespaces()},
+        "addrs": {ns: fake.addrs(ns) for ns in fake.namespaces()},
+        "routes": {ns: fake.routes(ns) for ns in fake.namespaces()},
+        "neigh": {ns: fake.neigh(ns) for ns in fake.namespaces()},
+        "fdb": {ns: fake.fdb(ns) for ns in fake.namespaces()},
+        "rules": {ns: fake.ruleset(ns) for ns in fake.namespaces()},
+        "processes": [(p.pid, p.ns, p.argv) for p in fake.processes],
+    }
+
+
+def changes(before: dict[str, Any], fake: FakeKernel) -> list[str]:
+    """What differs from a :func:`snapshot` now, one line per namespace and kind ([] if
+    nothing)."""
+    after = snapshot(fake)
+    out = []
+    for key, was in before.items():
+        now = after[key]
+        if isinstance(was, dict):
+            for ns in sorted(set(was) | set(now)):
+                if was.get(ns) != now.get(ns):
+                    out.append(f"{key} of {ns}: {was.get(ns)} -> {now.get(ns)}")
+        elif was != now:
+            out.append(f"{key}: {was} -> {now}")
+    return out
+
+
+# --- the fake itself ------------------------------------------------------------------------
+
+
+def test_nothing_real_is_touched(fake: FakeKernel) -> None:
+    lab = lab_of("fk_safe")
+    c = lab.host().run("ubuntu", "sleep infinity")
+    assert not state.ROOT.startswith("/run/") and state.lab_names() == ["fk_safe"]
+    assert os.path.isdir(os.path.join(state.ROOT, "fk_safe"))
+    assert not os.path.exists(f"/run/netns/{c.ns}") and not os.path.exists("/run/netlab/fk_safe")
+    assert c.pid >= FAKE_PID_BASE and all(p.pid >= FAKE_PID_BASE for p in fake.processes)
+    assert c.ns in fake.namespaces() and lab.namespaces() == [
+        n for n in fake.namespaces() if n.startswith("nl-fk_safe-")
+    ]
+    with pytest.raises(Exception, match="fake"):
+        c.exec("true")  # no command runs under the fake
+
+
+def test_the_fake_has_the_real_signatures() -> None:
+    fake = FakeKernel()
+    parts = {"netns": fake.netns, "rtnl": fake.rtnl, "nft": fake.nft, "proc": fake.proc}
+    for key, real in REAL.items():
+        mod, name = key.split(".")
+        mine = getattr(parts[mod], name)
+        if name == "LinkRemovalWatch":
+            real, mine = real.__init__, mine.func.__init__  # (a partial over the fake)
+        want = [(p.name, p.kind, p.default) for p in inspect.signature(real).parameters.values()]
+        got = [(p.name, p.kind, p.default) for p in inspect.signature(mine).parameters.values()]
+        if name == "LinkRemovalWatch":
+            got = [got[0], *got[2:]]  # (self, [kernel], ns, indexes)
+        assert got == want, key
+
+
+def test_the_fake_traces_what_the_real_layer_traces(
+    fake: FakeKernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each state-changing function records the same command lines, real or fake (the real
+    ones run with the kernel thread stubbed out: they only trace)."""
+    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
+        ("netns.create", ("nl-x-a",), {}),
+        ("netns.create", ("nl-x-b",), {}),
+        ("rtnl.add_bridge", ("nl-x-a", "br0"), {"mac": "02:42:00:00:00:01"}),
+        (
+            "rtnl.add_veth",
+            ("nl-x-a", "v1"),
+            {
+                "peer_ns": "nl-x-b",
+                "peer_name": "eth0",
+                "mac": "02:42:00:00:00:02",
+                "master": "br0",
+                "up": True,
+                "peer_mac": "02:42:00:00:00:03",
+            },
+        ),
+        ("rtnl.add_addr", ("nl-x-b", "eth0", "10.0.0.2/24"), {}),
+        ("rtnl.set_link", ("nl-x-b", "eth0"), {"up": True, "mtu": 1400, "alias": "a b"}),
+        ("rtnl.add_route", ("nl-x-b",), {"gateway": "10.0.0.1"}),
+        ("rtnl.add_vxlan", ("nl-x-a", "vx"), {"vni": 4097}),
+        ("rtnl.move_link", ("nl-x-a", "vx"), {"to_ns": "nl-x-b", "new_name": "vxlan0"}),
+        ("rtnl.neigh_add", ("nl-x-b", "vxlan0", "10.0.0.9", "02:42:0a:00:00:09"), {}),
+        ("rtnl.fdb_add", ("nl-x-b", "vxlan0", "02:42:0a:00:00:09", "192.168.56.12"), {}),
+        ("rtnl.neigh_del", ("nl-x-b", "vxlan0", "10.0.0.9"), {}),
+        ("rtnl.fdb_del", ("nl-x-b", "vxlan0", "02:42:0a:00:00:09", "192.168.56.12"), {}),
+        (
+            "rtnl.add_sublink",
+            ("nl-x-a", "mv"),
+            {"parent": "br0", "kind": "macvlan", "mode": "bridge", "peer_ns": "nl-x-b"},
+        ),
+        ("rtnl.set_bridge_port", ("nl-x-a", "v1"), {"hairpin": True}),
+        ("rtnl.sysctl", ("nl-x-b", "net.ipv4.ip_forward", "1"), {}),
+        ("nft.load", ("nl-x-a", "table ip t\ndelete table ip t\ntable ip t {\n}\n"), {}),
+        ("rtnl.delete_link", ("nl-x-a", "v1"), {}),
+    ]
+    done = subprocess.CompletedProcess[str]([], 0, "", "")
+    with monkeypatch.context() as m:
+        m.setattr(_worker, "call", lambda fn: done)  # the real functions reach no kernel
+        with trace.recording() as real_lines:
+            for key, args, kwargs in calls:
+                REAL[key](*args, **kwargs)
+    parts = {"netns": fake.netns, "rtnl": fake.rtnl, "nft": fake.nft}
+    with trace.recording() as fake_lines:
+        for key, args, kwargs in calls:
+            mod, name = key.split(".")
+            getattr(parts[mod], name)(*args, **kwargs)
+    assert fake_lines == real_lines
+    fake.netns.delete("nl-x-a")
+    fake.netns.delete("nl-x-b")
+
+
+def test_the_fake_keeps_the_kernels_rules(fake: FakeKernel) -> None:
+    k = fake
+    assert k.netns.create("nl-x-a") and not k.netns.create("nl-x-a")
+    k.netns.create("nl-x-b")
+    k.rtnl.add_bridge("nl-x-a", "br0")
+    k.rtnl.add_bridge("nl-x-a", "br0")  # EEXIST is fine, as in the real function
+    k.rtnl.add_veth("nl-x-a", "v1", peer_ns="nl-x-b", peer_name="eth0", master="br0")
+    with pytest.raises(rtnl.KernelError) as no_dev:
+        k.rtnl.add_veth("nl-x-a", "v2", peer_ns="nl-x-b", peer_name="eth1", master="nope")
+    assert no_dev.value.errno == errno.ENODEV
+    with pytest.raises(rtnl.KernelError) as not_bridge:
+        k.rtnl.set_link("nl-x-a", "br0", master="v1")
+    assert not_bridge.value.errno == errno.EOPNOTSUPP
+    with pytest.raises(netns.NamespaceNotFound):
+        k.rtnl.add_bridge("nl-x-gone", "br0")
+    v1 = k.link("nl-x-a", "v1")
+    eth0 = k.link("nl-x-b", "eth0")
+    assert (v1.peer_index, eth0.peer_index, v1.master) == (eth0.index, v1.index, 2)
+    assert k.rtnl.nsid_of("nl-x-a", "nl-x-b") == v1.peer_netnsid
+    # A gateway must be on a connected network of an up link.
+    k.rtnl.add_addr("nl-x-b", "eth0", "10.1.0.2/24")
+    with pytest.raises(rtnl.KernelError) as unreachable:
+        k.rtnl.add_route("nl-x-b", gateway="10.1.0.1")
+    assert unreachable.value.errno == errno.ENETUNREACH
+    k.rtnl.set_link("nl-x-b", "eth0", up=True)
+    k.rtnl.add_route("nl-x-b", gateway="10.1.0.1")
+    assert [r.dst for r in k.routes("nl-x-b")] == ["default", "10.1.0.0/24"]
+    # One VNI per port and socket namespace.
+    k.rtnl.add_vxlan("nl-x-a", "vx1", vni=42)
+    with pytest.raises(rtnl.KernelError) as taken:
+        k.rtnl.add_vxlan("nl-x-a", "vx2", vni=42)
+    assert taken.value.errno == errno.EEXIST
+    with pytest.raises(FileNotFoundError):
+        k.rtnl.sysctl("nl-x-a", "net.ipv4.conf.nope.route_localnet", "1")
+    # A process keeps its namespace (and the veth peer) alive after the delete.
+    pid, _ = k.proc.spawn("nl-x-b", ["sleep", "1"], log_file="/dev/null")
+    assert k.netns.delete("nl-x-b") and "nl-x-b" not in k.namespaces()
+    assert "v1" in [lk.name for lk in k.links("nl-x-a")]
+    k.proc.kill([pid])
+    assert [lk.name for lk in k.links("nl-x-a")] == ["lo", "br0", "vx1"]
+    with pytest.raises(Exception, match="not a process of the fake"):
+        k.proc.kill([1])
+    k.netns.delete("nl-x-a")
+
+
+# --- IPAM -----------------------------------------------------------------------------------
+
+
+def test_containers_take_the_lowest_free_address(fake: FakeKernel) -> None:
+    lab = lab_of("fk_ipam")
+    host = lab.host()
+    a = host.run("ubuntu", "sleep infinity", name="a")
+    b = host.run("ubuntu", "sleep infinity", name="b")
+    assert (a.ip, b.ip) == ("172.17.0.2", "172.17.0.3")
+    assert cidrs(fake, a.ns, "eth0") == ["172.17.0.2/16"]
+    assert fake.link(a.ns, "eth0").mac == a.mac == "02:42:ac:11:00:02"
+    assert ("default", "172.17.0.1", "eth0") in [
+        (r.dst, r.gateway, r.dev) for r in fake.routes(a.ns)
+    ]
+    # The host end is a port of docker0, its peer is the container's eth0.
+    veth = next(lk for lk in fake.links(host.ns) if lk.peer_index == fake.link(a.ns, "eth0").index)
+    assert veth.master == fake.link(host.ns, "docker0").index
+    a_ns = a.ns
+    d("rm -f a")
+    assert a_ns not in fake.namespaces() and veth.name not in fake.rtnl.link_indexes(host.ns)
+    c = host.run("ubuntu", "sleep infinity", name="c")
+    assert c.ip == "172.17.0.2"  # a's address, free again
+    assert cidrs(fake, c.ns, "eth0") == ["172.17.0.2/16"]
+
+
+def test_a_container_that_exits_frees_its_address(fake: FakeKernel) -> None:
+    lab = lab_of("fk_exit")
+    host = lab.host()
+    a = host.run("ubuntu", "sleep 1", name="a")
+    ns, pid = a.ns, a.pid
+    fake.exit(pid, 3)
+    assert (a.status, a.exit_code) == ("exited", 3)
+    assert ns not in fake.namespaces()
+    assert "Exited (3)" in d("ps -a")
+    assert host.run("ubuntu", "sleep infinity").ip == "172.17.0.2"
+
+
+def test_user_networks_take_the_next_pools(fake: FakeKernel) -> None:
+    lab = lab_of("fk_pools")
+    host = lab.host()
+    n1 = host.create_network("n1")
+    n2 = host.create_network("n2")
+    assert (n1.subnet, n1.gateway, n2.subnet, n2.gateway) == (
+        "172.18.0.0/16",
+        "172.18.0.1",
+        "172.19.0.0/16",
+        "172.19.0.1",
+    )
+    assert n1.bridge == "br-" + n1.id[:12]
+    assert cidrs(fake, host.ns, n1.bridge) == ["172.18.0.1/16"]
+    assert fake.link(host.ns, n1.bridge).up
+    d("network create --subnet 10.10.0.0/24 --gateway 10.10.0.254 n3")
+    n3 = host.network("n3")
+    assert n3.inspect()["IPAM"]["Config"] == [{"Subnet": "10.10.0.0/24", "Gateway": "10.10.0.254"}]
+    assert cidrs(fake, host.ns, n3.bridge or "") == ["10.10.0.254/24"]
+    c = host.run("ubuntu", "sleep infinity", network="n3")
+    assert c.ip == "10.10.0.1" and cidrs(fake, c.ns, "eth0") == ["10.10.0.1/24"]
+    assert n3.inspect()["Containers"][c.id]["IPv4Address"] == "10.10.0.1/24"
+    # A removed network's pool is the next one taken.
+    d("network rm n1")
+    assert n1.bridge not in fake.rtnl.link_indexes(host.ns)
+    assert host.create_network("n4").subnet == "172.18.0.0/16"
+
+
+@pytest.mark.parametrize("subnet", ["172.17.5.0/24", "172.19.0.0/16", "192.168.56.0/25"])
+def test_an_overlapping_subnet_is_refused(fake: FakeKernel, subnet: str) -> None:
+    lab = lab_of("fk_overlap")
+    lab.host().create_network("n2")  # 172.18.0.0/16
+    lab.host().create_network("n3")  # 172.19.0.0/16
+    before = snapshot(fake)
+    err = d(f"network create --subnet {subnet} bad", code=1)
+    assert err == (
+        "Error response from daemon: invalid pool request: Pool overlaps with other one on "
+        "this address space\n"
+    )
+    assert changes(before, fake) == []
+    assert "bad" not in d("network ls")
+
+
+def test_overlay_addresses_are_unique_across_nodes(fake: FakeKernel) -> None:
+    lab = lab_of("fk_ovip", "node1", "node2")
+    swarm(lab, "node2")
+    d("-H node1 network create -d overlay overnet")
+    d("-H node1 service create --name s --network overnet --replicas 4 ubuntu sleep infinity")
+    tasks = lab.containers()
+    assert sorted(c.host.name for c in tasks) == ["node1", "node1", "node2", "node2"]
+    ips = sorted(c.networks["overnet"]["IPAddress"] for c in tasks)
+    assert ips == ["10.0.1.2", "10.0.1.3", "10.0.1.4", "10.0.1.5"]
+    for c in tasks:  # the kernel agrees, and every task's eth0 has the overlay MTU
+        assert cidrs(fake, c.ns, "eth0") == [c.networks["overnet"]["IPAddress"] + "/24"]
+        assert fake.link(c.ns, "eth0").mtu == 1450
+        assert cidrs(fake, c.ns, "eth1")[0].startswith("172.18.")  # docker_gwbridge
+    # A freed overlay address is taken again, whichever node the new task lands on.
+    d("-H node1 service scale s=3")
+    d("-H node1 service scale s=4")
+    again = sorted(c.networks["overnet"]["IPAddress"] for c in lab.containers())
+    assert again == ips
+
+
+# --- names and IDs --------------------------------------------------------------------------
+
+
+def _build_and_run(name: str) -> tuple[list[str], list[str], list[str]]:
+    lab = lab_of(name)
+    for _ in range(3):
+        d("run -d ubuntu sleep infinity")
+    d("network create mynet")
+    cs = lab.host().containers()
+    return [c.name for c in cs], [c.id for c in cs], d("network ls -q --no-trunc").split()
+
+
+def test_names_and_ids_are_deterministic_per_lab(fake: FakeKernel) -> None:
+    first = _build_and_run("fk_names")
+    again = _build_and_run("fk_names")  # (the same lab built again: the same everything)
+    other = _build_and_run("fk_names2")
+    assert first == again
+    assert all(re.fullmatch(r"[a-z]+_[a-z]+", n) for n in first[0])
+    assert len(set(first[0])) == 3
+    assert set(first[0]).isdisjoint(other[0]) and set(first[1]).isdisjoint(other[1])
+    assert all(re.fullmatch(r"[0-9a-f]{64}", i) for i in first[1] + first[2])
+
+
+def test_a_taken_name_is_dockers_conflict(fake: FakeKernel) -> None:
+    lab_of("fk_conflict")
+    cid = d("run -d --name web ubuntu sleep infinity").strip()
+    before = snapshot(fake)
+    err = d("run -d --name web ubuntu sleep infinity", code=125)
+    assert err == (
+        f'docker: Error response from daemon: Conflict. The container name "/web" is already '
+        f'in use by container "{cid}". You have to remove (or rename) that container to be '
+        "able to reuse that name.\n\nRun 'docker run --help' for more information\n"
+    )
+    assert changes(before, fake) == []
+    d("network create n1")
+    assert d("network create n1", code=1) == (
+        "Error response from daemon: network with name n1 already exists\n"
+    )
+
+
+# --- the firewall's inputs ------------------------------------------------------------------
+
+
+@needs_busybox
+def test_a_published_port_is_a_dnat_rule(fake: FakeKernel) -> None:
+    lab = lab_of("fk_pub")
+    host = lab.host()
+    before = fake.ruleset(host.ns)
+    assert "dnat" not in before
+    web = d("run -d -p 8080:80 nginx").strip()
+    rules = fake.ruleset(host.ns)
+    assert 'tcp dport 8080 counter dnat to 172.17.0.2:80 comment "DNAT"' in rules
+    assert "ip daddr 172.17.0.2 tcp dport 80 counter accept" in rules
+    assert any(
+        p.argv[:2] == ["busybox", "httpd"] and ("0.0.0.0", 80, "tcp") in p.listens
+        for p in fake.processes
+    )
+    d(f"rm -f {web}")
+    assert fake.ruleset(host.ns) == before
+
+
+def test_a_user_network_has_its_chains(fake: FakeKernel) -> None:
+    lab = lab_of("fk_chains")
+    host = lab.host()
+    br = host.create_network("n1").bridge
+    rules = fake.ruleset(host.ns)
+    assert f'"{br}" : jump filter-forward-in__{br}' in rules
+    assert f"chain filter-forward-in__{br} {{" in rules
+    assert f'iifname "{br}" counter accept comment "ICC"' in rules
+    assert f'oifname != "{br}" ip saddr 172.18.0.0/16 counter masquerade' in rules
+    d("network rm n1")
+    assert br not in fake.ruleset(host.ns)
+
+
+@needs_busybox
+def test_an_internal_network_gets_no_way_out(fake: FakeKernel) -> None:
+    lab = lab_of("fk_internal")
+    host = lab.host()
+    d("network create --internal priv")
+    net = host.network("priv")
+    br = net.bridge
+    rules = fake.ruleset(host.ns)
+    assert f'iifname != "{br}" counter drop comment "INTERNAL NETWORK INGRESS"' in rules
+    assert f'oifname != "{br}" counter drop comment "INTERNAL NETWORK EGRESS"' in rules
+    chain = rules.split(f"chain nat-postrouting-out__{br} {{", 1)[1].split("}", 1)[0]
+    assert "masquerade" not in chain
+    assert "172.18.0.0/16 counter masquerade" not in rules
+    assert net.inspect()["Internal"] is True
+    c = host.run("nginx", network="priv", publish=["8080:80"])
+    assert [r.dst for r in fake.routes(c.ns)] == ["172.18.0.0/16"]  # no default route
+    assert "dnat" not in fake.ruleset(host.ns)  # nothing published
+
+
+def test_docker_gwbridge_drops_task_to_task_traffic(fake: FakeKernel) -> None:
+    lab = lab_of("fk_gw")
+    swarm(lab)
+    host = lab.host()
+    assert cidrs(fake, host.ns, "docker_gwbridge") == ["172.18.0.1/16"]
+    rules = fake.ruleset(host.ns)
+    chain = rules.split("chain filter-forward-in__docker_gwbridge {", 1)[1].split("}", 1)[0]
+    assert 'iifname "docker_gwbridge" counter drop comment "ICC"' in chain
+    assert 'oifname != "docker_gwbridge" ip saddr 172.18.0.0/16 counter masquerade' in rules
+    assert 'iifname "docker0" counter accept comment "ICC"' in rules
+
+
+# --- the overlay's peer table ---------------------------------------------------------------
+
+
+def test_each_node_knows_the_other_nodes_tasks(fake: FakeKernel) -> None:
+    lab = lab_of("fk_peers", "node1", "node2")
+    swarm(lab, "node2")
+    d("-H node1 network create -d overlay overnet")
+    d("-H node1 service create --name s --network overnet --replicas 2 ubuntu sleep infinity")
+    net = lab.host("node1").network("overnet")
+    box1 = overlay.sandbox_ns(lab.name, "node1", net.id)
+    box2 = overlay.sandbox_ns(lab.name, "node2", net.id)
+    (t1,) = lab.host("node1").containers()
+    (t2,) = lab.host("node2").containers()
+    ip1, ip2 = t1.networks["overnet"]["IPAddress"], t2.networks["overnet"]["IPAddress"]
+    mac1, mac2 = t1.networks["overnet"]["MacAddress"], t2.networks["overnet"]["MacAddress"]
+    assert [(n.ifname, n.ip, n.mac, n.state) for n in fake.neigh(box1)] == [
+        ("vxlan0", ip2, mac2, "PERMANENT")
+    ]
+    assert fake.fdb(box1) == [FdbEntry("vxlan0", mac2, "192.168.56.12")]
+    assert fake.fdb(box2) == [FdbEntry("vxlan0", mac1, "192.168.56.11")]
+    vx = fake.link(box1, "vxlan0")
+    assert (vx.vxlan_id, vx.mtu, vx.master) == (4097, 1450, fake.link(box1, "br0").index)
+    assert [p["IP"] for p in net.inspect()["Peers"]] == ["192.168.56.11", "192.168.56.12"]
+    # Scaling down removes node2's task: node1 forgets it, node2's sandbox goes.
+    out = docker("--explain -H node1 service scale s=1")
+    assert out.code == 0, out
+    assert f"ip -n {box1} neigh del {ip2} dev vxlan0" in out.explain
+    assert f"bridge -n {box1} fdb del {mac2} dev vxlan0 dst 192.168.56.12 self" in out.explain
+    assert fake.neigh(box1) == [] and fake.fdb(box1) == []
+    assert box2 not in fake.namespaces() and ip1 == t1.networks["overnet"]["IPAddress"]
+    assert "overnet" not in d("-H node2 network ls")  # a worker forgets it with its last task
+    assert [p["IP"] for p in net.inspect()["Peers"]] == ["192.168.56.11"]
+    d("-H node1 service scale s=2")
+    (t2,) = lab.host("node2").containers()
+    assert [n.ip for n in fake.neigh(box1)] == [t2.networks["overnet"]["IPAddress"]]
+    d("-H node1 service rm s")
+    assert box1 not in fake.namespaces()
+
+
+# --- the scheduler --------------------------------------------------------------------------
+
+
+def _placement(service: str) -> list[str]:
+    rows = [ln.split() for ln in d(f"-H node1 service ps {service}").splitlines()[1:]]
+    return [r[3] for r in rows]
+
+
+def test_replicas_spread_one_per_node_first(fake: FakeKernel) -> None:
+    lab = lab_of("fk_sched", "node1", "node2", "node3")
+    swarm(lab, "node2", "node3")
+    d("-H node1 service create --name a --replicas 3 ubuntu sleep infinity")
+    assert _placement("a") == ["node1", "node2", "node3"]
+    d("-H node1 service create --name b --replicas 2 ubuntu sleep infinity")
+    assert _placement("b") == ["node1", "node2"]
+    # c: node3 has the fewest tasks in all; then, with one c each... the fewest in all again.
+    d("-H node1 service create --name c --replicas 2 ubuntu sleep infinity")
+    assert _placement("c") == ["node3", "node1"]
+    d("-H node1 service scale a=5")
+    assert _placement("a") == ["node1", "node2", "node3", "node2", "node3"]
+    assert [len(h.containers()) for h in lab.hosts] == [3, 3, 3]
+
+
+# --- roll-back on failure -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("op", "err", "pattern"),
+    [
+        ("rtnl.add_veth", errno.ENOMEM, None),
+        ("rtnl.add_addr", errno.EADDRNOTAVAIL, None),
+        ("rtnl.add_route", errno.ENETUNREACH, None),
+        ("netns.create", errno.ENOSPC, "nl-fk_rbrun-[0-9a-f]*"),
+        ("proc.start", errno.EAGAIN, None),
+    ],
+)
+def test_a_failed_run_leaves_nothing(
+    fake: FakeKernel, op: str, err: int, pattern: str | None
+) -> None:
+    lab = lab_of("fk_rbrun")
+    lab.host().run("ubuntu", "sleep infinity", name="first")
+    before = snapshot(fake)
+    ps = d("ps -a")
+    fake.fail(op, err, ns=pattern)
+    assert os.strerror(err) in fails("run -d --name x ubuntu sleep infinity")
+    assert changes(before, fake) == []
+    assert d("ps -a") == ps  # Docker keeps a Created container; netlab removes it
+    # Nothing leaked: the name and the address are free again.
+    assert lab.host().run("ubuntu", "sleep infinity", name="x").ip == "172.17.0.3"
+
+
+@needs_busybox
+def test_a_failed_port_rule_leaves_nothing(fake: FakeKernel) -> None:
+    lab = lab_of("fk_rbpub")
+    host = lab.host()
+    before = snapshot(fake)
+    fake.fail("nft.load", errno.EINVAL, ns=host.ns)
+    assert f"nft -f - in {host.ns} failed" in fails("run -d -p 8080:80 nginx")
+    assert changes(before, fake) == []
+    assert d("ps -a -q") == ""
+    d("run -d -p 8080:80 nginx")  # the port is free
+    assert "dport 8080" in fake.ruleset(host.ns)
+
+
+@pytest.mark.parametrize(
+    ("op", "err"),
+    [
+        ("nft.load", errno.EINVAL),
+        ("proc.spawn", errno.EAGAIN),
+        pytest.param("rtnl.add_addr", errno.EADDRINUSE, marks=HALF_BUILT_BRIDGE),
+        pytest.param("rtnl.sysctl", errno.EACCES, marks=HALF_BUILT_BRIDGE),
+        pytest.param("rtnl.set_link", errno.ENOBUFS, marks=HALF_BUILT_BRIDGE),
+    ],
+)
+def test_a_failed_network_create_leaves_nothing(fake: FakeKernel, op: str, err: int) -> None:
+    lab = lab_of("fk_rbnet")
+    host = lab.host()
+    before = snapshot(fake)
+    ls = d("network ls")
+    fake.fail(op, err, ns=host.ns)
+    assert os.strerror(err) in fails("network create n1")
+    assert changes(before, fake) == []
+    assert d("network ls") == ls
+    assert host.create_network("n1").subnet == "172.18.0.0/16"
+
+
+@pytest.mark.parametrize(
+    ("op", "err", "pattern"),
+    [
+        ("rtnl.add_veth", errno.ENOMEM, "nl-fk_rbsvc-node2-1-*"),  # the 2nd task's eth0
+        ("rtnl.add_vxlan", errno.EEXIST, "nl-fk_rbsvc-node2"),  # node2's sandbox
+        ("netns.create", errno.ENOSPC, "nl-fk_rbsvc-node2-1-*"),
+        ("proc.start", errno.EAGAIN, "nl-fk_rbsvc-[0-9a-f]*"),
+    ],
+)
+def test_a_failed_service_create_leaves_nothing(
+    fake: FakeKernel, op: str, err: int, pattern: str
+) -> None:
+    lab = lab_of("fk_rbsvc", "node1", "node2")
+    swarm(lab, "node2")
+    d("-H node1 network create -d overlay overnet")
+    before = snapshot(fake)
+    ls = d("-H node1 service ls")
+    fake.fail(op, err, ns=pattern, skip=1 if op == "proc.start" else 0)
+    create = "-H node1 service create --name s --network overnet --replicas 2 ubuntu sleep inf"
+    assert os.strerror(err) in fails(create)
+    assert changes(before, fake) == []
+    assert d("-H node1 service ls") == ls
+    assert d("-H node1 ps -a -q") == "" and d("-H node2 ps -a -q") == ""
+    assert "overnet" not in d("-H node2 network ls")
+    d(create)
+    assert _placement("s") == ["node1", "node2"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: peerdb.sync records a node's new peers only after all its kernel calls, so "
+    "an FDB failure leaves the neighbour entry it had added, and the roll-back sees no diff",
+)
+def test_a_failed_peer_update_leaves_no_stale_entry(fake: FakeKernel) -> None:
+    lab = lab_of("fk_rbpeer", "node1", "node2")
+    swarm(lab, "node2")
+    d("-H node1 network create -d overlay overnet")
+    d("-H node1 service create --name a --network overnet --replicas 1 ubuntu sleep infinity")
+    box1 = overlay.sandbox_ns(lab.name, "node1", lab.host().network("overnet").id)
+    before = snapshot(fake)
+    fake.fail("rtnl.fdb_add", errno.ENOBUFS, ns=box1)  # when node2's task is announced
+    create = "-H node1 service create --name b --network overnet --replicas 1 ubuntu sleep inf"
+    assert os.strerror(errno.ENOBUFS) in fails(create)
+    assert "b " not in d("-H node1 service ls") and d("-H node2 ps -a -q") == ""
+    assert fake.fdb(box1) == []
+    assert fake.neigh(box1) == []  # fails: 10.0.1.3 -> 02:42:0a:00:01:03 stays
+    assert changes(before, fake) == []
+
+
+@pytest.mark.parametrize(
+    ("op", "err", "node"),
+    [
+        ("nft.load", errno.EINVAL, "node1"),
+        ("rtnl.add_bridge", errno.ENOMEM, "node1"),
+        ("proc.spawn", errno.EAGAIN, "node1"),  # the manager's port 2377
+        ("nft.load", errno.EINVAL, "node2"),
+        ("rtnl.add_addr", errno.EADDRINUSE, "node2"),
+    ],
+)
+def test_a_failed_init_or_join_leaves_nothing(
+    fake: FakeKernel, op: str, err: int, node: str
+) -> None:
+    lab = lab_of("fk_rbswarm", "node1", "node2")
+    if node == "node2":
+        d("-H node1 swarm init")
+    before = snapshot(fake)
+    ls = d(f"-H {node} network ls")
+    fake.fail(op, err, ns=f"nl-fk_rbswarm-{node}")
+    token = "SWMTKN-1-" + "x" * 50
+    if node == "node2":
+        token = d("-H node1 swarm join-token -q worker").strip()
+    command = "swarm init" if node == "node1" else f"swarm join --token {token} 192.168.56.11:2377"
+    assert os.strerror(err) in fails(f"-H {node} {command}")
+    assert changes(before, fake) == []
+    assert d(f"-H {node} network ls") == ls
+    assert re.match("Swarm initialized|This node joined", d(f"-H {node} {command}"))
+    assert "docker_gwbridge" in d(f"-H {node} network ls")
+    assert lab.host(node).network("docker_gwbridge").subnet == "172.18.0.0/16"
+
+
+@pytest.mark.parametrize(
+    ("op", "err"),
+    [
+        ("netns.create", errno.ENOSPC),
+        ("rtnl.add_veth", errno.ENOMEM),
+        ("rtnl.add_addr", errno.EINVAL),
+        ("nft.load", errno.EINVAL),
+    ],
+)
+def test_a_failed_lab_or_host_build_leaves_nothing(fake: FakeKernel, op: str, err: int) -> None:
+    fake.fail(op, err)
+    with pytest.raises(Exception, match=os.strerror(err)):
+        Lab("fk_rblab", hosts=("node1", "node2"))
+    assert fake.namespaces() == [] and fake.processes == [] and fake.etc_names() == []
+    assert state.lab_names() == []
+    lab = Lab("fk_rblab", hosts=("node1", "node2"))
+    before = snapshot(fake)
+    fake.fail(op, err)  # (the first such call of add_host)
+    with pytest.raises(Exception, match=os.strerror(err)):
+        lab.add_host("node3")
+    assert changes(before, fake) == [] and [h.name for h in lab.hosts] == ["node1", "node2"]
+    assert lab.add_host("node3").address == "192.168.56.13"
+
+
+# --- macvlan --------------------------------------------------------------------------------
+
+
+def test_a_macvlan_container_is_a_child_of_the_hosts_eth0(fake: FakeKernel) -> None:
+    lab = lab_of("fk_macvlan")
+    host = lab.host()
+    d(
+        "network create -d macvlan --subnet 192.168.56.0/24 --gateway 192.168.56.1 "
+        "-o parent=eth0 lan"
+    )
+    c = host.run("ubuntu", "sleep infinity", network="lan")
+    eth0 = fake.link(c.ns, "eth0")
+    assert eth0.kind == "macvlan" and fake.parent(c.ns, "eth0") == (host.ns, "eth0")
+    assert c.ip == "192.168.56.2" and eth0.mac == c.mac == "02:42:c0:a8:38:02"
+    assert cidrs(fake, c.ns, "eth0") == ["192.168.56.2/24"]
+    assert ("default", "192.168.56.1", "eth0") in [
+        (r.dst, r.gateway, r.dev) for r in fake.routes(c.ns)
+    ]
+    assert "lan" not in fake.ruleset(host.ns)  # no bridge, no firewall share
+    c_ns = c.ns
+    d(f"rm -f {c.id}")
+    assert c_ns not in fake.namespaces() and "eth0" in fake.rtnl.link_indexes(host.ns)
+
+
+def test_a_macvlan_needs_a_real_parent(fake: FakeKernel) -> None:
+    lab_of("fk_macbad")
+    before = snapshot(fake)
+    err = d("network create -d macvlan --subnet 10.5.0.0/24 -o parent=eth9 lan", code=1)
+    assert err.startswith(
+        "Error response from daemon: invalid subinterface vlan name eth9, example formatting "
+        "is eth0.10"
+    )
+    assert changes(before, fake) == []
+
+
+def test_ipvlan_where_the_kernel_lacks_it() -> None:
+    kernel = FakeKernel(link_kinds=("macvlan",))
+    with kernel.installed():
+        lab_of("fk_noipvlan")
+        err = d("network create -d ipvlan --subnet 10.5.0.0/24 -o parent=eth0 l2", code=1)
+        assert "this kernel has no ipvlan support (CONFIG_IPVLAN)" in err
+        assert "Operation not supported" in err
+    assert kernel.namespaces() == []
+
+
+# --- the trace ------------------------------------------------------------------------------
+
+
+def test_explain_shows_the_kernel_operations(fake: FakeKernel) -> None:
+    lab = lab_of("fk_explain")
+    host = lab.host()
+    out = docker("--explain run -d --name a ubuntu sleep infinity")
+    c = host.container("a")
+    veth = next(lk.name for lk in fake.links(host.ns) if lk.name.startswith("veth"))
+    assert out.explain[0] == f"ip netns add {c.ns}"
+    assert (
+        f"ip -n {host.ns} link add {veth} mtu 1500 address "
+        f"{fake.link(host.ns, veth).mac} master docker0 up type veth peer name eth0 netns "
+        f"{c.ns} address 02:42:ac:11:00:02"
+    ) in out.explain
+    assert f"ip -n {c.ns} addr add 172.17.0.2/16 brd + dev eth0" in out.explain
+    assert f"ip -n {c.ns} route add default via 172.17.0.1" in out.explain
+    assert out.explain[-1].startswith(f"ip netns exec {c.ns} unshare --uts --mount sh -c")
+    assert out.explain[-1].endswith(" sleep infinity &")
+    assert ipaddress.IPv4Address(c.ip or "")
