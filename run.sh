@@ -2,7 +2,8 @@
 # netlab's one entry point for set-up, labs and tests, on a fresh Debian/Ubuntu machine as root.
 #
 #   ./run.sh labs    install what is needed, then start JupyterLab on labs/ (port 8888)
-#   ./run.sh test    install what is needed, then run the whole test suite (pytest + nbval)
+#   ./run.sh test    install what is needed, then run the whole test suite (pytest + nbval),
+#                    then the unit tests again as an unprivileged user
 #   ./run.sh setup   only install
 #
 # It installs the Debian packages netlab calls (see binder/apt.txt) and a virtual environment
@@ -51,6 +52,41 @@ setup_venv() {
   fi
 }
 
+# The unit tests (tests/unit: pure logic, and the model on the fake kernel) once more as a
+# throwaway unprivileged user, which proves they need no root. The user exists only for this
+# run. A private mount namespace shows the checkout at a path that user can reach even when
+# it lives in a folder private to root (/root/netlab); nothing of it is seen outside.
+# (All of tests/unit, whatever arguments were given: a run that selects nothing is no proof.)
+test_unprivileged() {
+  local user="netlab-ci-$$" home mnt uid gid rc=0
+  if id "$user" >/dev/null 2>&1; then
+    echo "netlab: a user named $user exists already; not touching it" >&2
+    return 1
+  fi
+  home="$(mktemp -d)"
+  mnt="$(mktemp -d)"
+  # (Removed again however this ends: done, failed, or interrupted.)
+  # (rmdir for the mount point: it is empty outside the private mount namespace.)
+  trap "userdel '$user' >/dev/null 2>&1 || true; rm -rf '$home'; rmdir '$mnt'" EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
+  uid="$(id -u "$user")"
+  gid="$(id -g "$user")"
+  chown "$uid:$gid" "$home"
+  echo "netlab: tests/unit again as the unprivileged user $user (uid $uid)"
+  unshare --mount --propagation private -- sh -c '
+    mount --bind "$1" "$2" && cd "$2" &&
+    exec setpriv --reuid="$3" --regid="$4" --clear-groups \
+      env HOME="$5" .venv/bin/python -m pytest tests/unit -q -p no:cacheprovider
+  ' netlab-ci "$here" "$mnt" "$uid" "$gid" "$home" || rc=$?
+  userdel "$user" >/dev/null 2>&1 || true
+  rm -rf "$home"
+  rmdir "$mnt"
+  trap - EXIT INT TERM
+  return "$rc"
+}
+
 cmd="${1:-}"
 case "$cmd" in
   setup)
@@ -70,9 +106,13 @@ case "$cmd" in
     .venv/bin/ruff check netlab tests bench conftest.py
     .venv/bin/ruff format --check netlab tests bench conftest.py
     .venv/bin/mypy
-    # The library's tests, then every lab notebook executed by nbval, outputs compared.
-    exec .venv/bin/python -m pytest tests labs --nbval --nbval-current-env \
-      --nbval-sanitize-with labs/sanitize.cfg --nbval-cell-timeout=120 "$@" ;;
+    # The library's tests, then every lab notebook executed by nbval, outputs compared;
+    # then the unit tests again as an unprivileged user. Both run; either failing fails.
+    status=0
+    .venv/bin/python -m pytest tests labs --nbval --nbval-current-env \
+      --nbval-sanitize-with labs/sanitize.cfg --nbval-cell-timeout=120 "$@" || status=$?
+    test_unprivileged || status=$?
+    exit "$status" ;;
   *)
     echo "usage: $0 labs | test | setup" >&2
     exit 2 ;;
