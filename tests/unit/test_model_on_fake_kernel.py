@@ -46,13 +46,6 @@ REAL: dict[str, Any] = {
     for name in names
 }
 
-# A known bug, kept visible: BridgeDriver.create builds the bridge (link, address, up,
-# sysctl) before networks.create_network's roll-back starts, so a failure after the link is
-# made leaves br-<id> in the Docker host (and the next create reuses it, EEXIST being fine).
-HALF_BUILT_BRIDGE = pytest.mark.xfail(
-    strict=True, reason="bug: a bridge whose build fails midway stays in the Docker host"
-)
-
 needs_busybox = pytest.mark.skipif(
     shutil.which("busybox") is None, reason="the nginx image runs busybox (apt install busybox)"
 )
@@ -344,16 +337,16 @@ def test_overlay_addresses_are_unique_across_nodes(fake: FakeKernel) -> None:
     d("-H node1 service create --name s --network overnet --replicas 4 ubuntu sleep infinity")
     tasks = lab.containers()
     assert sorted(c.host.name for c in tasks) == ["node1", "node1", "node2", "node2"]
-    ips = sorted(c.networks["overnet"]["IPAddress"] for c in tasks)
+    ips = sorted(c.networks["overnet"].ip for c in tasks)
     assert ips == ["10.0.1.2", "10.0.1.3", "10.0.1.4", "10.0.1.5"]
     for c in tasks:  # the kernel agrees, and every task's eth0 has the overlay MTU
-        assert cidrs(fake, c.ns, "eth0") == [c.networks["overnet"]["IPAddress"] + "/24"]
+        assert cidrs(fake, c.ns, "eth0") == [c.networks["overnet"].ip + "/24"]
         assert fake.link(c.ns, "eth0").mtu == 1450
         assert cidrs(fake, c.ns, "eth1")[0].startswith("172.18.")  # docker_gwbridge
     # A freed overlay address is taken again, whichever node the new task lands on.
     d("-H node1 service scale s=3")
     d("-H node1 service scale s=4")
-    again = sorted(c.networks["overnet"]["IPAddress"] for c in lab.containers())
+    again = sorted(c.networks["overnet"].ip for c in lab.containers())
     assert again == ips
 
 
@@ -475,8 +468,8 @@ def test_each_node_knows_the_other_nodes_tasks(fake: FakeKernel) -> None:
     box2 = overlay.sandbox_ns(lab.name, "node2", net.id)
     (t1,) = lab.host("node1").containers()
     (t2,) = lab.host("node2").containers()
-    ip1, ip2 = t1.networks["overnet"]["IPAddress"], t2.networks["overnet"]["IPAddress"]
-    mac1, mac2 = t1.networks["overnet"]["MacAddress"], t2.networks["overnet"]["MacAddress"]
+    ip1, ip2 = t1.networks["overnet"].ip, t2.networks["overnet"].ip
+    mac1, mac2 = t1.networks["overnet"].mac, t2.networks["overnet"].mac
     assert [(n.ifname, n.ip, n.mac, n.state) for n in fake.neigh(box1)] == [
         ("vxlan0", ip2, mac2, "PERMANENT")
     ]
@@ -491,12 +484,12 @@ def test_each_node_knows_the_other_nodes_tasks(fake: FakeKernel) -> None:
     assert f"ip -n {box1} neigh del {ip2} dev vxlan0" in out.explain
     assert f"bridge -n {box1} fdb del {mac2} dev vxlan0 dst 192.168.56.12 self" in out.explain
     assert fake.neigh(box1) == [] and fake.fdb(box1) == []
-    assert box2 not in fake.namespaces() and ip1 == t1.networks["overnet"]["IPAddress"]
+    assert box2 not in fake.namespaces() and ip1 == t1.networks["overnet"].ip
     assert "overnet" not in d("-H node2 network ls")  # a worker forgets it with its last task
     assert [p["IP"] for p in net.inspect()["Peers"]] == ["192.168.56.11"]
     d("-H node1 service scale s=2")
     (t2,) = lab.host("node2").containers()
-    assert [n.ip for n in fake.neigh(box1)] == [t2.networks["overnet"]["IPAddress"]]
+    assert [n.ip for n in fake.neigh(box1)] == [t2.networks["overnet"].ip]
     d("-H node1 service rm s")
     assert box1 not in fake.namespaces()
 
@@ -570,9 +563,9 @@ def test_a_failed_port_rule_leaves_nothing(fake: FakeKernel) -> None:
     [
         ("nft.load", errno.EINVAL),
         ("proc.spawn", errno.EAGAIN),
-        pytest.param("rtnl.add_addr", errno.EADDRINUSE, marks=HALF_BUILT_BRIDGE),
-        pytest.param("rtnl.sysctl", errno.EACCES, marks=HALF_BUILT_BRIDGE),
-        pytest.param("rtnl.set_link", errno.ENOBUFS, marks=HALF_BUILT_BRIDGE),
+        ("rtnl.add_addr", errno.EADDRINUSE),
+        ("rtnl.sysctl", errno.EACCES),
+        ("rtnl.set_link", errno.ENOBUFS),
     ],
 )
 def test_a_failed_network_create_leaves_nothing(fake: FakeKernel, op: str, err: int) -> None:
@@ -615,11 +608,6 @@ def test_a_failed_service_create_leaves_nothing(
     assert _placement("s") == ["node1", "node2"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: peerdb.sync records a node's new peers only after all its kernel calls, so "
-    "an FDB failure leaves the neighbour entry it had added, and the roll-back sees no diff",
-)
 def test_a_failed_peer_update_leaves_no_stale_entry(fake: FakeKernel) -> None:
     lab = lab_of("fk_rbpeer", "node1", "node2")
     swarm(lab, "node2")
@@ -632,7 +620,7 @@ def test_a_failed_peer_update_leaves_no_stale_entry(fake: FakeKernel) -> None:
     assert os.strerror(errno.ENOBUFS) in fails(create)
     assert "b " not in d("-H node1 service ls") and d("-H node2 ps -a -q") == ""
     assert fake.fdb(box1) == []
-    assert fake.neigh(box1) == []  # fails: 10.0.1.3 -> 02:42:0a:00:01:03 stays
+    assert fake.neigh(box1) == []  # (10.0.1.3 -> 02:42:0a:00:01:03 stayed before the fix)
     assert changes(before, fake) == []
 
 

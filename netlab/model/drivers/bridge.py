@@ -107,7 +107,11 @@ class BridgeDriver(Driver):
             internal=req.internal,
             user_defined=True,
         )
-        batch(lambda: self.build(host, net))
+        try:
+            batch(lambda: self.build(host, net))
+        except BaseException:
+            rtnl.delete_link(host.ns, bridge)  # (a half-built bridge would be reused later)
+            raise
         return net
 
     def start(self, host: Host, net: NetworkRec) -> NetworkRec:

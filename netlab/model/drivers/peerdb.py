@@ -61,17 +61,26 @@ def sync(lab: Lab, net_id: str) -> None:
     ]
     addresses = {name: h.address for name, h in hosts.items()}
     boxes = dict(sw.sandboxes)
-    for key, box in sw.sandboxes.items():
-        if box.net != net_id:
-            continue
-        want = wanted(endpoints, box.node, addresses)
-        gone, new = diff(list(box.peers), want)
-        for p in gone:
-            rtnl.neigh_del(box.netns, "vxlan0", p.ip)
-            rtnl.fdb_del(box.netns, "vxlan0", p.mac, p.node_ip)
-        for p in new:
-            rtnl.neigh_add(box.netns, "vxlan0", p.ip, p.mac)
-            rtnl.fdb_add(box.netns, "vxlan0", p.mac, p.node_ip)
-        boxes[key] = dataclasses.replace(box, peers=tuple(want))
-    if boxes != sw.sandboxes:
-        lab.store.put_swarm(dataclasses.replace(sw, sandboxes=boxes))
+    try:
+        for key, box in sw.sandboxes.items():
+            if box.net != net_id:
+                continue
+            # The table on record follows the kernel step by step: a peer counts as present
+            # from before its first entry is added until after its last is removed, so a
+            # failure halfway leaves a record that a later sync (the roll-back) can mend.
+            table = list(box.peers)
+            gone, new = diff(table, wanted(endpoints, box.node, addresses))
+            try:
+                for p in gone:
+                    rtnl.neigh_del(box.netns, "vxlan0", p.ip)
+                    rtnl.fdb_del(box.netns, "vxlan0", p.mac, p.node_ip)
+                    table.remove(p)
+                for p in new:
+                    table.append(p)
+                    rtnl.neigh_add(box.netns, "vxlan0", p.ip, p.mac)
+                    rtnl.fdb_add(box.netns, "vxlan0", p.mac, p.node_ip)
+            finally:
+                boxes[key] = dataclasses.replace(box, peers=tuple(sorted(table)))
+    finally:
+        if boxes != sw.sandboxes:
+            lab.store.put_swarm(dataclasses.replace(sw, sandboxes=boxes))
