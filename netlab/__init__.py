@@ -14,6 +14,10 @@ to Linux), :mod:`netlab.model` (Docker's concepts), then the front ends
 
 from __future__ import annotations
 
+# The front ends that model objects show themselves through (lab.draw(), lab.explorer(),
+# container.packet_path()...) register when imported: see netlab.model.frontends.
+from netlab import notebook as _notebook  # noqa: F401  (registration only)
+from netlab import views as _views  # noqa: F401  (registration only)
 from netlab.errors import (
     Conflict,
     InvalidArgument,

@@ -24,10 +24,10 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from netlab.errors import InvalidArgument, NetlabError, NoSuchContainer, NoSuchLab
+from netlab.errors import InvalidArgument, NetlabError, NoSuchLab
 
 if TYPE_CHECKING:
-    from netlab.model.lab import Lab
+    pass
 
 
 def _default_lab(explicit: str | None) -> str:
@@ -71,31 +71,6 @@ def cmd_down(args: argparse.Namespace) -> int:
     return 0
 
 
-def prefix_for(lab: Lab, target: str) -> list[str]:
-    """The argv prefix that runs a command inside ``target`` of ``lab``.
-
-    ``target`` is a Docker host's name, ``lan`` or ``inet``, or a container's name or ID
-    (prefix) on any host of the lab.
-    """
-    from netlab.errors import NotRunning
-    from netlab.kernel import proc
-    from netlab.model import topology
-
-    if target in topology.RESERVED_HOSTS:
-        return proc.netns_prefix(topology.ns_name(lab.name, target), target)
-    if target in {h.name for h in lab.hosts}:
-        return proc.netns_prefix(lab.host(target).ns, target)
-    for h in lab.hosts:
-        try:
-            c = h.container(target)
-        except NoSuchContainer:
-            continue
-        if not c.running:
-            raise NotRunning(f"Container {c.id} is not running")
-        return proc.container_prefix(c.record.pid)
-    raise NoSuchContainer(target)
-
-
 def cmd_exec(args: argparse.Namespace) -> int:
     from netlab.model.lab import Lab
 
@@ -104,7 +79,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
         argv = argv[1:]
     if not argv:
         raise InvalidArgument("no command given: netlab exec [-L LAB] TARGET -- CMD...")
-    prefix = prefix_for(Lab.attach(_default_lab(args.lab)), args.target)
+    prefix = Lab.attach(_default_lab(args.lab)).command_prefix(args.target)
     sys.stdout.flush()
     os.execvp(prefix[0], [*prefix, *argv])
 

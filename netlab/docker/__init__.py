@@ -22,6 +22,8 @@ from netlab.docker import commands as C
 from netlab.docker.flags import Flag, FlagError, parse
 from netlab.errors import InvalidArgument, NetlabError, NoSuchLab
 from netlab.kernel import trace
+from netlab.model.lab import Lab, latest_lab
+from netlab.model.state import lab_names
 
 if TYPE_CHECKING:
     from netlab.model.lab import Lab
@@ -409,8 +411,6 @@ def use(lab: Lab) -> None:
 
 def current_lab() -> Lab:
     """The lab in use: the last one built or chosen here, else the only lab on the machine."""
-    from netlab.model.lab import Lab, latest_lab
-    from netlab.model.state import lab_names
 
     lab = _current() if _current is not None else None
     if lab is None or not lab.is_up:

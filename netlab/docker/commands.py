@@ -9,16 +9,20 @@ the docker CLI prints them: ``Error response from daemon: ...`` (exit 1), or, fo
 from __future__ import annotations
 
 import json
+import platform
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from netlab import __version__
 from netlab.docker.flags import Flag
 from netlab.docker.template import render
 from netlab.errors import NetlabError, NoSuchContainer, NoSuchNetwork
-from netlab.model import ids, images
-from netlab.views import inspect as inspect_view
+from netlab.model import cluster, ids, images, names, swarm
+from netlab.model import inspect as inspect_view
+from netlab.model.timefmt import human_duration, parse_rfc3339
 from netlab.views import tables
 
 if TYPE_CHECKING:
@@ -183,7 +187,6 @@ def _print_formatted(
     ctx: Context, fmt: str, rows: list[dict[str, Any]], headers: dict[str, str]
 ) -> int:
     """``--format``: a Go template per row; ``table TEMPLATE`` adds a header and columns."""
-    import re
 
     if fmt == "json":
         fmt = "{{json .}}"
@@ -344,7 +347,6 @@ def cmd_images(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
 
 def cmd_version(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    from netlab import __version__
 
     ctx.print(
         f"Client:\n Version:           {ENGINE_VERSION} (netlab {__version__})\n"
@@ -358,7 +360,6 @@ def cmd_version(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
 
 def cmd_info(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    import platform
 
     cs = ctx.host.containers(all=True)
     running = sum(1 for c in cs if c.running)
@@ -478,14 +479,12 @@ def cmd_network_prune(ctx: Context, opts: dict[str, Any], args: list[str]) -> in
 
 
 def cmd_swarm_init(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    from netlab.model import swarm
 
     ctx.out.append(swarm.init(ctx.host, opts["advertise-addr"]))
     return 0
 
 
 def cmd_swarm_join(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    from netlab.model import swarm
 
     if not opts["token"]:
         raise DaemonError("netlab: give the join token: docker swarm join --token TOKEN ADDR")
@@ -494,9 +493,8 @@ def cmd_swarm_join(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
 
 def cmd_swarm_join_token(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    from netlab.model import swarm
 
-    sw = swarm.require_manager(ctx.host)
+    sw = cluster.require_manager(ctx.host)
     kind = args[0]
     if kind not in ("worker", "manager"):
         raise DaemonError(f"unknown role {kind}")
@@ -512,9 +510,8 @@ def cmd_swarm_join_token(ctx: Context, opts: dict[str, Any], args: list[str]) ->
 
 
 def cmd_node_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    from netlab.model import swarm
 
-    sw = swarm.require_manager(ctx.host)
+    sw = cluster.require_manager(ctx.host)
     rows = []
     hosts = ctx.lab.store.lab_record.hosts
     for name, node in sorted(sw.nodes.items(), key=lambda kv: hosts[kv[0]].index):
@@ -546,9 +543,8 @@ def _service_ref(opts: dict[str, Any], img: str) -> str:
 
 
 def cmd_service_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    from netlab.model import names, swarm
 
-    seq = len(swarm.services(ctx.lab))
+    seq = len(cluster.services(ctx.lab))
     name = opts["name"] or names.random_name(f"{ctx.lab.name}/service/{seq}")
     if opts["replicas"] is not None and not str(opts["replicas"]).isdigit():
         raise DaemonError(
@@ -570,9 +566,8 @@ def cmd_service_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> i
 
 
 def cmd_service_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    from netlab.model import swarm
 
-    sw = swarm.require_manager(ctx.host)
+    sw = cluster.require_manager(ctx.host)
     rows = [
         [
             s.id[:12],
@@ -593,10 +588,8 @@ def cmd_service_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
 
 def cmd_service_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    from netlab.model import swarm
-    from netlab.model.timefmt import human_duration, parse_rfc3339
 
-    sw = swarm.require_manager(ctx.host)
+    sw = cluster.require_manager(ctx.host)
     rows = []
     now = time.time()
     for ref in args:
@@ -629,9 +622,8 @@ def cmd_service_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
 
 def cmd_service_scale(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    from netlab.model import swarm
 
-    sw = swarm.require_manager(ctx.host)
+    sw = cluster.require_manager(ctx.host)
     for arg in args:
         name, eq, count = arg.partition("=")
         if not eq or not count.isdigit():
@@ -646,7 +638,6 @@ def cmd_service_scale(ctx: Context, opts: dict[str, Any], args: list[str]) -> in
 
 
 def cmd_service_rm(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    from netlab.model import swarm
 
     for ref in args:
         ctx.print(swarm.remove_service(ctx.host, ref))
@@ -654,9 +645,8 @@ def cmd_service_rm(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
 
 def cmd_service_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    from netlab.model import swarm
 
-    sw = swarm.require_manager(ctx.host)
+    sw = cluster.require_manager(ctx.host)
     objs = []
     for ref in args:
         s = swarm.find_service(sw, ref)

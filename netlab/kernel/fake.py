@@ -3,11 +3,11 @@
 The model (:mod:`netlab.model`) only ever reaches Linux through the functions of
 :mod:`.netns`, :mod:`.rtnl`, :mod:`.nft`, :mod:`.proc` and :func:`netlab.kernel.batch`/
 ``soon``/``wait``. :class:`FakeKernel` has a function of the same name and signature for each
-of them, and :meth:`FakeKernel.install` swaps them in, so that IPAM, names, the firewall's
-inputs, the overlay's peer table, the scheduler and the roll-back on failure run as a normal
-user in milliseconds, against state a test can read back::
+of them, and :func:`netlab.testing.install` swaps them in, so that IPAM, names, the
+firewall's inputs, the overlay's peer table, the scheduler and the roll-back on failure run
+as a normal user in milliseconds, against state a test can read back::
 
-    with FakeKernel().installed() as kernel:
+    with netlab.testing.installed(FakeKernel()) as kernel:
         lab = Lab("demo")
         c = lab.host().run("ubuntu", "sleep infinity")
         assert [a.cidr for a in kernel.addrs(c.ns) if a.ifname == "eth0"] == ["172.17.0.2/16"]
@@ -49,18 +49,15 @@ user in milliseconds, against state a test can read back::
 * the trace: every function records the same command lines as the real one, so
   ``docker --explain`` shows the same text.
 
+Installing it in place of the real kernel (and the lab store in a folder of the test's) is
+:mod:`netlab.testing`'s job: this module is the kernel layer's and knows nothing above it.
+
 **What is not**: packets (no forwarding, ARP, NAT or filtering: a test reads the rules and
 tables, not their effect; ``tcp_reachable`` ignores the firewall and the bridges), IPv6,
 commands inside namespaces (``proc.run_in``, so ``docker exec``, raises
 :exc:`FakeKernelError`), ``nft list ruleset``'s own rendering (the fake returns the tables as
 loaded), the asynchronous end of a namespace, kernel limits. Everything runs on the calling
 thread: ``batch``/``soon`` run their job at once.
-
-:meth:`FakeKernel.install` also points the lab store (:data:`netlab.model.state.ROOT`) at a
-folder of the caller's, never mounts anything, skips the privilege and tool checks of
-``Lab(...)``, and makes every way to the real kernel that it does not replace (the kernel
-thread, ``mount``/``setns``/``unshare``) raise, so that a missed function fails loudly instead
-of touching the machine.
 """
 
 from __future__ import annotations
@@ -69,18 +66,13 @@ import contextlib
 import errno
 import fnmatch
 import functools
-import importlib
 import ipaddress
 import os
-import pkgutil
 import shlex
-import sys
-import tempfile
-import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from netlab.errors import NetlabError
 from netlab.kernel import netns, nft, proc, rtnl, trace
@@ -176,35 +168,6 @@ class _Failure:
     skip: int
 
 
-class SetAttr(Protocol):
-    """What :meth:`FakeKernel.install` needs of pytest's ``monkeypatch``."""
-
-    def setattr(self, target: Any, name: str, value: Any, raising: bool = ...) -> None: ...
-
-
-class _Patcher:
-    """A small ``monkeypatch`` for :meth:`FakeKernel.installed` (undone in reverse order)."""
-
-    def __init__(self) -> None:
-        self._undo: list[tuple[Any, str, Any]] = []
-
-    def setattr(self, target: Any, name: str, value: Any, raising: bool = True) -> None:
-        self._undo.append((target, name, getattr(target, name)))
-        setattr(target, name, value)
-
-    def undo(self) -> None:
-        while self._undo:
-            target, name, old = self._undo.pop()
-            setattr(target, name, old)
-
-
-def _closed(what: str) -> Callable[..., Any]:
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise FakeKernelError(f"{what} reached under the fake kernel (a function it lacks?)")
-
-    return refuse
-
-
 def _op(ns: str, what: str, fn: Callable[[], T], ok: tuple[int, ...] = ()) -> T | None:
     """As ``rtnl._fast``/``_run``: the kernel's errno in a KernelError, those in ``ok`` ignored."""
     try:
@@ -251,89 +214,6 @@ class FakeKernel:
         self.rtnl = FakeRtnl(self)
         self.nft = FakeNft(self)
         self.proc = FakeProc(self)
-
-    # -- installing ----------------------------------------------------------------------------
-
-    def install(self, monkeypatch: SetAttr, root: str) -> None:
-        """Replace the kernel layer's functions with this kernel's, through ``monkeypatch``
-        (pytest's fixture undoes it all after the test), and keep labs' state under
-        ``root`` (a folder of the caller's, which must exist and not be under /run)."""
-        from netlab.kernel import _sys, _worker
-
-        real = os.path.realpath(root)
-        if not os.path.isdir(real) or real == "/run" or real.startswith("/run/"):
-            raise FakeKernelError(f"the fake kernel's state needs a folder of its own: {root!r}")
-        import netlab.docker
-        import netlab.kernel
-        import netlab.model
-        from netlab.model import doctor, lab, state
-
-        # Modules that bound batch/soon/wait at import: load them all now, so the scan below
-        # finds them. (One it misses reaches the kernel thread, which is closed: it fails.)
-        for pkg in (netlab.model, netlab.docker):
-            for mod_info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
-                importlib.import_module(mod_info.name)
-        mp = monkeypatch
-        for module, fake, names in (
-            (netns, self.netns, FakeNetns.NAMES),
-            (rtnl, self.rtnl, FakeRtnl.NAMES),
-            (nft, self.nft, FakeNft.NAMES),
-            (proc, self.proc, FakeProc.NAMES),
-        ):
-            for name in names:
-                mp.setattr(module, name, getattr(fake, name))
-        mp.setattr(netns, "RUN_DIR", os.path.join(real, "run-netns"))  # (never made)
-        jobs: dict[str, Callable[..., Any]] = {
-            "batch": self.batch,
-            "soon": self.soon,
-            "wait": self.wait,
-        }
-        originals = {name: getattr(netlab.kernel, name) for name in jobs}
-        for mod_name, mod in list(sys.modules.items()):
-            if mod is None or not (mod_name == "netlab" or mod_name.startswith("netlab.")):
-                continue
-            for name, fn in jobs.items():
-                if getattr(mod, name, None) is originals[name]:
-                    mp.setattr(mod, name, fn)
-        # Every other way to the kernel is closed.
-        for name in ("call", "submit"):
-            mp.setattr(_worker, name, _closed(f"the kernel thread (_worker.{name})"))
-        for name in ("mount", "umount2", "setns", "unshare", "sethostname"):
-            mp.setattr(_sys, name, _closed(f"the system call {name}"))
-        # The store in the caller's folder, never mounted.
-        mp.setattr(state, "ROOT", os.path.join(real, "run-netlab"))
-        mp.setattr(state, "_mount_root", _mount_root)
-        mp.setattr(state, "_unmount_root", _unmount_root)
-        mp.setattr(doctor, "require_privileges", lambda: None)
-        mp.setattr(doctor, "require_tools", lambda: None)
-        # Labs built here are not the process's: no exit-time clean-up through the real
-        # kernel, and no front end keeps talking to them afterwards.
-        mp.setattr(lab, "_open_labs", weakref.WeakSet())
-        mp.setattr(lab, "_latest", None)
-        mp.setattr(netlab.docker, "_current", None)
-
-    @contextlib.contextmanager
-    def installed(self, root: str | None = None) -> Iterator[FakeKernel]:
-        """:meth:`install` for a ``with`` block (a temporary folder unless ``root``); labs
-        still up at the end are removed, then everything is put back."""
-        patcher = _Patcher()
-        with contextlib.ExitStack() as stack:
-            if root is None:
-                root = stack.enter_context(tempfile.TemporaryDirectory(prefix="netlab-fake-"))
-            try:
-                self.install(patcher, root)
-                yield self
-                self.down_all()
-            finally:
-                patcher.undo()
-
-    def down_all(self) -> None:
-        """Remove every lab of the (installed) fake's store, as ``netlab clean`` would."""
-        from netlab.model.lab import wipe
-        from netlab.model.state import lab_names
-
-        for name in lab_names():
-            wipe(name)
 
     # -- jobs (batch, soon, wait): at once, on the calling thread -------------------------------
 
@@ -680,29 +560,6 @@ def _listeners(argv: Sequence[str]) -> list[tuple[str, int, str]]:
                 ip = a.split("=", 1)[1]
                 out += [(ip, 53, "udp"), (ip, 53, "tcp")]
     return out
-
-
-def _mount_root() -> None:
-    """The store's root as a plain folder (the fake never mounts a tmpfs)."""
-    from netlab.model import state
-
-    os.makedirs(state.ROOT, mode=0o755, exist_ok=True)
-
-
-def _unmount_root() -> None:
-    """Remove the store's root once no lab is left (nothing to unmount)."""
-    from netlab.model import state
-
-    try:
-        if os.listdir(state.ROOT):
-            return
-    except FileNotFoundError:
-        return
-    with contextlib.suppress(OSError):
-        os.rmdir(state.ROOT)
-
-
-# --- netns ----------------------------------------------------------------------------------
 
 
 class FakeNetns:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -286,7 +287,6 @@ def write_etc(name: str, files: dict[str, str], *, links: dict[str, str] | None 
 
 def remove_etc(name: str) -> None:
     """Remove ``/etc/netns/NAME`` and its files."""
-    import shutil
 
     shutil.rmtree(os.path.join(ETC_DIR, name), ignore_errors=True)
     # /etc/netns itself goes only if netlab created it (its marker says so) and it is empty.

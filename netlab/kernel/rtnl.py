@@ -19,8 +19,10 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import select
 import socket
 import struct
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -634,9 +636,6 @@ class LinkRemovalWatch:
 
     def wait(self, timeout: float = 5.0) -> bool:
         """Block until every watched interface is gone (True) or the timeout passes (False)."""
-        import select
-        import struct
-        import time
 
         if self.sock is None:
             return True

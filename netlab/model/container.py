@@ -27,10 +27,19 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from netlab.errors import LabBroken, NotRunning
+from netlab.errors import Conflict, LabBroken, NoSuchContainer, NotRunning
 from netlab.kernel import batch, netns, proc, rtnl, soon, trace, wait
-from netlab.model import drivers, ids, networks, resolver, topology
-from netlab.model.ports import PortMapping
+from netlab.model import (
+    drivers,
+    frontends,
+    ids,
+    inspect,
+    machines,
+    networks,
+    resolver,
+    topology,
+)
+from netlab.model.ports import PortMapping, allocate
 from netlab.model.records import ZERO_TIME, ContainerRec, Endpoint
 from netlab.model.timefmt import now_rfc3339, rfc3339
 
@@ -55,8 +64,6 @@ class Container:
         """The container's state record."""
         rec = self.host.lab.store.containers().get(self.id)
         if rec is None:
-            from netlab.errors import NoSuchContainer
-
             raise NoSuchContainer(self.id)
         return rec
 
@@ -145,7 +152,6 @@ class Container:
 
     def remove(self, *, force: bool = False) -> None:
         """``docker rm``: remove a stopped container (``force`` stops it first)."""
-        from netlab.errors import Conflict
 
         with self.host.lab.store.locked():
             reconcile(self.host)
@@ -167,20 +173,21 @@ class Container:
             store.save_container(replace(self.record, auto_remove=True))
 
     def packet_path(self, host_port: int | None = None) -> PacketPath:
-        """The live path of packets to a published port: rules, counters, conntrack."""
-        from netlab.views.ports import packet_path
-
-        return packet_path(self, host_port)
+        """The live path of packets to a published port: rules, counters, conntrack
+        (a :class:`netlab.views.ports.PacketPath`)."""
+        path: PacketPath = frontends.show("packet_path", self, host_port)
+        return path
 
     def view(self) -> MachineView:
-        """Its interfaces, routes and neighbours from the kernel, with the ip commands."""
-        from netlab.views.machine import view
-
-        return view(
+        """Its interfaces, routes and neighbours from the kernel, with the ip commands
+        (a :class:`netlab.views.machine.MachineView`)."""
+        shown: MachineView = frontends.show(
+            "machine_view",
             f"container {self.name} ({self.short_id}) on {self.host.name}",
             self.ns,
             f"docker exec {self.name}",
         )
+        return shown
 
     def start(self) -> None:
         """``docker start``: start an exited container again (fresh network endpoints)."""
@@ -203,9 +210,7 @@ class Container:
 
     def inspect(self) -> dict[str, Any]:
         """What ``docker container inspect`` prints for it (Docker 28's layout)."""
-        from netlab.views.inspect import container_inspect
-
-        return container_inspect(self)
+        return inspect.container_inspect(self)
 
     def links(self) -> list[rtnl.Link]:
         """Its interfaces as the kernel has them."""
@@ -389,7 +394,6 @@ def _launch(host: Host, created: ContainerRec, made: Future[bool] | None = None)
 
 def _allocate_ports(host: Host, rec: ContainerRec) -> ContainerRec:
     """Host ports for the container's ``-p`` requests; Docker's error if one is taken."""
-    from netlab.model.ports import allocate
 
     taken = [
         m
@@ -534,9 +538,7 @@ def _resolv(host: Host, rec: ContainerRec) -> str:
 
 def host_file(rec: ContainerRec) -> str:
     """The container's /etc/hosts, as Docker writes it (its own IP and hostname last)."""
-    from netlab.model.host import HOSTS_FILE_BASE
-
-    lines = HOSTS_FILE_BASE
+    lines = machines.HOSTS_FILE_BASE
     for ep in rec.networks.values():
         if ep.ip:
             lines += f"{ep.ip}\t{rec.hostname}\n"
@@ -645,7 +647,6 @@ def remove_many(host: Host, containers: list[Container], *, force: bool) -> None
     namespace is unpinned in one go, and the kernel's removal of all their veths is awaited
     together (one ``RTM_DELLINK`` watch), so the kernel's clean-up work is batched.
     """
-    from netlab.errors import Conflict
 
     store = host.lab.store
     with store.locked():

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from netlab.errors import PrivilegeError, ToolMissing
+from netlab.kernel import netns, nft, rtnl
 
 CAP_NET_ADMIN = 12
 CAP_SYS_ADMIN = 21
@@ -128,7 +129,6 @@ def run_checks(*, probe_kernel: bool = True) -> list[Check]:
 
 def probe_features() -> list[Check]:
     """Build each kernel object netlab uses in a scratch namespace, then remove it."""
-    from netlab.kernel import netns, nft, rtnl
 
     name = f"nl-doctor{os.getpid()}-probe"
     out: list[Check] = []
@@ -182,7 +182,6 @@ def probe_features() -> list[Check]:
 def probe_drivers(ns: str, parent: str) -> list[Check]:
     """The network drivers that need a link kind of their own (macvlan, ipvlan): a child of
     ``parent`` made in ``ns``. Missing, they are listed as unavailable, not as problems."""
-    from netlab.kernel import rtnl
 
     out = []
     for kind, mode in (("macvlan", "bridge"), ("ipvlan", "l2")):

@@ -10,76 +10,23 @@ from __future__ import annotations
 
 import html
 import os
+import shlex
 import shutil
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from netlab.errors import Conflict, InvalidArgument, NoSuchContainer, NoSuchNetwork
+from netlab.errors import Conflict, InvalidArgument, LabBroken, NoSuchContainer, NoSuchNetwork
 from netlab.kernel import netns, nft, proc, rtnl
-from netlab.model import drivers, ids, images, names, networks, topology
+from netlab.model import drivers, ids, images, inspect, machines, names, networks, topology
+from netlab.model.container import Container, create_container, reconcile, remove_many
 from netlab.model.drivers import bridge
+from netlab.model.ports import PortMapping, parse_publish
 from netlab.model.records import HostRec, NetworkRec
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
     from netlab.model.container import Container
     from netlab.model.lab import Lab
-
-HOSTS_FILE_BASE = (
-    "127.0.0.1\tlocalhost\n"
-    "::1\tlocalhost ip6-localhost ip6-loopback\n"
-    "fe00::\tip6-localnet\n"
-    "ff00::\tip6-mcastprefix\n"
-    "ff02::1\tip6-allnodes\n"
-    "ff02::2\tip6-allrouters\n"
-)
-RESOLV_CONF = (
-    f"# netlab: the lab's DNS server on its simulated internet\nnameserver {topology.DNS_IP}\n"
-)
-
-
-# Labs are IPv4: with IPv6 off in a namespace, no link-local noise appears.
-IPV6_OFF = (("net.ipv6.conf.all.disable_ipv6", "1"), ("net.ipv6.conf.default.disable_ipv6", "1"))
-
-
-def quiet_ipv6(ns: str) -> None:
-    """Turn IPv6 off in a lab namespace (:data:`IPV6_OFF`)."""
-    rtnl.sysctl(ns, *IPV6_OFF[0], *IPV6_OFF[1:])
-
-
-def lan_machine(lab: str, name: str, address: str) -> str:
-    """A machine on the lab's LAN: its namespace, /etc files, and a wire to the switch.
-
-    Used for Docker hosts and for the LAN client. Returns the namespace's name.
-    """
-    ns = topology.ns_name(lab, name)
-    lan = topology.ns_name(lab, "lan")
-    netns.create(ns)
-    quiet_ipv6(ns)
-    netns.write_etc(
-        ns,
-        {
-            "hosts": HOSTS_FILE_BASE + f"{address}\t{name}\n",
-            "resolv.conf": RESOLV_CONF,
-            "hostname": name + "\n",
-        },
-    )
-    rtnl.set_link(ns, "lo", up=True)
-    # Its wire to the LAN switch: eth0 inside, a port of lan0 outside.
-    port = topology.lan_port(name)
-    rtnl.add_veth(
-        lan,
-        port,
-        peer_ns=ns,
-        peer_name="eth0",
-        mac=ids.local_mac(lab, port),
-        peer_mac=ids.local_mac(lab, name, "eth0"),
-    )
-    rtnl.set_link(lan, port, master="lan0", up=True)
-    rtnl.add_addr(ns, "eth0", f"{address}/{topology.LAN_PREFIXLEN}")
-    rtnl.set_link(ns, "eth0", up=True)
-    rtnl.add_route(ns, gateway=topology.LAN_GATEWAY)
-    return ns
 
 
 def build_host(lab: Lab, name: str, index: int) -> None:
@@ -88,7 +35,7 @@ def build_host(lab: Lab, name: str, index: int) -> None:
     address = topology.host_address(index)
     store = lab.store
     store.put_host(HostRec(name, index, address))
-    lan_machine(lab.name, name, address)
+    machines.lan_machine(lab.name, name, address)
     # What dockerd sets up when it starts.
     rtnl.sysctl(ns, "net.ipv4.ip_forward", "1")
     # The built-in networks: bridge (docker0), host and none.
@@ -165,9 +112,7 @@ class Network:
 
     def inspect(self) -> dict[str, Any]:
         """What ``docker network inspect`` prints for this network (Docker 28's layout)."""
-        from netlab.views.inspect import network_inspect
-
-        return network_inspect(self)
+        return inspect.network_inspect(self)
 
     def __repr__(self) -> str:
         return f"<Network {self.name} ({self.driver}) {ids.short_id(self.id)}>"
@@ -245,7 +190,6 @@ class Host:
 
     def containers(self, *, all: bool = False) -> list[Container]:
         """Containers of this host, newest first as ``docker ps`` lists them."""
-        from netlab.model.container import Container, reconcile
 
         reconcile(self)
         recs = [r for r in self.lab.store.containers().values() if r.host == self.name]
@@ -254,7 +198,6 @@ class Host:
 
     def container(self, ref: str) -> Container:
         """A container by name, full ID or unique ID prefix (Docker's rules)."""
-        from netlab.model.container import Container
 
         recs = [r for r in self.lab.store.containers().values() if r.host == self.name]
         for r in recs:
@@ -285,8 +228,6 @@ class Host:
         ``-p`` values (``"8080:80"``, ``"127.0.0.1:8080:80"``, ``"80"``, ``"53:53/udp"``);
         ``publish_all`` is ``-P`` (every exposed port of the image on an ephemeral port).
         """
-        from netlab.model.container import create_container
-        from netlab.model.ports import PortMapping, parse_publish
 
         wanted = [m for spec in publish for m in parse_publish(spec)]
         if publish_all:
@@ -330,7 +271,6 @@ class Host:
 
     def remove_containers(self, containers: Sequence[Container], *, force: bool = False) -> None:
         """``docker rm [-f] A B ...``: remove several containers, batching the kernel work."""
-        from netlab.model.container import remove_many
 
         remove_many(self, list(containers), force=force)
 
@@ -358,8 +298,6 @@ class Host:
     def exec(self, command: Sequence[str] | str, *, timeout: float | None = 60) -> proc.Result:
         """Run a real command in the host's namespace (with its /etc/hosts and resolv.conf)."""
         if not netns.exists(self.ns):
-            from netlab.errors import LabBroken
-
             raise LabBroken(
                 f"the namespace of host {self.name!r} ({self.ns}) is gone; "
                 f"run `netlab clean {self.lab.name}` and build the lab again"
@@ -398,6 +336,5 @@ def _env_entry(text: str) -> str:
 
 
 def _split(command: Sequence[str] | str) -> list[str]:
-    import shlex
 
     return shlex.split(command) if isinstance(command, str) else list(command)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import html
 import os
 import signal
@@ -28,10 +29,21 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from netlab.errors import InvalidArgument, NetlabError, NoSuchHost, NoSuchLab
+from netlab.errors import (
+    InvalidArgument,
+    NetlabError,
+    NoSuchContainer,
+    NoSuchHost,
+    NoSuchLab,
+    NotRunning,
+)
 from netlab.kernel import batch, netns, proc, rtnl
-from netlab.model import images, topology
+from netlab.model import frontends, images, machines, topology
+from netlab.model.doctor import require_privileges, require_tools
+from netlab.model.host import Host, build_host
+from netlab.model.ids import local_mac
 from netlab.model.records import LabRec
+from netlab.model.resolver import dnsmasq
 from netlab.model.state import Store, lab_dir, lab_names
 from netlab.model.timefmt import now_rfc3339
 
@@ -86,7 +98,6 @@ class Lab:
             raise InvalidArgument("a lab needs at least one Docker host")
         for h in host_list:
             topology.check_host_name(h)
-        from netlab.model.doctor import require_privileges, require_tools
 
         require_privileges()
         require_tools()
@@ -110,18 +121,14 @@ class Lab:
 
     def _build(self, hosts: list[str]) -> None:
         self.store.create(LabRec(self.name, now_rfc3339()))
-        from netlab.model.host import RESOLV_CONF
-
         with open(self.store.path("resolv.conf"), "w") as f:
-            f.write(RESOLV_CONF)  # shared by every container (linked from /etc/netns)
+            f.write(machines.RESOLV_CONF)  # shared by every container (linked from /etc/netns)
         lan = topology.ns_name(self.name, "lan")
         inet = topology.ns_name(self.name, "inet")
         netns.create(lan)
         netns.create(inet)
-        from netlab.model.host import quiet_ipv6
-
-        quiet_ipv6(lan)
-        quiet_ipv6(inet)
+        machines.quiet_ipv6(lan)
+        machines.quiet_ipv6(inet)
         # The LAN switch and router.
         rtnl.add_bridge(lan, "lan0", mac=_mac(self.name, "lan0"))
         rtnl.add_addr(lan, "lan0", f"{topology.LAN_GATEWAY}/{topology.LAN_PREFIXLEN}")
@@ -148,14 +155,11 @@ class Lab:
         rtnl.set_link(inet, "eth0", up=True)
         rtnl.add_route(inet, topology.LAN_SUBNET, gateway=topology.WAN_ROUTER)
         self._start_internet_services(inet)
-        from netlab.model.host import lan_machine
-
-        lan_machine(self.name, "client", topology.CLIENT_IP)  # a machine outside Docker
+        machines.lan_machine(self.name, "client", topology.CLIENT_IP)  # a machine outside Docker
         for h in hosts:
             self.add_host(h)
 
     def _start_internet_services(self, inet: str) -> None:
-        from netlab.model.resolver import dnsmasq
 
         images.write_www(self.store.path("www", "nginx"))
         www = self.store.path("www", "dockercon")
@@ -180,7 +184,6 @@ class Lab:
 
     def add_host(self, name: str) -> Host:
         """Add a Docker host (its own namespace on the LAN, with docker0) and return it."""
-        from netlab.model.host import Host, build_host
 
         topology.check_host_name(name)
         with self.store.locked():
@@ -202,7 +205,6 @@ class Lab:
     @property
     def hosts(self) -> list[Host]:
         """The lab's Docker hosts, in the order they were added."""
-        from netlab.model.host import Host
 
         recs = self.store.lab_record.hosts if self.store.exists() else {}
         return [
@@ -234,11 +236,29 @@ class Lab:
         prefix = topology.ns_prefix(self.name)
         return [n for n in netns.names() if n.startswith(prefix)]
 
+    def command_prefix(self, target: str) -> list[str]:
+        """The argv prefix that runs a command inside ``target`` of this lab.
+
+        ``target`` is a Docker host's name, ``lan``, ``inet`` or ``client``, or a container's
+        name or ID (prefix) on any host of the lab (``netlab exec``, ``%on``).
+        """
+        if target in topology.RESERVED_HOSTS:
+            return proc.netns_prefix(topology.ns_name(self.name, target), target)
+        if target in {h.name for h in self.hosts}:
+            return proc.netns_prefix(self.host(target).ns, target)
+        for h in self.hosts:
+            try:
+                c = h.container(target)
+            except NoSuchContainer:
+                continue
+            if not c.running:
+                raise NotRunning(f"Container {c.id} is not running")
+            return proc.container_prefix(c.record.pid)
+        raise NoSuchContainer(target)
+
     def graph(self) -> Any:
         """The topology as a networkx graph, discovered from the kernel (views.topology)."""
-        from netlab.views.topology import discover
-
-        return discover(self)
+        return frontends.show("graph", self)
 
     def draw(self, path: str | None = None, *, highlight: list[Any] | None = None) -> Any:
         """A picture of the lab as the kernel has it; saved to ``path`` (.png/.svg) if given.
@@ -246,18 +266,11 @@ class Lab:
         Returns a :class:`netlab.views.draw.Picture`, which a notebook displays as an image
         (its ``.figure`` is the matplotlib Figure).
         """
-        from netlab.views.draw import Picture, draw
-
-        pic = Picture(draw(self, highlight=highlight), self.name)
-        if path:
-            pic.save(path)
-        return pic
+        return frontends.show("draw", self, path, highlight=highlight)
 
     def explorer(self) -> Any:
         """An ipywidgets explorer: pick two machines, ping or curl, see the path lit up."""
-        from netlab.notebook.widgets import Explorer
-
-        return Explorer(self)
+        return frontends.show("explorer", self)
 
     @property
     def is_up(self) -> bool:
@@ -313,7 +326,6 @@ def _unbuild_host(lab: Lab, name: str) -> None:
 
 
 def _mac(lab: str, what: str) -> str:
-    from netlab.model.ids import local_mac
 
     return local_mac(lab, what)
 
@@ -329,7 +341,6 @@ def wipe(lab: str) -> dict[str, int]:
     lock_fd = -1
     with contextlib.suppress(FileNotFoundError):
         lock_fd = os.open(os.path.join(lab_dir(lab), "lock"), os.O_RDWR | os.O_CLOEXEC)
-        import fcntl
 
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
     try:

@@ -42,6 +42,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
+from netlab.errors import LabBroken, NoSuchLab
 from netlab.kernel import _sys, proc
 from netlab.model.records import (
     SCHEMA,
@@ -236,7 +237,6 @@ class Store:
                     self._lock_fd = -1
 
     def _gone(self) -> Exception:
-        from netlab.errors import NoSuchLab
 
         return NoSuchLab(
             f"lab {self.lab!r} was removed (by `netlab clean`, another notebook or "
@@ -295,8 +295,6 @@ class Store:
         with open(path) as f:
             data = json.load(f)
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-            from netlab.errors import LabBroken
-
             raise LabBroken(
                 f"lab {self.lab!r} was written by another version of netlab ({path}); "
                 f"remove it with `netlab clean {self.lab}` and build it again"

@@ -28,7 +28,10 @@ from typing import TYPE_CHECKING
 from netlab.errors import Conflict, InvalidArgument, NetlabError
 from netlab.kernel import netns, proc, rtnl
 from netlab.model import ids, images, topology
+from netlab.model.cluster import SwarmError, current, live, require_manager, role
+from netlab.model.container import create_container
 from netlab.model.drivers import bridge, overlay, peerdb
+from netlab.model.networks import apply_firewall
 from netlab.model.records import NodeRec, ServiceRec, SwarmRec, TaskRec
 from netlab.model.timefmt import now_rfc3339
 
@@ -38,15 +41,6 @@ if TYPE_CHECKING:
 
 MANAGER_PORT = 2377
 
-NOT_MANAGER = (
-    "This node is not a swarm manager. Worker nodes can't be used to view or modify "
-    "cluster state. Please run this command on a manager node or promote the current "
-    "node to a manager."
-)
-NOT_IN_SWARM = (
-    'This node is not a swarm manager. Use "docker swarm init" or "docker swarm '
-    'join" to connect this node to swarm and try again.'
-)
 ALREADY = (
     'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm '
     "and join another one."
@@ -59,46 +53,6 @@ TIMEOUT = (
     'in the background. Use the "docker info" command to see the current swarm status of '
     "your node."
 )
-
-
-class SwarmError(NetlabError):
-    """A swarm command refused, in Docker's words."""
-
-
-def _swarm(lab: Lab) -> SwarmRec | None:
-    return lab.store.lab_record.swarm
-
-
-def _live(lab: Lab) -> SwarmRec:
-    """The swarm record as stored now (every step that changes it writes it back)."""
-    sw = _swarm(lab)
-    if sw is None:
-        raise SwarmError(NOT_IN_SWARM)
-    return sw
-
-
-def services(lab: Lab) -> list[ServiceRec]:
-    """The swarm's services (none outside a swarm)."""
-    sw = _swarm(lab)
-    return list(sw.services.values()) if sw else []
-
-
-def role(host: Host) -> str | None:
-    """``manager``, ``worker`` or None (not in the swarm)."""
-    sw = _swarm(host.lab)
-    if not sw or host.name not in sw.nodes:
-        return None
-    return sw.nodes[host.name].role
-
-
-def require_manager(host: Host) -> SwarmRec:
-    """The swarm record, or Docker's refusal when ``host`` is no manager."""
-    r = role(host)
-    if r is None:
-        raise SwarmError(NOT_IN_SWARM)
-    if r != "manager":
-        raise SwarmError(NOT_MANAGER)
-    return _live(host.lab)
 
 
 # --- init and join ----------------------------------------------------------------------------
@@ -132,11 +86,11 @@ def init(host: Host, advertise_addr: str | None = None) -> str:
             _listen(host)
             _add_node(host, "manager")
         except BaseException:
-            _stop_listener(_live(lab))
+            _stop_listener(live(lab))
             _undo_node(host)
             store.put_swarm(None)
             raise
-    sw = _live(lab)
+    sw = live(lab)
     return (
         f"Swarm initialized: current node ({sw.nodes[host.name].id}) is now a manager.\n\n"
         "To add a worker to this swarm, run the following command:\n\n"
@@ -160,7 +114,7 @@ def _listen(host: Host) -> None:
         ["busybox", "httpd", "-f", "-p", f"{host.address}:{MANAGER_PORT}", "-h", d],
         log_file=host.lab.store.path("services", "swarm-api.log"),
     )
-    sw = _live(host.lab)
+    sw = live(host.lab)
     host.lab.store.put_swarm(replace(sw, listener_pid=pid, listener_start=started))
     proc.wait_listening(host.ns, [(host.address, MANAGER_PORT, "tcp")])
 
@@ -175,7 +129,7 @@ def join(host: Host, token: str, addr: str, timeout: float = 2.0) -> str:
     lab = host.lab
     store = lab.store
     with store.locked():
-        sw = _swarm(lab)
+        sw = current(lab)
         if role(host) is not None:
             raise SwarmError(ALREADY)
         target, _, port = addr.partition(":")
@@ -209,7 +163,7 @@ def _reachable(ns: str, ip: str, port: int, timeout: float) -> bool:
 
 def _add_node(host: Host, node_role: str) -> None:
     store = host.lab.store
-    sw = _live(host.lab)
+    sw = live(host.lab)
     node = NodeRec(ids.b36(f"{host.lab.name}/node/{host.name}", 25), node_role, now_rfc3339())
     store.put_swarm(replace(sw, nodes={**sw.nodes, host.name: node}))
     _ensure_gwbridge(host)
@@ -220,10 +174,9 @@ def _add_node(host: Host, node_role: str) -> None:
 
 def _undo_node(host: Host) -> None:
     """Take back a half-done init or join: the node, its docker_gwbridge, its overlay views."""
-    from netlab.model.networks import apply_firewall
 
     store = host.lab.store
-    sw = _swarm(host.lab)
+    sw = current(host.lab)
     if sw is not None:
         store.put_swarm(replace(sw, nodes={k: v for k, v in sw.nodes.items() if k != host.name}))
     for nid, n in list(store.lab_record.hosts[host.name].networks.items()):
@@ -236,7 +189,6 @@ def _undo_node(host: Host) -> None:
 
 def _ensure_gwbridge(host: Host) -> None:
     """docker_gwbridge: the bridge that gives task containers their way out (eth1)."""
-    from netlab.model.networks import apply_firewall
 
     store = host.lab.store
     hnets = store.lab_record.hosts[host.name].networks
@@ -254,7 +206,7 @@ def _ensure_gwbridge(host: Host) -> None:
 
 
 def _put_service(lab: Lab, svc: ServiceRec) -> ServiceRec:
-    sw = _live(lab)
+    sw = live(lab)
     lab.store.put_swarm(replace(sw, services={**sw.services, svc.id: svc}))
     return svc
 
@@ -292,12 +244,12 @@ def create_service(
             # Docker would keep retrying; netlab leaves nothing half-made instead.
             with contextlib.suppress(Exception):
                 scale(host, svc, 0)
-            sw = _live(host.lab)
+            sw = live(host.lab)
             store.put_swarm(
                 replace(sw, services={k: v for k, v in sw.services.items() if k != sid})
             )
             raise
-    return find_service(_live(host.lab), sid)
+    return find_service(live(host.lab), sid)
 
 
 def choose_node(sw: SwarmRec, svc: ServiceRec) -> str:
@@ -329,7 +281,7 @@ def scale(host: Host, svc: ServiceRec, replicas: int) -> None:
 
 
 def _start_task(lab: Lab, svc: ServiceRec) -> ServiceRec:
-    sw = _live(lab)
+    sw = live(lab)
     node = choose_node(sw, svc)
     nh = lab.host(node)
     used = {t.slot for t in svc.tasks.values()}
@@ -340,8 +292,6 @@ def _start_task(lab: Lab, svc: ServiceRec) -> ServiceRec:
     for net in nets:
         overlay.ensure_sandbox(nh, net)
     try:
-        from netlab.model.container import create_container
-
         img = images.lookup(svc.image)
         real = img.real_argv(tuple(svc.command), lab.store.path("www", "nginx"))
         first = nh.network(nets[0].id) if nets else nh.network("bridge")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 import sys
 from typing import Any
 
@@ -66,14 +67,11 @@ def _strip_docker(line: str) -> str:
 
 def run_on(target: str, command: str) -> int:
     """Run ``command`` (a shell command line) inside a host, container, ``lan`` or ``inet``."""
-    from netlab.cli.main import prefix_for
-
-    return _run_and_print([*prefix_for(current_lab(), target), "/bin/sh", "-c", command])
+    return _run_and_print([*current_lab().command_prefix(target), "/bin/sh", "-c", command])
 
 
 def _run_and_print(argv: list[str]) -> int:
     """Run a real command, print its stdout and stderr as a cell's output, return its status."""
-    import subprocess
 
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
     sys.stdout.write(done.stdout)

@@ -14,10 +14,13 @@ explanation next to the widget itself.
 from __future__ import annotations
 
 import base64
+import html
 import io
+import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from netlab.kernel import proc
 from netlab.model import topology
 from netlab.views import draw as drawing
 from netlab.views.topology import NodeKey, discover, ns_node
@@ -43,7 +46,6 @@ class Machine:
 
 def machines(lab: Lab) -> list[Machine]:
     """Every machine of the lab the explorer offers, in a stable order."""
-    from netlab.kernel import proc
 
     out = []
     for h in lab.hosts:
@@ -134,8 +136,6 @@ class Explorer:
 
     def run(self, _: object = None) -> str:
         """Run ping or curl from the source to the target; show the output and the path."""
-        import html
-        import subprocess
 
         src = self._machines[self.source.value]
         dst = self._machines[self.target.value]

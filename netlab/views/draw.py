@@ -22,12 +22,13 @@ containers stays readable. Everything drawn comes from :func:`netlab.views.topol
 
 from __future__ import annotations
 
+import io
 import itertools
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from netlab.views.topology import NodeKey, br_node, ns_node
+from netlab.views.topology import NodeKey, br_node, discover, ns_node
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -70,8 +71,6 @@ def draw(
     matplotlib.use("Agg", force=False) if matplotlib.get_backend() == "" else None
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-
-    from netlab.views.topology import discover
 
     g = graph if graph is not None else discover(lab)
     nodes = dict(g.nodes(data=True))
@@ -476,7 +475,6 @@ class Picture:
         return path
 
     def _repr_png_(self) -> bytes:
-        import io
 
         buf = io.BytesIO()
         self.figure.savefig(buf, format="png", dpi=90)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from netlab.model import ids
+from netlab.model.ports import ps_column
 from netlab.model.records import ContainerRec
 from netlab.model.timefmt import human_duration, parse_rfc3339
 
@@ -80,7 +81,6 @@ def ps_row(c: Container, now: float | None = None) -> dict[str, str]:
 
 def ports_column(rec: ContainerRec) -> str:
     """``docker ps``'s PORTS for a container record (empty once it has exited)."""
-    from netlab.model.ports import ps_column
 
     if rec.state != "running":
         return ""

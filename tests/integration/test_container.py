@@ -14,8 +14,8 @@ import pytest
 from netlab import Conflict, InvalidArgument, Lab, NoSuchContainer, NoSuchImage, NoSuchNetwork
 from netlab.errors import NotRunning
 from netlab.kernel import netns, proc, rtnl
-from netlab.model import ids, topology
-from netlab.views import inspect, tables
+from netlab.model import ids, inspect, topology
+from netlab.views import tables
 
 pytestmark = pytest.mark.root
 

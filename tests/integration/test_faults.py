@@ -80,7 +80,7 @@ def test_ctrl_c_in_swarm_join_and_service_create(
     make_lab,  # type: ignore[no-untyped-def]
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from netlab.model import swarm
+    from netlab.model import cluster, swarm
 
     lab = make_lab(hosts=("node1", "node2"))
     use(lab)
@@ -90,7 +90,7 @@ def test_ctrl_c_in_swarm_join_and_service_create(
     with pytest.raises(KeyboardInterrupt):
         docker(f"-H node2 swarm join --token {token} 192.168.56.11:2377")
     monkeypatch.undo()
-    assert swarm.role(lab.host("node2")) is None
+    assert cluster.role(lab.host("node2")) is None
     docker(f"-H node2 swarm join --token {token} 192.168.56.11:2377")
     docker("-H node1 network create -d overlay overnet")
     state(lab)

@@ -12,7 +12,7 @@ import pytest
 from netlab import Lab
 from netlab.docker import docker, use
 from netlab.kernel import netns, rtnl
-from netlab.model import swarm
+from netlab.model import cluster
 from netlab.model.drivers import overlay
 from netlab.views.capture import capture_vxlan
 
@@ -163,7 +163,7 @@ def test_join_failures(two: Lab) -> None:
         "Error response from daemon: rpc error: code = InvalidArgument desc = A valid join "
         "token is necessary to join this cluster\n"
     )
-    token = swarm.require_manager(two.host("node1")).tokens["worker"]
+    token = cluster.require_manager(two.host("node1")).tokens["worker"]
     lan = two.namespaces()[0].rsplit("-", 1)[0] + "-lan"
     subprocess.run(["ip", "-n", lan, "link", "set", "to-node1", "down"], check=True)
     out = docker(f"-H node2 swarm join --token {token} 192.168.56.11:2377")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from hypothesis import settings
 
+from netlab import testing
 from netlab.kernel.fake import FakeKernel
 
 # Hypothesis keeps an example database and caches in .hypothesis/ of the working directory
@@ -45,13 +46,13 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKernel]:
     """
     kernel = FakeKernel()
     with tempfile.TemporaryDirectory(prefix="netlab-fake-") as root:
-        kernel.install(monkeypatch, root)
+        testing.install(kernel, monkeypatch, root)
         for name in ("kill", "killpg", "fork", "forkpty", "posix_spawn", "posix_spawnp"):
             if hasattr(os, name):
                 monkeypatch.setattr(os, name, _refuse(f"called os.{name}"))
         monkeypatch.setattr(subprocess, "Popen", _refuse("started a real process"))
         yield kernel
-        kernel.down_all()
+        testing.down_all()
         assert kernel.namespaces() == [], "netlab clean left namespaces in the fake kernel"
         assert kernel.processes == [], "netlab clean left processes in the fake kernel"
         assert kernel.etc_names() == [], "netlab clean left /etc/netns files in the fake kernel"

@@ -11,6 +11,7 @@ import pytest
 from netlab.errors import Conflict, InvalidArgument
 from netlab.model import drivers, firewall
 from netlab.model.drivers import CreateRequest, bridge, peerdb
+from netlab.model.drivers.base import pick_subnet
 from netlab.model.records import NetworkRec
 
 
@@ -46,18 +47,18 @@ def test_host_and_null_cannot_be_created_twice() -> None:
 )
 def test_pick_subnet(req: CreateRequest, want: tuple[str, str]) -> None:
     used = [ipaddress.IPv4Network("172.17.0.0/16"), ipaddress.IPv4Network("172.18.0.0/16")]
-    net, gw = drivers.pick_subnet(req, used)
+    net, gw = pick_subnet(req, used)
     assert (str(net), str(gw)) == want
 
 
 def test_pick_subnet_refuses_overlaps_and_foreign_gateways() -> None:
     used = [ipaddress.IPv4Network("172.17.0.0/16")]
     with pytest.raises(Conflict, match="Pool overlaps with other one on this address space"):
-        drivers.pick_subnet(CreateRequest("n", subnet="172.17.5.0/24"), used)
+        pick_subnet(CreateRequest("n", subnet="172.17.5.0/24"), used)
     with pytest.raises(InvalidArgument, match=r"no matching subnet for gateway 10\.1\.0\.1"):
-        drivers.pick_subnet(CreateRequest("n", subnet="10.9.0.0/24", gateway="10.1.0.1"), used)
+        pick_subnet(CreateRequest("n", subnet="10.9.0.0/24", gateway="10.1.0.1"), used)
     with pytest.raises(InvalidArgument, match="invalid gateway address"):
-        drivers.pick_subnet(CreateRequest("n", subnet="10.9.0.0/24", gateway="nope"), used)
+        pick_subnet(CreateRequest("n", subnet="10.9.0.0/24", gateway="nope"), used)
 
 
 def test_peer_diff_adds_and_removes_only_what_changed() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from netlab import Lab
+from netlab import Lab, testing
 from netlab.docker import docker, use
 from netlab.kernel import _worker, netns, nft, proc, rtnl, trace
 from netlab.kernel.fake import (
@@ -716,7 +716,7 @@ def test_a_macvlan_needs_a_real_parent(fake: FakeKernel) -> None:
 
 def test_ipvlan_where_the_kernel_lacks_it() -> None:
     kernel = FakeKernel(link_kinds=("macvlan",))
-    with kernel.installed():
+    with testing.installed(kernel):
         lab_of("fk_noipvlan")
         err = d("network create -d ipvlan --subnet 10.5.0.0/24 -o parent=eth0 l2", code=1)
         assert "this kernel has no ipvlan support (CONFIG_IPVLAN)" in err

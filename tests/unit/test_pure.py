@@ -34,6 +34,7 @@ def test_public_names_are_exported() -> None:
         "cli",
         "docker",
         "notebook",
+        "testing",  # the fake kernel's installer, once a test imported it
         "load_ipython_extension",  # the IPython hook behind `%load_ext netlab`
     }
     assert exported == set(netlab.__all__) - {"__version__"}

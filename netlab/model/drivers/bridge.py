@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, ClassVar
 from netlab.errors import Conflict
 from netlab.kernel import batch, rtnl
 from netlab.model import firewall, ids, ipam, resolver, topology
-from netlab.model.drivers import CreateRequest, Driver, addressed_endpoint, pick_subnet
+from netlab.model.drivers.base import CreateRequest, Driver, addressed_endpoint, pick_subnet
 from netlab.model.records import ContainerRec, Endpoint, NetworkRec
 from netlab.model.timefmt import now_rfc3339
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from netlab.model.drivers import Driver
+from netlab.model.drivers.base import Driver
 
 
 class HostDriver(Driver):

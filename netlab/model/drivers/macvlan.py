@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from netlab.errors import InvalidArgument
 from netlab.kernel import rtnl
-from netlab.model.drivers import CreateRequest, Driver, addressed_endpoint, pick_subnet
+from netlab.model.drivers.base import CreateRequest, Driver, addressed_endpoint, pick_subnet
 from netlab.model.records import ContainerRec, Endpoint, NetworkRec
 from netlab.model.timefmt import now_rfc3339
 

@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from netlab.errors import Conflict
 from netlab.kernel import batch, netns, rtnl
-from netlab.model import firewall, ids, ipam, topology
-from netlab.model.drivers import CreateRequest, addressed_endpoint, peerdb
+from netlab.model import cluster, firewall, ids, ipam, machines, topology
+from netlab.model.drivers import peerdb
+from netlab.model.drivers.base import CreateRequest, addressed_endpoint
 from netlab.model.drivers.bridge import BridgeDriver
-from netlab.model.records import Endpoint, NetworkRec, OverlayRec, SandboxRec, SwarmRec
+from netlab.model.records import Endpoint, NetworkRec, OverlayRec, SandboxRec
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
@@ -93,10 +94,8 @@ class OverlayDriver(BridgeDriver):
     def create(self, host: Host, req: CreateRequest, nid: str) -> NetworkRec:
         """``docker network create -d overlay NAME`` on the manager (``nid`` is not used:
         swarm networks take swarmkit IDs)."""
-        from netlab.model.swarm import require_manager
-
         store = host.lab.store
-        sw = require_manager(host)  # (read under the lock: another process may have written)
+        sw = cluster.require_manager(host)  # (under the lock: another process may have written)
         if any(n.name == req.name for n in sw.networks.values()):
             raise Conflict(f"network with name {req.name} already exists")
         used = [ipaddress.IPv4Network(n.subnet) for n in sw.networks.values()]
@@ -123,18 +122,16 @@ class OverlayDriver(BridgeDriver):
 
     def remove(self, host: Host, net: NetworkRec) -> None:
         """``docker network rm`` of an overlay: refused while a service uses it."""
-        from netlab.model.swarm import SwarmError, require_manager
-
-        sw = require_manager(host)
+        sw = cluster.require_manager(host)
         nid = net.id
         users = [s.name for s in sw.services.values() if nid in s.networks]
         if users:
-            raise SwarmError(
+            raise cluster.SwarmError(
                 f"rpc error: code = FailedPrecondition desc = network {nid} is "
                 f"in use by service {users[0]}"
             )
         if net.ingress:
-            raise SwarmError("ingress network cannot be removed in netlab")
+            raise cluster.SwarmError("ingress network cannot be removed in netlab")
         store = host.lab.store
         store.put_swarm(dataclasses.replace(sw, networks=_without(sw.networks, nid)))
         for h in store.lab_record.hosts.values():
@@ -182,7 +179,7 @@ def ensure_sandbox(host: Host, net: OverlayRec) -> str:
     """Build the network's sandbox on ``host`` if it has none: br0 and vxlan0 (under the
     lab's lock, in a swarm)."""
     store = host.lab.store
-    sw = _swarm(host)
+    sw = cluster.live(host.lab)
     key = f"{host.name}/{net.id}"
     if key in sw.sandboxes:
         return str(sw.sandboxes[key].netns)
@@ -191,10 +188,8 @@ def ensure_sandbox(host: Host, net: OverlayRec) -> str:
     tmp = f"vx-{net.vni:06x}-{net.id[:5]}"  # Docker's temporary name, then vxlan0
 
     def build() -> None:
-        from netlab.model.host import quiet_ipv6
-
         netns.create(ns)
-        quiet_ipv6(ns)
+        machines.quiet_ipv6(ns)
         rtnl.set_link(ns, "lo", up=True)
         rtnl.add_bridge(ns, "br0", mac=ids.local_mac(host.lab.name, key, "br0"), mtu=OVERLAY_MTU)
         rtnl.add_addr(ns, "br0", f"{net.gateway}/{gw_len}")
@@ -221,7 +216,7 @@ def ensure_sandbox(host: Host, net: OverlayRec) -> str:
 def drop_sandbox(host: Host, net_id: str, *, manager: bool) -> None:
     """Remove a network's sandbox from a node (its last task there is gone)."""
     store = host.lab.store
-    sw = _swarm(host)
+    sw = cluster.live(host.lab)
     key = f"{host.name}/{net_id}"
     box = sw.sandboxes.get(key)
     if box is None:
@@ -236,15 +231,6 @@ def drop_sandbox(host: Host, net_id: str, *, manager: bool) -> None:
         store.put_network(host.name, host_view(sw.networks[net_id]))  # managers list them all
     else:
         store.drop_network(host.name, net_id)  # a worker forgets the network with its last task
-
-
-def _swarm(host: Host) -> SwarmRec:
-    sw = host.lab.store.lab_record.swarm
-    if sw is None:
-        from netlab.model.swarm import NOT_IN_SWARM, SwarmError
-
-        raise SwarmError(NOT_IN_SWARM)
-    return sw
 
 
 V = TypeVar("V")

@@ -1,5 +1,8 @@
 """``docker network inspect`` and ``docker container inspect``, in Docker 28's JSON layout.
 
+These documents are Docker's API representation of the model, read by every front end (the
+Python API's ``.inspect()``, the docker CLI, templates), so they live in the model.
+
 Field names and their order follow the Docker Engine API as Docker 28 prints it (EnableIPv4,
 ``Containers`` before ``Options``). The values come from netlab's state and, for what the
 kernel owns (addresses, MACs), they match the kernel: tests compare the two.

@@ -1,0 +1,141 @@
+"""The interface every network driver implements, and the helpers they share.
+
+See :mod:`netlab.model.drivers` for the drivers themselves and how to add one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from netlab.errors import Conflict, InvalidArgument
+from netlab.model import ids, ipam
+from netlab.model.records import ContainerRec, Endpoint, NetworkRec
+
+if TYPE_CHECKING:
+    from netlab.model import firewall
+    from netlab.model.host import Host
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    """``docker network create`` as parsed: everything a driver needs to make a network."""
+
+    name: str
+    subnet: str | None = None
+    gateway: str | None = None
+    internal: bool = False
+    options: dict[str, str] = field(default_factory=dict)
+
+
+class Driver:
+    """The interface every network driver implements (defaults: a driver without endpoints)."""
+
+    name: ClassVar[str] = ""
+    scope: ClassVar[str] = "local"
+    #: True when containers on it get an interface, an address and an endpoint ID.
+    has_endpoints: ClassVar[bool] = False
+    #: True when ``-p`` can publish ports of a container on it (the bridge driver).
+    publishes: ClassVar[bool] = False
+    #: True when a container on it has a network namespace of its own.
+    own_namespace: ClassVar[bool] = True
+
+    def create(self, host: Host, req: CreateRequest, nid: str) -> NetworkRec:
+        """Make the network's kernel objects and return its record (under the lab's lock)."""
+        raise InvalidArgument(f'only one instance of "{self.name}" network is allowed')
+
+    def start(self, host: Host, net: NetworkRec) -> NetworkRec:
+        """After the network is in the host's record: what serves it (a name server)."""
+        return net
+
+    def remove(self, host: Host, net: NetworkRec) -> None:
+        """Remove what :meth:`create` made."""
+
+    def endpoint(self, host: Host, net: NetworkRec, seq: int, ifname: str) -> Endpoint:
+        """The endpoint a container gets on ``net`` (no kernel call)."""
+        return Endpoint(net.id)
+
+    def join(
+        self, host: Host, container: ContainerRec, ep: Endpoint, *, default_route: bool
+    ) -> None:
+        """Build the endpoint's interface in the container (on the kernel thread)."""
+
+    def leave(self, host: Host, container: ContainerRec, ep: Endpoint) -> None:
+        """Remove the endpoint's interface (``docker network disconnect``)."""
+
+    def host_links(self, host: Host, ep: Endpoint) -> list[tuple[str, str]]:
+        """``(namespace, link)`` pairs outside the container that go with the endpoint: what
+        removal deletes (or waits for) besides the container's namespace."""
+        return []
+
+    def firewall(
+        self, net: NetworkRec, published: list[firewall.Published]
+    ) -> firewall.Bridge | None:
+        """The network's share of the Docker host's ``ip docker-bridges`` table."""
+        return None
+
+    def changed(self, host: Host, net: NetworkRec) -> None:
+        """Endpoints of ``net`` came or went: update what depends on them."""
+
+    def inspect(self, host: Host, net: NetworkRec) -> dict[str, object]:
+        """Fields that ``docker network inspect`` adds for this driver (``Peers``)."""
+        return {}
+
+
+# --- helpers shared by the drivers that hand out addresses -------------------------------------
+
+
+def pick_subnet(
+    req: CreateRequest, in_use: list[ipaddress.IPv4Network]
+) -> tuple[ipaddress.IPv4Network, ipaddress.IPv4Address]:
+    """The subnet and gateway of a new network: ``--subnet``/``--gateway`` or the next pool.
+
+    Docker's errors for a malformed or overlapping subnet and a gateway outside it.
+    """
+    if req.subnet is not None:
+        net = ipam.parse_subnet(req.subnet)
+        if any(net.overlaps(u) for u in in_use):
+            raise Conflict(
+                "invalid pool request: Pool overlaps with other one on this address space"
+            )
+    else:
+        net = ipam.next_pool(in_use)
+    gw = ipam.gateway_of(net)
+    if req.gateway is not None:
+        try:
+            gw = ipaddress.IPv4Address(req.gateway)
+        except ValueError:
+            raise InvalidArgument(f"invalid gateway address {req.gateway!r}") from None
+        if gw not in net or gw in (net.network_address, net.broadcast_address):
+            raise InvalidArgument(f"no matching subnet for gateway {req.gateway}")
+    return net, gw
+
+
+def free_address(host: Host, net: NetworkRec, *, cluster_wide: bool = False) -> str:
+    """The lowest free address of ``net`` (per Docker host, or across the swarm)."""
+    subnet = ipaddress.IPv4Network(net.subnet)
+    taken = {net.gateway} - {""}
+    for r in host.lab.store.containers().values():
+        if (cluster_wide or r.host == host.name) and r.state in ("running", "created"):
+            for other in r.networks.values():
+                if other.network_id == net.id and other.ip:
+                    taken.add(other.ip)
+    return str(ipam.lowest_free(subnet, taken))
+
+
+def addressed_endpoint(
+    host: Host, net: NetworkRec, seq: int, ifname: str, *, cluster_wide: bool = False
+) -> Endpoint:
+    """An endpoint with an address: the lowest free one, Docker's 02:42 MAC, its IDs."""
+    ip = free_address(host, net, cluster_wide=cluster_wide)
+    return Endpoint(
+        net.id,
+        endpoint_id=ids.object_id(host.lab.name, "endpoint", seq),
+        gateway="" if net.internal else net.gateway,
+        ip=ip,
+        prefixlen=ipaddress.IPv4Network(net.subnet).prefixlen,
+        mac=ids.mac_from_ip(ip),
+        ifname=ifname,
+        mtu=net.mtu,
+    )
