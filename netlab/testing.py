@@ -61,6 +61,10 @@ class _Patcher:
             setattr(target, name, old)
 
 
+def _nothing() -> None:
+    """In place of the privilege and tool checks: the fake kernel needs neither."""
+
+
 def _closed(what: str) -> Callable[..., Any]:
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise FakeKernelError(f"{what} reached under the fake kernel (a function it lacks?)")
@@ -90,18 +94,22 @@ def install(kernel: FakeKernel, monkeypatch: SetAttr, root: str) -> None:
         for name in names:
             mp.setattr(module, name, getattr(fake, name))
     mp.setattr(netns, "RUN_DIR", os.path.join(real, "run-netns"))  # (never made)
-    jobs: dict[str, Callable[..., Any]] = {
-        "batch": kernel.batch,
-        "soon": kernel.soon,
-        "wait": kernel.wait,
-    }
-    originals = {name: getattr(netlab.kernel, name) for name in jobs}
+    # Functions that other modules may have bound by name at import (``from netlab.kernel
+    # import batch``): every netlab module's binding is replaced, not only the original.
+    rebound: list[tuple[Callable[..., Any], Callable[..., Any]]] = [
+        (netlab.kernel.batch, kernel.batch),
+        (netlab.kernel.soon, kernel.soon),
+        (netlab.kernel.wait, kernel.wait),
+        (doctor.require_privileges, _nothing),
+        (doctor.require_tools, _nothing),
+    ]
     for mod_name, mod in list(sys.modules.items()):
         if mod is None or not (mod_name == "netlab" or mod_name.startswith("netlab.")):
             continue
-        for name, fn in jobs.items():
-            if getattr(mod, name, None) is originals[name]:
-                mp.setattr(mod, name, fn)
+        for name, value in list(vars(mod).items()):
+            for original, replacement in rebound:
+                if value is original:
+                    mp.setattr(mod, name, replacement)
     # Every other way to the kernel is closed.
     for name in ("call", "submit"):
         mp.setattr(_worker, name, _closed(f"the kernel thread (_worker.{name})"))
@@ -111,8 +119,6 @@ def install(kernel: FakeKernel, monkeypatch: SetAttr, root: str) -> None:
     mp.setattr(state, "ROOT", os.path.join(real, "run-netlab"))
     mp.setattr(state, "_mount_root", _mount_root)
     mp.setattr(state, "_unmount_root", _unmount_root)
-    mp.setattr(doctor, "require_privileges", lambda: None)
-    mp.setattr(doctor, "require_tools", lambda: None)
     # Labs built here are not the process's: no exit-time clean-up through the real
     # kernel, and no front end keeps talking to them afterwards.
     mp.setattr(lab, "_open_labs", weakref.WeakSet())
