@@ -17,8 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 from netlab.errors import Conflict, InvalidArgument, LabBroken, NoSuchContainer, NoSuchNetwork
 from netlab.kernel import netns, nft, proc, rtnl
-from netlab.model import drivers, ids, images, inspect, machines, names, networks, topology
-from netlab.model.container import Container, create_container, reconcile, remove_many
+from netlab.model import (
+    drivers,
+    ids,
+    images,
+    inspect,
+    lifecycle,
+    machines,
+    names,
+    networks,
+    topology,
+)
+from netlab.model.container import Container
 from netlab.model.drivers import bridge
 from netlab.model.ports import PortMapping, parse_publish
 from netlab.model.records import HostRec, NetworkRec
@@ -191,7 +201,7 @@ class Host:
     def containers(self, *, all: bool = False) -> list[Container]:
         """Containers of this host, newest first as ``docker ps`` lists them."""
 
-        reconcile(self)
+        lifecycle.reconcile(self)
         recs = [r for r in self.lab.store.containers().values() if r.host == self.name]
         out = [Container(self, r.id) for r in reversed(recs)]
         return out if all else [c for c in out if c.running]
@@ -254,7 +264,7 @@ class Host:
             raise InvalidArgument(
                 f"published ports need a bridge network, not {net.name} (driver {net.driver})"
             )
-        return create_container(
+        cid = lifecycle.create_container(
             self,
             img,
             image,
@@ -268,11 +278,12 @@ class Host:
             publish=wanted,
             env=[_env_entry(e) for e in env],
         )
+        return Container(self, cid)
 
     def remove_containers(self, containers: Sequence[Container], *, force: bool = False) -> None:
         """``docker rm [-f] A B ...``: remove several containers, batching the kernel work."""
 
-        remove_many(self, list(containers), force=force)
+        lifecycle.remove_many(self, [c.id for c in containers], force=force)
 
     def random_name(self, seq: int) -> str:
         """A free Docker-style name (adjective_surname), deterministic for the lab and seq."""

@@ -27,9 +27,8 @@ from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, InvalidArgument, NetlabError
 from netlab.kernel import netns, proc, rtnl
-from netlab.model import ids, images, topology
+from netlab.model import ids, images, lifecycle, topology
 from netlab.model.cluster import SwarmError, current, live, require_manager, role
-from netlab.model.container import create_container
 from netlab.model.drivers import bridge, overlay, peerdb
 from netlab.model.networks import apply_firewall
 from netlab.model.records import NodeRec, ServiceRec, SwarmRec, TaskRec
@@ -295,7 +294,7 @@ def _start_task(lab: Lab, svc: ServiceRec) -> ServiceRec:
         img = images.lookup(svc.image)
         real = img.real_argv(tuple(svc.command), lab.store.path("www", "nginx"))
         first = nh.network(nets[0].id) if nets else nh.network("bridge")
-        c = create_container(
+        cid = lifecycle.create_container(
             nh,
             img,
             f"{img.name}:{img.tag}",
@@ -313,7 +312,7 @@ def _start_task(lab: Lab, svc: ServiceRec) -> ServiceRec:
             if not _tasks_on(lab, nh.name, net.id):
                 overlay.drop_sandbox(nh, net.id, manager=role(nh) == "manager")
         raise
-    task = TaskRec(tid, slot, node, c.id, now_rfc3339())
+    task = TaskRec(tid, slot, node, cid, now_rfc3339())
     return _put_service(lab, replace(svc, tasks={**svc.tasks, tid: task}))
 
 

@@ -46,7 +46,7 @@ def interrupt_after(monkeypatch: pytest.MonkeyPatch, target: object, name: str) 
     ("where", "attr", "command"),
     [
         # (while the container's namespace is still being made on the kernel thread)
-        ("netlab.model.container", "_attach_endpoints", "run -d --name x ubuntu sleep infinity"),
+        ("netlab.model.lifecycle", "_attach_endpoints", "run -d --name x ubuntu sleep infinity"),
         ("netlab.kernel.rtnl", "add_veth", "run -d --name x ubuntu sleep infinity"),
         ("netlab.kernel.proc.Starting", "go", "run -d --name x ubuntu sleep infinity"),
         ("netlab.model.networks", "endpoints_changed", "run -d --name x ubuntu sleep infinity"),

@@ -1,0 +1,520 @@
+"""A container's life: create and start (``docker run``), stop, start again, remove.
+
+``docker run`` on the default bridge does, in order (each step is a real kernel operation,
+shown by ``netlab.kernel.trace``):
+
+1. ``ip netns add`` a namespace for the container (Docker: ``/var/run/docker/netns/<id>``),
+   with ``lo`` up and IPv6 off for the interfaces to come;
+2. ``ip link add vethXXXXXXX master docker0 up type veth peer name eth0 netns <container>``:
+   the pair is born with one end in each namespace, the host end a port of the bridge; the
+   container end gets Docker's ``02:42`` + IPv4 MAC;
+3. inside the container: the address (the lowest free one of 172.17.0.0/16), ``eth0`` up,
+   ``default via 172.17.0.1``;
+4. its process is started in the namespace with its own hostname (the short ID) and, in its
+   own mount namespace, its ``/etc/hosts`` and ``/etc/resolv.conf`` bind-mounted over /etc.
+
+If any step fails, what the earlier steps made is removed again before the error is raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from netlab.errors import Conflict, LabBroken, NoSuchContainer
+from netlab.kernel import batch, netns, proc, rtnl, soon, trace, wait
+from netlab.model import drivers, ids, machines, networks, resolver, topology
+from netlab.model.ports import PortMapping, allocate
+from netlab.model.records import ZERO_TIME, ContainerRec, Endpoint
+from netlab.model.timefmt import now_rfc3339, rfc3339
+
+if TYPE_CHECKING:
+    from netlab.model.host import Host, Network
+    from netlab.model.images import Image
+
+KILLED_EXIT_CODE = 137  # 128 + SIGKILL, what `docker stop` leaves for `sleep` as PID 1
+
+
+def create_container(
+    host: Host,
+    img: Image,
+    image_ref: str,
+    argv: tuple[str, ...],
+    real: list[str],
+    *,
+    name: str | None,
+    net: Network,
+    hostname: str | None,
+    tty: bool,
+    interactive: bool,
+    publish: Sequence[PortMapping] = (),
+    more_networks: Sequence[str] = (),
+    env: Sequence[str] = (),
+) -> str:
+    """Allocate, build and start a container; return its ID. On any failure nothing stays.
+
+    ``more_networks`` (names or IDs) are attached after ``net``, as eth1, eth2, ...
+    """
+    lab = host.lab
+    store = lab.store
+    with store.locked():
+        if name is not None:
+            host.check_name_free(name)
+        seq = store.next_counter("container")
+        cid = ids.object_id(lab.name, "container", seq)
+        short = ids.short_id(cid)
+        if name is None:
+            name = host.random_name(seq)
+        own_ns = drivers.of(net.rec).own_namespace
+        cns = topology.ns_name(lab.name, short) if own_ns else host.ns
+        # The namespace is made on the kernel thread while this one does the bookkeeping
+        # (the record, addresses, ports); whatever fails from here on removes it again.
+        made = soon(lambda: _new_namespace(cns)) if own_ns else None
+        try:
+            display = img.display_command(argv)
+            eps = {net.name: Endpoint(net.id)}
+            for ref in more_networks:  # (in order: they become eth1, eth2, ...)
+                extra = host.network(ref)
+                eps[extra.name] = Endpoint(extra.id)
+            rec = ContainerRec(
+                id=cid,
+                seq=seq,
+                name=name,
+                host=host.name,
+                image=image_ref,
+                image_id=img.image_id,
+                path=display[0],
+                args=tuple(display[1:]),
+                created=now_rfc3339(),
+                hostname=hostname or (short if own_ns else host.name),
+                netns=cns,
+                own_netns=own_ns,
+                real_argv=tuple(real),
+                networks=eps,
+                network_mode=net.name,
+                tty=tty,
+                open_stdin=interactive,
+                exposed_ports=tuple(img.exposed),
+                port_specs=tuple(publish),
+                env=tuple(env),
+            )
+            _launch(host, rec, made)
+        except BaseException:
+            if made is not None:  # (it may have failed before _launch waited for it)
+                _drop_new_namespace(cns, made)
+            store.drop_container(cid)
+            raise
+    return cid
+
+
+def _attach_endpoints(host: Host, rec: ContainerRec) -> ContainerRec:
+    """Give each of the container's networks a fresh endpoint (at create and at start)."""
+    eps = {}
+    for i, (net_name, old) in enumerate(rec.networks.items()):
+        net = host.network(old.network_id)
+        drv = drivers.of(net.rec)
+        seq = host.lab.store.next_counter("endpoint") if drv.has_endpoints else 0
+        eps[net_name] = drv.endpoint(host, net.rec, seq, f"eth{i}")
+    return replace(rec, networks=eps)
+
+
+def _launch(host: Host, created: ContainerRec, made: Future[bool] | None = None) -> ContainerRec:
+    """Attach, wire and start a created or exited container (under the lab's lock); return
+    its record as stored, running.
+
+    ``made``: the creation of its namespace, already under way (see create_container).
+    """
+    rec = _attach_endpoints(host, _allocate_ports(host, created))
+    if rec.started_at != ZERO_TIME:  # an earlier run's exit code goes
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(host.lab.store.path("containers", rec.id + ".exit"))
+    starting: proc.Starting | None = None
+    try:
+        if not netns.exists(host.ns):
+            raise LabBroken(
+                f"the namespace of host {host.name!r} ({host.ns}) is gone; run "
+                f"`netlab clean {host.lab.name}` and build the lab again"
+            )
+        if rec.own_netns and made is None:
+            made = soon(lambda: _new_namespace(rec.netns))
+        # The kernel thread goes on, in order, from the namespace to the container's files
+        # and its network, while this thread starts the init's birth as soon as the files
+        # are there. (The trace keeps a fixed order: all but the last line, the process,
+        # come from the kernel thread.)
+        resolv = _resolv(host, rec)  # (the store is read here, not on the kernel thread)
+        files = soon(lambda: _container_files(host, rec, made, resolv))
+        plan = _wiring(host, rec)  # (read here too: the kernel thread only builds)
+        wired = soon(lambda: _wire(host, rec, plan) if _ours(made) else None)
+        starting = _start_init(host, rec, wait(files))
+        wait(wired)
+        # A server image (nginx) is ready when it listens: docker run returns then, so a
+        # request right after it gets an answer. Others go on while their init starts.
+        serves = [p for p in rec.exposed_ports if rec.real_argv[:2] == ("busybox", "httpd")]
+        pid, pid_start = starting.go(wait=bool(serves))
+        running = replace(
+            rec,
+            pid=pid,
+            pid_start=pid_start,
+            state="running",
+            exit_code=0,
+            started_at=now_rfc3339(),
+            finished_at=ZERO_TIME,
+        )
+        if serves:
+            proc.wait_listening(
+                rec.netns, [("0.0.0.0", int(p.split("/")[0]), "tcp") for p in serves]
+            )
+        host.lab.store.save(container=running)
+        networks.endpoints_changed(host, list(rec.networks))
+        if rec.ports:
+            _publish(host, rec)
+        if starting.failed_early():
+            starting.wait_ready(0)  # raises with the init's own words
+        return running
+    except BaseException:
+        # Whatever failed (or Ctrl-C), nothing half-built stays: the process, its network,
+        # its port rules and its peers' entries all go again.
+        if starting is not None:
+            starting.abort()
+        _teardown(host, rec)
+        host.lab.store.save(container=replace(rec, state="created", ports=()))
+        with contextlib.suppress(Exception):
+            networks.endpoints_changed(host, list(rec.networks))
+            if rec.port_specs:
+                networks.apply_firewall(host)
+        raise
+
+
+def _allocate_ports(host: Host, rec: ContainerRec) -> ContainerRec:
+    """Host ports for the container's ``-p`` requests; Docker's error if one is taken."""
+
+    taken = [
+        m
+        for r in host.lab.store.containers().values()
+        if r.host == host.name and r.state == "running" and r.id != rec.id
+        for m in r.ports
+    ]
+    wanted = list(rec.port_specs)
+    first = host.network(next(iter(rec.networks.values())).network_id)
+    if first.rec.internal:
+        wanted = []  # Docker publishes nothing for a container on an --internal network
+    eid = ids.object_id(host.lab.name, "endpoint", host.lab.store.peek_counter("endpoint") + 1)
+    return replace(rec, ports=tuple(allocate(wanted, taken, f"{rec.name} ({eid})")))
+
+
+def _publish(host: Host, rec: ContainerRec) -> None:
+    """Program the port rules (one atomic nft load) and hairpin mode on the bridge port."""
+    first = next(iter(rec.networks.values()))
+    if first.veth:
+        rtnl.set_bridge_port(host.ns, first.veth, hairpin=True)
+    networks.apply_firewall(host)
+
+
+def record(host: Host, cid: str) -> ContainerRec:
+    """A container's record as stored now, or Docker's error for one that is gone."""
+    rec = host.lab.store.containers().get(cid)
+    if rec is None:
+        raise NoSuchContainer(cid)
+    return rec
+
+
+def start_container(host: Host, cid: str) -> None:
+    """``docker start``: bring an exited container back (new endpoints, same identity)."""
+    with host.lab.store.locked():
+        reconcile(host)
+        rec = record(host, cid)
+        if rec.state == "running":
+            return
+        _launch(host, rec)
+
+
+def stop_container(host: Host, cid: str) -> None:
+    """``docker stop``: kill its processes (by pid) and release its network."""
+    with host.lab.store.locked():
+        reconcile(host)  # one that ended by itself keeps its own exit code
+        rec = record(host, cid)
+        if rec.state != "running":
+            return
+        proc.kill_group(rec.pid, rec.pid_start)
+        _finish(host, rec, KILLED_EXIT_CODE)
+
+
+def remove_container(host: Host, cid: str, *, force: bool) -> None:
+    """``docker rm [-f]``: remove a stopped container (``force`` stops it first)."""
+    with host.lab.store.locked():
+        reconcile(host)
+        rec = record(host, cid)
+        if rec.state == "running":
+            if not force:
+                raise Conflict(
+                    f'cannot remove container "/{rec.name}": container is running: stop '
+                    "the container before removing or force remove"
+                )
+            proc.kill_group(rec.pid, rec.pid_start)
+            _finish(host, rec, KILLED_EXIT_CODE)
+        host.lab.store.drop_container(cid)
+
+
+def set_auto_remove(host: Host, cid: str) -> None:
+    """``docker run --rm``: remove the container once its process has ended."""
+    with host.lab.store.locked():
+        host.lab.store.save_container(replace(record(host, cid), auto_remove=True))
+
+
+def _ours(made: Future[bool] | None) -> bool:
+    """On the kernel thread, after the job ``made``: True unless it found the namespace
+    already there (someone else's: nothing of ours goes into it)."""
+    return made is None or made.result()
+
+
+def _container_files(
+    host: Host, rec: ContainerRec, made: Future[bool] | None, resolv: str
+) -> dict[str, str] | None:
+    """Write the container's /etc/hosts (kernel thread, after its namespace); return what
+    its init shows over /etc (None: the host's own files, for ``--network host``)."""
+    if not _ours(made):
+        raise LabBroken(
+            f"namespace {rec.netns} exists already: another process changed this lab;"
+            f" run `netlab clean {host.lab.name}` and build it again"
+        )
+    if not rec.own_netns:
+        return None
+    # Like Docker, keep the container's /etc/hosts with its other files and bind-mount it
+    # (and the network's resolv.conf) over /etc in the container. (Docker also mounts an
+    # /etc/hostname; netlab sets the hostname itself and skips that file.)
+    hosts = host.lab.store.path("containers", rec.id + ".hosts")
+    text = host_file(rec)
+    trace.record(f"cat > {hosts} <<'EOF'\n{text.rstrip()}\nEOF")
+    with open(hosts, "w") as f:
+        f.write(text)
+    return {"hosts": hosts, "resolv.conf": resolv}
+
+
+def _start_init(host: Host, rec: ContainerRec, etc: dict[str, str] | None) -> proc.Starting:
+    """Start the container's init, waiting for "go" (see :func:`proc.start`)."""
+    store = host.lab.store
+    starting = proc.start(
+        rec.netns,
+        rec.real_argv,
+        hostname=rec.hostname,
+        etc=etc,
+        exit_file=store.path("containers", rec.id + ".exit"),
+        log_file=store.path("containers", rec.id + ".log"),
+        keep_stdin_open=rec.tty or rec.open_stdin,
+        env=proc.default_env() | dict(e.split("=", 1) for e in rec.env),
+    )
+    return starting
+
+
+# As Docker does for a network without IPv6, the container's interfaces get no IPv6 (no
+# link-local address, no router solicitations); ``lo`` keeps ::1. Set before eth0 exists,
+# "default" is all it takes, and costs far less than "all" (which revisits every device).
+CONTAINER_SYSCTLS = (("net.ipv6.conf.default.disable_ipv6", "1"),)
+
+
+def _new_namespace(ns: str) -> bool:
+    """Create a container's namespace with its first settings; False if it existed."""
+    return netns.create(ns, inside=lambda: _namespace_basics(ns))
+
+
+def _namespace_basics(ns: str) -> None:
+    """A new container namespace's first settings, made from inside it (see netns.create).
+
+    ``lo`` goes up first: in a new namespace its IPv6 settings are only copied from
+    "default" when it first comes up, and it should keep ::1.
+    """
+    trace.record(["ip", "-n", ns, "link", "set", "lo", "up"])
+    rtnl.loopback_up_here()
+    rtnl.record_sysctls(ns, CONTAINER_SYSCTLS)
+    rtnl.write_sysctls_here(CONTAINER_SYSCTLS)
+
+
+def _drop_new_namespace(ns: str, made: Future[bool]) -> None:
+    """Remove a namespace made for a container that failed to start (if it was made)."""
+    try:
+        new = wait(made)
+    except Exception:
+        return  # never made
+
+    def work() -> None:
+        rtnl.forget(ns)
+        netns.delete(ns)
+
+    if new:
+        batch(work)
+
+
+def _wiring(host: Host, rec: ContainerRec) -> list[tuple[drivers.Driver, Endpoint, bool]]:
+    """What :func:`_wire` does: each endpoint with its driver, and whether the default route
+    goes through it: the endpoint marked for it (docker_gwbridge for a swarm task), else the
+    first one."""
+    nets = host.lab.store.lab_record.hosts[host.name].networks
+    eps = [(drivers.of(nets[ep.network_id]), ep) for ep in rec.networks.values() if ep.endpoint_id]
+    marked = [ep for _, ep in eps if ep.default_route]
+    return [(drv, ep, ep in marked if marked else i == 0) for i, (drv, ep) in enumerate(eps)]
+
+
+def _wire(host: Host, rec: ContainerRec, plan: list[tuple[drivers.Driver, Endpoint, bool]]) -> None:
+    """Connect each endpoint of a new container through its network's driver (kernel thread)."""
+    for drv, ep, default_route in plan:
+        drv.join(host, rec, ep, default_route=default_route)
+
+
+def _resolv(host: Host, rec: ContainerRec) -> str:
+    """The resolv.conf a container links to: its first network's name server, or the lab's."""
+    nets = host.lab.store.lab_record.hosts[host.name].networks
+    for ep in rec.networks.values():
+        net = nets.get(ep.network_id)
+        if net is not None and net.resolver_pid:
+            return resolver.resolv_conf_path(host, net)
+    return host.lab.store.path("resolv.conf")
+
+
+def host_file(rec: ContainerRec) -> str:
+    """The container's /etc/hosts, as Docker writes it (its own IP and hostname last)."""
+    lines = machines.HOSTS_FILE_BASE
+    for ep in rec.networks.values():
+        if ep.ip:
+            lines += f"{ep.ip}\t{rec.hostname}\n"
+    return lines
+
+
+def _teardown(host: Host, rec: ContainerRec) -> None:
+    """Remove a container's network: its veths (synchronously) and its namespace.
+
+    Deleting the host end of a veth removes both ends at once, so the container's interfaces
+    are really gone when this returns; the emptied namespace is then only unpinned.
+    """
+    if not rec.own_netns:
+        return
+    cns = rec.netns
+    veths = _host_links(host, rec)
+
+    proc.abort_births(cns)  # an init whose start was interrupted before anyone held it
+    _kill_strays([cns])
+
+    def work() -> None:
+        for bns, veth in veths:
+            if netns.exists(bns):
+                rtnl.delete_link(bns, veth)
+        rtnl.forget(cns)
+        netns.delete(cns)
+
+    batch(work)
+
+
+def _host_links(host: Host, rec: ContainerRec) -> list[tuple[str, str]]:
+    """The links outside the container that go with its endpoints (the host ends of veths)."""
+    nets = host.lab.store.lab_record.hosts[host.name].networks
+    out = []
+    for ep in rec.networks.values():
+        net = nets.get(ep.network_id)
+        if net is not None and ep.endpoint_id:
+            out += drivers.of(net).host_links(host, ep)
+    return out
+
+
+def _kill_strays(namespaces: list[str]) -> None:
+    """Kill, by pid, every process still inside these namespaces.
+
+    A container's main process group is already gone, but a daemon that called ``setsid``
+    (``busybox httpd`` without ``-f``) or a ``docker exec ... &`` may still run there; it
+    would keep the namespace alive after it is unpinned, out of reach of ``netlab clean``.
+    """
+    ids = set()
+    for ns in namespaces:
+        with contextlib.suppress(netns.NamespaceNotFound):
+            ids.add(netns.ident(ns))
+    if ids:
+        proc.kill(sorted(netns.pids_in(ids)))
+
+
+def _finish(host: Host, rec: ContainerRec, code: int, finished: str | None = None) -> None:
+    """Mark a container exited with ``code``, release its network (Docker does too)."""
+    _teardown(host, rec)
+    exited = replace(
+        rec,
+        ports=(),
+        state="exited",
+        exit_code=code,
+        pid=0,
+        finished_at=finished or now_rfc3339(),
+        networks={name: ep.released() for name, ep in rec.networks.items()},
+    )
+    host.lab.store.save_container(exited)
+    networks.endpoints_changed(host, list(rec.networks))
+    if rec.ports:
+        networks.apply_firewall(host)  # the container's port rules go, the others stay
+
+
+def reconcile(host: Host) -> None:
+    """Notice containers whose process ended by itself: mark them exited, free their network."""
+    store = host.lab.store
+    dead = [
+        r
+        for r in store.containers().values()
+        if r.host == host.name and r.state == "running" and not proc.alive(r.pid, r.pid_start)
+    ]
+    if not dead:
+        return
+    with store.locked():
+        for r in dead:
+            rec = store.containers().get(r.id)
+            if rec is None or rec.state != "running":
+                continue
+            exit_file = store.path("containers", rec.id + ".exit")
+            code = KILLED_EXIT_CODE
+            finished = None
+            with contextlib.suppress(FileNotFoundError, ValueError):
+                with open(exit_file) as f:
+                    code = int(f.read().strip())
+                finished = rfc3339(os.stat(exit_file).st_mtime_ns)
+            _finish(host, rec, code, finished)
+            if rec.auto_remove:
+                store.drop_container(rec.id)  # `docker run --rm`
+
+
+def remove_many(host: Host, cids: list[str], *, force: bool) -> None:
+    """Remove several containers at once (``docker rm [-f] A B C``, ``container prune``).
+
+    Like a namespace-deleting ``ip -batch`` script: every process is killed first, then every
+    namespace is unpinned in one go, and the kernel's removal of all their veths is awaited
+    together (one ``RTM_DELLINK`` watch), so the kernel's clean-up work is batched.
+    """
+
+    store = host.lab.store
+    with store.locked():
+        reconcile(host)
+        recs = [record(host, cid) for cid in cids]
+        running = [r for r in recs if r.state == "running"]
+        if running and not force:
+            r = running[0]
+            raise Conflict(
+                f'cannot remove container "/{r.name}": container is running: stop the '
+                "container before removing or force remove"
+            )
+        proc.kill_groups([(r.pid, r.pid_start) for r in running])
+        _kill_strays([r.netns for r in recs if r.own_netns])
+        own = [r for r in recs if r.own_netns and netns.exists(r.netns)]
+        veths = {link for r in own for ns, link in _host_links(host, r) if ns == host.ns}
+        watch = None
+        if veths and netns.exists(host.ns):
+            idx = {i for name, i in rtnl.link_indexes(host.ns).items() if name in veths}
+            watch = rtnl.LinkRemovalWatch(host.ns, idx)
+
+        def unpin() -> None:
+            for r in own:
+                rtnl.forget(r.netns)
+                netns.delete(r.netns)
+
+        batch(unpin)
+        if watch is not None:
+            watch.wait(30.0)
+        store.drop_container(*(r.id for r in recs))
+        networks.endpoints_changed(host, sorted({n for r in recs for n in r.networks}))
+        if any(r.ports for r in recs):
+            networks.apply_firewall(host)
