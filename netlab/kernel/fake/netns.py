@@ -1,0 +1,132 @@
+"""The fake of :mod:`netlab.kernel.netns`: named namespaces, their ``/etc/netns`` files and
+``tcp_reachable``.
+
+A namespace is a :class:`~.records.FakeNamespace` the kernel keeps by name: creating one gives
+it a new ``ident`` and a ``lo``; deleting one unpins it, and it ends at once or with the last
+process inside (``FakeKernel._unpin``), as in Linux. ``create(name, inside)`` runs ``inside``
+"in" the new namespace: the ``*_here`` functions of the fake ``rtnl`` act on it.
+
+The ``/etc/netns/NS`` files are remembered, never written, and ``tcp_reachable`` answers from
+bookkeeping, sending no packet: a running fake process listens on that TCP address and port,
+the address is configured in its namespace, and the source namespace has a route to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from netlab.kernel import netns, trace
+from netlab.kernel.fake.records import FakeKernelError, _names, _oserror
+
+if TYPE_CHECKING:  # (only a type here: the package imports this module, not the reverse)
+    from netlab.kernel.fake import FakeKernel
+
+ETC_DIR = netns.ETC_DIR  # (shown in the trace; the fake writes nothing there)
+
+
+class FakeNetns:
+    """The functions of :mod:`netlab.kernel.netns`, over the fake kernel."""
+
+    NAMES = _names(
+        "create delete exists names ident open_fd entered tcp_reachable pids_in "
+        "write_etc remove_etc etc_files etc_names"
+    )
+
+    def __init__(self, kernel: FakeKernel) -> None:
+        self.k = kernel
+
+    def create(self, name: str, inside: Callable[[], None] | None = None) -> bool:
+        """As :func:`.netns.create`; ``inside`` runs with the fake inside the new namespace."""
+        k = self.k
+        trace.record(["ip", "netns", "add", name])
+        if name in k._namespaces:
+            return False
+        err = k._injected("netns.create", name, name)
+        if err is not None:
+            raise _oserror(err, f"ip netns add {name}")
+        n = k._new_namespace(name)
+        if inside is not None:
+            k._inside.append(n)
+            try:
+                inside()
+            except BaseException:
+                k._unpin(n)
+                raise
+            finally:
+                k._inside.pop()
+        return True
+
+    def delete(self, name: str) -> bool:
+        """As :func:`.netns.delete`: True if it was there."""
+        n = self.k._namespaces.get(name)
+        if n is None:
+            return False
+        trace.record(["ip", "netns", "del", name])
+        self.k._unpin(n)
+        return True
+
+    def exists(self, name: str) -> bool:
+        return name in self.k._namespaces
+
+    def names(self) -> list[str]:
+        return self.k.namespaces()
+
+    def ident(self, name: str) -> netns.NsId:
+        return self.k._ns(name).ident
+
+    def open_fd(self, name: str) -> int:
+        self.k._ns(name)
+        raise FakeKernelError(f"a fake namespace ({name}) has no file descriptor")
+
+    def entered(self, name: str) -> contextlib.AbstractContextManager[None]:
+        self.k._ns(name)
+        raise FakeKernelError(f"the fake kernel cannot enter namespace {name} (setns)")
+
+    def tcp_reachable(self, name: str, ip: str, port: int, timeout: float) -> bool:
+        """True when a running fake process listens on ``ip:port`` (TCP) where ``ip`` is
+        configured, and namespace ``name`` has a route to ``ip``."""
+        k = self.k
+        src = k._ns(name)
+        if not k._routable(src, ip):
+            return False
+        for p in k._procs.values():
+            n = k._namespaces.get(p.ns)
+            if p.state != "running" or n is None or n.ident != p.ns_ident:
+                continue
+            for lip, lport, proto in p.listens:
+                if (
+                    proto == "tcp"
+                    and lport == port
+                    and lip in (ip, "0.0.0.0")
+                    and k._has_address(n, ip)
+                ):
+                    return True
+        return False
+
+    def pids_in(self, ids: set[netns.NsId]) -> dict[int, netns.NsId]:
+        return {p.pid: p.ns_ident for p in self.k._procs.values() if p.alive and p.ns_ident in ids}
+
+    def write_etc(
+        self, name: str, files: dict[str, str], *, links: dict[str, str] | None = None
+    ) -> None:
+        d = os.path.join(ETC_DIR, name)
+        trace.record(["mkdir", "-p", d])
+        etc = self.k._etc.setdefault(name, {})
+        for fname, text in files.items():
+            trace.record(f"cat > {d}/{fname} <<'EOF'\n{text.rstrip()}\nEOF")
+            etc[fname] = text
+        for fname, target in (links or {}).items():
+            trace.record(["ln", "-sf", target, f"{d}/{fname}"])
+            etc.setdefault(fname, f"-> {target}")
+
+    def remove_etc(self, name: str) -> None:
+        self.k._etc.pop(name, None)
+
+    def etc_files(self, name: str) -> dict[str, str]:
+        return {f: os.path.join(ETC_DIR, name, f) for f in sorted(self.k._etc.get(name, {}))}
+
+    def etc_names(self) -> list[str]:
+        return sorted(self.k._etc)

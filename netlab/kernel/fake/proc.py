@@ -1,0 +1,237 @@
+"""The fake of :mod:`netlab.kernel.proc`'s functions that start, find and stop processes.
+
+``start`` makes a :class:`~.records.FakeProcess` that is born and waits, as the real init
+does, until its :class:`FakeStarting` is told to :meth:`~FakeStarting.go`. Then it runs: a
+server listens where its command line says (:func:`_listeners`), or dies at once if that
+address is not in its namespace. Signals are bookkeeping: nothing here calls ``os.kill``, and
+a pid that is not the fake's (they start at :data:`~.records.FAKE_PID_BASE`) is refused.
+``run_in`` (a command inside a namespace, ``docker exec``) needs the real kernel: it raises.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from netlab.kernel import proc, trace
+from netlab.kernel.fake.records import FakeKernelError, FakeProcess, _names
+
+if TYPE_CHECKING:  # (only a type here: the package imports this module, not the reverse)
+    from netlab.kernel.fake import FakeKernel
+
+
+def _listeners(argv: Sequence[str]) -> list[tuple[str, int, str]]:
+    """The sockets a server's command line opens (busybox httpd, dnsmasq); [] for others."""
+    out: list[tuple[str, int, str]] = []
+    if argv[:2] == ["busybox", "httpd"] and "-p" in argv:
+        spec = argv[argv.index("-p") + 1]
+        ip, _, port = spec.rpartition(":")
+        out.append((ip or "0.0.0.0", int(port), "tcp"))
+    elif argv[:1] == ["dnsmasq"]:
+        for a in argv:
+            if a.startswith("--listen-address="):
+                ip = a.split("=", 1)[1]
+                out += [(ip, 53, "udp"), (ip, 53, "tcp")]
+    return out
+
+
+class FakeStarting:
+    """What :func:`.proc.start` returns, on the fake: the process exists ("born") and runs
+    its command once told to :meth:`go`."""
+
+    def __init__(
+        self,
+        kernel: FakeKernel,
+        process: FakeProcess,
+        argv: Sequence[str],
+        shown: str,
+        err: int | None,
+    ) -> None:
+        self.k = kernel
+        self.process = process
+        self.ns = process.ns
+        self.argv = list(argv)
+        self.log_file = process.log_file
+        self.shown = shown
+        self._err = err
+
+    @property
+    def pid(self) -> int:
+        """The fake pid of the container's init."""
+        return self.process.pid
+
+    @property
+    def child(self) -> Any:
+        raise FakeKernelError("a fake process has no subprocess.Popen")
+
+    def go(self, *, wait: bool = True) -> tuple[int, int]:
+        p = self.process
+        if self._err is not None or not p.alive:
+            self.abort()
+            why = os.strerror(self._err) if self._err is not None else "no answer"
+            raise RuntimeError(
+                f"the process for {self.argv[0]!r} did not start in {self.ns}: {why}"
+            )
+        trace.record(self.shown)
+        self.k._starting.pop(p.pid, None)
+        self.k._run(p)
+        return p.pid, p.started
+
+    def wait_ready(self, timeout: float = proc.READY_TIMEOUT) -> None:
+        """The fake init is ready as soon as it was told to go."""
+
+    def failed_early(self) -> bool:
+        return False
+
+    def abort(self) -> None:
+        self.k._stop(self.process, 137)
+
+
+class FakeProc:
+    """The functions of :mod:`.proc` that start, find or stop processes, over the fake
+    (the pure ones, such as ``container_prefix``, stay the real ones)."""
+
+    NAMES = _names(
+        "start_time alive start abort_births spawn hangup start_detached kill_group "
+        "kill_groups kill reap run_in listening wait_listening forget_small_mount_ns"
+    )
+
+    def __init__(self, kernel: FakeKernel) -> None:
+        self.k = kernel
+
+    def _fake(self, pid: int) -> FakeProcess:
+        p = self.k._process(pid)
+        if p is None:
+            raise FakeKernelError(f"refusing to signal pid {pid}: not a process of the fake kernel")
+        return p
+
+    def start_time(self, pid: int) -> int | None:
+        p = self.k._process(pid)
+        return p.started if p is not None and p.alive else None
+
+    def alive(self, pid: int, started: int | None = None) -> bool:
+        p = self.k._process(pid)  # (a pid of the machine's is never looked up)
+        return p is not None and p.alive and (started is None or p.started == started)
+
+    def start(
+        self,
+        ns: str,
+        argv: Sequence[str],
+        *,
+        hostname: str = "",
+        etc: Mapping[str, str] | None = None,
+        exit_file: str,
+        log_file: str,
+        keep_stdin_open: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> FakeStarting:
+        k = self.k
+        n = k._ns(ns)
+        binds = dict(etc) if etc is not None else k.netns.etc_files(ns)
+        missing = [name for name in binds if not os.path.exists(os.path.join("/etc", name))]
+        if missing and etc is not None:
+            raise RuntimeError(
+                f"cannot give the container its own /etc/{missing[0]}: this machine has no "
+                f"/etc/{missing[0]} to mount it over (create an empty one)"
+            )
+        for name in missing:
+            del binds[name]
+        steps = [f"hostname {hostname}"] if hostname else []
+        if etc is not None:
+            steps += [f"mount --bind {shlex.quote(src)} /etc/{name}" for name, src in binds.items()]
+        shown = ["ip", "netns", "exec", ns]
+        if steps:
+            shown += [
+                "unshare",
+                "--uts",
+                "--mount",
+                "sh",
+                "-c",
+                "; ".join([*steps, 'exec "$0" "$@"']),
+            ]
+        err = k._injected("proc.start", ns, argv[0] if argv else "")
+        p = k._new_process(n, argv, log_file, exit_file, hostname)
+        starting = FakeStarting(k, p, argv, shlex.join([*shown, *argv]) + " &", err)
+        k._starting[p.pid] = starting
+        return starting
+
+    def abort_births(self, ns: str) -> None:
+        for s in [s for s in self.k._starting.values() if s.ns == ns]:
+            s.abort()
+
+    def spawn(self, ns: str, argv: Sequence[str], *, log_file: str) -> tuple[int, int]:
+        err = self.k._injected("proc.spawn", ns, argv[0] if argv else "")
+        if err is not None:
+            self.k._ns(ns)
+            raise RuntimeError(
+                f"the process for {argv[0]!r} did not start in {ns}: {os.strerror(err)}"
+            )
+        return self.start(ns, argv, exit_file="-", log_file=log_file).go()
+
+    def hangup(
+        self, pid: int, started: int | None, *, log_file: str, says: bytes, timeout: float
+    ) -> None:
+        """A fake server rereads nothing: nothing to signal, nothing to wait for."""
+
+    def start_detached(self, argv: Sequence[str]) -> int:
+        k = self.k
+        target: FakeProcess | None = None
+        if argv[:2] == ["nsenter", "--target"]:
+            target = k._process(int(argv[2]))
+        if target is None or not target.alive:
+            raise FakeKernelError(f"the fake kernel can only start commands in a container: {argv}")
+        n = next(x for x in k._all_namespaces() if x.ident == target.ns_ident)
+        rest = list(argv[argv.index("--") + 1 :]) if "--" in argv else list(argv)
+        p = k._new_process(n, rest, "/dev/null", "-", target.hostname)
+        k._run(p)
+        return p.pid
+
+    def kill_group(self, pid: int, started: int | None = None, sig: int = 9) -> None:
+        if not self.alive(pid, started):
+            return
+        self.k._stop(self._fake(pid), 128 + sig)
+
+    def kill_groups(self, leaders: Sequence[tuple[int, int]], sig: int = 9) -> None:
+        for pid, started in leaders:
+            self.kill_group(pid, started, sig)
+
+    def kill(self, pids: Sequence[int], sig: int = 9) -> None:
+        for pid in pids:
+            self.k._stop(self._fake(pid), 128 + sig)
+
+    def reap(self, pid: int, timeout: float = 2.0) -> None:
+        """Fake processes need no reaping."""
+
+    def run_in(
+        self,
+        argv_prefix: Sequence[str],
+        argv: Sequence[str],
+        *,
+        timeout: float | None = None,
+        input: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> proc.Result:
+        raise FakeKernelError(
+            f"the fake kernel runs no commands ({shlex.join(argv)}): test it on the real one"
+        )
+
+    def listening(self, ns: str) -> list[tuple[str, int, str]]:
+        n = self.k._ns(ns)
+        return [
+            s
+            for p in self.k._procs.values()
+            if p.state == "running" and p.ns_ident == n.ident
+            for s in p.listens
+        ]
+
+    def wait_listening(
+        self, ns: str, sockets: Sequence[tuple[str, int, str]], timeout: float = 5.0
+    ) -> None:
+        want = set(sockets) - set(self.listening(ns))
+        if want:
+            raise RuntimeError(f"nothing listens on {sorted(want)} in {ns} after {timeout:.0f} s")
+
+    def forget_small_mount_ns(self) -> None:
+        """There is no mount namespace to forget."""
