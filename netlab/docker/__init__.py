@@ -5,6 +5,30 @@ The same parser and commands serve the IPython magic ``%docker`` (see
 CLI prints (columns, JSON, error words); nothing here touches the kernel directly: the
 commands call the model, which the kernel layer carries out.
 
+How a command line is run, as the docker CLI runs it:
+
+1. the global flags come first: ``-H HOST`` (the Docker host to talk to; ``tcp://`` and
+   ``ssh://`` addresses name the host too), ``--explain`` (netlab's own: also return the
+   kernel operations), ``-v`` and ``-h``;
+2. the command words are resolved (``network ls``, ``ps``; an alias such as ``container ls``
+   is its command), then ``--help``, the flags (pflag's rules, :mod:`.flags`) and the number
+   of arguments are checked, each with Docker's message and exit status (125 for a flag the
+   CLI refuses, 1 otherwise);
+3. the handler runs against the lab's host and its "daemon" errors are printed with
+   Docker's prefix (:mod:`.commands`).
+
+The package:
+
+- here, the entry points: :func:`docker`, :func:`use`, :func:`current_lab`,
+  :func:`explain_text`, :class:`Output`, and the resolver and usage texts;
+- :mod:`.table`: every command's words, usage, flags and handler (:data:`COMMANDS`,
+  :data:`ALIASES`, :data:`GROUPS`, re-exported here);
+- :mod:`.context`: what a command gets (:class:`.context.Context`) and is
+  (:class:`.context.Command`);
+- :mod:`.commands`: the commands themselves, one module per part of the CLI;
+- :mod:`.output`: ``--format``, inspect documents and per-reference printing;
+- :mod:`.flags` and :mod:`.template`: pflag's flags and Go's templates, as docker uses them.
+
 >>> import shlex
 >>> shlex.split("network ls --format '{{.Name}}'")
 ['network', 'ls', '--format', '{{.Name}}']
@@ -16,375 +40,25 @@ import shlex
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from netlab.docker import commands as C
-from netlab.docker.flags import Flag, FlagError, parse
+from netlab.docker.context import Command, Context
+from netlab.docker.flags import FlagError, parse
+from netlab.docker.table import ALIASES, COMMANDS, GROUPS
 from netlab.errors import InvalidArgument, NetlabError, NoSuchLab
 from netlab.kernel import trace
 from netlab.model.lab import Lab, latest_lab
 from netlab.model.state import lab_names
 
-if TYPE_CHECKING:
-    from netlab.model.lab import Lab
-
-F = Flag
-_FMT = C.FORMAT
-
-COMMANDS: dict[str, C.Command] = {
-    c.path: c
-    for c in (
-        C.Command(
-            "run",
-            "[OPTIONS] IMAGE [COMMAND] [ARG...]",
-            "Create and run a new container from an image",
-            (
-                F("detach", "d", help="Run container in background and print container ID"),
-                F("tty", "t", help="Allocate a pseudo-TTY"),
-                F("interactive", "i", help="Keep STDIN open even if not attached"),
-                F("name", takes_value=True, help="Assign a name to the container"),
-                F("network", takes_value=True, help="Connect a container to a network"),
-                F("net", takes_value=True, hidden=True),
-                F("rm", help="Automatically remove the container when it exits"),
-                F("hostname", "h", takes_value=True, help="Container host name"),
-                F(
-                    "publish",
-                    "p",
-                    takes_value=True,
-                    repeated=True,
-                    help="Publish a container's port(s) to the host",
-                ),
-                F("publish-all", "P", help="Publish all exposed ports to random ports"),
-                F("env", "e", takes_value=True, repeated=True, help="Set environment variables"),
-            ),
-            C.cmd_run,
-            min_args=1,
-            interspersed=False,
-        ),
-        C.Command(
-            "ps",
-            "[OPTIONS]",
-            "List containers",
-            (
-                F("all", "a", help="Show all containers (default shows just running)"),
-                F("quiet", "q", help="Only display container IDs"),
-                F("no-trunc", help="Don't truncate output"),
-                _FMT,
-            ),
-            C.cmd_ps,
-            max_args=0,
-        ),
-        C.Command(
-            "exec",
-            "[OPTIONS] CONTAINER COMMAND [ARG...]",
-            "Execute a command in a running container",
-            (
-                F("interactive", "i", help="Keep STDIN open even if not attached"),
-                F("tty", "t", help="Allocate a pseudo-TTY"),
-                F("detach", "d", hidden=True),
-                F("env", "e", takes_value=True, repeated=True, help="Set environment variables"),
-            ),
-            C.cmd_exec,
-            min_args=2,
-            interspersed=False,
-        ),
-        C.Command(
-            "inspect",
-            "[OPTIONS] NAME|ID [NAME|ID...]",
-            "Return low-level information on Docker objects",
-            (
-                F("format", "f", takes_value=True, help="Format output using a custom template"),
-                F("type", takes_value=True, help="Only inspect objects of the given type"),
-            ),
-            C.cmd_inspect,
-            min_args=1,
-        ),
-        C.Command(
-            "container inspect",
-            "[OPTIONS] CONTAINER [CONTAINER...]",
-            "Display detailed information on one or more containers",
-            (F("format", "f", takes_value=True, help="Format output using a custom template"),),
-            C.cmd_container_inspect,
-            min_args=1,
-        ),
-        C.Command(
-            "stop",
-            "[OPTIONS] CONTAINER [CONTAINER...]",
-            "Stop one or more running containers",
-            (F("time", "t", takes_value=True, hidden=True),),
-            C.cmd_stop,
-            min_args=1,
-        ),
-        C.Command(
-            "start",
-            "[OPTIONS] CONTAINER [CONTAINER...]",
-            "Start one or more stopped containers",
-            (F("attach", "a", hidden=True),),
-            C.cmd_start,
-            min_args=1,
-        ),
-        C.Command(
-            "rm",
-            "[OPTIONS] CONTAINER [CONTAINER...]",
-            "Remove one or more containers",
-            (F("force", "f", help="Force the removal of a running container (uses SIGKILL)"),),
-            C.cmd_rm,
-            min_args=1,
-        ),
-        C.Command(
-            "logs",
-            "[OPTIONS] CONTAINER",
-            "Fetch the logs of a container",
-            (
-                F("tail", "n", takes_value=True, help="Number of lines to show from the end"),
-                F("follow", "f", hidden=True),
-            ),
-            C.cmd_logs,
-            min_args=1,
-            max_args=1,
-        ),
-        C.Command(
-            "port",
-            "CONTAINER [PRIVATE_PORT[/PROTO]]",
-            "List port mappings or a specific mapping for the container",
-            (),
-            C.cmd_port,
-            min_args=1,
-            max_args=2,
-        ),
-        C.Command(
-            "images",
-            "[OPTIONS] [REPOSITORY[:TAG]]",
-            "List images",
-            (F("quiet", "q", help="Only show image IDs"),),
-            C.cmd_images,
-            max_args=1,
-        ),
-        C.Command(
-            "version",
-            "[OPTIONS]",
-            "Show the Docker version information",
-            (),
-            C.cmd_version,
-            max_args=0,
-        ),
-        C.Command(
-            "info", "[OPTIONS]", "Display system-wide information", (), C.cmd_info, max_args=0
-        ),
-        C.Command(
-            "network ls",
-            "[OPTIONS]",
-            "List networks",
-            (
-                F("quiet", "q", help="Only display network IDs"),
-                F("no-trunc", help="Do not truncate the output"),
-                _FMT,
-            ),
-            C.cmd_network_ls,
-            max_args=0,
-        ),
-        C.Command(
-            "network create",
-            "[OPTIONS] NETWORK",
-            "Create a network",
-            (
-                F(
-                    "driver",
-                    "d",
-                    takes_value=True,
-                    help='Driver to manage the Network (default "bridge")',
-                ),
-                F(
-                    "subnet",
-                    takes_value=True,
-                    help="Subnet in CIDR format that represents a network segment",
-                ),
-                F("gateway", takes_value=True, help="IPv4 or IPv6 Gateway for the master subnet"),
-                F("internal", help="Restrict external access to the network"),
-                F(
-                    "opt",
-                    "o",
-                    takes_value=True,
-                    repeated=True,
-                    help="Set driver specific options (default map[])",
-                ),
-            ),
-            C.cmd_network_create,
-            min_args=1,
-            max_args=1,
-        ),
-        C.Command(
-            "network inspect",
-            "[OPTIONS] NETWORK [NETWORK...]",
-            "Display detailed information on one or more networks",
-            (F("format", "f", takes_value=True, help="Format output using a custom template"),),
-            C.cmd_network_inspect,
-            min_args=1,
-        ),
-        C.Command(
-            "network connect",
-            "[OPTIONS] NETWORK CONTAINER",
-            "Connect a container to a network",
-            (),
-            C.cmd_network_connect,
-            min_args=2,
-            max_args=2,
-        ),
-        C.Command(
-            "network disconnect",
-            "[OPTIONS] NETWORK CONTAINER",
-            "Disconnect a container from a network",
-            (F("force", "f", help="Force the container to disconnect from a network"),),
-            C.cmd_network_disconnect,
-            min_args=2,
-            max_args=2,
-        ),
-        C.Command(
-            "network rm",
-            "NETWORK [NETWORK...]",
-            "Remove one or more networks",
-            (F("force", "f", hidden=True),),
-            C.cmd_network_rm,
-            min_args=1,
-        ),
-        C.Command(
-            "network prune",
-            "[OPTIONS]",
-            "Remove all unused networks",
-            (F("force", "f", help="Do not prompt for confirmation"),),
-            C.cmd_network_prune,
-            max_args=0,
-        ),
-        C.Command(
-            "swarm init",
-            "[OPTIONS]",
-            "Initialize a swarm",
-            (F("advertise-addr", takes_value=True, help="Advertised address"),),
-            C.cmd_swarm_init,
-            max_args=0,
-        ),
-        C.Command(
-            "swarm join",
-            "[OPTIONS] HOST:PORT",
-            "Join a swarm as a node and/or manager",
-            (
-                F("token", takes_value=True, help="Token for entry into the swarm"),
-                F("advertise-addr", takes_value=True, hidden=True),
-            ),
-            C.cmd_swarm_join,
-            min_args=1,
-            max_args=1,
-        ),
-        C.Command(
-            "swarm join-token",
-            "[OPTIONS] (worker|manager)",
-            "Manage join tokens",
-            (F("quiet", "q", help="Only display token"),),
-            C.cmd_swarm_join_token,
-            min_args=1,
-            max_args=1,
-        ),
-        C.Command(
-            "node ls",
-            "[OPTIONS]",
-            "List nodes in the swarm",
-            (F("quiet", "q", help="Only display IDs"),),
-            C.cmd_node_ls,
-            max_args=0,
-        ),
-        C.Command(
-            "service create",
-            "[OPTIONS] IMAGE [COMMAND] [ARG...]",
-            "Create a new service",
-            (
-                F("name", takes_value=True, help="Service name"),
-                F("replicas", takes_value=True, help="Number of tasks"),
-                F("network", takes_value=True, repeated=True, help="Network attachments"),
-                F(
-                    "detach",
-                    "d",
-                    help="Exit immediately instead of waiting for the service to converge",
-                ),
-            ),
-            C.cmd_service_create,
-            min_args=1,
-            interspersed=False,
-        ),
-        C.Command(
-            "service ls",
-            "[OPTIONS]",
-            "List services",
-            (F("quiet", "q", help="Only display IDs"),),
-            C.cmd_service_ls,
-            max_args=0,
-        ),
-        C.Command(
-            "service ps",
-            "[OPTIONS] SERVICE [SERVICE...]",
-            "List the tasks of one or more services",
-            (F("quiet", "q", help="Only display task IDs"), F("no-trunc", hidden=True)),
-            C.cmd_service_ps,
-            min_args=1,
-        ),
-        C.Command(
-            "service scale",
-            "SERVICE=REPLICAS [SERVICE=REPLICAS...]",
-            "Scale one or multiple replicated services",
-            (F("detach", "d", hidden=True),),
-            C.cmd_service_scale,
-            min_args=1,
-        ),
-        C.Command(
-            "service rm",
-            "SERVICE [SERVICE...]",
-            "Remove one or more services",
-            (),
-            C.cmd_service_rm,
-            min_args=1,
-        ),
-        C.Command(
-            "service inspect",
-            "[OPTIONS] SERVICE [SERVICE...]",
-            "Display detailed information on one or more services",
-            (
-                F("format", "f", takes_value=True, help="Format output using a custom template"),
-                F("pretty", hidden=True),
-            ),
-            C.cmd_service_inspect,
-            min_args=1,
-        ),
-    )
-}
-
-ALIASES = {
-    "container ls": "ps",
-    "container ps": "ps",
-    "container list": "ps",
-    "container run": "run",
-    "container exec": "exec",
-    "container stop": "stop",
-    "container start": "start",
-    "container rm": "rm",
-    "container remove": "rm",
-    "container logs": "logs",
-    "container port": "port",
-    "image ls": "images",
-    "image list": "images",
-    "network list": "network ls",
-    "network remove": "network rm",
-    "container create": "run",
-    "node list": "node ls",
-    "service list": "service ls",
-    "service remove": "service rm",
-}
-GROUPS = {
-    "network": "Manage networks",
-    "container": "Manage containers",
-    "image": "Manage images",
-    "swarm": "Manage Swarm",
-    "node": "Manage Swarm nodes",
-    "service": "Manage Swarm services",
-}
+__all__ = [
+    "ALIASES",
+    "COMMANDS",
+    "GROUPS",
+    "Output",
+    "current_lab",
+    "docker",
+    "explain_text",
+    "use",
+]
 
 
 @dataclass
@@ -436,7 +110,7 @@ def _host_name(value: str) -> str:
     return value.rsplit(":", 1)[0] if ":" in value else value
 
 
-def _resolve(argv: list[str]) -> tuple[C.Command | None, list[str], str]:
+def _resolve(argv: list[str]) -> tuple[Command | None, list[str], str]:
     """Find the command in argv; return (command, its arguments, the path the user typed)."""
     if not argv:
         return None, [], ""
@@ -451,7 +125,7 @@ def _resolve(argv: list[str]) -> tuple[C.Command | None, list[str], str]:
     return COMMANDS.get(path), argv[1:], first
 
 
-def _wants_help(cmd: C.Command, rest: list[str]) -> bool:
+def _wants_help(cmd: Command, rest: list[str]) -> bool:
     """``--help`` (or ``-h`` where it is no flag of the command) among the command's flags.
 
     For ``run`` and ``exec`` only what comes before the image or container counts:
@@ -481,7 +155,7 @@ def _plural(n: int) -> str:
     return "argument" if n == 1 else "arguments"
 
 
-def _arg_count_error(cmd: C.Command, typed: str, n: int) -> str | None:
+def _arg_count_error(cmd: Command, typed: str, n: int) -> str | None:
     lo, hi = cmd.min_args, cmd.max_args
     if lo == hi and n != lo:
         need = f"exactly {lo} {_plural(lo)}"
@@ -561,7 +235,7 @@ def docker(
         return Output("", problem + "\n", 1)
     try:
         the_lab = lab if lab is not None else current_lab()
-        ctx = C.Context(the_lab, the_lab.host(host))
+        ctx = Context(the_lab, the_lab.host(host))
     except NetlabError as exc:
         return Output("", f"netlab: {exc}\n", 1)
     with trace.recording() as lines:

@@ -1,0 +1,223 @@
+"""The container commands: ``run``, ``ps``, ``exec``, ``inspect``, ``stop``/``start``/``rm``,
+``logs`` and ``port``.
+
+What the docker CLI does here, and netlab with it:
+
+- ``docker run`` looks the image up first (a missing image is a pull error, before any check
+  of the name), creates and starts the container, then either prints its full ID (``-d``) or
+  waits for it to exit and prints its output, returning the container's own exit status.
+  ``-it`` without a terminal is refused ("the input device is not a TTY"), as Docker does
+  when stdin is not a TTY; ``--rm`` removes the container once it has exited.
+- ``docker ps`` lists running containers (``-a``: all), with short IDs and the command cut
+  to 19 characters and ``…`` unless ``--no-trunc`` (see :mod:`netlab.views.tables`);
+  ``--format`` is described in :mod:`netlab.docker.output`.
+- ``docker exec`` runs a command in a running container; a program that is not there is
+  the OCI runtime's error and exit status 127, as with Docker.
+- ``docker inspect`` finds containers or networks by name or ID (``--type`` narrows it) and
+  answers "No such object" for the rest; ``docker container inspect`` looks at containers
+  only.
+- ``docker stop``, ``start`` and ``rm`` act on each container named, printing each name as
+  typed once done.
+- ``docker logs`` prints what the container wrote; ``--tail N`` keeps the last N lines.
+- ``docker port`` lists the published ports of a running container (``80/tcp ->
+  0.0.0.0:8080``), or the host addresses of one of them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from netlab.docker.context import Context, DaemonError
+from netlab.docker.output import each, print_formatted, print_objects
+from netlab.errors import NoSuchContainer, NoSuchNetwork
+from netlab.model import images
+from netlab.views import tables
+
+if TYPE_CHECKING:
+    from netlab.model.container import Container
+
+
+def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    image, command = args[0], args[1:]
+    if opts["interactive"] and opts["tty"] and not opts["detach"]:
+        raise DaemonError("the input device is not a TTY")
+    images.lookup(image)  # Docker's pull error comes first, before any name check
+    c = ctx.host.run(
+        image,
+        command,
+        name=opts["name"] or None,  # --name "" means "pick one", as in Docker
+        network=opts["network"] or opts["net"] or "bridge",
+        hostname=opts["hostname"],
+        tty=opts["tty"],
+        interactive=opts["interactive"],
+        env=opts["env"],
+        publish=opts["publish"],
+        publish_all=opts["publish-all"],
+    )
+    if opts["detach"]:
+        ctx.print(c.id)
+        if opts["rm"]:
+            _mark_autoremove(c)  # removed by netlab as soon as it exits, as Docker does
+        return 0
+    code = _wait(c, timeout=60.0)
+    logs = c.logs()
+    if logs:
+        ctx.out.append(logs if logs.endswith("\n") else logs + "\n")
+    if opts["rm"]:
+        c.remove(force=True)
+    return code
+
+
+def _mark_autoremove(c: Container) -> None:
+    c.set_auto_remove()
+
+
+def _wait(c: Container, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while c.status == "running":
+        if time.monotonic() > deadline:
+            c.stop()
+            raise DaemonError(
+                f"netlab stopped container {c.name} after {timeout:.0f} s: run it "
+                "with -d to keep it running in the background"
+            )
+        time.sleep(0.005)
+    return c.exit_code
+
+
+def cmd_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    cs = ctx.host.containers(all=opts["all"])
+    if opts["quiet"]:
+        for c in cs:
+            ctx.print(c.id if opts["no-trunc"] else c.short_id)
+        return 0
+    now = time.time()
+    rows = [tables.ps_row(c, now) for c in cs]
+    if opts["no-trunc"]:
+        for r, c in zip(rows, cs, strict=True):
+            r["ID"] = c.id
+            r["Command"] = json.dumps(tables.command_line(c.record.path, c.record.args))
+    fmt = opts["format"]
+    if fmt:
+        return print_formatted(ctx, fmt, rows, PS_HEADERS)
+    keys = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"]
+    ctx.print(tables.table(tables.PS_HEADERS, [[r[k] for k in keys] for r in rows]))
+    return 0
+
+
+PS_HEADERS = {
+    "ID": "CONTAINER ID",
+    "Image": "IMAGE",
+    "Command": "COMMAND",
+    "CreatedAt": "CREATED AT",
+    "RunningFor": "CREATED",
+    "Status": "STATUS",
+    "Ports": "PORTS",
+    "Names": "NAMES",
+    "State": "STATE",
+    "Networks": "NETWORKS",
+}
+
+
+def cmd_exec(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    c = ctx.host.container(args[0])
+    env = list(opts["env"])
+    argv = ["env", *env, *args[1:]] if env else args[1:]
+    if opts["detach"]:
+        c.exec_detached(argv)  # docker exec -d: started, not waited for, output dropped
+        return 0
+    result = c.exec(argv, timeout=120)
+    if "nsenter: failed to execute" in result.stderr:
+        ctx.err.append(
+            "OCI runtime exec failed: exec failed: unable to start container process: exec: "
+            f'"{args[1]}": executable file not found in $PATH: unknown\n'
+        )
+        return 127
+    if result.stdout:
+        ctx.out.append(result.stdout)
+    if result.stderr:
+        ctx.err.append(result.stderr)
+    return result.returncode
+
+
+def cmd_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    found: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for ref in args:
+        obj: dict[str, Any] | None = None
+        if opts.get("type") in (None, "container"):
+            try:
+                obj = ctx.host.container(ref).inspect()
+            except NoSuchContainer:
+                obj = None
+        if obj is None and opts.get("type") in (None, "network"):
+            try:
+                obj = ctx.host.network(ref).inspect()
+            except NoSuchNetwork:
+                obj = None
+        if obj is None:
+            missing.append(ref)
+        else:
+            found.append(obj)
+    print_objects(ctx, found, opts.get("format"))
+    for ref in missing:
+        ctx.eprint(f"Error: No such object: {ref}")
+    return 1 if missing else 0
+
+
+def cmd_container_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    found, missing = [], []
+    for ref in args:
+        try:
+            found.append(ctx.host.container(ref).inspect())
+        except NoSuchContainer:
+            missing.append(ref)
+    print_objects(ctx, found, opts.get("format"))
+    for ref in missing:
+        ctx.eprint(f"Error response from daemon: No such container: {ref}")
+    return 1 if missing else 0
+
+
+def cmd_stop(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    return each(ctx, args, lambda c: c.stop())
+
+
+def cmd_start(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    return each(ctx, args, lambda c: c.start())
+
+
+def cmd_rm(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    return each(ctx, args, lambda c: c.remove(force=opts["force"]))
+
+
+def cmd_logs(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    text = ctx.host.container(args[0]).logs()
+    tail = opts["tail"]
+    if tail not in (None, "all"):
+        if not tail.lstrip("-").isdigit():
+            raise DaemonError(f'invalid value for "tail": {tail}')
+        n = int(tail)
+        if n >= 0:  # Docker: a negative count means all of it
+            lines = text.splitlines(keepends=True)
+            text = "".join(lines[len(lines) - n :]) if n else ""
+    ctx.out.append(text)
+    return 0
+
+
+def cmd_port(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    c = ctx.host.container(args[0])
+    maps = c.record.ports if c.running else []
+    if len(args) == 2:
+        want = args[1] if "/" in args[1] else args[1] + "/tcp"
+        maps = [m for m in maps if m.key == want]
+        if not maps:
+            ctx.eprint(f"Error: No public port '{args[1]}' published for {args[0]}")
+            return 1
+        for m in maps:
+            ctx.print(f"{m.host_ip}:{m.host_port}")
+        return 0
+    for m in sorted(maps, key=lambda m: (m.container_port, m.proto, m.host_ip)):
+        ctx.print(f"{m.key} -> {m.host_ip}:{m.host_port}")
+    return 0

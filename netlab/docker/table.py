@@ -1,0 +1,390 @@
+"""The table of docker commands: their words, usage lines, flags and argument counts.
+
+Docker's CLI has two kinds of commands. *Top-level* ones are one word (``docker run``,
+``docker ps``); *management commands* are a group and a verb (``docker network ls``,
+``docker service create``), and the group alone prints its list of verbs (:data:`GROUPS`).
+Many commands have a second name (:data:`ALIASES`): the older top-level words are also verbs
+of a group (``docker container ls`` is ``docker ps``, ``docker image ls`` is ``docker
+images``), and ``ls``/``rm`` are also ``list``/``remove``.
+
+Each entry of :data:`COMMANDS` is a :class:`netlab.docker.context.Command`:
+
+- its path and the usage line and summary that ``--help`` prints, with Docker's words;
+- its flags (:class:`netlab.docker.flags.Flag`): those netlab accepts but does not act on
+  (``docker stop -t``, ``docker logs -f``) are ``hidden``, taken but not listed in ``--help``;
+- how many positional arguments it takes (``min_args``/``max_args``; a wrong count prints
+  Docker's "requires at least 1 argument" and the usage);
+- ``interspersed=False`` for the commands whose arguments end with another program's command
+  line (``run``, ``exec``, ``service create``): flags count only before the first argument,
+  so ``docker run ubuntu ls -l`` passes ``-l`` to ``ls``;
+- its handler, from :mod:`netlab.docker.commands`.
+
+>>> COMMANDS["network create"].usage
+'[OPTIONS] NETWORK'
+>>> COMMANDS[ALIASES["container ls"]].summary
+'List containers'
+"""
+
+from __future__ import annotations
+
+from netlab.docker.commands import containers, networks, swarm, system
+from netlab.docker.context import FORMAT, Command
+from netlab.docker.flags import Flag
+
+F = Flag
+_FMT = FORMAT
+
+COMMANDS: dict[str, Command] = {
+    c.path: c
+    for c in (
+        Command(
+            "run",
+            "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+            "Create and run a new container from an image",
+            (
+                F("detach", "d", help="Run container in background and print container ID"),
+                F("tty", "t", help="Allocate a pseudo-TTY"),
+                F("interactive", "i", help="Keep STDIN open even if not attached"),
+                F("name", takes_value=True, help="Assign a name to the container"),
+                F("network", takes_value=True, help="Connect a container to a network"),
+                F("net", takes_value=True, hidden=True),
+                F("rm", help="Automatically remove the container when it exits"),
+                F("hostname", "h", takes_value=True, help="Container host name"),
+                F(
+                    "publish",
+                    "p",
+                    takes_value=True,
+                    repeated=True,
+                    help="Publish a container's port(s) to the host",
+                ),
+                F("publish-all", "P", help="Publish all exposed ports to random ports"),
+                F("env", "e", takes_value=True, repeated=True, help="Set environment variables"),
+            ),
+            containers.cmd_run,
+            min_args=1,
+            interspersed=False,
+        ),
+        Command(
+            "ps",
+            "[OPTIONS]",
+            "List containers",
+            (
+                F("all", "a", help="Show all containers (default shows just running)"),
+                F("quiet", "q", help="Only display container IDs"),
+                F("no-trunc", help="Don't truncate output"),
+                _FMT,
+            ),
+            containers.cmd_ps,
+            max_args=0,
+        ),
+        Command(
+            "exec",
+            "[OPTIONS] CONTAINER COMMAND [ARG...]",
+            "Execute a command in a running container",
+            (
+                F("interactive", "i", help="Keep STDIN open even if not attached"),
+                F("tty", "t", help="Allocate a pseudo-TTY"),
+                F("detach", "d", hidden=True),
+                F("env", "e", takes_value=True, repeated=True, help="Set environment variables"),
+            ),
+            containers.cmd_exec,
+            min_args=2,
+            interspersed=False,
+        ),
+        Command(
+            "inspect",
+            "[OPTIONS] NAME|ID [NAME|ID...]",
+            "Return low-level information on Docker objects",
+            (
+                F("format", "f", takes_value=True, help="Format output using a custom template"),
+                F("type", takes_value=True, help="Only inspect objects of the given type"),
+            ),
+            containers.cmd_inspect,
+            min_args=1,
+        ),
+        Command(
+            "container inspect",
+            "[OPTIONS] CONTAINER [CONTAINER...]",
+            "Display detailed information on one or more containers",
+            (F("format", "f", takes_value=True, help="Format output using a custom template"),),
+            containers.cmd_container_inspect,
+            min_args=1,
+        ),
+        Command(
+            "stop",
+            "[OPTIONS] CONTAINER [CONTAINER...]",
+            "Stop one or more running containers",
+            (F("time", "t", takes_value=True, hidden=True),),
+            containers.cmd_stop,
+            min_args=1,
+        ),
+        Command(
+            "start",
+            "[OPTIONS] CONTAINER [CONTAINER...]",
+            "Start one or more stopped containers",
+            (F("attach", "a", hidden=True),),
+            containers.cmd_start,
+            min_args=1,
+        ),
+        Command(
+            "rm",
+            "[OPTIONS] CONTAINER [CONTAINER...]",
+            "Remove one or more containers",
+            (F("force", "f", help="Force the removal of a running container (uses SIGKILL)"),),
+            containers.cmd_rm,
+            min_args=1,
+        ),
+        Command(
+            "logs",
+            "[OPTIONS] CONTAINER",
+            "Fetch the logs of a container",
+            (
+                F("tail", "n", takes_value=True, help="Number of lines to show from the end"),
+                F("follow", "f", hidden=True),
+            ),
+            containers.cmd_logs,
+            min_args=1,
+            max_args=1,
+        ),
+        Command(
+            "port",
+            "CONTAINER [PRIVATE_PORT[/PROTO]]",
+            "List port mappings or a specific mapping for the container",
+            (),
+            containers.cmd_port,
+            min_args=1,
+            max_args=2,
+        ),
+        Command(
+            "images",
+            "[OPTIONS] [REPOSITORY[:TAG]]",
+            "List images",
+            (F("quiet", "q", help="Only show image IDs"),),
+            system.cmd_images,
+            max_args=1,
+        ),
+        Command(
+            "version",
+            "[OPTIONS]",
+            "Show the Docker version information",
+            (),
+            system.cmd_version,
+            max_args=0,
+        ),
+        Command(
+            "info", "[OPTIONS]", "Display system-wide information", (), system.cmd_info, max_args=0
+        ),
+        Command(
+            "network ls",
+            "[OPTIONS]",
+            "List networks",
+            (
+                F("quiet", "q", help="Only display network IDs"),
+                F("no-trunc", help="Do not truncate the output"),
+                _FMT,
+            ),
+            networks.cmd_network_ls,
+            max_args=0,
+        ),
+        Command(
+            "network create",
+            "[OPTIONS] NETWORK",
+            "Create a network",
+            (
+                F(
+                    "driver",
+                    "d",
+                    takes_value=True,
+                    help='Driver to manage the Network (default "bridge")',
+                ),
+                F(
+                    "subnet",
+                    takes_value=True,
+                    help="Subnet in CIDR format that represents a network segment",
+                ),
+                F("gateway", takes_value=True, help="IPv4 or IPv6 Gateway for the master subnet"),
+                F("internal", help="Restrict external access to the network"),
+                F(
+                    "opt",
+                    "o",
+                    takes_value=True,
+                    repeated=True,
+                    help="Set driver specific options (default map[])",
+                ),
+            ),
+            networks.cmd_network_create,
+            min_args=1,
+            max_args=1,
+        ),
+        Command(
+            "network inspect",
+            "[OPTIONS] NETWORK [NETWORK...]",
+            "Display detailed information on one or more networks",
+            (F("format", "f", takes_value=True, help="Format output using a custom template"),),
+            networks.cmd_network_inspect,
+            min_args=1,
+        ),
+        Command(
+            "network connect",
+            "[OPTIONS] NETWORK CONTAINER",
+            "Connect a container to a network",
+            (),
+            networks.cmd_network_connect,
+            min_args=2,
+            max_args=2,
+        ),
+        Command(
+            "network disconnect",
+            "[OPTIONS] NETWORK CONTAINER",
+            "Disconnect a container from a network",
+            (F("force", "f", help="Force the container to disconnect from a network"),),
+            networks.cmd_network_disconnect,
+            min_args=2,
+            max_args=2,
+        ),
+        Command(
+            "network rm",
+            "NETWORK [NETWORK...]",
+            "Remove one or more networks",
+            (F("force", "f", hidden=True),),
+            networks.cmd_network_rm,
+            min_args=1,
+        ),
+        Command(
+            "network prune",
+            "[OPTIONS]",
+            "Remove all unused networks",
+            (F("force", "f", help="Do not prompt for confirmation"),),
+            networks.cmd_network_prune,
+            max_args=0,
+        ),
+        Command(
+            "swarm init",
+            "[OPTIONS]",
+            "Initialize a swarm",
+            (F("advertise-addr", takes_value=True, help="Advertised address"),),
+            swarm.cmd_swarm_init,
+            max_args=0,
+        ),
+        Command(
+            "swarm join",
+            "[OPTIONS] HOST:PORT",
+            "Join a swarm as a node and/or manager",
+            (
+                F("token", takes_value=True, help="Token for entry into the swarm"),
+                F("advertise-addr", takes_value=True, hidden=True),
+            ),
+            swarm.cmd_swarm_join,
+            min_args=1,
+            max_args=1,
+        ),
+        Command(
+            "swarm join-token",
+            "[OPTIONS] (worker|manager)",
+            "Manage join tokens",
+            (F("quiet", "q", help="Only display token"),),
+            swarm.cmd_swarm_join_token,
+            min_args=1,
+            max_args=1,
+        ),
+        Command(
+            "node ls",
+            "[OPTIONS]",
+            "List nodes in the swarm",
+            (F("quiet", "q", help="Only display IDs"),),
+            swarm.cmd_node_ls,
+            max_args=0,
+        ),
+        Command(
+            "service create",
+            "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+            "Create a new service",
+            (
+                F("name", takes_value=True, help="Service name"),
+                F("replicas", takes_value=True, help="Number of tasks"),
+                F("network", takes_value=True, repeated=True, help="Network attachments"),
+                F(
+                    "detach",
+                    "d",
+                    help="Exit immediately instead of waiting for the service to converge",
+                ),
+            ),
+            swarm.cmd_service_create,
+            min_args=1,
+            interspersed=False,
+        ),
+        Command(
+            "service ls",
+            "[OPTIONS]",
+            "List services",
+            (F("quiet", "q", help="Only display IDs"),),
+            swarm.cmd_service_ls,
+            max_args=0,
+        ),
+        Command(
+            "service ps",
+            "[OPTIONS] SERVICE [SERVICE...]",
+            "List the tasks of one or more services",
+            (F("quiet", "q", help="Only display task IDs"), F("no-trunc", hidden=True)),
+            swarm.cmd_service_ps,
+            min_args=1,
+        ),
+        Command(
+            "service scale",
+            "SERVICE=REPLICAS [SERVICE=REPLICAS...]",
+            "Scale one or multiple replicated services",
+            (F("detach", "d", hidden=True),),
+            swarm.cmd_service_scale,
+            min_args=1,
+        ),
+        Command(
+            "service rm",
+            "SERVICE [SERVICE...]",
+            "Remove one or more services",
+            (),
+            swarm.cmd_service_rm,
+            min_args=1,
+        ),
+        Command(
+            "service inspect",
+            "[OPTIONS] SERVICE [SERVICE...]",
+            "Display detailed information on one or more services",
+            (
+                F("format", "f", takes_value=True, help="Format output using a custom template"),
+                F("pretty", hidden=True),
+            ),
+            swarm.cmd_service_inspect,
+            min_args=1,
+        ),
+    )
+}
+
+ALIASES = {
+    "container ls": "ps",
+    "container ps": "ps",
+    "container list": "ps",
+    "container run": "run",
+    "container exec": "exec",
+    "container stop": "stop",
+    "container start": "start",
+    "container rm": "rm",
+    "container remove": "rm",
+    "container logs": "logs",
+    "container port": "port",
+    "image ls": "images",
+    "image list": "images",
+    "network list": "network ls",
+    "network remove": "network rm",
+    "container create": "run",
+    "node list": "node ls",
+    "service list": "service ls",
+    "service remove": "service rm",
+}
+GROUPS = {
+    "network": "Manage networks",
+    "container": "Manage containers",
+    "image": "Manage images",
+    "swarm": "Manage Swarm",
+    "node": "Manage Swarm nodes",
+    "service": "Manage Swarm services",
+}
