@@ -11,7 +11,7 @@ import json
 import subprocess
 from typing import Any
 
-from netlab.errors import NetlabError
+from netlab.errors import NetlabError, ToolMissing
 from netlab.kernel import _worker, netns, trace
 
 
@@ -26,7 +26,13 @@ def _nft(ns: str, args: list[str], stdin: str | None = None) -> str:
                 ["nft", *args], input=stdin, capture_output=True, text=True, check=False
             )
 
-    done = _worker.call(work)
+    try:
+        done = _worker.call(work)
+    except FileNotFoundError:
+        raise ToolMissing(
+            "nft is not installed (Debian/Ubuntu: apt-get install -y nftables); "
+            "`netlab doctor` checks every tool netlab needs"
+        ) from None
     if done.returncode != 0:
         raise NftError(f"nft {' '.join(args)} in {ns} failed: {done.stderr.strip()}")
     return done.stdout

@@ -169,7 +169,9 @@ def probe_features() -> list[Check]:
                         f"kernel: {label}",
                         False,
                         str(exc),
-                        f"load the kernel module for {label} on the machine",
+                        "install nftables (apt-get install -y nftables)"
+                        if isinstance(exc, ToolMissing)
+                        else f"load the kernel module for {label} on the machine",
                     )
                 )
         out += probe_drivers(name, "probe0")

@@ -76,8 +76,9 @@ def create_network(
 ) -> Network:
     """``docker network create [-d DRIVER] [--subnet S] [--gateway G] [--internal] [-o K=V]
     NAME``: checked first, then built; on any failure nothing stays."""
-    topology.check_network_name(name)
     drv = drivers.get(driver)
+    if drv.scope == "local":  # (swarm networks are named by swarmkit's rule: the driver's)
+        topology.check_network_name(name)
     req = CreateRequest(name, subnet, gateway, internal, dict(options or {}))
     store = host.lab.store
     with store.locked():

@@ -214,6 +214,7 @@ def create_service(
     host: Host, name: str, image: str, command: list[str], *, networks: list[str], replicas: int
 ) -> ServiceRec:
     """``docker service create --name N --network NET --replicas R IMAGE CMD``."""
+    topology.check_swarm_name(name)
     if replicas < 0:
         raise InvalidArgument(f'invalid argument "{replicas}" for "--replicas" flag')
     images.lookup(image)

@@ -40,9 +40,12 @@ DNS_IP = "198.51.100.53"
 DOCKER0_SUBNET = "172.17.0.0/16"
 DOCKER0_GATEWAY = "172.17.0.1"
 
-_LAB_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,19}$")
-_HOST_RE = re.compile(r"^[a-z][a-z0-9]{0,11}$")
-_CONTAINER_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+# (Whole-string matches: ``re.match`` with ``$`` would accept a name ending in a newline.)
+_LAB_RE = re.compile(r"[a-z0-9][a-z0-9_]{0,19}")
+_HOST_RE = re.compile(r"[a-z][a-z0-9]{0,11}")
+_CONTAINER_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")  # Docker's: two characters at least
+_NETWORK_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+_SWARM_NAME_RE = re.compile(r"[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*")  # swarmkit's DNS component
 RESERVED_HOSTS = frozenset({"lan", "inet", "client"})
 CLIENT_IP = "192.168.56.100"
 
@@ -53,7 +56,7 @@ def check_lab_name(name: str) -> str:
     The ``-`` is what separates the parts of a namespace name (``nl-demo-host``), so keeping it
     out of lab names makes every namespace's owner unambiguous.
     """
-    if not _LAB_RE.match(name):
+    if not _LAB_RE.fullmatch(name):
         raise InvalidArgument(
             f"invalid lab name {name!r}: use 1-20 lowercase letters, digits or '_', "
             "starting with a letter or digit (for example 'demo' or 'lab_1')"
@@ -63,7 +66,7 @@ def check_lab_name(name: str) -> str:
 
 def check_host_name(name: str) -> str:
     """A Docker host name: lowercase letters and digits, starting with a letter, 1-12 chars."""
-    if not _HOST_RE.match(name) or name in RESERVED_HOSTS:
+    if not _HOST_RE.fullmatch(name) or name in RESERVED_HOSTS:
         raise InvalidArgument(
             f"invalid host name {name!r}: use 1-12 lowercase letters or digits starting with a "
             "letter (for example 'host' or 'node1'); 'lan', 'inet' and 'client' are reserved"
@@ -73,7 +76,7 @@ def check_host_name(name: str) -> str:
 
 def check_container_name(name: str) -> str:
     """Docker's rule for container names: ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``."""
-    if not _CONTAINER_RE.match(name) or len(name) > 63:
+    if not _CONTAINER_RE.fullmatch(name) or len(name) > 63:
         raise InvalidArgument(
             f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
         )
@@ -81,11 +84,29 @@ def check_container_name(name: str) -> str:
 
 
 def check_network_name(name: str) -> str:
-    """A network name: Docker accepts the same characters as for container names."""
-    if not _CONTAINER_RE.match(name) or len(name) > 63:
+    """A network name: the characters Docker accepts in container names, one at least."""
+    if not _NETWORK_RE.fullmatch(name) or len(name) > 63:
         raise InvalidArgument(
             f"invalid network name {name!r}: use letters, digits, '_', '.' or '-', starting "
             "with a letter or digit"
+        )
+    return name
+
+
+def check_swarm_name(name: str) -> str:
+    """swarmkit's rule for a service's or a swarm network's name: a DNS name component
+    (letters and digits, ``-`` or ``_`` only between them), 63 characters at most."""
+    if not name:
+        raise InvalidArgument(
+            "rpc error: code = InvalidArgument desc = meta: name must be provided"
+        )
+    if not _SWARM_NAME_RE.fullmatch(name):
+        raise InvalidArgument(
+            "rpc error: code = InvalidArgument desc = name must be valid as a DNS name component"
+        )
+    if len(name) > 63:
+        raise InvalidArgument(
+            "rpc error: code = InvalidArgument desc = name must be 63 characters or fewer"
         )
     return name
 
@@ -103,7 +124,7 @@ def ns_name(lab: str, part: str) -> str:
 def lab_of_ns(ns: str) -> str | None:
     """The lab a namespace name belongs to, or None if it is not netlab's form."""
     parts = ns.split("-", 2)
-    if len(parts) == 3 and parts[0] == PREFIX and _LAB_RE.match(parts[1]) and parts[2]:
+    if len(parts) == 3 and parts[0] == PREFIX and _LAB_RE.fullmatch(parts[1]) and parts[2]:
         return parts[1]
     return None
 

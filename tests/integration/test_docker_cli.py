@@ -115,14 +115,14 @@ def test_the_walkthrough(front: str, request: pytest.FixtureRequest, lab: Lab) -
 
     out, err = run("docker network create mynet")
     assert re.fullmatch(r"[0-9a-f]{64}\n", out), out + err
-    run("docker run -d --name a --network mynet ubuntu sleep infinity")
-    run("docker run -d --name b --network mynet ubuntu sleep infinity")
-    out, err = run("docker exec a ping -c 1 b")
-    b_ip = kernel_ip(host.container("b").ns).split("/")[0]
-    assert f"PING b ({b_ip})" in out and "1 received" in out, out + err
-    out, _ = run("docker exec a getent hosts b")
+    run("docker run -d --name c1 --network mynet ubuntu sleep infinity")
+    run("docker run -d --name c2 --network mynet ubuntu sleep infinity")
+    out, err = run("docker exec c1 ping -c 1 c2")
+    b_ip = kernel_ip(host.container("c2").ns).split("/")[0]
+    assert f"PING c2 ({b_ip})" in out and "1 received" in out, out + err
+    out, _ = run("docker exec c1 getent hosts c2")
     assert out.split()[0] == b_ip
-    out, _ = run("docker exec a cat /etc/resolv.conf")
+    out, _ = run("docker exec c1 cat /etc/resolv.conf")
     assert "127.0.0.11" in out and "nameserver 172.18.0.1" in out  # says what is going on
 
 
@@ -159,7 +159,7 @@ def test_errors_have_dockers_words_and_leave_nothing(lab: Lab) -> None:
     use(lab)
     first = docker("run -d --name web ubuntu sleep infinity").stdout.strip()
     docker("network create mynet")
-    docker("run -d --name a --network mynet ubuntu sleep infinity")
+    docker("run -d --name c1 --network mynet ubuntu sleep infinity")
     before = snapshot(lab)
     cases = [
         (
@@ -241,15 +241,15 @@ def test_lifecycle_commands(lab: Lab) -> None:
     assert docker("ps -aq").stdout == "", "--rm removed the finished container"
     out = docker("run alpine sh -c 'echo oops >&2; exit 3'")
     assert out.code == 3 and out.stdout == "oops\n"
-    cid = docker("run -d --name s ubuntu sleep infinity").stdout.strip()
-    assert docker("stop s").stdout == "s\n"
+    cid = docker("run -d --name s1 ubuntu sleep infinity").stdout.strip()
+    assert docker("stop s1").stdout == "s1\n"
     status = docker("ps -a --format '{{.Names}} {{.Status}}'").stdout
-    assert re.search(r"^s Exited \(137\) ", status, re.M), status
-    assert docker("start s").stdout == "s\n"
-    assert docker("inspect -f '{{.State.Running}} {{.Id}}' s").stdout == f"true {cid}\n"
-    ip = docker("inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' s").stdout
-    assert ip.strip() == kernel_ip(lab.host().container("s").ns).split("/")[0]
-    assert docker("rm -f s").stdout == "s\n"
+    assert re.search(r"^s1 Exited \(137\) ", status, re.M), status
+    assert docker("start s1").stdout == "s1\n"
+    assert docker("inspect -f '{{.State.Running}} {{.Id}}' s1").stdout == f"true {cid}\n"
+    ip = docker("inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' s1").stdout
+    assert ip.strip() == kernel_ip(lab.host().container("s1").ns).split("/")[0]
+    assert docker("rm -f s1").stdout == "s1\n"
     assert docker("ps -a --format json").stdout.count("{") == 1  # the exited alpine
     assert "REPOSITORY" in docker("images").stdout
     assert "netlab" in docker("version").stdout
@@ -268,7 +268,7 @@ def test_explain_lines_replayed_by_hand_give_the_same_kernel_state(make_lab) -> 
     a = make_lab()
     b = make_lab()
     use(a)
-    out = docker("--explain run -d --name r ubuntu sleep infinity")
+    out = docker("--explain run -d --name r1 ubuntu sleep infinity")
     assert out.code == 0 and out.explain
     script = "\n".join(line for line in out.explain if not line.endswith("&"))
     assert "ip netns add" in script and "master docker0" in script
@@ -277,7 +277,7 @@ def test_explain_lines_replayed_by_hand_give_the_same_kernel_state(make_lab) -> 
     )
     done = subprocess.run(["bash", "-e", "-c", replay], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    c = a.host().container("r")
+    c = a.host().container("r1")
     cns_b = c.ns.replace(f"nl-{a.name}-", f"nl-{b.name}-")
 
     def state(ns: str) -> object:
@@ -314,12 +314,12 @@ def test_cell_magic_and_variable_expansion(make_lab, capsys: pytest.CaptureFixtu
     ip.run_line_magic("load_ext", "netlab")
     use(lab)
     ip.run_cell(
-        "%%docker -H node2\nnetwork create n2\nrun -d --name x --network n2 alpine sleep 60\n"
+        "%%docker -H node2\nnetwork create n2\nrun -d --name x1 --network n2 alpine sleep 60\n"
     )
     capsys.readouterr()
-    ip.run_cell("where = 'node2'\nwho = 'x'\n%docker -H {where} exec {who} hostname")
+    ip.run_cell("where = 'node2'\nwho = 'x1'\n%docker -H {where} exec {who} hostname")
     out = capsys.readouterr().out
-    assert out.strip() == lab.host("node2").container("x").short_id
+    assert out.strip() == lab.host("node2").container("x1").short_id
     ip.run_cell("%on node2 ip -br addr show eth0")
     assert "192.168.56.12/24" in capsys.readouterr().out
     ip.run_cell("%docker exec nothere true")
@@ -355,13 +355,13 @@ def test_exec_detached_and_strays_go_with_the_container(lab: Lab) -> None:
     from netlab.kernel import netns, proc
 
     use(lab)
-    docker("run -d --name s ubuntu sleep infinity")
-    c = lab.host().container("s")
-    assert docker("exec -d s sleep 1234").code == 0
-    docker("exec s sh -c 'sleep 4321 > /dev/null 2>&1 &'")
+    docker("run -d --name s1 ubuntu sleep infinity")
+    c = lab.host().container("s1")
+    assert docker("exec -d s1 sleep 1234").code == 0
+    docker("exec s1 sh -c 'sleep 4321 > /dev/null 2>&1 &'")
     inside = netns.pids_in({netns.ident(c.ns)})
     assert len(inside) >= 4, inside  # shim, sleep infinity, and the two strays
-    docker("rm -f s")
+    docker("rm -f s1")
     assert not [p for p in inside if proc.alive(p)], "a process outlived its container"
 
 
@@ -370,8 +370,8 @@ def test_a_lab_removed_elsewhere_is_a_clear_error(lab: Lab) -> None:
     from netlab.model.lab import wipe
 
     use(lab)
-    docker("run -d --name w ubuntu sleep infinity")
-    c = lab.host().container("w")
+    docker("run -d --name w1 ubuntu sleep infinity")
+    c = lab.host().container("w1")
     wipe(lab.name)  # what `netlab clean` in a terminal does
     with pytest.raises(NoSuchLab, match="was removed"):
         c.stop()

@@ -66,16 +66,16 @@ def test_two_tasks_on_one_node_cannot_talk_over_docker_gwbridge(make_lab) -> Non
 def test_internal_network_has_no_way_out(lab: Lab) -> None:  # type: ignore[no-untyped-def]
     use(lab)
     d("network create --internal secret")
-    d("run -d --name a --network secret -p 8080:80 nginx")
-    d("run -d --name b --network secret busybox sleep 600")
+    d("run -d --name srv --network secret -p 8080:80 nginx")
+    d("run -d --name cli --network secret busybox sleep 600")
     # Containers on it still reach each other (and by name) ...
-    assert pings("b", addresses("a")["secret"])
-    assert pings("b", "a")
+    assert pings("cli", addresses("srv")["secret"])
+    assert pings("cli", "srv")
     # ... but not the gateway's other side, the LAN or the internet: no default route.
-    routes = d("exec b ip route")
+    routes = d("exec cli ip route")
     assert "default" not in routes, routes
-    assert not pings("b", "192.168.56.1")
-    out = docker("exec b curl -s -m 1 http://www.dockercon.com/")
+    assert not pings("cli", "192.168.56.1")
+    out = docker("exec cli curl -s -m 1 http://www.dockercon.com/")
     assert out.code != 0, out.stdout
     # No masquerade and no published port: Docker's chains for an internal bridge.
     rules = lab.host().ruleset()
@@ -86,9 +86,9 @@ def test_internal_network_has_no_way_out(lab: Lab) -> None:  # type: ignore[no-u
     assert "INTERNAL NETWORK EGRESS" in rules and "INTERNAL NETWORK INGRESS" in rules
     assert f'oifname != "{bridge}" ip saddr' not in rules  # no masquerade
     assert "dport 8080" not in rules
-    assert d("port a").strip() == ""
+    assert d("port srv").strip() == ""
     # A host on the LAN cannot reach in either.
-    ip_a = addresses("a")["secret"]
+    ip_a = addresses("srv")["secret"]
     assert client(lab, f"ping -c 1 -W 1 {ip_a}").returncode != 0
     info = json.loads(d("network inspect secret"))[0]
     assert info["Internal"] is True

@@ -46,11 +46,11 @@ def interrupt_after(monkeypatch: pytest.MonkeyPatch, target: object, name: str) 
     ("where", "attr", "command"),
     [
         # (while the container's namespace is still being made on the kernel thread)
-        ("netlab.model.lifecycle", "_attach_endpoints", "run -d --name x ubuntu sleep infinity"),
-        ("netlab.kernel.rtnl", "add_veth", "run -d --name x ubuntu sleep infinity"),
-        ("netlab.kernel.proc.Starting", "go", "run -d --name x ubuntu sleep infinity"),
-        ("netlab.model.networks", "endpoints_changed", "run -d --name x ubuntu sleep infinity"),
-        ("netlab.model.networks", "apply_firewall", "run -d --name x -p 8080:80 nginx"),
+        ("netlab.model.lifecycle", "_attach_endpoints", "run -d --name x1 ubuntu sleep infinity"),
+        ("netlab.kernel.rtnl", "add_veth", "run -d --name x1 ubuntu sleep infinity"),
+        ("netlab.kernel.proc.Starting", "go", "run -d --name x1 ubuntu sleep infinity"),
+        ("netlab.model.networks", "endpoints_changed", "run -d --name x1 ubuntu sleep infinity"),
+        ("netlab.model.networks", "apply_firewall", "run -d --name x1 -p 8080:80 nginx"),
         ("netlab.model.resolver", "start", "network create n1"),
     ],
 )
@@ -111,7 +111,7 @@ def test_ctrl_c_in_swarm_join_and_service_create(
 
 def test_a_namespace_deleted_by_hand(lab: Lab) -> None:
     use(lab)
-    docker("run -d --name c ubuntu sleep infinity")
+    docker("run -d --name c1 ubuntu sleep infinity")
     subprocess.run(["ip", "netns", "del", lab.host().ns], check=True)
     with pytest.raises(LabBroken, match="is gone"):
         lab.host().run("ubuntu", "sleep infinity")
@@ -126,8 +126,8 @@ def test_a_namespace_deleted_by_hand(lab: Lab) -> None:
 
 def test_nothing_outside_the_sandbox_is_reachable_or_linked(lab: Lab) -> None:
     use(lab)
-    docker("run -d --name c ubuntu sleep infinity")
-    c = lab.host().container("c")
+    docker("run -d --name c1 ubuntu sleep infinity")
+    c = lab.host().container("c1")
     for who in (c.exec, lab.host().exec):
         for addr in ("192.0.2.1", "203.0.113.77"):  # documentation addresses, nobody there
             r = who(["ping", "-c", "1", "-W", "1", addr])
@@ -172,3 +172,27 @@ def test_every_lab_notebook_runs_twice_in_a_row() -> None:
         assert not errors, (path, errors)
     labs = {f"lab{i}" for i in range(6)}
     assert not [n for n in netns.names() if topology.lab_of_ns(n) in labs]
+
+
+def test_nft_missing_is_one_line_that_says_install_nftables(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netlab.kernel import nft
+    from netlab.model import doctor
+
+    use(lab)
+    before = state(lab)
+
+    def no_nft(*args: object, **kwargs: object) -> object:
+        raise FileNotFoundError(2, "No such file or directory", "nft")
+
+    monkeypatch.setattr(nft.subprocess, "run", no_nft)
+    for line in ("network create n1", "run -d --name web -p 8080:80 nginx"):
+        out = docker(line)
+        assert out.code != 0 and "Traceback" not in out.stderr, out.stderr
+        assert "nft is not installed (Debian/Ubuntu: apt-get install -y nftables)" in out.stderr
+        assert out.stderr.count("\n") <= 3, out.stderr  # (docker run adds its --help line)
+    checks = {c.name: c for c in doctor.probe_features()}
+    assert checks["kernel: nf_tables NAT"].fix == "install nftables (apt-get install -y nftables)"
+    monkeypatch.undo()
+    assert state(lab) == before

@@ -24,10 +24,10 @@ def test_veth_edges_connect_eth0_to_its_real_bridge_port(lab: Lab) -> None:
     use(lab)
     docker("run -d --name web1 -p 8080:80 nginx")
     docker("network create mynet")
-    docker("run -d --name a --network mynet ubuntu sleep infinity")
+    docker("run -d --name a1 --network mynet ubuntu sleep infinity")
     g = discover(lab)
     host = lab.host()
-    for name in ("web1", "a"):
+    for name in ("web1", "a1"):
         c = host.container(name)
         bridge = c.networks[next(iter(c.networks))].bridge
         edge = g.edges[ns_node(c.ns), br_node(host.ns, bridge)]
@@ -129,13 +129,13 @@ def test_explorer_widget_runs_and_highlights(lab: Lab) -> None:
 
 def test_machine_view_reads_the_kernel(lab: Lab) -> None:
     use(lab)
-    docker("run -d --name v ubuntu sleep infinity")
-    c = lab.host().container("v")
+    docker("run -d --name v1 ubuntu sleep infinity")
+    c = lab.host().container("v1")
     c.exec(["ping", "-c", "1", "-W", "2", "172.17.0.1"])
     v = c.view()
     text = str(v)
     assert f"eth0     UP    {c.mac}  mtu 1500  {c.ip}/16" in text
     assert "default via 172.17.0.1 dev eth0" in text
     assert "172.17.0.1 lladdr" in text
-    assert "docker exec v ip route" in text
+    assert "docker exec v1 ip route" in text
     assert "<table>" in v._repr_html_()

@@ -80,7 +80,7 @@ def test_udp_and_ephemeral_ports(web: Lab) -> None:
         "s.bind(('', 53)); d, a = s.recvfrom(100); s.sendto(d.upper(), a)"
     )
     out = docker(
-        ["run", "-d", "--name", "u", "-p", "5353:53/udp", "alpine", "python3", "-c", server]
+        ["run", "-d", "--name", "udp1", "-p", "5353:53/udp", "alpine", "python3", "-c", server]
     )
     assert out.code == 0, out
     ask = (

@@ -9,6 +9,7 @@ from netlab.docker import COMMANDS
 from netlab.docker.flags import FlagError, parse
 from netlab.docker.template import TemplateError, render
 from netlab.errors import InvalidArgument
+from netlab.model import topology
 from netlab.model.ports import parse_publish
 
 TOKENS = st.lists(
@@ -68,3 +69,29 @@ def test_port_specs_parse_or_say_why(spec: str) -> None:
     else:
         assert 1 <= len(maps) <= 100
         assert all(1 <= m.container_port <= 65535 and 0 <= m.host_port <= 65535 for m in maps)
+
+
+NAME_CHECKS = (
+    topology.check_lab_name,
+    topology.check_host_name,
+    topology.check_container_name,
+    topology.check_network_name,
+    topology.check_swarm_name,
+)
+
+
+@settings(max_examples=400, derandomize=True)
+@given(
+    st.text(alphabet="ab1_-.", min_size=0, max_size=8),
+    st.characters(categories=["Cc"]),  # newline, tab, NUL, escape...
+    st.text(alphabet="ab1_-.", min_size=0, max_size=8),
+)
+def test_no_name_with_a_control_character_is_accepted(head: str, ctrl: str, tail: str) -> None:
+    """Every kind of name refuses a control character anywhere, a trailing newline too
+    (``re.match`` with ``$`` used to accept ``"lab\\n"``)."""
+    for check in NAME_CHECKS:
+        try:
+            check(head + ctrl + tail)
+        except InvalidArgument:
+            continue
+        raise AssertionError(f"{check.__name__} accepted {head + ctrl + tail!r}")

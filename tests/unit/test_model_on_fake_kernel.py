@@ -257,8 +257,8 @@ def test_the_fake_keeps_the_kernels_rules(fake: FakeKernel) -> None:
 def test_containers_take_the_lowest_free_address(fake: FakeKernel) -> None:
     lab = lab_of("fk_ipam")
     host = lab.host()
-    a = host.run("ubuntu", "sleep infinity", name="a")
-    b = host.run("ubuntu", "sleep infinity", name="b")
+    a = host.run("ubuntu", "sleep infinity", name="a1")
+    b = host.run("ubuntu", "sleep infinity", name="b1")
     assert (a.ip, b.ip) == ("172.17.0.2", "172.17.0.3")
     assert cidrs(fake, a.ns, "eth0") == ["172.17.0.2/16"]
     assert fake.link(a.ns, "eth0").mac == a.mac == "02:42:ac:11:00:02"
@@ -269,9 +269,9 @@ def test_containers_take_the_lowest_free_address(fake: FakeKernel) -> None:
     veth = next(lk for lk in fake.links(host.ns) if lk.peer_index == fake.link(a.ns, "eth0").index)
     assert veth.master == fake.link(host.ns, "docker0").index
     a_ns = a.ns
-    d("rm -f a")
+    d("rm -f a1")
     assert a_ns not in fake.namespaces() and veth.name not in fake.rtnl.link_indexes(host.ns)
-    c = host.run("ubuntu", "sleep infinity", name="c")
+    c = host.run("ubuntu", "sleep infinity", name="c1")
     assert c.ip == "172.17.0.2"  # a's address, free again
     assert cidrs(fake, c.ns, "eth0") == ["172.17.0.2/16"]
 
@@ -279,7 +279,7 @@ def test_containers_take_the_lowest_free_address(fake: FakeKernel) -> None:
 def test_a_container_that_exits_frees_its_address(fake: FakeKernel) -> None:
     lab = lab_of("fk_exit")
     host = lab.host()
-    a = host.run("ubuntu", "sleep 1", name="a")
+    a = host.run("ubuntu", "sleep 1", name="a1")
     ns, pid = a.ns, a.pid
     fake.exit(pid, 3)
     assert (a.status, a.exit_code) == ("exited", 3)
@@ -458,6 +458,27 @@ def test_docker_gwbridge_drops_task_to_task_traffic(fake: FakeKernel) -> None:
 # --- the overlay's peer table ---------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("'bad name'", "name must be valid as a DNS name component"),
+        ("web.1", "name must be valid as a DNS name component"),
+        ("x" * 300, "name must be 63 characters or fewer"),
+    ],
+)
+def test_swarm_names_are_checked_as_swarmkit_does(fake: FakeKernel, name: str, error: str) -> None:
+    lab = lab_of("fk_svcname", "node1")
+    swarm(lab)
+    before = snapshot(fake)
+    for line in (
+        f"-H node1 service create --name {name} ubuntu sleep infinity",
+        f"-H node1 network create -d overlay {name}",
+    ):
+        assert f"rpc error: code = InvalidArgument desc = {error}" in fails(line)
+    assert d("-H node1 service ls").count("\n") == 1  # the header only
+    assert changes(before, fake) == []
+
+
 def test_each_node_knows_the_other_nodes_tasks(fake: FakeKernel) -> None:
     lab = lab_of("fk_peers", "node1", "node2")
     swarm(lab, "node2")
@@ -538,11 +559,11 @@ def test_a_failed_run_leaves_nothing(
     before = snapshot(fake)
     ps = d("ps -a")
     fake.fail(op, err, ns=pattern)
-    assert os.strerror(err) in fails("run -d --name x ubuntu sleep infinity")
+    assert os.strerror(err) in fails("run -d --name x1 ubuntu sleep infinity")
     assert changes(before, fake) == []
     assert d("ps -a") == ps  # Docker keeps a Created container; netlab removes it
     # Nothing leaked: the name and the address are free again.
-    assert lab.host().run("ubuntu", "sleep infinity", name="x").ip == "172.17.0.3"
+    assert lab.host().run("ubuntu", "sleep infinity", name="x1").ip == "172.17.0.3"
 
 
 @needs_busybox
@@ -730,8 +751,8 @@ def test_ipvlan_where_the_kernel_lacks_it() -> None:
 def test_explain_shows_the_kernel_operations(fake: FakeKernel) -> None:
     lab = lab_of("fk_explain")
     host = lab.host()
-    out = docker("--explain run -d --name a ubuntu sleep infinity")
-    c = host.container("a")
+    out = docker("--explain run -d --name a1 ubuntu sleep infinity")
+    c = host.container("a1")
     veth = next(lk.name for lk in fake.links(host.ns) if lk.name.startswith("veth"))
     assert out.explain[0] == f"ip netns add {c.ns}"
     assert (

@@ -243,13 +243,17 @@ def test_lab_names_accepted(name: str) -> None:
     assert topology.check_lab_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["", "Demo", "my-lab", "_x", "x" * 21, "é", "a/b", "a b"])
+@pytest.mark.parametrize(
+    "name", ["", "Demo", "my-lab", "_x", "x" * 21, "é", "a/b", "a b", "zqnl\n", "zq\tx"]
+)
 def test_lab_names_refused(name: str) -> None:
     with pytest.raises(InvalidArgument, match="invalid lab name"):
         topology.check_lab_name(name)
 
 
-@pytest.mark.parametrize("name", ["lan", "inet", "Node1", "1node", "averyveryverylong", "a-b"])
+@pytest.mark.parametrize(
+    "name", ["lan", "inet", "Node1", "1node", "averyveryverylong", "a-b", "node1\n"]
+)
 def test_host_names_refused(name: str) -> None:
     with pytest.raises(InvalidArgument, match="invalid host name"):
         topology.check_host_name(name)
@@ -283,10 +287,45 @@ def test_container_names(name: str) -> None:
     assert topology.check_container_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["-web", "we b", "a/b", "é", ""])
+@pytest.mark.parametrize("name", ["-web", "we b", "a/b", "é", "", "a", "tn\n", "x" * 64])
 def test_container_names_refused(name: str) -> None:
     with pytest.raises(InvalidArgument, match="Invalid container name"):
         topology.check_container_name(name)
+
+
+@pytest.mark.parametrize("name", ["n", "my.net", "net_1", "N-2"])
+def test_network_names(name: str) -> None:
+    assert topology.check_network_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["", "-n", "a b", "net\n", "x" * 64])
+def test_network_names_refused(name: str) -> None:
+    with pytest.raises(InvalidArgument, match="invalid network name"):
+        topology.check_network_name(name)
+
+
+@pytest.mark.parametrize("name", ["web", "my_service", "web-1", "a", "x" * 63])
+def test_swarm_names(name: str) -> None:
+    assert topology.check_swarm_name(name) == name
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("bad name", "name must be valid as a DNS name component"),
+        ("-s", "name must be valid as a DNS name component"),
+        ("web.1", "name must be valid as a DNS name component"),
+        ("web-", "name must be valid as a DNS name component"),
+        ("svc\n", "name must be valid as a DNS name component"),
+        ("x" * 64, "name must be 63 characters or fewer"),
+        ("", "meta: name must be provided"),
+    ],
+)
+def test_swarm_names_refused(name: str, error: str) -> None:
+    with pytest.raises(
+        InvalidArgument, match=f"^rpc error: code = InvalidArgument desc = {error}$"
+    ):
+        topology.check_swarm_name(name)
 
 
 def test_store_lists_containers_by_creation_order_and_sees_other_writers(

@@ -96,6 +96,7 @@ class OverlayDriver(BridgeDriver):
         swarm networks take swarmkit IDs)."""
         store = host.lab.store
         sw = cluster.require_manager(host)  # (under the lock: another process may have written)
+        topology.check_swarm_name(req.name)
         if any(n.name == req.name for n in sw.networks.values()):
             raise Conflict(f"network with name {req.name} already exists")
         used = [ipaddress.IPv4Network(n.subnet) for n in sw.networks.values()]
