@@ -30,7 +30,7 @@ import dataclasses
 import functools
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -243,14 +243,23 @@ class LabRec:
 R = TypeVar("R")
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}  # each record class's field names, found once
+_PLAIN = (str, int, bool, float, type(None))
+
+
 def to_json(obj: Any) -> Any:
     """A record (or a value inside one) as plain JSON data.
 
     >>> to_json(Endpoint("n1", ip="172.17.0.2"))["ip"]
     '172.17.0.2'
     """
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, _PLAIN):
+        return obj
+    names = _FIELDS.get(type(obj))
+    if names is None and dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        names = _FIELDS[type(obj)] = tuple(f.name for f in dataclasses.fields(obj))
+    if names is not None:
+        return {n: to_json(getattr(obj, n)) for n in names}
     if isinstance(obj, Mapping):
         return {str(k): to_json(v) for k, v in obj.items()}
     if isinstance(obj, tuple | list):
@@ -265,27 +274,36 @@ def from_json(cls: type[R], data: Any) -> R:
     >>> from_json(Endpoint, to_json(e)) == e
     True
     """
-    return typing.cast(R, _decode(cls, data))
+    decode: Callable[[Any], Any] = _decoder(typing.cast(Any, cls))
+    return typing.cast(R, decode(data))
+
+
+def _same(data: Any) -> Any:
+    return data
 
 
 @functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def _decode(tp: Any, data: Any) -> Any:
+def _decoder(tp: Any) -> Callable[[Any], Any]:
+    """A function that turns JSON data into a value of type ``tp``, made once per type from
+    the type alone (so a store full of records decodes without looking at types again)."""
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        hints = _hints(tp)
-        known = {f.name for f in dataclasses.fields(tp)}
-        return tp(**{k: _decode(hints[k], v) for k, v in data.items() if k in known})
+        hints = typing.get_type_hints(tp)
+        fields = {f.name: _decoder(hints[f.name]) for f in dataclasses.fields(tp)}
+        record = tp
+
+        def decode_record(data: Any) -> Any:
+            return record(**{k: fields[k](v) for k, v in data.items() if k in fields})
+
+        return decode_record
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (types.UnionType, typing.Union):  # X | None
-        if data is None:
-            return None
-        return _decode(next(a for a in args if a is not type(None)), data)
+        inner = _decoder(next(a for a in args if a is not type(None)))
+        return lambda data: None if data is None else inner(data)
     if origin is tuple:
-        return tuple(_decode(args[0], v) for v in data)
+        item = _decoder(args[0])
+        return tuple if item is _same else lambda data: tuple(item(v) for v in data)
     if origin in (Mapping, dict):
-        return {k: _decode(args[1], v) for k, v in data.items()}
-    return data
+        value = _decoder(args[1])
+        return dict if value is _same else lambda data: {k: value(v) for k, v in data.items()}
+    return _same
