@@ -79,3 +79,30 @@ class NotRunning(NetlabError):
 
 class LabBroken(NetlabError):
     """A kernel object of the lab is missing: it was removed behind netlab's back."""
+
+
+def one_line(exc: BaseException) -> str:
+    """What a front end prints for an error that is not a :class:`NetlabError`: one line,
+    never a traceback. An operating system's refusal says what and where; anything else is a
+    bug in netlab, said as such, with what to report.
+
+    >>> one_line(PermissionError(13, "Permission denied", "/run/netlab/demo/lock"))[:40]
+    'Permission denied: /run/netlab/demo/lock'
+    >>> one_line(FileNotFoundError(2, "No such file or directory", "/nowhere/x.png"))
+    'No such file or directory: /nowhere/x.png'
+    >>> one_line(ZeroDivisionError("division by zero")).split(";")[0]
+    'unexpected error (a bug in netlab): ZeroDivisionError: division by zero'
+    """
+    if isinstance(exc, PermissionError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return (
+            f"{exc.strerror or 'Permission denied'}{where} (run netlab as root, or with sudo; "
+            "`netlab doctor` says what is missing)"
+        )
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    text = " ".join(str(exc).split()) or "(no message)"
+    return (
+        f"unexpected error (a bug in netlab): {type(exc).__name__}: {text}; please report it "
+        "with the command you ran"
+    )

@@ -19,12 +19,13 @@ is.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from netlab.errors import InvalidArgument, NetlabError, NoSuchLab
+from netlab.errors import InvalidArgument, NetlabError, NoSuchLab, one_line
 
 if TYPE_CHECKING:
     pass
@@ -241,6 +242,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("netlab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `netlab ls | head -1`: the reader has gone; nothing to say
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # (128 + SIGPIPE, as a shell tool's)
+    except Exception as exc:  # the OS's refusal, or a bug: one line, never a traceback
+        print(f"netlab: {one_line(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from netlab.docker.context import Command, Context
 from netlab.docker.flags import FlagError, parse
 from netlab.docker.table import ALIASES, COMMANDS, GROUPS
-from netlab.errors import InvalidArgument, NetlabError, NoSuchLab
+from netlab.errors import InvalidArgument, NetlabError, NoSuchLab, one_line
 from netlab.kernel import trace
 from netlab.model.lab import Lab, latest_lab
 from netlab.model.state import lab_names
@@ -238,6 +238,8 @@ def docker(
         ctx = Context(the_lab, the_lab.host(host))
     except NetlabError as exc:
         return Output("", f"netlab: {exc}\n", 1)
+    except Exception as exc:  # (the OS's refusal, or a bug: one line, never a traceback)
+        return Output("", f"netlab: {one_line(exc)}\n", 1)
     with trace.recording() as lines:
         try:
             code = cmd.handler(ctx, opts, args)
@@ -257,6 +259,10 @@ def docker(
             else:
                 ctx.err.append(f"Error response from daemon: {exc}\n")
                 code = 1
+        except Exception as exc:  # (the OS's refusal, or a bug: one line, never a traceback)
+            ctx.out.append("")
+            ctx.err.append(f"netlab: {one_line(exc)}\n")
+            code = 125 if cmd.path == "run" else 1
     return Output("".join(ctx.out), "".join(ctx.err), code, list(lines) if explain else [])
 
 

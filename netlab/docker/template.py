@@ -107,12 +107,12 @@ def _render(
             return pos
         if text.startswith("range "):
             items = _eval(text[6:], dot)
-            if isinstance(items, str):
-                raise TemplateError(f"template: :1: range can't iterate over {items}")
             if isinstance(items, dict):
                 seq = [items[k] for k in sorted(items)]
-            else:
+            elif isinstance(items, list | tuple) or items is None:
                 seq = list(items or [])
+            else:  # (a string, a number, a boolean: Go's words)
+                raise TemplateError(f"template: :1: range can't iterate over {items}")
             end = _skip_block(tokens, pos)
             for item in seq:
                 _render(tokens[:end], pos, item, out, True)

@@ -257,6 +257,8 @@ class Host:
                 "create failed: runc create failed: unable to start container process: error "
                 f'during container init: exec: "{real[0]}": executable file not found in $PATH'
             )
+        if hostname is not None:
+            topology.check_hostname(hostname)
         if name is not None:
             topology.check_container_name(name)
         net = self.network(network)

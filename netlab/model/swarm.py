@@ -133,6 +133,8 @@ def join(host: Host, token: str, addr: str, timeout: float = 2.0) -> str:
             raise SwarmError(ALREADY)
         target, _, port = addr.partition(":")
         port_no = int(port) if port.isdigit() else MANAGER_PORT
+        if not 0 < port_no < 65536:
+            raise InvalidArgument(f"invalid port {port} in {addr}: a port is 1-65535")
         if not _reachable(host.ns, target, port_no, timeout):
             raise SwarmError(TIMEOUT)
         if sw is None or f"{target}:{port_no}" != sw.manager_addr:

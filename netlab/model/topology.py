@@ -93,6 +93,17 @@ def check_network_name(name: str) -> str:
     return name
 
 
+def check_hostname(name: str) -> str:
+    """A container's ``--hostname``: what the kernel takes (64 bytes at most), and nothing that
+    would break the container's ``/etc/hosts`` line (spaces, control characters)."""
+    if not name or len(name.encode()) > 64 or not name.isprintable() or " " in name:
+        raise InvalidArgument(
+            f"invalid hostname {name!r}: use 1-64 characters without spaces (the kernel's "
+            "limit for a hostname is 64)"
+        )
+    return name
+
+
 def check_swarm_name(name: str) -> str:
     """swarmkit's rule for a service's or a swarm network's name: a DNS name component
     (letters and digits, ``-`` or ``_`` only between them), 63 characters at most."""

@@ -29,7 +29,7 @@ import sys
 from typing import Any
 
 from netlab.docker import current_lab, docker, explain_text
-from netlab.errors import NetlabError
+from netlab.errors import NetlabError, one_line
 
 
 def _print_output(line: str) -> int:
@@ -93,6 +93,8 @@ def on_magic(line: str, cell: str | None = None) -> None:
         run_on(target, command)
     except NetlabError as exc:
         sys.stderr.write(f"netlab: {exc}\n")
+    except Exception as exc:  # (the OS's refusal, or a bug: one line, never a traceback)
+        sys.stderr.write(f"netlab: {one_line(exc)}\n")
 
 
 _NAME = re.compile(r"(?<![{$])\{([A-Za-z_][\w.]*(?:\[[^\]{}]*\])?)\}(?!})|\$([A-Za-z_]\w*)")

@@ -141,3 +141,22 @@ def test_clean_after_a_killed_kernel_leaves_nothing(cli_lab: str) -> None:
     assert not os.path.exists(f"/run/netlab/{cli_lab}")
     assert not [pid for pid in left if proc.alive(pid)]
     assert "0 namespaces, 0 processes" in netlab("clean", cli_lab).stdout
+
+
+def test_no_traceback_reaches_the_terminal(cli_lab: str) -> None:
+    netlab("up", cli_lab)
+    # A reader that leaves early (`| head -1`): no BrokenPipeError traceback.
+    done = subprocess.run(
+        f"{sys.executable} -m netlab ls | head -c 1 >/dev/null; echo ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr
+    assert done.stdout.strip() in ("0", "141"), done.stdout
+    # A file that cannot be written: the OS's words, one line.
+    bad = netlab("draw", "-L", cli_lab, "-o", "/nonexistent/dir/x.png", check=False)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr, bad.stderr
+    assert bad.stderr == "netlab: No such file or directory: /nonexistent/dir/x.png\n"

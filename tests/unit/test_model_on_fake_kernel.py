@@ -765,3 +765,47 @@ def test_explain_shows_the_kernel_operations(fake: FakeKernel) -> None:
     assert out.explain[-1].startswith(f"ip netns exec {c.ns} unshare --uts --mount sh -c")
     assert out.explain[-1].endswith(" sleep infinity &")
     assert ipaddress.IPv4Address(c.ip or "")
+
+
+# --- no traceback at the edge -----------------------------------------------------------------
+
+
+def test_bad_input_and_bugs_are_one_line_never_a_traceback(
+    fake: FakeKernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lab = lab_of("fk_edge", "node1", "node2")
+    swarm(lab)
+    d("-H node1 run -d --name web ubuntu sleep infinity")
+    cases = [
+        (f"-H node1 run -d --hostname {'h' * 65} ubuntu sleep 1", "invalid hostname"),
+        ("-H node1 run -d --hostname 'a b' ubuntu sleep 1", "invalid hostname"),
+        ("-H node2 swarm join --token x 192.168.56.11:99999", "a port is 1-65535"),
+        ("-H node1 ps --format '{{range .State}}{{.}}{{end}}'", "range can't iterate over"),
+        ("-H node1 ps --format '{{with .Names}}{{.}}{{end}}'", 'function "with" not defined'),
+    ]
+    for line, words in cases:
+        out = docker(line)
+        assert out.code != 0 and words in out.stderr, (line, out)
+        assert "Traceback" not in out.stderr and out.stderr.count("\n") <= 3, (line, out)
+    # A bug (any exception that is not netlab's) and the OS's refusal: one line each.
+    from netlab.model import lifecycle
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(lifecycle, "stop_container", boom)
+    out = docker("-H node1 stop web")
+    assert out.code == 1 and out.stderr == (
+        "netlab: unexpected error (a bug in netlab): RuntimeError: boom second line; please "
+        "report it with the command you ran\n"
+    )
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", "/run/netlab/fk_edge/lock")
+
+    monkeypatch.setattr(lifecycle, "stop_container", refused)
+    out = docker("-H node1 stop web")
+    assert out.stderr == (
+        "netlab: Permission denied: /run/netlab/fk_edge/lock (run netlab as root, or with "
+        "sudo; `netlab doctor` says what is missing)\n"
+    )
