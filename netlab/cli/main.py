@@ -130,7 +130,9 @@ def cmd_ls(args: argparse.Namespace) -> int:
         except (NoSuchLab, InvalidArgument):
             print(f"{name}: leftover state without a lab record (`netlab clean {name}`)")
             continue
-        print(f"lab {name}: {len(lab.namespaces())} namespaces")
+        missing = lab.missing()
+        whole = f"incomplete (missing {', '.join(missing)}): run `netlab clean {name}`"
+        print(f"lab {name}: {len(lab.namespaces())} namespaces" + (f", {whole}" if missing else ""))
         for h in lab.hosts:
             print(f"  host {h.name:<12} {h.address:<15} {h.ns}")
             for c in h.containers(all=True):

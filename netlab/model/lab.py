@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import fcntl
 import html
 import os
@@ -104,6 +105,8 @@ class Lab:
         wipe(self.name)
         try:
             self._build(host_list)
+            with self.store.locked():
+                self.store.save_lab(dataclasses.replace(self.store.lab_record, complete=True))
         except BaseException:
             wipe(self.name)
             raise
@@ -271,6 +274,17 @@ class Lab:
     def explorer(self) -> Any:
         """An ipywidgets explorer: pick two machines, ping or curl, see the path lit up."""
         return frontends.show("explorer", self)
+
+    def missing(self) -> list[str]:
+        """What keeps the lab from being whole: a build that did not finish, namespaces of
+        its hosts, LAN or internet that are gone (empty for a lab that is whole)."""
+        if not self.store.exists():
+            return ["its state"]
+        problems = [] if self.store.lab_record.complete else ["a build that did not finish"]
+        have = set(self.namespaces())
+        parts = ["lan", "inet", "client", *(h.name for h in self.hosts)]
+        gone = [p for p in parts if topology.ns_name(self.name, p) not in have]
+        return problems + [f"namespace {topology.ns_name(self.name, p)}" for p in gone]
 
     @property
     def is_up(self) -> bool:

@@ -317,8 +317,30 @@ CONTAINER_SYSCTLS = (("net.ipv6.conf.default.disable_ipv6", "1"),)
 
 
 def _new_namespace(ns: str) -> bool:
-    """Create a container's namespace with its first settings; False if it existed."""
+    """Create a container's namespace with its first settings (on the kernel thread).
+
+    One that exists already is the leftover of a ``docker run`` interrupted before it wrote
+    its record (the counter that names the container was not saved either, so the next run
+    picks the same name). Under the lab's lock no one else can be making it: the leftover,
+    its processes and its wires are removed, and the namespace is made anew. False only if
+    that fails too.
+    """
+    if netns.create(ns, inside=lambda: _namespace_basics(ns)):
+        return True
+    _remove_leftover(ns)
     return netns.create(ns, inside=lambda: _namespace_basics(ns))
+
+
+def _remove_leftover(ns: str) -> None:
+    """Remove an interrupted run's namespace: processes by pid, then its links at once (a
+    veth goes with its peer, so the host's end is free for the new run), then the pin."""
+    with contextlib.suppress(netns.NamespaceNotFound):
+        proc.kill(sorted(netns.pids_in({netns.ident(ns)})))
+    for link in rtnl.links(ns):
+        if link.name != "lo":
+            rtnl.delete_link(ns, link.name)
+    rtnl.forget(ns)
+    netns.delete(ns)
 
 
 def _namespace_basics(ns: str) -> None:

@@ -236,6 +236,7 @@ class LabRec:
     build: str = ""
     hosts: Mapping[str, HostRec] = field(default_factory=dict)
     swarm: SwarmRec | None = None
+    complete: bool = False  # True once every part of the lab was built
 
 
 # --- JSON at the store's edge ---------------------------------------------------------------

@@ -160,3 +160,14 @@ def test_no_traceback_reaches_the_terminal(cli_lab: str) -> None:
     bad = netlab("draw", "-L", cli_lab, "-o", "/nonexistent/dir/x.png", check=False)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr, bad.stderr
     assert bad.stderr == "netlab: No such file or directory: /nonexistent/dir/x.png\n"
+
+
+def test_ls_marks_a_lab_that_is_not_whole(cli_lab: str) -> None:
+    netlab("up", cli_lab)
+    assert f"lab {cli_lab}: 4 namespaces\n" in netlab("ls").stdout
+    subprocess.run(["ip", "netns", "del", topology.ns_name(cli_lab, "host")], check=True)
+    out = netlab("ls").stdout
+    assert (
+        f"lab {cli_lab}: 3 namespaces, incomplete (missing namespace "
+        f"{topology.ns_name(cli_lab, 'host')}): run `netlab clean {cli_lab}`"
+    ) in out, out

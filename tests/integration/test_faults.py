@@ -196,3 +196,19 @@ def test_nft_missing_is_one_line_that_says_install_nftables(
     assert checks["kernel: nf_tables NAT"].fix == "install nftables (apt-get install -y nftables)"
     monkeypatch.undo()
     assert state(lab) == before
+
+
+def test_the_leftover_of_an_interrupted_run_is_removed_by_the_next(lab: Lab) -> None:
+    from netlab.model import ids
+
+    use(lab)
+    host = lab.host()
+    cid = ids.object_id(lab.name, "container", lab.store.peek_counter("container") + 1)
+    eid = ids.object_id(lab.name, "endpoint", lab.store.peek_counter("endpoint") + 1)
+    ns = topology.ns_name(lab.name, ids.short_id(cid))
+    netns.create(ns)  # what a docker run killed at about 0.17 s leaves: a namespace, a wire
+    rtnl.add_veth(host.ns, ids.veth_name(eid), peer_ns=ns, peer_name="eth0")
+    out = docker("run -d --name again ubuntu sleep infinity")
+    assert out.code == 0 and out.stdout.strip() == cid, out
+    c = host.container("again")
+    assert c.ns == ns and c.exec("ping -c 1 -W 2 172.17.0.1").ok

@@ -31,7 +31,7 @@ from netlab.kernel.fake import (
     FakeRtnl,
     FdbEntry,
 )
-from netlab.model import state
+from netlab.model import ids, state, topology
 from netlab.model.drivers import overlay
 
 # The real functions, kept before any test replaces them (for the fidelity checks below).
@@ -809,3 +809,31 @@ def test_bad_input_and_bugs_are_one_line_never_a_traceback(
         "netlab: Permission denied: /run/netlab/fk_edge/lock (run netlab as root, or with "
         "sudo; `netlab doctor` says what is missing)\n"
     )
+
+
+def test_the_leftover_of_an_interrupted_run_is_removed_by_the_next(fake: FakeKernel) -> None:
+    """docker run killed right after its namespace and wire were made leaves them without a
+    record or a saved counter: the next run gets the same names and must just work."""
+    lab = lab_of("fk_leftover")
+    host = lab.host()
+    cid = ids.object_id(lab.name, "container", lab.store.peek_counter("container") + 1)
+    eid = ids.object_id(lab.name, "endpoint", lab.store.peek_counter("endpoint") + 1)
+    ns = topology.ns_name(lab.name, ids.short_id(cid))
+    fake.netns.create(ns)
+    fake.rtnl.add_veth(host.ns, ids.veth_name(eid), peer_ns=ns, peer_name="eth0")
+    c = host.run("ubuntu", "sleep infinity")
+    assert (c.id, c.ns, c.ip, c.status) == (cid, ns, "172.17.0.2", "running")
+    veth = fake.link(host.ns, ids.veth_name(eid))
+    assert veth.peer_index == fake.link(c.ns, "eth0").index
+    assert cidrs(fake, c.ns, "eth0") == ["172.17.0.2/16"]
+
+
+def test_a_lab_whose_build_did_not_finish_says_so(fake: FakeKernel) -> None:
+    import dataclasses
+
+    lab = lab_of("fk_partial", "node1")
+    assert lab.missing() == []
+    with lab.store.locked():  # as a build killed before its last step leaves it
+        lab.store.save_lab(dataclasses.replace(lab.store.lab_record, complete=False))
+    fake.netns.delete(topology.ns_name(lab.name, "node1"))
+    assert lab.missing() == ["a build that did not finish", "namespace nl-fk_partial-node1"]
