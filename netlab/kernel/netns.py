@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from netlab.errors import LabBroken
-from netlab.kernel import _sys, _worker, trace
+from netlab.kernel import _sys, _worker, commands, trace
 
 RUN_DIR = "/run/netns"
 
@@ -118,7 +118,7 @@ def create(name: str, inside: Callable[[], None] | None = None) -> bool:
     in it anyway (no extra ``setns``), for its first settings; if it fails, the namespace is
     removed again.
     """
-    trace.record(["ip", "netns", "add", name])
+    trace.record(commands.netns_add(name))
 
     def work() -> bool:
         _prepare_run_dir()
@@ -165,7 +165,7 @@ def delete(name: str) -> bool:
     """
     p = path(name)
     if os.path.exists(p):
-        trace.record(["ip", "netns", "del", name])
+        trace.record(commands.netns_del(name))
     try:
         _sys.umount2(p, _sys.MNT_DETACH)
         pinned = True
@@ -269,18 +269,18 @@ def write_etc(name: str, files: dict[str, str], *, links: dict[str, str] | None 
     follows the link): one small inode instead of a copy per namespace.
     """
     d = os.path.join(ETC_DIR, name)
-    trace.record(["mkdir", "-p", d])
+    trace.record(commands.etc_mkdir(d))
     if not os.path.isdir(ETC_DIR):
         os.makedirs(ETC_DIR, exist_ok=True)
         with open(_OURS, "w") as f:  # we made /etc/netns: we may remove it again
             f.write("created by netlab; removed with the last lab\n")
     os.makedirs(d, exist_ok=True)
     for fname, text in files.items():
-        trace.record(f"cat > {d}/{fname} <<'EOF'\n{text.rstrip()}\nEOF")
+        trace.record(commands.etc_write(d, fname, text))
         with open(os.path.join(d, fname), "w") as f:
             f.write(text)
     for fname, target in (links or {}).items():
-        trace.record(["ln", "-sf", target, f"{d}/{fname}"])
+        trace.record(commands.etc_link(d, fname, target))
         with contextlib.suppress(FileExistsError):
             os.symlink(target, os.path.join(d, fname))
 

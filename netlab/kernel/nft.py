@@ -12,7 +12,7 @@ import subprocess
 from typing import Any
 
 from netlab.errors import NetlabError, ToolMissing
-from netlab.kernel import _worker, netns, trace
+from netlab.kernel import _worker, commands, netns, trace
 
 
 class NftError(NetlabError, RuntimeError):
@@ -40,7 +40,7 @@ def _nft(ns: str, args: list[str], stdin: str | None = None) -> str:
 
 def load(ns: str, ruleset: str) -> None:
     """Load a ruleset atomically (``nft -f -``): all of it applies, or none."""
-    trace.record(f"ip netns exec {ns} nft -f - <<'EOF'\n{ruleset.rstrip()}\nEOF")
+    trace.record(commands.nft_load(ns, ruleset))
     _nft(ns, ["-f", "-"], ruleset)
 
 

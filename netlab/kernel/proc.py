@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import shlex
 import signal
 import subprocess
 import threading
@@ -31,7 +30,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from netlab.kernel import _sys, _worker, netns, trace
+from netlab.kernel import _sys, _worker, commands, netns, trace
 
 SHIM = (
     'f="$1"; log="$2"; in="$3"; shift 3; echo ready; '
@@ -209,21 +208,9 @@ def start(
         with contextlib.suppress(FileExistsError):
             os.mkfifo(stdin_path, 0o600)
     full = ["/bin/sh", "-c", SHIM, "netlab-init", exit_file, log_file, stdin_path, *argv]
-    binds = dict(etc) if etc is not None else netns.etc_files(ns)
-    missing = [name for name in binds if not os.path.exists(os.path.join("/etc", name))]
-    if missing and etc is not None:
-        raise RuntimeError(
-            f"cannot give the container its own /etc/{missing[0]}: this machine has no "
-            f"/etc/{missing[0]} to mount it over (create an empty one)"
-        )
-    for name in missing:  # `ip netns exec` too only warns and goes on
-        del binds[name]
-    steps = [f"hostname {hostname}"] if hostname else []
-    if etc is not None:  # (`ip netns exec` binds /etc/netns/NS/* itself)
-        steps += [f"mount --bind {shlex.quote(src)} /etc/{name}" for name, src in binds.items()]
-    shown = ["ip", "netns", "exec", ns]
-    if steps:
-        shown += ["unshare", "--uts", "--mount", "sh", "-c", "; ".join([*steps, 'exec "$0" "$@"'])]
+    binds = etc_binds(etc, lambda: netns.etc_files(ns))
+    # (`ip netns exec` binds /etc/netns/NS/* itself: only binds asked for are shown)
+    shown = commands.start(ns, argv, hostname=hostname, binds=binds if etc is not None else None)
 
     def popen() -> subprocess.Popen[bytes]:
         # stdout and stderr are a pipe until the shim says "ready" and points them at the
@@ -244,7 +231,29 @@ def start(
     if exit_file != "-":
         used.append(os.path.dirname(exit_file))
     birth = _Birth(ns, hostname, binds, used, popen)
-    return Starting(birth, ns, argv, log_file, shlex.join([*shown, *argv]) + " &")
+    return Starting(birth, ns, argv, log_file, shown)
+
+
+def etc_binds(
+    etc: Mapping[str, str] | None, default: Callable[[], dict[str, str]]
+) -> dict[str, str]:
+    """The files a container's process sees over /etc (name under /etc -> file): ``etc``,
+    or else ``default()``, those of ``/etc/netns/NS``.
+
+    A file can only be bind-mounted over one that exists: a name the machine has no /etc
+    file for is an error when ``etc`` asks for it, and is left out of the default (``ip
+    netns exec`` too only warns and goes on).
+    """
+    binds = dict(etc) if etc is not None else default()
+    missing = [name for name in binds if not os.path.exists(os.path.join("/etc", name))]
+    if missing and etc is not None:
+        raise RuntimeError(
+            f"cannot give the container its own /etc/{missing[0]}: this machine has no "
+            f"/etc/{missing[0]} to mount it over (create an empty one)"
+        )
+    for name in missing:
+        del binds[name]
+    return binds
 
 
 # A mount namespace like the machine's but without /run/netns and its namespace pins, from

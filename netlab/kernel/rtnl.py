@@ -33,7 +33,7 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from netlab.errors import NetlabError
-from netlab.kernel import _nlfast, _worker, netns, trace
+from netlab.kernel import _nlfast, _worker, commands, netns, trace
 
 T = TypeVar("T")
 
@@ -185,21 +185,7 @@ def _fast(ns: str, what: str, fn: Callable[[], T], ok: tuple[int, ...] = ()) -> 
 
 def add_bridge(ns: str, name: str, *, mac: str | None = None, mtu: int = 1500) -> None:
     """``ip link add NAME type bridge`` (and its MAC, as Docker sets for docker0)."""
-    trace.record(
-        [
-            "ip",
-            "-n",
-            ns,
-            "link",
-            "add",
-            name,
-            *(["address", mac] if mac else []),
-            "mtu",
-            str(mtu),
-            "type",
-            "bridge",
-        ]
-    )
+    trace.record(commands.add_bridge(ns, name, mac=mac, mtu=mtu))
     _fast(
         ns,
         f"ip link add {name} type bridge",
@@ -225,17 +211,7 @@ def add_veth(
     The peer is born in its namespace, which saves the 13-27 ms a later move costs; making
     this end a bridge port and bringing it up in the same request saves another.
     """
-    cmd = ["ip", "-n", ns, "link", "add", name, "mtu", str(mtu)]
-    if mac:
-        cmd += ["address", mac]
-    if master:
-        cmd += ["master", master]
-    if up:
-        cmd += ["up"]
-    cmd += ["type", "veth", "peer", "name", peer_name, "netns", peer_ns]
-    if peer_mac:
-        cmd += ["address", peer_mac]
-    trace.record(cmd)
+    trace.record(commands.add_veth(ns, name, peer_ns, peer_name, mac, peer_mac, mtu, master, up))
 
     def work() -> None:
         fd = netns.open_fd(peer_ns) if peer_ns != ns else None
@@ -266,24 +242,7 @@ def add_vxlan(
     sends each frame to the node its FDB names: nothing is flooded or learned.
     """
     trace.record(
-        [
-            "ip",
-            "-n",
-            ns,
-            "link",
-            "add",
-            name,
-            "mtu",
-            str(mtu),
-            "type",
-            "vxlan",
-            "id",
-            str(vni),
-            "dstport",
-            str(port),
-            *([] if learning else ["nolearning"]),
-            *(["proxy"] if proxy else []),
-        ]
+        commands.add_vxlan(ns, name, vni=vni, port=port, mtu=mtu, learning=learning, proxy=proxy)
     )
     _fast(
         ns,
@@ -310,9 +269,11 @@ def add_sublink(
     The child speaks through its parent's wire but lives in the container. (Docker creates it
     in the host under a temporary name and moves it; being born there is the same in one step.)
     """
-    cmd = ["ip", "-n", ns, "link", "add", "link", parent, "name", name, "netns", peer_ns]
-    cmd += [*(["address", mac] if mac else []), "type", kind, "mode", mode]
-    trace.record(cmd)
+    trace.record(
+        commands.add_sublink(
+            ns, name, parent=parent, kind=kind, mode=mode, peer_ns=peer_ns, mac=mac
+        )
+    )
     modes = {
         "macvlan": {"private": 1, "vepa": 2, "bridge": 4, "passthru": 8},
         "ipvlan": {"l2": 0, "l3": 1, "l3s": 2},
@@ -341,19 +302,7 @@ def add_sublink(
 
 def move_link(ns: str, name: str, *, to_ns: str, new_name: str | None = None) -> None:
     """``ip -n NS link set NAME netns TO_NS [name NEW]``."""
-    trace.record(
-        [
-            "ip",
-            "-n",
-            ns,
-            "link",
-            "set",
-            name,
-            "netns",
-            to_ns,
-            *(["name", new_name] if new_name else []),
-        ]
-    )
+    trace.record(commands.move_link(ns, name, to_ns=to_ns, new_name=new_name))
 
     def work() -> None:
         fd = netns.open_fd(to_ns)
@@ -367,15 +316,13 @@ def move_link(ns: str, name: str, *, to_ns: str, new_name: str | None = None) ->
 
 def neigh_add(ns: str, dev: str, ip: str, mac: str) -> None:
     """``ip neigh replace IP lladdr MAC dev DEV nud permanent``."""
-    trace.record(
-        ["ip", "-n", ns, "neigh", "replace", ip, "lladdr", mac, "dev", dev, "nud", "permanent"]
-    )
+    trace.record(commands.neigh_add(ns, dev, ip, mac))
     _fast(ns, f"ip neigh replace {ip} dev {dev}", lambda: _nlfast.neigh(ns, True, dev, ip, mac))
 
 
 def neigh_del(ns: str, dev: str, ip: str) -> None:
     """``ip neigh del IP dev DEV`` (gone already is fine)."""
-    trace.record(["ip", "-n", ns, "neigh", "del", ip, "dev", dev])
+    trace.record(commands.neigh_del(ns, dev, ip))
     _fast(
         ns,
         f"ip neigh del {ip} dev {dev}",
@@ -386,15 +333,13 @@ def neigh_del(ns: str, dev: str, ip: str) -> None:
 
 def fdb_add(ns: str, dev: str, mac: str, dst: str) -> None:
     """``bridge fdb replace MAC dev DEV dst IP self permanent``."""
-    trace.record(
-        ["bridge", "-n", ns, "fdb", "replace", mac, "dev", dev, "dst", dst, "self", "permanent"]
-    )
+    trace.record(commands.fdb_add(ns, dev, mac, dst))
     _fast(ns, f"bridge fdb replace {mac} dev {dev}", lambda: _nlfast.fdb(ns, True, dev, mac, dst))
 
 
 def fdb_del(ns: str, dev: str, mac: str, dst: str) -> None:
     """``bridge fdb del MAC dev DEV dst IP self`` (gone already is fine)."""
-    trace.record(["bridge", "-n", ns, "fdb", "del", mac, "dev", dev, "dst", dst, "self"])
+    trace.record(commands.fdb_del(ns, dev, mac, dst))
     _fast(
         ns,
         f"bridge fdb del {mac} dev {dev}",
@@ -414,17 +359,7 @@ def set_link(
     alias: str | None = None,
 ) -> None:
     """``ip link set NAME [address MAC] [mtu N] [alias TEXT] [master BR] [up|down]``."""
-    cmd = ["ip", "-n", ns, "link", "set", name]
-    if mac is not None:
-        cmd += ["address", mac]
-    if mtu is not None:
-        cmd += ["mtu", str(mtu)]
-    if alias is not None:
-        cmd += ["alias", alias]
-    if master is not None:
-        cmd += ["master", master]
-    if up is not None:
-        cmd += ["up" if up else "down"]
+    cmd = commands.set_link(ns, name, up=up, master=master, mtu=mtu, mac=mac, alias=alias)
     trace.record(cmd)
 
     def work() -> None:
@@ -436,9 +371,7 @@ def set_link(
 
 def set_bridge_port(ns: str, name: str, *, hairpin: bool) -> None:
     """``bridge link set dev NAME hairpin on|off``: may a frame leave by the port it came in?"""
-    trace.record(
-        ["bridge", "-n", ns, "link", "set", "dev", name, "hairpin", "on" if hairpin else "off"]
-    )
+    trace.record(commands.set_bridge_port(ns, name, hairpin=hairpin))
     _fast(
         ns,
         f"bridge link set dev {name} hairpin",
@@ -448,7 +381,7 @@ def set_bridge_port(ns: str, name: str, *, hairpin: bool) -> None:
 
 def delete_link(ns: str, name: str) -> None:
     """``ip link del NAME`` (a veth takes its peer with it); a missing link is fine."""
-    trace.record(["ip", "-n", ns, "link", "del", name])
+    trace.record(commands.delete_link(ns, name))
     _fast(
         ns,
         f"ip link del {name}",
@@ -481,7 +414,7 @@ def links(ns: str) -> list[Link]:
 
 def add_addr(ns: str, ifname: str, cidr: str) -> None:
     """``ip addr add CIDR brd + dev IFNAME``."""
-    trace.record(["ip", "-n", ns, "addr", "add", cidr, "brd", "+", "dev", ifname])
+    trace.record(commands.add_addr(ns, ifname, cidr))
     _fast(
         ns,
         f"ip addr add {cidr} dev {ifname}",
@@ -507,11 +440,7 @@ def add_route(
     ns: str, dst: str = "default", *, gateway: str | None = None, dev: str | None = None
 ) -> None:
     """``ip route add DST [via GATEWAY] [dev DEV]``."""
-    cmd = ["ip", "-n", ns, "route", "add", dst]
-    if gateway:
-        cmd += ["via", gateway]
-    if dev:
-        cmd += ["dev", dev]
+    cmd = commands.add_route(ns, dst, gateway=gateway, dev=dev)
     trace.record(cmd)
 
     def work() -> None:
@@ -563,7 +492,7 @@ def sysctl(ns: str, key: str, value: str, *more: tuple[str, str]) -> None:
 def record_sysctls(ns: str, settings: Sequence[tuple[str, str]]) -> None:
     """Trace the ``sysctl -w`` lines of ``settings`` (done elsewhere, in namespace ``ns``)."""
     for k, v in settings:
-        trace.record(["ip", "netns", "exec", ns, "sysctl", "-w", f"{k}={v}"])
+        trace.record(commands.sysctl(ns, k, v))
 
 
 def write_sysctls_here(settings: Sequence[tuple[str, str]]) -> None:

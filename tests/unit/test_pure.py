@@ -14,12 +14,15 @@ import pytest
 import netlab
 from netlab import errors
 from netlab.errors import InvalidArgument, NoSuchImage
+from netlab.kernel import commands
 from netlab.model import firewall, ids, images, ipam, records, timefmt, topology
 from netlab.model.drivers import peerdb
 from netlab.views import tables
 
 
-@pytest.mark.parametrize("module", [ids, ipam, timefmt, firewall, tables, records, peerdb, errors])
+@pytest.mark.parametrize(
+    "module", [ids, ipam, timefmt, firewall, tables, records, peerdb, errors, commands]
+)
 def test_doctests(module: object) -> None:
     result = doctest.testmod(module)  # type: ignore[arg-type]
     assert result.attempted > 0 and result.failed == 0

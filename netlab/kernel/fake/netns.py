@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from netlab.kernel import netns, trace
+from netlab.kernel import commands, netns, trace
 from netlab.kernel.fake.records import FakeKernelError, _names, _oserror
 
 if TYPE_CHECKING:  # (only a type here: the package imports this module, not the reverse)
@@ -41,7 +41,7 @@ class FakeNetns:
     def create(self, name: str, inside: Callable[[], None] | None = None) -> bool:
         """As :func:`.netns.create`; ``inside`` runs with the fake inside the new namespace."""
         k = self.k
-        trace.record(["ip", "netns", "add", name])
+        trace.record(commands.netns_add(name))
         if name in k._namespaces:
             return False
         err = k._injected("netns.create", name, name)
@@ -64,7 +64,7 @@ class FakeNetns:
         n = self.k._namespaces.get(name)
         if n is None:
             return False
-        trace.record(["ip", "netns", "del", name])
+        trace.record(commands.netns_del(name))
         self.k._unpin(n)
         return True
 
@@ -113,13 +113,13 @@ class FakeNetns:
         self, name: str, files: dict[str, str], *, links: dict[str, str] | None = None
     ) -> None:
         d = os.path.join(ETC_DIR, name)
-        trace.record(["mkdir", "-p", d])
+        trace.record(commands.etc_mkdir(d))
         etc = self.k._etc.setdefault(name, {})
         for fname, text in files.items():
-            trace.record(f"cat > {d}/{fname} <<'EOF'\n{text.rstrip()}\nEOF")
+            trace.record(commands.etc_write(d, fname, text))
             etc[fname] = text
         for fname, target in (links or {}).items():
-            trace.record(["ln", "-sf", target, f"{d}/{fname}"])
+            trace.record(commands.etc_link(d, fname, target))
             etc.setdefault(fname, f"-> {target}")
 
     def remove_etc(self, name: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 from typing import TYPE_CHECKING, Any
 
-from netlab.kernel import nft, trace
+from netlab.kernel import commands, nft, trace
 from netlab.kernel.fake.records import _names, _oserror
 
 if TYPE_CHECKING:  # (only a type here: the package imports this module, not the reverse)
@@ -74,7 +74,7 @@ class FakeNft:
         self.k = kernel
 
     def load(self, ns: str, ruleset: str) -> None:
-        trace.record(f"ip netns exec {ns} nft -f - <<'EOF'\n{ruleset.rstrip()}\nEOF")
+        trace.record(commands.nft_load(ns, ruleset))
         n = self.k._ns(ns)
         err = self.k._injected("nft.load", ns)
         try:

@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from netlab.kernel import proc, trace
+from netlab.kernel import commands, proc, trace
 from netlab.kernel.fake.records import FakeKernelError, FakeProcess, _names
 
 if TYPE_CHECKING:  # (only a type here: the package imports this module, not the reverse)
@@ -129,31 +129,13 @@ class FakeProc:
     ) -> FakeStarting:
         k = self.k
         n = k._ns(ns)
-        binds = dict(etc) if etc is not None else k.netns.etc_files(ns)
-        missing = [name for name in binds if not os.path.exists(os.path.join("/etc", name))]
-        if missing and etc is not None:
-            raise RuntimeError(
-                f"cannot give the container its own /etc/{missing[0]}: this machine has no "
-                f"/etc/{missing[0]} to mount it over (create an empty one)"
-            )
-        for name in missing:
-            del binds[name]
-        steps = [f"hostname {hostname}"] if hostname else []
-        if etc is not None:
-            steps += [f"mount --bind {shlex.quote(src)} /etc/{name}" for name, src in binds.items()]
-        shown = ["ip", "netns", "exec", ns]
-        if steps:
-            shown += [
-                "unshare",
-                "--uts",
-                "--mount",
-                "sh",
-                "-c",
-                "; ".join([*steps, 'exec "$0" "$@"']),
-            ]
+        binds = proc.etc_binds(etc, lambda: k.netns.etc_files(ns))
+        shown = commands.start(
+            ns, argv, hostname=hostname, binds=binds if etc is not None else None
+        )
         err = k._injected("proc.start", ns, argv[0] if argv else "")
         p = k._new_process(n, argv, log_file, exit_file, hostname)
-        starting = FakeStarting(k, p, argv, shlex.join([*shown, *argv]) + " &", err)
+        starting = FakeStarting(k, p, argv, shown, err)
         k._starting[p.pid] = starting
         return starting
 

@@ -1,10 +1,11 @@
 """The fake of :mod:`netlab.kernel.rtnl`: links, addresses, routes, neighbours, VXLAN FDB
 entries and sysctls.
 
-Each function first traces the ``ip``/``bridge`` line the real one traces, then does its work
-inside ``_op``, which turns an errno into the :class:`~netlab.kernel.rtnl.KernelError` the real
-function raises and ignores exactly the errnos it ignores (``EEXIST`` when adding, ``ENODEV``
-or ``ENOENT`` when removing). The work changes the records of
+Each function first traces the ``ip``/``bridge`` line the real one traces (both build it with
+:mod:`netlab.kernel.commands`), then does its work inside ``_op``, which turns an errno into
+the :class:`~netlab.kernel.rtnl.KernelError` the real function raises and ignores exactly the
+errnos it ignores (``EEXIST`` when adding, ``ENODEV`` or ``ENOENT`` when removing). The work
+changes the records of
 :mod:`netlab.kernel.fake.records`; what a link drags along when it goes (its veth peer, its
 macvlan/ipvlan children, its routes) is ``FakeKernel._destroy``, because a namespace's end and
 a process's exit cause it too.
@@ -23,7 +24,7 @@ import shlex
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from netlab.kernel import rtnl, trace
+from netlab.kernel import commands, rtnl, trace
 from netlab.kernel.fake.records import FakeKernelError, FakeNamespace, _names, _op, _oserror
 
 if TYPE_CHECKING:  # (only a type here: the package imports this module, not the reverse)
@@ -85,9 +86,7 @@ class FakeRtnl:
         return {link.name: link.index for link in n.links.values()}
 
     def add_bridge(self, ns: str, name: str, *, mac: str | None = None, mtu: int = 1500) -> None:
-        address = ["address", mac] if mac else []
-        cmd = ["ip", "-n", ns, "link", "add", name, *address, "mtu", str(mtu)]
-        trace.record([*cmd, "type", "bridge"])
+        trace.record(commands.add_bridge(ns, name, mac=mac, mtu=mtu))
 
         def work() -> None:
             n = self.k._ns(ns)
@@ -109,17 +108,9 @@ class FakeRtnl:
         master: str | None = None,
         up: bool = False,
     ) -> None:
-        cmd = ["ip", "-n", ns, "link", "add", name, "mtu", str(mtu)]
-        if mac:
-            cmd += ["address", mac]
-        if master:
-            cmd += ["master", master]
-        if up:
-            cmd += ["up"]
-        cmd += ["type", "veth", "peer", "name", peer_name, "netns", peer_ns]
-        if peer_mac:
-            cmd += ["address", peer_mac]
-        trace.record(cmd)
+        trace.record(
+            commands.add_veth(ns, name, peer_ns, peer_name, mac, peer_mac, mtu, master, up)
+        )
         k = self.k
 
         def work() -> None:
@@ -151,9 +142,11 @@ class FakeRtnl:
         learning: bool = False,
         proxy: bool = True,
     ) -> None:
-        cmd = ["ip", "-n", ns, "link", "add", name, "mtu", str(mtu), "type", "vxlan", "id"]
-        cmd += [str(vni), "dstport", str(port), *([] if learning else ["nolearning"])]
-        trace.record(cmd + (["proxy"] if proxy else []))
+        trace.record(
+            commands.add_vxlan(
+                ns, name, vni=vni, port=port, mtu=mtu, learning=learning, proxy=proxy
+            )
+        )
         k = self.k
 
         def work() -> None:
@@ -180,9 +173,11 @@ class FakeRtnl:
         peer_ns: str,
         mac: str | None = None,
     ) -> None:
-        cmd = ["ip", "-n", ns, "link", "add", "link", parent, "name", name, "netns", peer_ns]
-        cmd += [*(["address", mac] if mac else []), "type", kind, "mode", mode]
-        trace.record(cmd)
+        trace.record(
+            commands.add_sublink(
+                ns, name, parent=parent, kind=kind, mode=mode, peer_ns=peer_ns, mac=mac
+            )
+        )
         k = self.k
 
         def work() -> None:
@@ -206,8 +201,7 @@ class FakeRtnl:
         _op(ns, f"ip link add link {parent} name {name} type {kind}", work)
 
     def move_link(self, ns: str, name: str, *, to_ns: str, new_name: str | None = None) -> None:
-        renamed = ["name", new_name] if new_name else []
-        trace.record(["ip", "-n", ns, "link", "set", name, "netns", to_ns, *renamed])
+        trace.record(commands.move_link(ns, name, to_ns=to_ns, new_name=new_name))
         k = self.k
 
         def work() -> None:
@@ -239,17 +233,7 @@ class FakeRtnl:
         mac: str | None = None,
         alias: str | None = None,
     ) -> None:
-        cmd = ["ip", "-n", ns, "link", "set", name]
-        if mac is not None:
-            cmd += ["address", mac]
-        if mtu is not None:
-            cmd += ["mtu", str(mtu)]
-        if alias is not None:
-            cmd += ["alias", alias]
-        if master is not None:
-            cmd += ["master", master]
-        if up is not None:
-            cmd += ["up" if up else "down"]
+        cmd = commands.set_link(ns, name, up=up, master=master, mtu=mtu, mac=mac, alias=alias)
         trace.record(cmd)
         k = self.k
 
@@ -278,9 +262,7 @@ class FakeRtnl:
         _op(ns, "ip " + shlex.join(cmd[3:]), work)
 
     def set_bridge_port(self, ns: str, name: str, *, hairpin: bool) -> None:
-        trace.record(
-            ["bridge", "-n", ns, "link", "set", "dev", name, "hairpin", "on" if hairpin else "off"]
-        )
+        trace.record(commands.set_bridge_port(ns, name, hairpin=hairpin))
         k = self.k
 
         def work() -> None:
@@ -294,7 +276,7 @@ class FakeRtnl:
         _op(ns, f"bridge link set dev {name} hairpin", work)
 
     def delete_link(self, ns: str, name: str) -> None:
-        trace.record(["ip", "-n", ns, "link", "del", name])
+        trace.record(commands.delete_link(ns, name))
         k = self.k
 
         def work() -> None:
@@ -315,9 +297,7 @@ class FakeRtnl:
     # -- neighbours and FDB --------------------------------------------------------------------
 
     def neigh_add(self, ns: str, dev: str, ip: str, mac: str) -> None:
-        trace.record(
-            ["ip", "-n", ns, "neigh", "replace", ip, "lladdr", mac, "dev", dev, "nud", "permanent"]
-        )
+        trace.record(commands.neigh_add(ns, dev, ip, mac))
 
         def work() -> None:
             n = self.k._ns(ns)
@@ -327,7 +307,7 @@ class FakeRtnl:
         _op(ns, f"ip neigh replace {ip} dev {dev}", work)
 
     def neigh_del(self, ns: str, dev: str, ip: str) -> None:
-        trace.record(["ip", "-n", ns, "neigh", "del", ip, "dev", dev])
+        trace.record(commands.neigh_del(ns, dev, ip))
 
         def work() -> None:
             n = self.k._ns(ns)
@@ -338,9 +318,7 @@ class FakeRtnl:
         _op(ns, f"ip neigh del {ip} dev {dev}", work, ok=(errno.ENOENT, errno.ENODEV))
 
     def fdb_add(self, ns: str, dev: str, mac: str, dst: str) -> None:
-        trace.record(
-            ["bridge", "-n", ns, "fdb", "replace", mac, "dev", dev, "dst", dst, "self", "permanent"]
-        )
+        trace.record(commands.fdb_add(ns, dev, mac, dst))
 
         def work() -> None:
             n = self.k._ns(ns)
@@ -353,7 +331,7 @@ class FakeRtnl:
         _op(ns, f"bridge fdb replace {mac} dev {dev}", work)
 
     def fdb_del(self, ns: str, dev: str, mac: str, dst: str) -> None:
-        trace.record(["bridge", "-n", ns, "fdb", "del", mac, "dev", dev, "dst", dst, "self"])
+        trace.record(commands.fdb_del(ns, dev, mac, dst))
 
         def work() -> None:
             n = self.k._ns(ns)
@@ -376,7 +354,7 @@ class FakeRtnl:
     # -- addresses and routes ------------------------------------------------------------------
 
     def add_addr(self, ns: str, ifname: str, cidr: str) -> None:
-        trace.record(["ip", "-n", ns, "addr", "add", cidr, "brd", "+", "dev", ifname])
+        trace.record(commands.add_addr(ns, ifname, cidr))
 
         def work() -> None:
             n = self.k._ns(ns)
@@ -400,11 +378,7 @@ class FakeRtnl:
     def add_route(
         self, ns: str, dst: str = "default", *, gateway: str | None = None, dev: str | None = None
     ) -> None:
-        cmd = ["ip", "-n", ns, "route", "add", dst]
-        if gateway:
-            cmd += ["via", gateway]
-        if dev:
-            cmd += ["dev", dev]
+        cmd = commands.add_route(ns, dst, gateway=gateway, dev=dev)
         trace.record(cmd)
         k = self.k
 
@@ -468,7 +442,7 @@ class FakeRtnl:
     def sysctl(self, ns: str, key: str, value: str, *more: tuple[str, str]) -> None:
         settings = [(key, value), *more]
         for k_, v in settings:
-            trace.record(["ip", "netns", "exec", ns, "sysctl", "-w", f"{k_}={v}"])
+            trace.record(commands.sysctl(ns, k_, v))
         n = self.k._ns(ns)
         err = self.k._injected("rtnl.sysctl", ns, key)
         if err is not None:
