@@ -1,12 +1,14 @@
 """Scale: 10 -> 500 containers on one host, a 10-node swarm with 20 replicas, and memory.
 
 Prints, in one run:
-* build, teardown and drawing cost per container for N = 10, 100, 500 and the ratio of the
-  largest to the smallest (1.0 is perfectly flat), after checking that every container
+* build, removal (``docker rm -f`` of all of them in one command) and drawing cost per
+  container for N = 10, 100, 500, the ratio of the largest to the smallest (1.0 is
+  perfectly flat) and of removal to creation, after checking that every container
   answers a ping from the host (drawing: the topology discovered from the kernel and laid
   out with matplotlib, as ``lab.draw()`` does);
 * a 10-node swarm: time to init/join, to create a 20-replica service on one overlay, whether
-  every task reaches every other task (380 pings), and that tear-down leaves nothing;
+  every task reaches every other task (380 pings), scaling up and back down (the ratio of
+  removal to creation per task), and that tear-down leaves nothing;
 * memory: this Python process's growth per container (what a notebook kernel pays), and the
   kernel's memory per container (MemAvailable before/after, divided by N).
 
@@ -62,7 +64,8 @@ def containers(n: int) -> tuple[float, float, float, int, int]:
     draw.draw(lab)
     drawing = (time.perf_counter() - t0) * 1000 / n
     t0 = time.perf_counter()
-    host.remove_containers(cs, force=True)
+    out = docker(["rm", "-f", *(c.id for c in cs)], lab=lab)  # one command, as a student types
+    assert out.code == 0, out
     teardown = (time.perf_counter() - t0) * 1000 / n
     lab.down()
     return build, teardown, drawing, bad, kernel_kib
@@ -95,6 +98,14 @@ def swarm(nodes: int, replicas: int) -> None:
                 failures += 0 if r.ok else 1
     t_ping = time.perf_counter() - t0
     spread = sorted(len(h.containers()) for h in lab.hosts)
+    # Removal should cost about what creation costs: scale up by 2x the replicas, then back.
+    more = replicas * 2
+    t0 = time.perf_counter()
+    assert docker(f"-H node1 service scale s={replicas + more}").code == 0
+    t_up = (time.perf_counter() - t0) / more
+    t0 = time.perf_counter()
+    assert docker(f"-H node1 service scale s={replicas}").code == 0
+    t_scale_down = (time.perf_counter() - t0) / more
     t0 = time.perf_counter()
     lab.down()
     t_down = time.perf_counter() - t0
@@ -104,6 +115,11 @@ def swarm(nodes: int, replicas: int) -> None:
         f"overlay in {t_svc:.2f} s (tasks per node {spread[0]}-{spread[-1]}); "
         f"{len(tasks) * (len(tasks) - 1)} task-to-task pings in {t_ping:.1f} s, "
         f"{failures} failed; down in {t_down:.2f} s, {len(left)} namespaces left"
+    )
+    print(
+        f"service scale: up {t_up * 1000:.1f} ms per task, down {t_scale_down * 1000:.1f} ms "
+        f"per task; down / up = {t_scale_down / t_up:.2f} (1.0: removal costs what creation "
+        "does)"
     )
 
 
@@ -120,7 +136,7 @@ def main() -> int:
     draw.draw(Lab("scale", down_at_exit=False))  # (matplotlib's first figure costs extra)
     wipe("scale")
     print(
-        f"{'N':>5} {'build ms/c':>11} {'teardown ms/c':>14} {'draw ms/c':>10} "
+        f"{'N':>5} {'build ms/c':>11} {'rm -f ms/c':>14} {'draw ms/c':>10} "
         f"{'unreachable':>12} {'kernel KiB/c':>13}"
     )
     results = {}
@@ -131,8 +147,12 @@ def main() -> int:
     lo, hi = sizes[0], sizes[-1]
     print(
         f"flatness: build cost at N={hi} / N={lo} = {results[hi][0] / results[lo][0]:.2f}, "
-        f"teardown {results[hi][1] / results[lo][1]:.2f}, "
+        f"rm -f {results[hi][1] / results[lo][1]:.2f}, "
         f"drawing {results[hi][2] / results[lo][2]:.2f}"
+    )
+    print(
+        "removal vs creation (docker rm -f of all N in one command / docker run, per "
+        "container): " + ", ".join(f"N={n} {results[n][1] / results[n][0]:.2f}" for n in sizes)
     )
     lab = Lab("scale", down_at_exit=False)
     before = rss_kib()

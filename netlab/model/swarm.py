@@ -276,9 +276,8 @@ def scale(host: Host, svc: ServiceRec, replicas: int) -> None:
         svc = find_service(require_manager(host), svc.id)  # the live record, under the lock
         while len(svc.tasks) < replicas:
             svc = _start_task(lab, svc)
-        while len(svc.tasks) > replicas:
-            last = max(svc.tasks.values(), key=lambda t: t.slot)
-            svc = _stop_task(lab, svc, last)
+        if len(svc.tasks) > replicas:  # (the highest slots go, all in one batch)
+            svc = _stop_tasks(lab, svc, sorted(svc.tasks.values(), key=lambda t: t.slot)[replicas:])
         _put_service(lab, replace(svc, replicas=replicas))
 
 
@@ -329,16 +328,29 @@ def _tasks_on(lab: Lab, node: str, net_id: str) -> list[str]:
     ]
 
 
-def _stop_task(lab: Lab, svc: ServiceRec, task: TaskRec) -> ServiceRec:
-    nh = lab.host(task.node)
-    with contextlib.suppress(NetlabError):
-        nh.container(task.container).remove(force=True)
+def _stop_tasks(lab: Lab, svc: ServiceRec, doomed: list[TaskRec]) -> ServiceRec:
+    """Remove tasks together: each node's containers in one batch (the kernel's clean-up is
+    awaited once per node, not once per task), then the overlay sandboxes that lost their
+    last task, then each peer table once."""
+    by_node: dict[str, list[TaskRec]] = {}
+    for t in doomed:
+        by_node.setdefault(t.node, []).append(t)
+    for node, tasks in by_node.items():
+        nh = lab.host(node)
+        found = []
+        for t in tasks:
+            with contextlib.suppress(NetlabError):
+                found.append(nh.container(t.container))
+        nh.remove_containers(found, force=True)
+    gone = {t.id for t in doomed}
     svc = _put_service(
-        lab, replace(svc, tasks={k: v for k, v in svc.tasks.items() if k != task.id})
+        lab, replace(svc, tasks={k: v for k, v in svc.tasks.items() if k not in gone})
     )
     for net_id in svc.networks:
-        if not _tasks_on(lab, nh.name, net_id):
-            overlay.drop_sandbox(nh, net_id, manager=role(nh) == "manager")
+        for node in by_node:
+            nh = lab.host(node)
+            if not _tasks_on(lab, node, net_id):
+                overlay.drop_sandbox(nh, net_id, manager=role(nh) == "manager")
         peerdb.sync(lab, net_id)
     return svc
 

@@ -837,3 +837,21 @@ def test_a_lab_whose_build_did_not_finish_says_so(fake: FakeKernel) -> None:
         lab.store.save_lab(dataclasses.replace(lab.store.lab_record, complete=False))
     fake.netns.delete(topology.ns_name(lab.name, "node1"))
     assert lab.missing() == ["a build that did not finish", "namespace nl-fk_partial-node1"]
+
+
+def test_rm_of_several_checks_each_and_removes_the_rest_together(fake: FakeKernel) -> None:
+    lab = lab_of("fk_rm")
+    for n in ("c1", "c2", "c3"):
+        d(f"run -d --name {n} ubuntu sleep infinity")
+    d("stop c3")
+    out = docker("rm c1 nothere c3 c3")
+    assert out.code == 1 and out.stdout == "c3\n", out
+    assert out.stderr == (
+        'Error response from daemon: cannot remove container "/c1": container is running: '
+        "stop the container before removing or force remove\n"
+        "Error response from daemon: No such container: nothere\n"
+        "Error response from daemon: No such container: c3\n"
+    )
+    assert d("rm -f c1 c2") == "c1\nc2\n"
+    assert d("ps -aq") == ""
+    assert sorted(fake.namespaces()) == sorted(lab.namespaces()) and len(lab.namespaces()) == 4

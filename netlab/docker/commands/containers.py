@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from netlab.docker.context import Context, DaemonError
 from netlab.docker.output import each, print_formatted, print_objects
-from netlab.errors import NoSuchContainer, NoSuchNetwork
+from netlab.errors import Conflict, NetlabError, NoSuchContainer, NoSuchNetwork
 from netlab.model import images
 from netlab.views import tables
 
@@ -189,7 +189,30 @@ def cmd_start(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
 
 def cmd_rm(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    return each(ctx, args, lambda c: c.remove(force=opts["force"]))
+    """``docker rm [-f] A B C``: each reference checked in turn, with Docker's error for one
+    that is missing or (without -f) running; the others are removed together, so the
+    kernel's clean-up of all their namespaces and veths is awaited once, not once each."""
+    code, chosen, seen = 0, [], set()
+    for ref in args:
+        try:
+            c = ctx.host.container(ref)
+            if c.id in seen:
+                raise NoSuchContainer(ref)
+            if not opts["force"] and c.running:
+                raise Conflict(
+                    f'cannot remove container "/{c.name}": container is running: stop the '
+                    "container before removing or force remove"
+                )
+        except NetlabError as exc:
+            ctx.eprint(f"Error response from daemon: {exc}")
+            code = 1
+            continue
+        seen.add(c.id)
+        chosen.append((ref, c))
+    ctx.host.remove_containers([c for _, c in chosen], force=opts["force"])
+    for ref, _ in chosen:
+        ctx.print(ref)
+    return code
 
 
 def cmd_logs(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
