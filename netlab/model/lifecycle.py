@@ -13,7 +13,13 @@ shown by ``netlab.kernel.trace``):
 4. its process is started in the namespace with its own hostname (the short ID) and, in its
    own mount namespace, its ``/etc/hosts`` and ``/etc/resolv.conf`` bind-mounted over /etc.
 
+Steps 2 and 3 are the network driver's ``join`` (:mod:`netlab.model.drivers`): an overlay
+endpoint is a veth into its sandbox's ``br0``, a macvlan endpoint a child of the host's
+``eth0``; this module only knows that each endpoint has a driver.
+
 If any step fails, what the earlier steps made is removed again before the error is raised.
+A namespace that an interrupted run left behind (killed before it wrote its record) is removed
+by the next run, which gets the same name.
 """
 
 from __future__ import annotations
