@@ -22,6 +22,8 @@ a student meets the same text as on a real host; netlab's own hints follow them.
 
 from __future__ import annotations
 
+import errno
+
 
 class NetlabError(Exception):
     """Base class of every error netlab raises on purpose."""
@@ -90,6 +92,8 @@ def one_line(exc: BaseException) -> str:
     'Permission denied: /run/netlab/demo/lock'
     >>> one_line(FileNotFoundError(2, "No such file or directory", "/nowhere/x.png"))
     'No such file or directory: /nowhere/x.png'
+    >>> one_line(OSError(28, "No space left on device", "/run/netlab/demo/seq.json"))[:66]
+    "No space left on device: /run/netlab/demo/seq.json (netlab's state"
     >>> one_line(ZeroDivisionError("division by zero")).split(";")[0]
     'unexpected error (a bug in netlab): ZeroDivisionError: division by zero'
     """
@@ -98,6 +102,13 @@ def one_line(exc: BaseException) -> str:
         return (
             f"{exc.strerror or 'Permission denied'}{where} (run netlab as root, or with sudo; "
             "`netlab doctor` says what is missing)"
+        )
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        where = f": {exc.filename}" if exc.filename else ""
+        return (
+            f"No space left on device{where} (netlab's state in /run/netlab is full, most "
+            "likely a container printing without end: `docker rm -f` it, or `netlab clean "
+            "LAB`)"
         )
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
