@@ -45,6 +45,7 @@ _LAB_RE = re.compile(r"[a-z0-9][a-z0-9_]{0,19}")
 _HOST_RE = re.compile(r"[a-z][a-z0-9]{0,11}")
 _CONTAINER_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")  # Docker's: two characters at least
 _NETWORK_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+_SHORT_ID_RE = re.compile(r"[0-9a-f]{12}")  # a container's namespace is nl-LAB-<short ID>
 _SWARM_NAME_RE = re.compile(r"[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*")  # swarmkit's DNS component
 RESERVED_HOSTS = frozenset({"lan", "inet", "client"})
 CLIENT_IP = "192.168.56.100"
@@ -70,6 +71,11 @@ def check_host_name(name: str) -> str:
         raise InvalidArgument(
             f"invalid host name {name!r}: use 1-12 lowercase letters or digits starting with a "
             "letter (for example 'host' or 'node1'); 'lan', 'inet' and 'client' are reserved"
+        )
+    if _SHORT_ID_RE.fullmatch(name):
+        raise InvalidArgument(
+            f"invalid host name {name!r}: 12 hexadecimal digits is what a container's short ID "
+            "looks like, and the two would share a namespace name (nl-LAB-NAME); choose another"
         )
     return name
 

@@ -256,7 +256,7 @@ def test_lab_names_refused(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["lan", "inet", "Node1", "1node", "averyveryverylong", "a-b", "node1\n"]
+    "name", ["lan", "inet", "Node1", "1node", "averyveryverylong", "a-b", "node1\n", "abcdef012345"]
 )
 def test_host_names_refused(name: str) -> None:
     with pytest.raises(InvalidArgument, match="invalid host name"):
