@@ -839,7 +839,8 @@ def test_a_lab_whose_build_did_not_finish_says_so(fake: FakeKernel) -> None:
     assert lab.missing() == ["a build that did not finish", "namespace nl-fk_partial-node1"]
 
 
-def test_rm_of_several_checks_each_and_removes_the_rest_together(fake: FakeKernel) -> None:
+def test_rm_of_several_answers_for_each_as_docker_does(fake: FakeKernel) -> None:
+    """What the batched docker rm prints per reference (its speed is bench_scale's)."""
     lab = lab_of("fk_rm")
     for n in ("c1", "c2", "c3"):
         d(f"run -d --name {n} ubuntu sleep infinity")
