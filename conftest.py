@@ -70,8 +70,36 @@ def machine_untouched() -> Iterator[None]:
         yield
         return
     before = machine_snapshot()
+    elsewhere = processes_in_other_namespaces()
     yield
     after = machine_snapshot()
     changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
     assert not changed, f"the machine's own network namespace changed: {changed}"
     assert not netlab_leftovers(), f"netlab left objects behind: {netlab_leftovers()}"
+    new = {p: argv for p, argv in processes_in_other_namespaces().items() if p not in elsewhere}
+    assert not new, f"processes outside the machine's network namespace were left: {new}"
+
+
+def processes_in_other_namespaces() -> dict[tuple[int, str], str]:
+    """Processes whose network namespace is not the machine's (pid 1's), by (pid, start
+    time): any the suite started there (a container's command, an orphaned child of one, in
+    a namespace pinned or not) must be gone at the end."""
+    try:
+        machine = os.stat("/proc/1/ns/net").st_ino
+    except OSError:
+        return {}
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}/ns/net").st_ino == machine:
+                continue
+            with open(f"/proc/{entry}/stat") as f:
+                started = f.read().rsplit(")", 1)[1].split()[19]
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except (OSError, IndexError):
+            continue
+        out[(int(entry), started)] = argv
+    return out

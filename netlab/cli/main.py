@@ -164,6 +164,11 @@ def cmd_clean(args: argparse.Namespace) -> int:
     for lab in sorted(targets):
         done = wipe(lab)
         print(f"cleaned {lab}: {done['namespaces']} namespaces, {done['processes']} processes")
+        for ns in done["unpinned"]:
+            print(
+                f"  (stopped the processes of {ns}, whose name had been deleted while they "
+                "still ran in it)"
+            )
     if args.all:
         release_root()  # an empty state tmpfs left by a process killed at the wrong moment
     return 0

@@ -22,14 +22,16 @@ import errno
 import os
 import shutil
 import socket
+import struct
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import NamedTuple
 
 from netlab.errors import LabBroken
 from netlab.kernel import _sys, _worker, commands, trace
 
 RUN_DIR = "/run/netns"
+SO_NETNS_COOKIE = 71  # (Linux 5.14; not in Python's socket module)
 
 
 class NamespaceNotFound(LabBroken, LookupError):
@@ -48,6 +50,18 @@ class NsId(NamedTuple):
 
     dev: int
     ino: int
+
+
+class Birth(NamedTuple):
+    """A line of a ledger: a namespace as it was when :func:`create` made it.
+
+    The inode identifies a namespace only while it lives (the kernel reuses inode numbers);
+    the cookie never repeats until reboot (0 on kernels before 5.14, which have none).
+    """
+
+    name: str
+    ident: NsId
+    cookie: int
 
 
 def path(name: str) -> str:
@@ -111,12 +125,16 @@ def _prepare_run_dir() -> None:
     _run_dir_ready = True
 
 
-def create(name: str, inside: Callable[[], None] | None = None) -> bool:
+def create(
+    name: str, inside: Callable[[], None] | None = None, *, ledger: str | None = None
+) -> bool:
     """Create and pin a named namespace; True if created, False if it already existed.
 
     ``inside`` runs in the new namespace right after its birth, on the kernel thread that is
     in it anyway (no extra ``setns``), for its first settings; if it fails, the namespace is
-    removed again.
+    removed again. With ``ledger`` (a file), a line with the namespace's name, inode and
+    cookie is appended to it before the namespace is pinned, so that its processes can be
+    found again even after someone deletes the pin (see :func:`born`, :func:`pids_in`).
     """
     trace.record(commands.netns_add(name))
 
@@ -135,6 +153,8 @@ def create(name: str, inside: Callable[[], None] | None = None) -> bool:
         try:
             _sys.unshare(_sys.CLONE_NEWNET)
             try:
+                if ledger is not None:
+                    _note_birth(ledger, name)
                 _sys.mount(
                     f"/proc/self/task/{threading.get_native_id()}/ns/net", p, "none", _sys.MS_BIND
                 )
@@ -155,6 +175,45 @@ def create(name: str, inside: Callable[[], None] | None = None) -> bool:
         return True
 
     return _worker.call(work)
+
+
+def _cookie_here() -> int:
+    """The cookie of the calling thread's network namespace (0 if the kernel has none)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        try:
+            raw = s.getsockopt(socket.SOL_SOCKET, SO_NETNS_COOKIE, 8)
+        except OSError:
+            return 0
+    return int(struct.unpack("=Q", raw)[0])
+
+
+def _note_birth(ledger: str, name: str) -> None:
+    """Append the calling thread's (new) namespace to ``ledger`` as ``NAME DEV INO COOKIE``.
+
+    One ``write`` on an ``O_APPEND`` file: lines of concurrent writers never interleave.
+    """
+    st = os.stat(f"/proc/self/task/{threading.get_native_id()}/ns/net")
+    line = f"{name} {st.st_dev} {st.st_ino} {_cookie_here()}\n".encode()
+    fd = os.open(ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def born(ledger: str) -> list[Birth]:
+    """The namespaces a ledger lists (none if the file does not exist)."""
+    try:
+        with open(ledger) as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 4 and all(p.isdigit() for p in parts[1:]):
+            out.append(Birth(parts[0], NsId(int(parts[1]), int(parts[2])), int(parts[3])))
+    return out  # (a torn last line of a crashed writer is skipped)
 
 
 def delete(name: str) -> bool:
@@ -240,8 +299,15 @@ def _is_pinned(name: str) -> bool:
         return False
 
 
-def pids_in(ids: set[NsId]) -> dict[int, NsId]:
-    """Every process whose network namespace is one of ``ids`` (found via ``/proc``)."""
+def pids_in(
+    ids: Collection[NsId], verify: Mapping[NsId, Collection[int]] | None = None
+) -> dict[int, NsId]:
+    """Every process whose network namespace is one of ``ids`` (found via ``/proc``).
+
+    ``verify`` gives, for ids known only from a ledger (their pin is gone, and the kernel may
+    have given their inode number to a newer namespace), the cookies they had: a process
+    counts only if its namespace's cookie is one of them.
+    """
     found: dict[int, NsId] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -253,7 +319,38 @@ def pids_in(ids: set[NsId]) -> dict[int, NsId]:
         key = NsId(st.st_dev, st.st_ino)
         if key in ids:
             found[int(entry.name)] = key
+    if verify:
+        checked: dict[NsId, bool] = {}
+        for pid, key in list(found.items()):
+            if key not in verify:
+                continue
+            if key not in checked:  # (one live namespace per inode at a time: check once)
+                checked[key] = _cookie_of(f"/proc/{pid}/ns/net") in verify[key]
+            if not checked[key]:
+                del found[pid]
     return found
+
+
+def _cookie_of(ns_file: str) -> int:
+    """The cookie of the namespace ``ns_file`` refers to (-1 if it cannot be told)."""
+
+    def work() -> int:
+        try:
+            fd = os.open(ns_file, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return -1  # the process is gone
+        own = os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY)
+        try:
+            _sys.setns(fd, _sys.CLONE_NEWNET)
+            try:
+                return _cookie_here() or -1
+            finally:
+                _sys.setns(own, _sys.CLONE_NEWNET)
+        finally:
+            os.close(fd)
+            os.close(own)
+
+    return _worker.call(work)
 
 
 ETC_DIR = "/etc/netns"

@@ -27,7 +27,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from netlab.kernel import _sys, _worker, commands, netns, trace
@@ -523,6 +523,30 @@ def kill(pids: Sequence[int], sig: int = signal.SIGKILL) -> None:
             os.kill(pid, sig)
     for pid in pids:
         reap(pid)
+
+
+def kill_all_in(
+    ids: Collection[netns.NsId],
+    verify: Mapping[netns.NsId, Collection[int]] | None = None,
+    *,
+    rounds: int = 50,
+) -> dict[int, netns.NsId]:
+    """SIGKILL every process in the namespaces ``ids``, and again until none is left; return
+    the pids killed, with their namespace (``verify``: see :func:`netns.pids_in`).
+
+    One scan and one kill are not enough: a process can fork between the scan and the kill
+    (a shell that starts its command just then), and the child, never seen, would keep the
+    namespace alive after its pin is gone. Its children are in the same namespace, so the
+    next scan finds them.
+    """
+    killed: dict[int, netns.NsId] = {}
+    for _ in range(rounds):
+        found = netns.pids_in(ids, verify) if ids else {}
+        if not found:
+            break
+        killed.update(found)
+        kill(sorted(found))
+    return killed
 
 
 def reap(pid: int, timeout: float = 2.0) -> None:

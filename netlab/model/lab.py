@@ -24,7 +24,6 @@ import dataclasses
 import fcntl
 import html
 import os
-import signal
 import weakref
 from collections.abc import Sequence
 from types import TracebackType
@@ -39,7 +38,7 @@ from netlab.errors import (
     NotRunning,
 )
 from netlab.kernel import batch, netns, proc, rtnl
-from netlab.model import frontends, images, machines, topology
+from netlab.model import frontends, images, machines, sweep, topology
 from netlab.model.doctor import require_privileges, require_tools
 from netlab.model.host import Host, build_host
 from netlab.model.ids import local_mac
@@ -128,8 +127,8 @@ class Lab:
             f.write(machines.RESOLV_CONF)  # shared by every container (linked from /etc/netns)
         lan = topology.ns_name(self.name, "lan")
         inet = topology.ns_name(self.name, "inet")
-        netns.create(lan)
-        netns.create(inet)
+        sweep.create(lan)
+        sweep.create(inet)
         machines.quiet_ipv6(lan)
         machines.quiet_ipv6(inet)
         # The LAN switch and router.
@@ -344,11 +343,12 @@ def _mac(lab: str, what: str) -> str:
     return local_mac(lab, what)
 
 
-def wipe(lab: str) -> dict[str, int]:
+def wipe(lab: str) -> dict[str, Any]:
     """Remove every trace of lab ``lab`` and nothing else; return what was removed.
 
     Works from the kernel's view (namespaces named ``nl-LAB-*``, processes inside them found
-    through ``/proc``), so it also cleans up after a killed notebook kernel. It holds the
+    through ``/proc``, also in namespaces whose pin was deleted: see
+    :mod:`netlab.model.sweep`), so it also cleans up after a killed notebook kernel. It holds the
     lab's lock, so it never runs in the middle of another process's ``docker run``.
     """
     batch(lambda: None)  # let a job that an interrupted caller left on the worker end
@@ -364,19 +364,15 @@ def wipe(lab: str) -> dict[str, int]:
             os.close(lock_fd)
 
 
-def _wipe(lab: str) -> dict[str, int]:
+def _wipe(lab: str) -> dict[str, Any]:
     prefix = topology.ns_prefix(lab)
     names = [n for n in netns.names() if n.startswith(prefix)]
     # Empty placeholder files left by a crash between create and mount.
     with contextlib.suppress(FileNotFoundError):
         names += [n for n in os.listdir(netns.RUN_DIR) if n.startswith(prefix) and n not in names]
-    ids = {}
     for n in names:
-        with contextlib.suppress(netns.NamespaceNotFound, FileNotFoundError):
-            ids[netns.ident(n)] = n
-    pids = sorted(netns.pids_in(set(ids)))
-    if pids:
-        proc.kill(pids, signal.SIGKILL)
+        proc.abort_births(n)  # (inits this process was starting when it was interrupted)
+    swept = sweep.stop_processes(lab)
     # Containers first, so that their veths' removal can be awaited in their host namespace;
     # then hosts (seen from the LAN), then the LAN (seen from the internet), then the internet.
     order = {"lan": 2, "inet": 3, "client": 1}
@@ -400,7 +396,7 @@ def _wipe(lab: str) -> dict[str, int]:
         if n.startswith(prefix):
             netns.remove_etc(n)
     Store(lab).destroy()
-    return {"namespaces": len(names), "processes": len(pids)}
+    return {"namespaces": len(names), "processes": swept.processes, "unpinned": swept.unpinned}
 
 
 def _hosts_of(lab: str) -> set[str]:

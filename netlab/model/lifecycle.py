@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, LabBroken, NoSuchContainer
 from netlab.kernel import batch, netns, proc, rtnl, soon, trace, wait
-from netlab.model import drivers, ids, machines, networks, resolver, topology
+from netlab.model import drivers, ids, machines, networks, resolver, sweep, topology
 from netlab.model.ports import PortMapping, allocate
 from netlab.model.records import ZERO_TIME, ContainerRec, Endpoint
 from netlab.model.timefmt import now_rfc3339, rfc3339
@@ -331,17 +331,18 @@ def _new_namespace(ns: str) -> bool:
     its processes and its wires are removed, and the namespace is made anew. False only if
     that fails too.
     """
-    if netns.create(ns, inside=lambda: _namespace_basics(ns)):
+    if sweep.create(ns, inside=lambda: _namespace_basics(ns)):
         return True
     _remove_leftover(ns)
-    return netns.create(ns, inside=lambda: _namespace_basics(ns))
+    return sweep.create(ns, inside=lambda: _namespace_basics(ns))
 
 
 def _remove_leftover(ns: str) -> None:
     """Remove an interrupted run's namespace: processes by pid, then its links at once (a
     veth goes with its peer, so the host's end is free for the new run), then the pin."""
-    with contextlib.suppress(netns.NamespaceNotFound):
-        proc.kill(sorted(netns.pids_in({netns.ident(ns)})))
+    lab = topology.lab_of_ns(ns)
+    assert lab is not None, ns
+    sweep.stop_processes(lab, [ns])
     for link in rtnl.links(ns):
         if link.name != "lo":
             rtnl.delete_link(ns, link.name)
@@ -423,7 +424,7 @@ def _teardown(host: Host, rec: ContainerRec) -> None:
     veths = _host_links(host, rec)
 
     proc.abort_births(cns)  # an init whose start was interrupted before anyone held it
-    _kill_strays([cns])
+    _kill_strays(host, [cns])
 
     def work() -> None:
         for bns, veth in veths:
@@ -446,19 +447,15 @@ def _host_links(host: Host, rec: ContainerRec) -> list[tuple[str, str]]:
     return out
 
 
-def _kill_strays(namespaces: list[str]) -> None:
-    """Kill, by pid, every process still inside these namespaces.
+def _kill_strays(host: Host, namespaces: list[str]) -> None:
+    """Kill, by pid, every process still inside these namespaces (pinned or not).
 
     A container's main process group is already gone, but a daemon that called ``setsid``
     (``busybox httpd`` without ``-f``) or a ``docker exec ... &`` may still run there; it
-    would keep the namespace alive after it is unpinned, out of reach of ``netlab clean``.
+    would keep the namespace alive after it is unpinned.
     """
-    ids = set()
-    for ns in namespaces:
-        with contextlib.suppress(netns.NamespaceNotFound):
-            ids.add(netns.ident(ns))
-    if ids:
-        proc.kill(sorted(netns.pids_in(ids)))
+    if namespaces:
+        sweep.stop_processes(host.lab.name, namespaces)
 
 
 def _finish(host: Host, rec: ContainerRec, code: int, finished: str | None = None) -> None:
@@ -526,7 +523,7 @@ def remove_many(host: Host, cids: list[str], *, force: bool) -> None:
                 "container before removing or force remove"
             )
         proc.kill_groups([(r.pid, r.pid_start) for r in running])
-        _kill_strays([r.netns for r in recs if r.own_netns])
+        _kill_strays(host, [r.netns for r in recs if r.own_netns])
         own = [r for r in recs if r.own_netns and netns.exists(r.netns)]
         veths = {link for r in own for ns, link in _host_links(host, r) if ns == host.ns}
         watch = None

@@ -8,7 +8,7 @@ namespace has IPv6 off (the labs are IPv4; no link-local noise appears in ``ip a
 from __future__ import annotations
 
 from netlab.kernel import netns, rtnl
-from netlab.model import ids, topology
+from netlab.model import ids, sweep, topology
 
 HOSTS_FILE_BASE = (
     "127.0.0.1\tlocalhost\n"
@@ -39,7 +39,7 @@ def lan_machine(lab: str, name: str, address: str) -> str:
     """
     ns = topology.ns_name(lab, name)
     lan = topology.ns_name(lab, "lan")
-    netns.create(ns)
+    sweep.create(ns)
     quiet_ipv6(ns)
     netns.write_etc(
         ns,

@@ -15,6 +15,8 @@ removed with the last, so the state lives in memory and dies with the namespaces
     /run/netlab/<lab>/seq.json              a generation number bumped by every change (readers
                                             reload when it moved) and the ID counters
     /run/netlab/<lab>/lock                  flock(2) held while changing anything
+    /run/netlab/<lab>/namespaces            the ledger: each namespace made, with its inode
+                                            and cookie (see :mod:`netlab.model.sweep`)
 
 Both kinds of JSON file hold typed records (:mod:`netlab.model.records`) and the schema
 version; this module is the only place that reads or writes them.
@@ -64,6 +66,11 @@ R = TypeVar("R")
 def lab_dir(lab: str) -> str:
     """Where a lab's state lives."""
     return os.path.join(ROOT, lab)
+
+
+def ledger_path(lab: str) -> str:
+    """The lab's ledger: every namespace it made, as born (see :mod:`netlab.model.sweep`)."""
+    return os.path.join(ROOT, lab, "namespaces")
 
 
 def lab_names() -> list[str]:

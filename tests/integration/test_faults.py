@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -212,3 +213,72 @@ def test_the_leftover_of_an_interrupted_run_is_removed_by_the_next(lab: Lab) -> 
     assert out.code == 0 and out.stdout.strip() == cid, out
     c = host.container("again")
     assert c.ns == ns and c.exec("ping -c 1 -W 2 172.17.0.1").ok
+
+
+def processes_in(ident: netns.NsId) -> list[int]:
+    """Processes whose network namespace is ``ident`` (valid while one of them holds it)."""
+    return sorted(netns.pids_in({ident}))
+
+
+def test_processes_of_a_namespace_whose_pin_was_deleted_are_stopped(lab: Lab) -> None:
+    # The issue's case: `ip netns del` of a running container's namespace, then down/clean.
+    use(lab)
+    docker("run -d --name victim busybox sleep 4242")
+    ns = lab.host().container("victim").ns
+    ident = netns.ident(ns)
+    assert processes_in(ident)
+    subprocess.run(["ip", "netns", "del", ns], check=True)
+    assert not netns.exists(ns) and processes_in(ident)  # (it runs on, out of sight)
+    out = subprocess.run(
+        [sys.executable, "-m", "netlab", "clean", lab.name], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert f"stopped the processes of {ns}, whose name had been deleted" in out.stdout
+    assert processes_in(ident) == []
+
+
+def test_a_rm_f_finds_a_container_whose_pin_was_deleted(lab: Lab) -> None:
+    use(lab)
+    docker("run -d --name victim busybox sleep 4242")
+    c = lab.host().container("victim")
+    ident = netns.ident(c.ns)
+    docker("exec -d victim sleep 4343")  # (not in the container's process group)
+    subprocess.run(["ip", "netns", "del", c.ns], check=True)
+    assert docker("rm -f victim").code == 0
+    assert processes_in(ident) == []
+
+
+def test_a_process_that_forks_while_the_lab_goes_down_leaves_no_child(lab: Lab) -> None:
+    # Shells that keep starting children while the lab goes down: none may survive. (The
+    # race itself, a child born between a scan of /proc and the kill, is made certain in
+    # the fake-kernel test test_a_child_born_between_the_scan_and_the_kill_is_found.)
+    use(lab)
+    loop = "i=0; while [ $i -lt 3000 ]; do sleep 1001 & i=$((i+1)); done; wait"
+    script = f"for j in 1 2 3 4; do ({loop}) & done; wait"
+    docker(["run", "-d", "--name", "forker", "busybox", "sh", "-c", script])
+    ident = netns.ident(lab.host().container("forker").ns)
+    deadline = time.monotonic() + 5
+    while len(processes_in(ident)) < 50 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    lab.down()
+    assert processes_in(ident) == []
+
+
+def test_a_stale_ledger_line_never_stops_another_namespaces_processes(lab: Lab) -> None:
+    # The kernel reuses a dead namespace's inode number: a ledger line of the lab that names
+    # the inode of some other namespace (here another lab's container) must not match it.
+    from netlab.model import sweep
+    from netlab.model.state import ledger_path
+
+    other = Lab(f"{lab.name}o")
+    try:
+        bystander = other.host().run("busybox", "sleep 4444")
+        ident = netns.ident(bystander.ns)
+        with open(ledger_path(lab.name), "a") as f:
+            f.write(f"{topology.ns_name(lab.name, 'ghost')} {ident.dev} {ident.ino} 12345\n")
+        assert sweep.stop_processes(lab.name).unpinned == ()
+        assert processes_in(ident) and bystander.running
+        lab.down()
+        assert processes_in(ident) and bystander.running
+    finally:
+        other.down()

@@ -112,7 +112,7 @@ def test_attach_unknown_lab_is_a_clear_error() -> None:
 
 
 def test_wipe_of_an_unknown_lab_is_harmless() -> None:
-    assert wipe("neverbuilt") == {"namespaces": 0, "processes": 0}
+    assert wipe("neverbuilt") == {"namespaces": 0, "processes": 0, "unpinned": ()}
 
 
 def fs_type(path: str) -> str:

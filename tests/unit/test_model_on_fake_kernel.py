@@ -856,3 +856,40 @@ def test_rm_of_several_answers_for_each_as_docker_does(fake: FakeKernel) -> None
     assert d("rm -f c1 c2") == "c1\nc2\n"
     assert d("ps -aq") == ""
     assert sorted(fake.namespaces()) == sorted(lab.namespaces()) and len(lab.namespaces()) == 4
+
+
+def test_a_child_born_between_the_scan_and_the_kill_is_found(
+    fake: FakeKernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The 60-round race, made certain: right after the first scan of /proc, the
+    # container's shell starts its command (a new process in the same namespace).
+    lab = Lab("fork")
+    c = lab.host().run("busybox", "sleep 1001")
+    ident = netns.ident(c.ns)
+    real = netns.pids_in
+    forked: list[int] = []
+
+    def scan_then_fork(*a: Any, **k: Any) -> dict[int, netns.NsId]:
+        found = real(*a, **k)
+        if not forked and ident in a[0]:
+            n = fake._ns(c.ns)
+            child = fake._new_process(n, ["sleep", "1001"], "/dev/null", "-", "")
+            fake._run(child)
+            forked.append(child.pid)
+        return found
+
+    monkeypatch.setattr(netns, "pids_in", scan_then_fork)
+    lab.down()
+    assert forked and not [p for p in fake.processes if p.pid in forked and p.alive]
+
+
+def test_a_namespace_whose_pin_was_deleted_is_found_through_the_ledger(fake: FakeKernel) -> None:
+    lab = Lab("pin")
+    c = lab.host().run("busybox", "sleep 4242")
+    ns, pid = c.ns, c.record.pid
+    netns.delete(ns)  # `ip netns del` by hand: the process holds the namespace on
+    assert not netns.exists(ns) and proc.alive(pid)
+    from netlab.model.lab import wipe
+
+    done = wipe("pin")
+    assert done["unpinned"] == (ns,) and not proc.alive(pid)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
 
 from netlab.kernel import commands, netns, trace
@@ -38,8 +38,12 @@ class FakeNetns:
     def __init__(self, kernel: FakeKernel) -> None:
         self.k = kernel
 
-    def create(self, name: str, inside: Callable[[], None] | None = None) -> bool:
-        """As :func:`.netns.create`; ``inside`` runs with the fake inside the new namespace."""
+    def create(
+        self, name: str, inside: Callable[[], None] | None = None, *, ledger: str | None = None
+    ) -> bool:
+        """As :func:`.netns.create`; ``inside`` runs with the fake inside the new namespace.
+
+        The ledger line is real (a file): its cookie is the fake inode, never reused."""
         k = self.k
         trace.record(commands.netns_add(name))
         if name in k._namespaces:
@@ -48,6 +52,9 @@ class FakeNetns:
         if err is not None:
             raise _oserror(err, f"ip netns add {name}")
         n = k._new_namespace(name)
+        if ledger is not None:
+            with open(ledger, "a") as f:
+                f.write(f"{name} {n.ident.dev} {n.ident.ino} {n.ident.ino}\n")
         if inside is not None:
             k._inside.append(n)
             try:
@@ -106,8 +113,19 @@ class FakeNetns:
                     return True
         return False
 
-    def pids_in(self, ids: set[netns.NsId]) -> dict[int, netns.NsId]:
-        return {p.pid: p.ns_ident for p in self.k._procs.values() if p.alive and p.ns_ident in ids}
+    def pids_in(
+        self,
+        ids: Collection[netns.NsId],
+        verify: Mapping[netns.NsId, Collection[int]] | None = None,
+    ) -> dict[int, netns.NsId]:
+        verify = verify or {}
+        return {
+            p.pid: p.ns_ident
+            for p in self.k._procs.values()
+            if p.alive
+            and p.ns_ident in ids
+            and (p.ns_ident not in verify or p.ns_ident.ino in verify[p.ns_ident])
+        }
 
     def write_etc(
         self, name: str, files: dict[str, str], *, links: dict[str, str] | None = None

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from netlab.errors import Conflict
 from netlab.kernel import batch, netns, rtnl
-from netlab.model import cluster, firewall, ids, ipam, machines, topology
+from netlab.model import cluster, firewall, ids, ipam, machines, sweep, topology
 from netlab.model.drivers import peerdb
 from netlab.model.drivers.base import CreateRequest, addressed_endpoint
 from netlab.model.drivers.bridge import BridgeDriver
@@ -189,7 +189,7 @@ def ensure_sandbox(host: Host, net: OverlayRec) -> str:
     tmp = f"vx-{net.vni:06x}-{net.id[:5]}"  # Docker's temporary name, then vxlan0
 
     def build() -> None:
-        netns.create(ns)
+        sweep.create(ns)
         machines.quiet_ipv6(ns)
         rtnl.set_link(ns, "lo", up=True)
         rtnl.add_bridge(ns, "br0", mac=ids.local_mac(host.lab.name, key, "br0"), mtu=OVERLAY_MTU)
