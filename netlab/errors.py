@@ -49,6 +49,10 @@ class NoSuchLab(NotFound):
     """No lab of that name exists on this machine."""
 
 
+class LabRebuilt(NoSuchLab):
+    """The lab a handle belongs to was built again (a newer lab has its name now)."""
+
+
 class NoSuchHost(NotFound):
     """No Docker host of that name exists in the lab."""
 
@@ -73,6 +77,11 @@ class NoSuchImage(NotFound):
 
 class Conflict(NetlabError):
     """A name already in use."""
+
+
+class LabInUse(Conflict):
+    """A lab of that name exists and belongs to someone else (a live process, or ``netlab
+    up``): it is not replaced without ``replace=True`` / ``--replace``."""
 
 
 class NotRunning(NetlabError):

@@ -2,7 +2,8 @@
 
 ::
 
-    netlab up LAB [--hosts node1,node2]     build a lab (one host named "host" by default)
+    netlab up LAB [--hosts node1,node2]     build a lab (one host named "host" by default;
+              [--replace]                   --replace: build it anew if it is up)
     netlab down LAB                         remove it
     netlab exec [-L LAB] TARGET -- CMD...   run a real command in a host or container
     netlab ls                               every lab, its hosts and containers
@@ -50,7 +51,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from netlab.model.lab import Lab
 
     hosts = [h.strip() for h in args.hosts.split(",") if h.strip()] if args.hosts else ["host"]
-    lab = Lab(args.lab, hosts=hosts, down_at_exit=False)
+    lab = Lab(args.lab, hosts=hosts, down_at_exit=False, replace=args.replace)
     for h in lab.hosts:
         print(f"{lab.name}: host {h.name} at {h.address} (namespace {h.ns})")
     print(
@@ -199,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("up", help="build a lab")
     s.add_argument("lab")
     s.add_argument("--hosts", help="comma-separated Docker host names (default: host)")
+    s.add_argument(
+        "--replace", action="store_true", help="build the lab anew if one of that name is up"
+    )
     s.set_defaults(fn=cmd_up)
     s = sub.add_parser("down", help="remove a lab")
     s.add_argument("lab")

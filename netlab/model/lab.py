@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from netlab.errors import (
     InvalidArgument,
+    LabInUse,
     NetlabError,
     NoSuchContainer,
     NoSuchHost,
@@ -63,13 +64,20 @@ def latest_lab() -> Lab | None:
 class Lab:
     """One sandbox: a LAN, a simulated internet and one or more Docker hosts.
 
-    ``Lab("demo")`` builds the lab (removing an earlier run's leftovers first);
-    ``Lab.attach("demo")`` opens a lab that another process built. Use it as a context
-    manager, or call :meth:`down` when done::
+    ``Lab("demo")`` builds the lab; ``Lab.attach("demo")`` opens a lab that another process
+    built. Use it as a context manager, or call :meth:`down` when done::
 
         with Lab("demo") as lab:
             web = lab.host().run("nginx")
             print(lab.host().exec(["curl", "-s", web.ip]).stdout)
+
+    A lab belongs to the process that built it (a notebook's kernel, a script) and goes when
+    that process ends; one made with ``down_at_exit=False`` (``netlab up``) lives until it is
+    taken down. Building a lab whose name is taken replaces the earlier lab only if it
+    belonged to this same process (a notebook cell run again) or to a process that has ended
+    ("Restart kernel and run all"); otherwise :class:`LabInUse` says whose it is, unless
+    ``replace=True``. Objects of a replaced lab (its Lab, hosts and containers) refuse to
+    act on the new one (:class:`LabRebuilt`).
     """
 
     def __init__(
@@ -78,6 +86,7 @@ class Lab:
         *,
         hosts: Sequence[str] = ("host",),
         down_at_exit: bool = True,
+        replace: bool = False,
         _attach: bool = False,
     ) -> None:
         global _latest
@@ -90,7 +99,7 @@ class Lab:
                     f"no lab named {name!r} on this machine (labs: "
                     f"{', '.join(lab_names()) or 'none'}); create it with `netlab up {name}`"
                 )
-            self.build = self.store.current_build()
+            self.build = self.store.pin()
             _latest = weakref.ref(self)
             return
         host_list = list(dict.fromkeys(hosts))
@@ -101,14 +110,23 @@ class Lab:
 
         require_privileges()
         require_tools()
-        wipe(self.name)
-        try:
-            self._build(host_list)
-            with self.store.locked():
-                self.store.save_lab(dataclasses.replace(self.store.lab_record, complete=True))
-        except BaseException:
-            wipe(self.name)
-            raise
+        me = (os.getpid(), proc.start_time(os.getpid()) or 0)
+        with self.store.claim() as previous:
+            if previous is not None and not replace:
+                _may_replace(previous, me)
+            _wipe(self.name, keep_lock=True)
+            try:
+                self._build(host_list, owner=me)
+                with self.store.locked():
+                    done = dataclasses.replace(
+                        self.store.lab_record,
+                        complete=True,
+                        owner=me if down_at_exit else (0, 0),
+                    )
+                    self.store.save_lab(done)
+            except BaseException:
+                _wipe(self.name)  # (those waiting for the lock see it gone, and start over)
+                raise
         self.build = self.store.current_build()
         if down_at_exit:
             _open_labs.add(self)
@@ -121,8 +139,8 @@ class Lab:
 
     # -- building ------------------------------------------------------------------------------
 
-    def _build(self, hosts: list[str]) -> None:
-        self.store.create(LabRec(self.name, now_rfc3339()))
+    def _build(self, hosts: list[str], *, owner: tuple[int, int]) -> None:
+        self.store.create(LabRec(self.name, now_rfc3339(), owner=owner))
         with open(self.store.path("resolv.conf"), "w") as f:
             f.write(machines.RESOLV_CONF)  # shared by every container (linked from /etc/netns)
         lan = topology.ns_name(self.name, "lan")
@@ -328,6 +346,40 @@ class Lab:
         )
 
 
+def _may_replace(previous: LabRec, me: tuple[int, int]) -> None:
+    """Raise :class:`LabInUse` unless the lab found under our name may be replaced: it
+    belonged to this process, or to one that has ended (see :class:`Lab`)."""
+    name = previous.name
+    how = (
+        f"use another name, work with it (Lab.attach({name!r}), `netlab docker -L {name} ...`), "
+        f"or replace it (Lab({name!r}, replace=True), `netlab up --replace {name}`)"
+    )
+    pid, started = previous.owner
+    if pid == 0:
+        if not previous.complete:
+            return  # a `netlab up` that died while building: its leftovers go
+        raise LabInUse(
+            f"lab {name!r} is up (made by `netlab up`, it stays until `netlab down {name}`): {how}"
+        )
+    if (pid, started) == me or not proc.alive(pid, started):
+        return
+    raise LabInUse(
+        f"lab {name!r} belongs to process {pid} ({_command_of(pid)}), which is still running: "
+        f"{how}"
+    )
+
+
+def _command_of(pid: int) -> str:
+    """A process's command line, short, for a message."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return "?"
+    text = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(argv))
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _unbuild_host(lab: Lab, name: str) -> None:
     """Undo a half-built host: its namespace, its LAN port, its files and its record."""
     ns = topology.ns_name(lab.name, name)
@@ -364,7 +416,7 @@ def wipe(lab: str) -> dict[str, Any]:
             os.close(lock_fd)
 
 
-def _wipe(lab: str) -> dict[str, Any]:
+def _wipe(lab: str, *, keep_lock: bool = False) -> dict[str, Any]:
     prefix = topology.ns_prefix(lab)
     names = [n for n in netns.names() if n.startswith(prefix)]
     # Empty placeholder files left by a crash between create and mount.
@@ -395,7 +447,7 @@ def _wipe(lab: str) -> dict[str, Any]:
     for n in netns.etc_names():
         if n.startswith(prefix):
             netns.remove_etc(n)
-    Store(lab).destroy()
+    Store(lab).destroy(keep_lock=keep_lock)
     return {"namespaces": len(names), "processes": swept.processes, "unpinned": swept.unpinned}
 
 

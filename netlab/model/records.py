@@ -237,6 +237,10 @@ class LabRec:
     hosts: Mapping[str, HostRec] = field(default_factory=dict)
     swarm: SwarmRec | None = None
     complete: bool = False  # True once every part of the lab was built
+    # The process the lab belongs to (pid, start time): the notebook kernel or script that
+    # built it, and while building, the builder. (0, 0) for a lab made by `netlab up`, which
+    # lives until `netlab down`. See Lab's rule on replacing a lab.
+    owner: tuple[int, int] = (0, 0)
 
 
 # --- JSON at the store's edge ---------------------------------------------------------------

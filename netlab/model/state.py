@@ -44,7 +44,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
-from netlab.errors import LabBroken, NoSuchLab
+from netlab.errors import LabBroken, LabRebuilt, NoSuchLab
 from netlab.kernel import _sys, proc
 from netlab.model.records import (
     SCHEMA,
@@ -166,6 +166,7 @@ class Store:
         self._synced_by = 0  # the thread that holds the lock (others still read the files)
         self._seen: tuple[str, int] = ("", -1)
         self._build = ""
+        self._pinned = ""  # the build this store works on (set by create or pin, never reset)
         self._lab: LabRec | None = None
         self._counters: dict[str, int] = {}
         self._containers: dict[str, ContainerRec] = {}
@@ -186,7 +187,7 @@ class Store:
         with _machine_lock():
             _mount_root()
             os.makedirs(os.path.join(self.dir, "containers"), exist_ok=True)
-        self._build = uuid.uuid4().hex
+        self._build = self._pinned = uuid.uuid4().hex
         record = dataclasses.replace(record, build=self._build)
         with self.locked(creating=True):
             _write_record(os.path.join(self.dir, "lab.json"), record)
@@ -196,11 +197,32 @@ class Store:
             self._ordered = None
             self._bump()
 
-    def destroy(self) -> None:
-        """Remove the whole folder (the lab's last act, after the kernel objects are gone)."""
+    def pin(self) -> str:
+        """Work on the lab's build as it is now, and refuse to act on a later one (a handle of
+        a lab that was built again must not act on the new lab's same-named objects)."""
+        self._pinned = self._build = self.current_build()
+        return self._pinned
+
+    def destroy(self, *, keep_lock: bool = False) -> None:
+        """Remove the whole folder (the lab's last act, after the kernel objects are gone).
+
+        With ``keep_lock`` (the lab is being built again, by the holder of its lock) the lock
+        file stays, so that everyone waiting for the lab waits for the new build too.
+        """
         with _machine_lock():
-            shutil.rmtree(self.dir, ignore_errors=True)
-            _unmount_root()  # only when no other lab is left
+            if keep_lock:
+                with contextlib.suppress(FileNotFoundError):
+                    for entry in os.scandir(self.dir):
+                        if entry.name == "lock":
+                            continue
+                        if entry.is_dir(follow_symlinks=False):
+                            shutil.rmtree(entry.path, ignore_errors=True)
+                        else:
+                            with contextlib.suppress(FileNotFoundError):
+                                os.unlink(entry.path)
+            else:
+                shutil.rmtree(self.dir, ignore_errors=True)
+                _unmount_root()  # only when no other lab is left
         self._build = ""
         self._seen = ("", -1)
         self._lab = None
@@ -208,6 +230,46 @@ class Store:
         self._ordered = None
 
     # -- locking and generations ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def claim(self) -> Iterator[LabRec | None]:
+        """Hold the lab's lock for a whole build, creating its folder if needed; yield the lab
+        record found there (None if there is none, or an unreadable one).
+
+        Whoever else wants the lab (another build, ``docker run``, ``netlab down``) waits
+        until the build is done. The lock file may have been removed (a ``netlab down``)
+        while we waited for it: then it is made again and waited for anew.
+        """
+        with self._tlock:
+            if self._depth:
+                raise RuntimeError("Store.claim() inside locked()")
+            lock = os.path.join(self.dir, "lock")
+            while True:
+                with _machine_lock():
+                    _mount_root()
+                    os.makedirs(self.dir, exist_ok=True)
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    here = os.stat(lock)
+                except FileNotFoundError:
+                    here = None
+                mine = os.fstat(fd)
+                if here is not None and (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino):
+                    break
+                os.close(fd)  # (a lock file removed while we waited: nobody waits on it)
+            self._lock_fd, self._depth = fd, 1
+            try:
+                previous: LabRec | None = None
+                with contextlib.suppress(FileNotFoundError, LabBroken, ValueError, TypeError):
+                    previous = self._read(os.path.join(self.dir, "lab.json"), LabRec)
+                self._synced = False
+                yield previous
+            finally:
+                self._depth = 0
+                self._synced = False
+                os.close(fd)
+                self._lock_fd = -1
 
     @contextlib.contextmanager
     def locked(self, *, creating: bool = False) -> Iterator[None]:
@@ -243,6 +305,13 @@ class Store:
                     os.close(self._lock_fd)  # closing releases the flock
                     self._lock_fd = -1
 
+    def _rebuilt(self) -> Exception:
+        return LabRebuilt(
+            f"lab {self.lab!r} was built again since this object was made (by Lab("
+            f"{self.lab!r}) or `netlab up --replace {self.lab}`, here or in another process): "
+            f"use the new lab (Lab.attach({self.lab!r}))"
+        )
+
     def _gone(self) -> Exception:
 
         return NoSuchLab(
@@ -264,7 +333,7 @@ class Store:
         else:
             (build, gen), _ = self._read_seq()
             if build and build != self._build:
-                raise self._gone()  # rebuilt by someone else since our last refresh
+                raise self._rebuilt()  # rebuilt by someone else since our last refresh
         seen = (self._build, gen + 1)
         _write_json(
             os.path.join(self.dir, "seq.json"),
@@ -280,6 +349,8 @@ class Store:
         if seen == self._seen:
             return
         if seen[0]:
+            if self._pinned and seen[0] != self._pinned:
+                raise self._rebuilt()
             self._build = seen[0]
         self._counters = counters
         try:

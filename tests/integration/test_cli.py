@@ -171,3 +171,75 @@ def test_ls_marks_a_lab_that_is_not_whole(cli_lab: str) -> None:
         f"lab {cli_lab}: 3 namespaces, incomplete (missing namespace "
         f"{topology.ns_name(cli_lab, 'host')}): run `netlab clean {cli_lab}`"
     ) in out, out
+
+
+def test_one_name_is_one_lab_under_concurrent_ups(cli_lab: str) -> None:
+    # The issue's loop: two `netlab up` of one name at once. One builds the lab, the other
+    # waits for it and says, in one line, that the lab is up; never a traceback, never two.
+    for _ in range(3):
+        cmd = [sys.executable, "-m", "netlab", "up", cli_lab]
+        runs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
+        runs.append(
+            subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        )
+        outs = [(r.wait(60), *r.communicate()) for r in runs]
+        assert sorted(code for code, _, _ in outs) == [0, 1], outs
+        err = next(e for code, _, e in outs if code == 1)
+        assert err.count("\n") == 1 and f"lab {cli_lab!r} is up (made by `netlab up`" in err, err
+        assert "Traceback" not in "".join(e for _, _, e in outs)
+        assert len(netns.names()) >= 4 and f"lab {cli_lab}: 4 namespaces\n" in netlab("ls").stdout
+        netlab("down", cli_lab)
+        assert not [n for n in netns.names() if n.startswith(topology.ns_prefix(cli_lab))]
+        assert processes_naming_the_state_of(cli_lab) == []
+
+
+def processes_naming_the_state_of(lab: str) -> list[str]:
+    """Processes whose command line names the lab's state folder (the simulated internet's
+    servers and containers' inits do): none may outlive the lab."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if f"/run/netlab/{lab}/".encode() in f.read():
+                        out.append(entry)
+            except OSError:
+                pass
+    return out
+
+
+def test_up_refuses_to_replace_a_lab_that_is_up(cli_lab: str) -> None:
+    from netlab import Lab
+
+    netlab("up", cli_lab)
+    Lab.attach(cli_lab).host().run("busybox", "sleep 600", name="keep")
+    r = netlab("up", cli_lab, check=False)
+    assert r.returncode == 1 and "netlab up --replace" in r.stderr and "Traceback" not in r.stderr
+    assert "keep" in netlab("ls").stdout  # nothing was removed
+    netlab("up", "--replace", cli_lab)
+    assert "keep" not in netlab("ls").stdout
+
+
+def test_a_lab_of_a_live_notebook_is_not_taken_over(cli_lab: str) -> None:
+    from netlab import Lab, LabInUse
+
+    # Another process (a notebook's kernel) builds the lab and keeps it.
+    script = (
+        f"from netlab import Lab; lab = Lab({cli_lab!r}); lab.host().run('busybox', "
+        "'sleep 600', name='mine'); print('ready', flush=True); import time; time.sleep(60)"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None and owner.stdout.readline() == "ready\n"
+        with pytest.raises(LabInUse, match=rf"belongs to process {owner.pid} \(python"):
+            Lab(cli_lab)
+        r = netlab("up", cli_lab, check=False)
+        assert r.returncode == 1 and f"belongs to process {owner.pid}" in r.stderr
+        assert "mine" in netlab("ls").stdout
+    finally:
+        owner.kill()  # (killed: its atexit clean-up does not run, the lab stays)
+        owner.wait()
+    # Its owner has ended ("Restart kernel and run all"): the lab is replaced without a word.
+    lab = Lab(cli_lab)
+    assert lab.host().containers(all=True) == []
+    lab.down()

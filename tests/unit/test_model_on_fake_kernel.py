@@ -893,3 +893,62 @@ def test_a_namespace_whose_pin_was_deleted_is_found_through_the_ledger(fake: Fak
 
     done = wipe("pin")
     assert done["unpinned"] == (ns,) and not proc.alive(pid)
+
+
+# --- one lab name is one lab ---------------------------------------------------------------
+
+
+def test_a_lab_built_again_in_the_same_process_replaces_it_and_old_handles_refuse(
+    fake: FakeKernel,
+) -> None:
+    from netlab import LabRebuilt
+
+    first = Lab("again")
+    old = first.host().run("busybox", "sleep 1", name="web")
+    second = Lab("again")  # (a notebook cell run twice)
+    new = second.host().run("busybox", "sleep 2", name="web")
+    assert new.id == old.id  # (IDs are deterministic: the old handle would hit the new one)
+    for act in (old.stop, lambda: first.host().run("busybox", "sleep 3"), lambda: old.running):
+        with pytest.raises(LabRebuilt, match="was built again since this object was made"):
+            act()
+    assert new.running and second.host().container("web").record.args == ("2",)
+
+
+def _set_owner(lab: Lab, owner: tuple[int, int]) -> None:
+    import dataclasses
+
+    with lab.store.locked():
+        lab.store.save_lab(dataclasses.replace(lab.store.lab_record, owner=owner))
+
+
+def test_a_lab_of_another_live_process_is_not_replaced(fake: FakeKernel) -> None:
+    from netlab import LabInUse
+
+    lab = Lab("theirs")
+    c = lab.host().run("busybox", "sleep 9")
+    other = (c.record.pid, c.record.pid_start)  # (a live process that is not this one)
+    _set_owner(lab, other)
+    with pytest.raises(LabInUse, match=rf"lab 'theirs' belongs to process {other[0]} .*still"):
+        Lab("theirs")
+    assert c.running  # untouched
+    again = Lab("theirs", replace=True)
+    assert again.host().containers(all=True) == [] and not proc.alive(*other)
+
+
+def test_a_lab_whose_owner_ended_is_replaced(fake: FakeKernel) -> None:
+    lab = Lab("dead")
+    c = lab.host().run("busybox", "sleep 9")
+    gone = (c.record.pid, c.record.pid_start)
+    c.stop()
+    _set_owner(lab, gone)  # ("Restart kernel and run all": the old kernel has ended)
+    assert Lab("dead").host().containers(all=True) == []
+
+
+def test_a_lab_made_by_netlab_up_is_replaced_only_when_asked(fake: FakeKernel) -> None:
+    from netlab import LabInUse
+
+    up = Lab("cli", down_at_exit=False)
+    assert up.store.lab_record.owner == (0, 0)
+    with pytest.raises(LabInUse, match=r"made by `netlab up`.*netlab up --replace cli"):
+        Lab("cli")
+    assert Lab("cli", replace=True).store.lab_record.owner[0] == os.getpid()
