@@ -364,8 +364,7 @@ def _may_replace(previous: LabRec, me: tuple[int, int]) -> None:
     if (pid, started) == me or not proc.alive(pid, started):
         return
     raise LabInUse(
-        f"lab {name!r} belongs to process {pid} ({_command_of(pid)}), which is still running: "
-        f"{how}"
+        f"lab {name!r} belongs to process {pid} ({_command_of(pid)}), which is still running: {how}"
     )
 
 
