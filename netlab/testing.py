@@ -118,6 +118,7 @@ def install(kernel: FakeKernel, monkeypatch: SetAttr, root: str) -> None:
     # The store in the caller's folder, never mounted.
     mp.setattr(state, "ROOT", os.path.join(real, "run-netlab"))
     mp.setattr(state, "_mount_root", _mount_root)
+    mp.setattr(state, "_mount_logs", _mount_logs)
     mp.setattr(state, "_unmount_root", _unmount_root)
     # Labs built here are not the process's: no exit-time clean-up through the real
     # kernel, and no front end keeps talking to them afterwards.
@@ -146,6 +147,11 @@ def down_all() -> None:
     """Remove every lab of the (installed) fake's store, as ``netlab clean`` would."""
     for name in state.lab_names():
         lab.wipe(name)
+
+
+def _mount_logs(path: str) -> None:
+    """A lab's logs folder, without its tmpfs (nothing is mounted under the fake kernel)."""
+    os.makedirs(path, exist_ok=True)
 
 
 def _mount_root() -> None:

@@ -59,6 +59,7 @@ COMMANDS: dict[str, Command] = {
                 ),
                 F("publish-all", "P", help="Publish all exposed ports to random ports"),
                 F("env", "e", takes_value=True, repeated=True, help="Set environment variables"),
+                F("log-opt", takes_value=True, repeated=True, help="Log driver options"),
             ),
             containers.cmd_run,
             min_args=1,

@@ -33,10 +33,29 @@ from dataclasses import dataclass
 from netlab.kernel import _sys, _worker, commands, netns, trace
 
 SHIM = (
-    'f="$1"; log="$2"; in="$3"; shift 3; echo ready; '
+    'f="$1"; log="$2"; in="$3"; max="$4"; n="$5"; size="$6"; shift 6; echo ready; '
+    "p=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; "
     'read -r go || exit 0; [ "$go" = go ] || exit 0; '
-    'exec >>"$log" 2>&1 <>"$in"; if [ "$f" = - ]; then exec "$@"; fi; "$@"; echo $? > "$f"'
+    'if [ "$f" = - ]; then exec >>"$log" 2>&1 <>"$in"; exec "$@"; fi; '
+    'exec >>"$log" 2>&1 </dev/null; "$@" >"$f.out" 2>&1 <>"$in" & c=$!; exec <"$f.out"; '
+    "while :; do "
+    'if [ "$size" -ge "$max" ]; then i=$((n - 1)); '
+    'while [ "$i" -gt 1 ]; do PATH=$p mv -f "$log.$((i - 1))" "$log.$i" 2>/dev/null; '
+    "i=$((i - 1)); done; "
+    'if [ "$n" -gt 1 ]; then PATH=$p mv -f "$log" "$log.1"; fi; : >"$log"; size=0; fi; '
+    'if ! PATH=$p head -c "$((max - size))" >>"$log" 2>/dev/null; then PATH=$p cat >/dev/null; '
+    "break; fi; "
+    'size=$(PATH=$p stat -c %s "$log") || break; [ "$size" -lt "$max" ] && break; '
+    "done; "
+    'wait "$c"; echo $? >"$f"'
 )
+# The init of a container (``sh -c SHIM netlab-init EXIT LOG STDIN MAX N SIZE CMD...``): it
+# says "ready", waits for "go", then runs CMD with its output going through a pipe (the FIFO
+# EXIT.out) that the init itself writes into LOG, rotating it as Docker's json-file driver
+# does when it reaches MAX bytes (keeping N files: LOG.1 ... LOG.N-1; SIZE is what LOG holds
+# already); when the log's file system is full, output is dropped and CMD goes on. When CMD
+# ends (and whatever it started closed the pipe), its exit code goes to EXIT. With EXIT "-"
+# (netlab's own services) CMD replaces the init and appends to LOG itself.
 READY_TIMEOUT = 10.0
 
 # Children started by this process, kept so that they are reaped (no zombies, no warnings).
@@ -190,6 +209,7 @@ def start(
     log_file: str,
     keep_stdin_open: bool = False,
     env: Mapping[str, str] | None = None,
+    log_limits: tuple[int, int] = (0, 1),
 ) -> Starting:
     """Start a container's init in namespace ``ns``; it runs ``argv`` once told to go.
 
@@ -198,6 +218,8 @@ def start(
     bind-mounted over /etc; by default those of ``/etc/netns/NS``, as ``ip netns exec`` does.
     With ``keep_stdin_open`` (``docker run -i``/``-t``) its stdin is a FIFO it holds open
     itself, so a shell waits for input forever instead of exiting at end-of-file.
+    ``log_limits`` (max bytes per file, number of files) is how much of its output
+    ``log_file`` keeps (see :data:`SHIM`); unused for a service (``exit_file`` "-").
     """
     if not netns.exists(ns):
         raise netns.NamespaceNotFound(ns)
@@ -207,7 +229,29 @@ def start(
         stdin_path = exit_file + ".stdin"
         with contextlib.suppress(FileExistsError):
             os.mkfifo(stdin_path, 0o600)
-    full = ["/bin/sh", "-c", SHIM, "netlab-init", exit_file, log_file, stdin_path, *argv]
+    max_size, max_file = log_limits
+    size = 0
+    if exit_file != "-":
+        if max_size <= 0:
+            raise ValueError("a container's log needs a size limit")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(exit_file + ".out")
+        os.mkfifo(exit_file + ".out", 0o600)
+        with contextlib.suppress(FileNotFoundError):
+            size = os.path.getsize(log_file)  # (a restarted container's log goes on)
+    full = [
+        "/bin/sh",
+        "-c",
+        SHIM,
+        "netlab-init",
+        exit_file,
+        log_file,
+        stdin_path,
+        str(max_size),
+        str(max_file),
+        str(size),
+        *argv,
+    ]
     binds = etc_binds(etc, lambda: netns.etc_files(ns))
     # (`ip netns exec` binds /etc/netns/NS/* itself: only binds asked for are shown)
     shown = commands.start(ns, argv, hostname=hostname, binds=binds if etc is not None else None)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from netlab.errors import NotRunning
 from netlab.kernel import proc, rtnl
-from netlab.model import frontends, ids, inspect, lifecycle
+from netlab.model import frontends, ids, inspect, lifecycle, logs
 from netlab.model.records import ContainerRec, Endpoint
 
 if TYPE_CHECKING:
@@ -146,12 +146,10 @@ class Container:
         return proc.start_detached([*proc.container_prefix(self.record.pid), *argv])
 
     def logs(self) -> str:
-        """What its process wrote to stdout and stderr (``docker logs``)."""
-        try:
-            with open(self.host.lab.store.path("containers", self.id + ".log")) as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        """What its process wrote to stdout and stderr (``docker logs``), as far as the log
+        still holds it (see :mod:`netlab.model.logs`)."""
+        rec = self.record
+        return logs.read(self.host.lab.store.log_file(self.id), logs.limits(rec.log_opts).max_file)
 
     def inspect(self) -> dict[str, Any]:
         """What ``docker container inspect`` prints for it (Docker 28's layout)."""

@@ -12,7 +12,7 @@ import html
 import os
 import shlex
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from netlab.errors import Conflict, InvalidArgument, LabBroken, NoSuchContainer, NoSuchNetwork
@@ -23,6 +23,7 @@ from netlab.model import (
     images,
     inspect,
     lifecycle,
+    logs,
     machines,
     names,
     networks,
@@ -231,12 +232,15 @@ class Host:
         publish: Sequence[str] = (),
         publish_all: bool = False,
         env: Sequence[str] = (),
+        log_opts: Mapping[str, str] | None = None,
     ) -> Container:
         """``docker run -d``: create and start a container; return it once its process runs.
 
         ``command`` is an argv list, or a string split like a shell would. ``publish`` takes
         ``-p`` values (``"8080:80"``, ``"127.0.0.1:8080:80"``, ``"80"``, ``"53:53/udp"``);
         ``publish_all`` is ``-P`` (every exposed port of the image on an ephemeral port).
+        ``log_opts`` are ``--log-opt`` values of the json-file driver (``{"max-size": "1m",
+        "max-file": "3"}``; see :mod:`netlab.model.logs`).
         """
 
         wanted = [m for spec in publish for m in parse_publish(spec)]
@@ -257,6 +261,7 @@ class Host:
                 "create failed: runc create failed: unable to start container process: error "
                 f'during container init: exec: "{real[0]}": executable file not found in $PATH'
             )
+        logs.limits(log_opts or {})  # (Docker's errors for bad values, before anything is made)
         if hostname is not None:
             topology.check_hostname(hostname)
         if name is not None:
@@ -279,6 +284,7 @@ class Host:
             interactive=interactive,
             publish=wanted,
             env=[_env_entry(e) for e in env],
+            log_opts=log_opts,
         )
         return Container(self, cid)
 

@@ -140,6 +140,8 @@ def container_inspect(c: Container) -> dict[str, Any]:
             "Image": rec.image,
         },
         "HostConfig": {
+            # (Config is a map: Go's encoding/json writes its keys sorted)
+            "LogConfig": {"Type": "json-file", "Config": dict(sorted(rec.log_opts.items()))},
             "NetworkMode": rec.network_mode,
             "PortBindings": {
                 m.key: [

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, LabBroken, NoSuchContainer
 from netlab.kernel import batch, netns, proc, rtnl, soon, trace, wait
-from netlab.model import drivers, ids, machines, networks, resolver, sweep, topology
+from netlab.model import drivers, ids, logs, machines, networks, resolver, sweep, topology
 from netlab.model.ports import PortMapping, allocate
 from netlab.model.records import ZERO_TIME, ContainerRec, Endpoint
 from netlab.model.timefmt import now_rfc3339, rfc3339
@@ -60,6 +60,7 @@ def create_container(
     publish: Sequence[PortMapping] = (),
     more_networks: Sequence[str] = (),
     env: Sequence[str] = (),
+    log_opts: Mapping[str, str] | None = None,
 ) -> str:
     """Allocate, build and start a container; return its ID. On any failure nothing stays.
 
@@ -107,6 +108,7 @@ def create_container(
                 exposed_ports=tuple(img.exposed),
                 port_specs=tuple(publish),
                 env=tuple(env),
+                log_opts=dict(log_opts or {}),
             )
             _launch(host, rec, made)
         except BaseException:
@@ -303,15 +305,17 @@ def _container_files(
 def _start_init(host: Host, rec: ContainerRec, etc: dict[str, str] | None) -> proc.Starting:
     """Start the container's init, waiting for "go" (see :func:`proc.start`)."""
     store = host.lab.store
+    lim = logs.limits(rec.log_opts)
     starting = proc.start(
         rec.netns,
         rec.real_argv,
         hostname=rec.hostname,
         etc=etc,
         exit_file=store.path("containers", rec.id + ".exit"),
-        log_file=store.path("containers", rec.id + ".log"),
+        log_file=store.log_file(rec.id),
         keep_stdin_open=rec.tty or rec.open_stdin,
         env=proc.default_env() | dict(e.split("=", 1) for e in rec.env),
+        log_limits=(lim.max_size, lim.max_file),
     )
     return starting
 

@@ -135,6 +135,7 @@ class ContainerRec:
     ports: tuple[PortMapping, ...] = ()  # what is published while it runs
     env: tuple[str, ...] = ()
     auto_remove: bool = False
+    log_opts: Mapping[str, str] = field(default_factory=dict)  # --log-opt (json-file's)
 
     @property
     def short_id(self) -> str:

@@ -9,7 +9,8 @@ removed with the last, so the state lives in memory and dies with the namespaces
 
     /run/netlab/<lab>/lab.json              the lab: hosts, networks, the swarm
     /run/netlab/<lab>/containers/<id>.json  one file per container
-    /run/netlab/<lab>/containers/<id>.log   its output (docker logs)
+    /run/netlab/<lab>/logs/<id>.log[.N]     its output (docker logs), rotated; logs/ is a
+                                            tmpfs of the lab's own (see model/logs.py)
     /run/netlab/<lab>/containers/<id>.hosts its /etc/hosts (bind-mounted in the container)
     /run/netlab/<lab>/containers/<id>.exit  its exit code, written when it ends by itself
     /run/netlab/<lab>/seq.json              a generation number bumped by every change (readers
@@ -46,6 +47,7 @@ from typing import Any, TypeVar
 
 from netlab.errors import LabBroken, LabRebuilt, NoSuchLab
 from netlab.kernel import _sys, proc
+from netlab.model import logs
 from netlab.model.records import (
     SCHEMA,
     ContainerRec,
@@ -134,6 +136,35 @@ def _unmount_root() -> None:
     proc.forget_small_mount_ns()  # (it may still hold the tmpfs, and other mounts)
 
 
+def _mount_logs(path: str) -> None:
+    """Give a lab's logs folder a tmpfs of its own (:data:`logs.LAB_LOG_SPACE`), so that its
+    containers' output cannot fill the state of every lab; a plain folder where mounting is
+    not allowed, or in a process that does not see the machine's mounts."""
+    os.makedirs(path, exist_ok=True)
+    if os.path.ismount(path) or not _in_machines_mount_ns():
+        return
+    with contextlib.suppress(OSError):
+        _sys.mount(
+            "netlab-logs",
+            path,
+            "tmpfs",
+            _sys.MS_NOSUID | _sys.MS_NODEV,
+            f"mode=0755,size={logs.LAB_LOG_SPACE}",
+        )
+
+
+def _unmount_logs(path: str) -> None:
+    """Empty a lab's logs folder and let go of its tmpfs (files first: a mount namespace
+    that still holds the tmpfs then holds nothing in it)."""
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(path):
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                os.unlink(entry.path)
+    if os.path.ismount(path):
+        with contextlib.suppress(OSError):
+            _sys.umount2(path, _sys.MNT_DETACH)
+
+
 def release_root() -> None:
     """Remove ``/run/netlab`` and its tmpfs if no lab is left in it."""
     with _machine_lock():
@@ -187,6 +218,7 @@ class Store:
         with _machine_lock():
             _mount_root()
             os.makedirs(os.path.join(self.dir, "containers"), exist_ok=True)
+        _mount_logs(os.path.join(self.dir, "logs"))
         self._build = self._pinned = uuid.uuid4().hex
         record = dataclasses.replace(record, build=self._build)
         with self.locked(creating=True):
@@ -209,6 +241,7 @@ class Store:
         With ``keep_lock`` (the lab is being built again, by the holder of its lock) the lock
         file stays, so that everyone waiting for the lab waits for the new build too.
         """
+        _unmount_logs(os.path.join(self.dir, "logs"))
         with _machine_lock():
             if keep_lock:
                 with contextlib.suppress(FileNotFoundError):
@@ -450,13 +483,25 @@ class Store:
 
     def drop_container(self, *cids: str) -> None:
         """Forget containers and their files; call under :meth:`locked`."""
+        # Its log and every rotated file (found by name: one killed while rotating may have
+        # left a gap in the numbers).
+        wanted = tuple(cid + ".log" for cid in cids)
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(os.path.join(self.dir, "logs")):
+                if entry.name.startswith(wanted):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
         for cid in cids:
-            for suffix in (".json", ".log", ".exit", ".exit.stdin", ".hosts"):
+            for suffix in (".json", ".exit", ".exit.stdin", ".exit.out", ".hosts"):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.path("containers", cid + suffix))
             self._containers.pop(cid, None)
         self._ordered = None
         self._bump()
+
+    def log_file(self, cid: str) -> str:
+        """A container's log (its rotated files add ``.1``, ``.2``, ...)."""
+        return os.path.join(self.dir, "logs", cid + ".log")
 
     def next_counter(self, kind: str) -> int:
         """Advance and return the lab's counter for ``kind`` (IDs derive from it)."""

@@ -782,10 +782,14 @@ def test_bad_input_and_bugs_are_one_line_never_a_traceback(
         ("-H node2 swarm join --token x 192.168.56.11:99999", "a port is 1-65535"),
         ("-H node1 ps --format '{{range .State}}{{.}}{{end}}'", "range can't iterate over"),
         ("-H node1 ps --format '{{with .Names}}{{.}}{{end}}'", 'function "with" not defined'),
+        ("-H node1 run -d --log-opt max-size=abc busybox true", "invalid size: 'abc'"),
+        ("-H node1 run -d --log-opt max-file=0 busybox true", "max-file cannot be less than 1"),
     ]
+    before = snapshot(fake)
     for line, words in cases:
         out = docker(line)
         assert out.code != 0 and words in out.stderr, (line, out)
+        assert changes(before, fake) == [], line
         assert "Traceback" not in out.stderr and out.stderr.count("\n") <= 3, (line, out)
     # A bug (any exception that is not netlab's) and the OS's refusal: one line each.
     from netlab.model import lifecycle

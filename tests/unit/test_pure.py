@@ -15,7 +15,7 @@ import netlab
 from netlab import errors
 from netlab.errors import InvalidArgument, NoSuchImage
 from netlab.kernel import commands
-from netlab.model import firewall, ids, images, ipam, records, timefmt, topology
+from netlab.model import firewall, ids, images, ipam, logs, records, timefmt, topology
 from netlab.model.drivers import peerdb
 from netlab.views import tables
 
@@ -364,3 +364,40 @@ def test_store_lists_containers_by_creation_order_and_sees_other_writers(
     assert list(mine.containers()) == ["c0", "c1", "c2"]
     assert mine.containers()["c2"].state == "exited"
     assert mine.containers()["c1"] == rec(1)  # typed records survive their JSON
+
+
+# --- log options (Docker's json-file driver) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("10m", 10_000_000), ("1k", 1000), ("1KB", 1000), ("1kib", 1000), ("5", 5),
+     ("2.5m", 2_500_000), ("10 m", 10_000_000), ("1g", 10**9), ("7b", 7)],
+)  # fmt: skip
+def test_sizes_are_read_as_dockers_from_human_size(text: str, size: int) -> None:
+    assert logs.from_human_size(text) == size
+
+
+@pytest.mark.parametrize(
+    ("opts", "error"),
+    [
+        ({"max-size": "abc"}, "invalid size: 'abc'"),
+        ({"max-size": "-1"}, "invalid size: '-1'"),
+        ({"max-size": "1x"}, "invalid suffix: 'x'"),
+        ({"max-size": "0"}, "max-size must be a positive number"),
+        ({"max-file": "0"}, "max-file cannot be less than 1"),
+        ({"max-file": "x"}, 'strconv.Atoi: parsing "x": invalid syntax'),
+        ({"tag": "x"}, "unknown log opt 'tag' for json-file log driver"),
+        ({"compress": "true"}, "compress cannot be true when max-file is less than 2"),
+    ],
+)
+def test_bad_log_opts_get_dockers_words(opts: dict[str, str], error: str) -> None:
+    with pytest.raises(InvalidArgument, match=error.replace("(", r"\(")):
+        logs.limits(opts)
+
+
+def test_log_limits_follow_dockers_defaults_under_netlabs_cap() -> None:
+    assert logs.limits({}) == logs.Limits(logs.DEFAULT_MAX_SIZE, logs.DEFAULT_MAX_FILE)
+    assert logs.limits({"max-size": "1m"}) == logs.Limits(1_000_000, 1)  # (Docker: 1 file)
+    assert logs.limits({"max-size": "1m", "max-file": "3"}) == logs.Limits(1_000_000, 3)
+    assert logs.parse_opts(["max-size=1m", "novalue"]) == {"max-size": "1m", "novalue": ""}

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from netlab.docker.context import Context, DaemonError
 from netlab.docker.output import each, print_formatted, print_objects
 from netlab.errors import Conflict, NetlabError, NoSuchContainer, NoSuchNetwork
-from netlab.model import images
+from netlab.model import images, logs
 from netlab.views import tables
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
         env=opts["env"],
         publish=opts["publish"],
         publish_all=opts["publish-all"],
+        log_opts=logs.parse_opts(opts["log-opt"]),
     )
     if opts["detach"]:
         ctx.print(c.id)
@@ -62,9 +63,9 @@ def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
             _mark_autoremove(c)  # removed by netlab as soon as it exits, as Docker does
         return 0
     code = _wait(c, timeout=60.0)
-    logs = c.logs()
-    if logs:
-        ctx.out.append(logs if logs.endswith("\n") else logs + "\n")
+    text = c.logs()
+    if text:
+        ctx.out.append(text if text.endswith("\n") else text + "\n")
     if opts["rm"]:
         c.remove(force=True)
     return code

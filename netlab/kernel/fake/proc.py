@@ -126,6 +126,7 @@ class FakeProc:
         log_file: str,
         keep_stdin_open: bool = False,
         env: Mapping[str, str] | None = None,
+        log_limits: tuple[int, int] = (0, 1),
     ) -> FakeStarting:
         k = self.k
         n = k._ns(ns)
