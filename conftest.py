@@ -48,7 +48,9 @@ def netlab_leftovers() -> list[str]:
     if os.path.ismount("/run/netlab"):
         left.append("the tmpfs on /run/netlab")
     with open("/proc/self/mountinfo") as f:  # a namespace pinned but no longer listed
-        left += [line.split()[4] for line in f if "/run/netns/nl-" in line]
+        rows = f.read().splitlines()
+    left += [line.split()[4] for line in rows if "/run/netns/nl-" in line]
+    left += [line.split()[4] for line in rows if " - tmpfs netlab" in line]  # (state, logs)
     # A container's init is a shell whose $0 is "netlab-init" (detection only: netlab never
     # finds processes to kill by name; it kills by pid).
     for entry in os.listdir("/proc"):

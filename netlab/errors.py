@@ -115,9 +115,9 @@ def one_line(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         where = f": {exc.filename}" if exc.filename else ""
         return (
-            f"No space left on device{where} (netlab's state in /run/netlab is full, most "
-            "likely a container printing without end: `docker rm -f` it, or `netlab clean "
-            "LAB`)"
+            f"No space left on device{where} (netlab's state in /run/netlab is full: remove "
+            "labs and containers you no longer need, with `netlab ls`, `docker rm -f` and "
+            "`netlab down LAB`)"
         )
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror

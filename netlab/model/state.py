@@ -141,8 +141,8 @@ def _mount_logs(path: str) -> None:
     containers' output cannot fill the state of every lab; a plain folder where mounting is
     not allowed, or in a process that does not see the machine's mounts."""
     os.makedirs(path, exist_ok=True)
-    if os.path.ismount(path) or not _in_machines_mount_ns():
-        return
+    if os.path.ismount(path) or not os.path.ismount(ROOT) or not _in_machines_mount_ns():
+        return  # (where the state has no tmpfs of its own, its labs' logs get none either)
     with contextlib.suppress(OSError):
         _sys.mount(
             "netlab-logs",

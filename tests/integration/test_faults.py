@@ -3,6 +3,7 @@ notebooks run twice, and a look at what a lab could reach."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -282,3 +283,31 @@ def test_a_stale_ledger_line_never_stops_another_namespaces_processes(lab: Lab) 
         assert processes_in(ident) and bystander.running
     finally:
         other.down()
+
+
+def test_a_full_state_is_one_line_and_rm_f_and_down_still_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from netlab.model import state
+
+    assert state.lab_names() == [], "(the state tmpfs must be made afresh for this test)"
+    monkeypatch.setattr(state, "TMPFS_OPTIONS", "mode=0755,size=2m")
+    lab = Lab("zqfull")
+    filler = os.path.join(state.ROOT, "filler")
+    try:
+        use(lab)
+        assert docker("run -d --name c1 busybox sleep 100").code == 0
+        subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k"], capture_output=True)
+        assert os.statvfs(state.ROOT).f_bavail == 0
+        out = docker("run -d --name c2 busybox sleep 100")
+        assert out.code == 125 and out.stderr.count("\n") == 1, out.stderr
+        assert "No space left on device" in out.stderr and "netlab down LAB" in out.stderr
+        assert "c2" not in docker("ps -a").stdout  # (nothing half-made)
+        assert docker("rm -f c1").code == 0 and docker("ps -aq").stdout == ""
+        lab.down()
+        assert not lab.namespaces()
+    finally:
+        lab.down()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(filler)
+        state.release_root()
