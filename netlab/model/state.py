@@ -340,9 +340,9 @@ class Store:
 
     def _rebuilt(self) -> Exception:
         return LabRebuilt(
-            f"lab {self.lab!r} was built again since this object was made (by Lab("
-            f"{self.lab!r}) or `netlab up --replace {self.lab}`, here or in another process): "
-            f"use the new lab (Lab.attach({self.lab!r}))"
+            f"lab {self.lab!r} was built anew since this was opened (by Lab({self.lab!r}) or "
+            f"`netlab up --replace {self.lab}`, here or in another process): run the command "
+            f"again, or use the new lab (Lab.attach({self.lab!r}))"
         )
 
     def _gone(self) -> Exception:

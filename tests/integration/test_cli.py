@@ -247,3 +247,22 @@ def test_a_lab_of_a_live_notebook_is_not_taken_over(cli_lab: str) -> None:
     lab = Lab(cli_lab)
     assert lab.host().containers(all=True) == []
     lab.down()
+
+
+def test_a_docker_run_racing_a_rebuild_is_one_line_or_works(cli_lab: str) -> None:
+    # The "creator racing `netlab up`" (KeyError: 'host'): a `docker run` while the
+    # lab is being built anew either waits and runs, or says in one line what happened.
+    netlab("up", cli_lab)
+    for _ in range(3):
+        up = subprocess.Popen(
+            [sys.executable, "-m", "netlab", "up", "--replace", cli_lab],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(0.05)
+        run = netlab("docker", "-L", cli_lab, "run", "-d", "busybox", "sleep", "60", check=False)
+        _, up_err = up.communicate(timeout=60)
+        assert up.returncode == 0, up_err
+        assert "Traceback" not in run.stderr and run.stderr.count("\n") <= 3, run.stderr
+        assert run.returncode == 0 or "lab" in run.stderr, run.stderr

@@ -913,7 +913,7 @@ def test_a_lab_built_again_in_the_same_process_replaces_it_and_old_handles_refus
     new = second.host().run("busybox", "sleep 2", name="web")
     assert new.id == old.id  # (IDs are deterministic: the old handle would hit the new one)
     for act in (old.stop, lambda: first.host().run("busybox", "sleep 3"), lambda: old.running):
-        with pytest.raises(LabRebuilt, match="was built again since this object was made"):
+        with pytest.raises(LabRebuilt, match="was built anew since this was opened"):
             act()
     assert new.running and second.host().container("web").record.args == ("2",)
 
