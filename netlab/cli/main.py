@@ -96,7 +96,7 @@ def cmd_docker(args: argparse.Namespace) -> int:
     lab = Lab.attach(_default_lab(args.lab))
     if args.explain:
         argv.insert(0, "--explain")
-    out = docker(argv, lab=lab, host=args.host)
+    out = docker(argv, lab=lab, host=args.host, stdin=sys.stdin.buffer)
     sys.stdout.write(out.stdout)
     sys.stderr.write(out.stderr)
     if "--explain" in argv[:3]:

@@ -40,6 +40,7 @@ import shlex
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from netlab.docker.context import Command, Context
 from netlab.docker.flags import FlagError, parse
@@ -181,10 +182,12 @@ def docker(
     *,
     lab: Lab | None = None,
     host: str | None = None,
+    stdin: BinaryIO | bytes | str | None = None,
 ) -> Output:
     """Run one docker command line against a lab host and return what it printed.
 
-    ``argv`` is a list or a string split like a shell (``"network ls"``). Global flags:
+    ``argv`` is a list or a string split like a shell (``"network ls"``). ``stdin`` is what
+    ``docker run -i`` passes to the container (a binary file, bytes or text). Global flags:
     ``-H/--host HOST`` picks the lab's Docker host, ``--explain`` also returns the kernel
     operations the command performed, as command lines a student could type.
     """
@@ -235,7 +238,9 @@ def docker(
         return Output("", problem + "\n", 1)
     try:
         the_lab = lab if lab is not None else current_lab()
-        ctx = Context(the_lab, the_lab.host(host))
+        ctx = Context(
+            the_lab, the_lab.host(host), stdin=stdin.encode() if isinstance(stdin, str) else stdin
+        )
     except NetlabError as exc:
         return Output("", f"netlab: {exc}\n", 1)
     except Exception as exc:  # (the OS's refusal, or a bug: one line, never a traceback)

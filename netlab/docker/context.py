@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from netlab.docker.flags import Flag
 from netlab.errors import NetlabError
@@ -43,6 +43,7 @@ class Context:
     host: Host
     out: list[str] = field(default_factory=list)
     err: list[str] = field(default_factory=list)
+    stdin: BinaryIO | bytes | None = None  # what `docker run -i` passes on (None: nothing)
 
     def print(self, text: str = "") -> None:
         """A line on stdout."""

@@ -115,8 +115,32 @@ COMMANDS: dict[str, Command] = {
             "stop",
             "[OPTIONS] CONTAINER [CONTAINER...]",
             "Stop one or more running containers",
-            (F("time", "t", takes_value=True, hidden=True),),
+            (
+                F("signal", "s", takes_value=True, help="Signal to send to the container"),
+                F(
+                    "timeout",
+                    "t",
+                    takes_value=True,
+                    help="Seconds to wait before killing the container",
+                ),
+                F("time", takes_value=True, hidden=True),
+            ),
             containers.cmd_stop,
+            min_args=1,
+        ),
+        Command(
+            "kill",
+            "[OPTIONS] CONTAINER [CONTAINER...]",
+            "Kill one or more running containers",
+            (
+                F(
+                    "signal",
+                    "s",
+                    takes_value=True,
+                    help='Signal to send to the container (default "KILL")',
+                ),
+            ),
+            containers.cmd_kill,
             min_args=1,
         ),
         Command(
@@ -367,6 +391,7 @@ ALIASES = {
     "container run": "run",
     "container exec": "exec",
     "container stop": "stop",
+    "container kill": "kill",
     "container start": "start",
     "container rm": "rm",
     "container remove": "rm",

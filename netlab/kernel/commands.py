@@ -269,23 +269,34 @@ def start(
     *,
     hostname: str = "",
     binds: Mapping[str, str] | None = None,
+    private: bool = False,
 ) -> str:
-    """Start a container's process in the background: ``ip netns exec NS [unshare --uts
-    --mount sh -c 'hostname H; mount --bind FILE /etc/NAME...; exec "$0" "$@"'] ARGV &``.
+    """Start a process in the background as a container's: ``ip netns exec NS [unshare --uts
+    --mount sh -c 'hostname H; mount --bind SRC PATH...; [private dirs;] exec "$0" "$@"']
+    ARGV &``.
 
-    ``binds`` (name under /etc -> file shown there) are the container's own /etc files;
-    without them ``ip netns exec`` shows those of ``/etc/netns/NS`` by itself.
+    ``binds`` (path inside -> file or folder shown there) are the container's own files;
+    without them ``ip netns exec`` shows those of ``/etc/netns/NS`` by itself. A ``private``
+    container gets empty /run and /tmp and its command is PID 1 of a PID namespace of its own.
 
     >>> print(start("nl-demo-c1", ["sleep", "infinity"]))
     ip netns exec nl-demo-c1 sleep infinity &
-    >>> print(start("nl-demo-c1", ["sh"], hostname="c1", binds={"hosts": "/run/c1 hosts"}))
+    >>> print(start("nl-demo-c1", ["sh"], hostname="c1", binds={"/etc/hosts": "/run/c1 hosts"}))
     ip netns exec nl-demo-c1 unshare --uts --mount sh -c 'hostname c1; \
 mount --bind '"'"'/run/c1 hosts'"'"' /etc/hosts; exec "$0" "$@"' sh &
+    >>> print(start("nl-demo-c1", ["sleep", "1"], hostname="c1", private=True))
+    ip netns exec nl-demo-c1 unshare --uts --mount sh -c 'hostname c1; \
+mount -t tmpfs tmpfs /run; mount -t tmpfs tmpfs /tmp; \
+exec unshare --pid --fork --mount-proc "$0" "$@"' sleep 1 &
     """
     steps = [f"hostname {hostname}"] if hostname else []
     if binds is not None:
-        steps += [f"mount --bind {shlex.quote(src)} /etc/{name}" for name, src in binds.items()]
+        steps += [f"mount --bind {shlex.quote(src)} {shlex.quote(t)}" for t, src in binds.items()]
+    run = 'exec "$0" "$@"'
+    if private:
+        steps += ["mount -t tmpfs tmpfs /run", "mount -t tmpfs tmpfs /tmp"]
+        run = 'exec unshare --pid --fork --mount-proc "$0" "$@"'
     shown = ["ip", "netns", "exec", ns]
     if steps:
-        shown += ["unshare", "--uts", "--mount", "sh", "-c", "; ".join([*steps, 'exec "$0" "$@"'])]
+        shown += ["unshare", "--uts", "--mount", "sh", "-c", "; ".join([*steps, run])]
     return shlex.join([*shown, *argv]) + " &"

@@ -1,21 +1,25 @@
 """Real processes inside namespaces: start them, run commands, find and stop them by pid.
 
-A container's main process is born in its namespaces, set up the way ``ip netns exec NS
-unshare --uts --mount`` and Docker would, but by system calls on a short-lived thread of this
-process instead of three programs (see :func:`start`):
+A container's process is born the way Docker's runtime starts one, but by system calls on a
+short-lived thread of this process and one ``unshare`` (see :func:`start`):
 
-* it joins the container's network namespace and gets a UTS namespace (its hostname: Docker
-  sets the short container ID) and a private mount namespace of its own;
-* in that mount namespace ``/sys`` shows the container's network namespace (as after ``ip
-  netns exec``) and its own ``/etc/hosts`` and ``/etc/resolv.conf`` are bind-mounted over the
-  machine's, as Docker bind-mounts the files it keeps per container;
-* the tiny shell shim it runs waits for "go" (the network is wired meanwhile), runs the command
-  and writes its exit code to a file, so ``docker ps -a`` can say ``Exited (0)`` even after the
-  process that started it is gone.
+* its init (a small shell, :data:`CONTAINER_SHIM`) joins the container's network namespace
+  and gets a UTS namespace (its hostname: Docker sets the short container ID) and a mount
+  namespace of its own, in which ``/sys`` shows the container's network namespace, its own
+  ``/etc/hostname``, ``/etc/hosts`` and ``/etc/resolv.conf`` are bind-mounted over the
+  machine's (the three files Docker bind-mounts), and ``/run``, ``/tmp`` and ``/etc/netns``
+  are empty tmpfs: nothing of the machine's namespaces or of netlab's state shows;
+* once told "go" (the network is wired meanwhile), the init starts the command through
+  ``unshare --pid --fork --mount-proc``: the command is **PID 1** of a PID namespace of its
+  own, with a ``/proc`` of that namespace, so ``ps`` inside shows only the container;
+* the init stays outside, as Docker's ``containerd-shim`` does: it writes the command's output
+  to the container's log, rotating it (:mod:`netlab.model.logs`), and its exit code to a file,
+  so ``docker ps -a`` can say ``Exited (0)`` after the process that started it is gone.
 
-The pid returned is the container's main process (the shim), leader of its own process group;
-stopping kills that group by pid. ``docker exec`` enters the same namespaces with ``nsenter
---target PID``.
+The pid recorded is the init's, leader of its own process group; :func:`init_pid` finds the
+container's PID 1 from it (``docker stop`` signals PID 1, ``docker exec`` enters its
+namespaces with ``nsenter --target PID1``). netlab's own services (a web site, name servers)
+are born the same way but simply become the service (:func:`spawn`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import shutil
 import signal
 import subprocess
 import threading
@@ -32,34 +37,61 @@ from dataclasses import dataclass
 
 from netlab.kernel import _sys, _worker, commands, netns, trace
 
-SHIM = (
-    'f="$1"; log="$2"; in="$3"; max="$4"; n="$5"; size="$6"; shift 6; echo ready; '
-    "p=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; "
-    'read -r go || exit 0; [ "$go" = go ] || exit 0; '
-    'if [ "$f" = - ]; then exec >>"$log" 2>&1 <>"$in"; exec "$@"; fi; '
-    'exec >>"$log" 2>&1 </dev/null; "$@" >"$f.out" 2>&1 <>"$in" & c=$!; exec <"$f.out"; '
+# The init of a container: ``sh -c SHIM netlab-init UNSHARE LOG EXIT MAX N SIZE CMD...``, with
+# fds 0 "go" (from netlab), 1 and 2 "ready" (to netlab), 3 the container's stdin, 4 and 5 the
+# two ends of its output pipe, 6 the folder of LOG, 7 that of EXIT, 8 (if open) the other end
+# of its stdin, held so that it never ends (``docker run -d -i``). It says "ready", waits for
+# "go", starts CMD as PID 1 of a new PID namespace (UNSHARE: util-linux's), then writes CMD's
+# output into LOG, rotating it as Docker's json-file driver does when it reaches MAX bytes
+# (keeping N files: LOG.1 ... LOG.N-1; SIZE is what LOG holds already; when the log's file
+# system is full, output is dropped and CMD goes on). When CMD ends (and whatever it started
+# closed the pipe), its exit code goes to EXIT. The init reaches LOG and EXIT through fds 6
+# and 7 (``/proc/self/fd/6/LOG``): its /run is the container's, where they do not show. Its
+# own tools run with a PATH of its own (the container's may differ), and its variables have
+# names that no container sets.
+CONTAINER_SHIM = (
+    'cd /; __nl_u="$1"; __nl_log="/proc/self/fd/6/$2"; __nl_exit="/proc/self/fd/7/$3"; '
+    '__nl_max="$4"; __nl_n="$5"; __nl_size="$6"; shift 6; '
+    "__nl_p=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; "
+    'echo ready; read -r __nl_go || exit 0; [ "$__nl_go" = go ] || exit 0; '
+    "exec >/dev/null 2>&1 </dev/null; "
+    '"$__nl_u" --pid --fork --kill-child --mount-proc -- "$@" '
+    "<&3 >&4 2>&4 3<&- 4>&- 5<&- 6<&- 7<&- 8>&- & "
+    "__nl_c=$!; exec 3<&- 4>&- <&5 5<&-; "
     "while :; do "
-    'if [ "$size" -ge "$max" ]; then i=$((n - 1)); '
-    'while [ "$i" -gt 1 ]; do PATH=$p mv -f "$log.$((i - 1))" "$log.$i" 2>/dev/null; '
-    "i=$((i - 1)); done; "
-    'if [ "$n" -gt 1 ]; then PATH=$p mv -f "$log" "$log.1"; fi; : >"$log"; size=0; fi; '
-    'if ! PATH=$p head -c "$((max - size))" >>"$log" 2>/dev/null; then PATH=$p cat >/dev/null; '
-    "break; fi; "
-    'size=$(PATH=$p stat -c %s "$log") || break; [ "$size" -lt "$max" ] && break; '
+    'if [ "$__nl_size" -ge "$__nl_max" ]; then __nl_i=$((__nl_n - 1)); '
+    'while [ "$__nl_i" -gt 1 ]; do '
+    'PATH=$__nl_p mv -f "$__nl_log.$((__nl_i - 1))" "$__nl_log.$__nl_i" 2>/dev/null; '
+    "__nl_i=$((__nl_i - 1)); done; "
+    'if [ "$__nl_n" -gt 1 ]; then PATH=$__nl_p mv -f "$__nl_log" "$__nl_log.1"; fi; '
+    ': >"$__nl_log"; __nl_size=0; fi; '
+    'if ! PATH=$__nl_p stdbuf -o0 head -c "$((__nl_max - __nl_size))" >>"$__nl_log" '
+    "2>/dev/null; then "
+    "PATH=$__nl_p cat >/dev/null; break; fi; "
+    '__nl_size=$(PATH=$__nl_p stat -c %s "$__nl_log") || break; '
+    '[ "$__nl_size" -lt "$__nl_max" ] && break; '
     "done; "
-    'wait "$c"; echo $? >"$f"'
+    'wait "$__nl_c"; echo $? >"$__nl_exit"'
 )
-# The init of a container (``sh -c SHIM netlab-init EXIT LOG STDIN MAX N SIZE CMD...``): it
-# says "ready", waits for "go", then runs CMD with its output going through a pipe (the FIFO
-# EXIT.out) that the init itself writes into LOG, rotating it as Docker's json-file driver
-# does when it reaches MAX bytes (keeping N files: LOG.1 ... LOG.N-1; SIZE is what LOG holds
-# already); when the log's file system is full, output is dropped and CMD goes on. When CMD
-# ends (and whatever it started closed the pipe), its exit code goes to EXIT. With EXIT "-"
-# (netlab's own services) CMD replaces the init and appends to LOG itself.
+# The init of a service (``sh -c SERVICE_SHIM netlab-init LOG CMD...``): it says "ready",
+# waits for "go", then becomes CMD, which appends its output to LOG.
+SERVICE_SHIM = (
+    'log="$1"; shift; echo ready; read -r go || exit 0; [ "$go" = go ] || exit 0; '
+    'exec >>"$log" 2>&1 </dev/null; exec "$@"'
+)
+UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
+# What a container's mount namespace gets empty and private: (folder, tmpfs options). /var/run
+# is a link to /run on most systems (then nothing more is needed).
+PRIVATE_DIRS = (
+    ("/run", "mode=0755"),
+    ("/var/run", "mode=0755"),
+    ("/tmp", "mode=1777"),
+    ("/etc/netns", "mode=0755"),
+)
 READY_TIMEOUT = 10.0
 
 # Children started by this process, kept so that they are reaped (no zombies, no warnings).
-_children: dict[int, subprocess.Popen[bytes]] = {}
+_children: dict[int, subprocess.Popen[bytes] | _Child] = {}
 # Container inits told to go whose "ready" has not been read yet (see Starting.go).
 _starting: dict[int, Starting] = {}
 # Inits being born (see _Birth) until told to go or aborted, by id.
@@ -137,7 +169,7 @@ class Starting:
         self.log_file = log_file
 
     @property
-    def child(self) -> subprocess.Popen[bytes]:
+    def child(self) -> _Child:
         """The init's process (waits for its birth; raises if it could not be born)."""
         return self._birth.child()
 
@@ -204,100 +236,108 @@ def start(
     argv: Sequence[str],
     *,
     hostname: str = "",
-    etc: Mapping[str, str] | None = None,
+    binds: Mapping[str, str] | None = None,
     exit_file: str,
     log_file: str,
+    stdin: int | None = None,
     keep_stdin_open: bool = False,
     env: Mapping[str, str] | None = None,
-    log_limits: tuple[int, int] = (0, 1),
+    log_limits: tuple[int, int],
 ) -> Starting:
     """Start a container's init in namespace ``ns``; it runs ``argv`` once told to go.
 
-    The init is born in ``ns``, with a UTS namespace showing ``hostname`` and a private mount
-    namespace in which each file of ``etc`` (name under /etc -> file to show there) is
-    bind-mounted over /etc; by default those of ``/etc/netns/NS``, as ``ip netns exec`` does.
-    With ``keep_stdin_open`` (``docker run -i``/``-t``) its stdin is a FIFO it holds open
-    itself, so a shell waits for input forever instead of exiting at end-of-file.
+    The init is born in ``ns``, with a UTS namespace showing ``hostname`` and a mount
+    namespace of its own in which each of ``binds`` (path in the container -> file or folder
+    to show there; by default the files of ``/etc/netns/NS`` over /etc, as ``ip netns exec``
+    shows them) is bind-mounted, and /run, /tmp and /etc/netns are private (see the module's
+    docstring). The command's stdin is ``stdin`` (a file descriptor, e.g. a pipe's end that
+    the caller writes and closes: ``docker run -i``), or with ``keep_stdin_open`` a pipe that
+    never ends (``docker run -d -i``/``-t``: a shell waits for input forever), or /dev/null.
     ``log_limits`` (max bytes per file, number of files) is how much of its output
-    ``log_file`` keeps (see :data:`SHIM`); unused for a service (``exit_file`` "-").
+    ``log_file`` keeps; ``exit_file`` gets its exit code.
     """
     if not netns.exists(ns):
         raise netns.NamespaceNotFound(ns)
     _collect_ready()
-    stdin_path = "/dev/null"
-    if keep_stdin_open:
-        stdin_path = exit_file + ".stdin"
-        with contextlib.suppress(FileExistsError):
-            os.mkfifo(stdin_path, 0o600)
     max_size, max_file = log_limits
-    size = 0
-    if exit_file != "-":
-        if max_size <= 0:
-            raise ValueError("a container's log needs a size limit")
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(exit_file + ".out")
-        os.mkfifo(exit_file + ".out", 0o600)
-        with contextlib.suppress(FileNotFoundError):
-            size = os.path.getsize(log_file)  # (a restarted container's log goes on)
+    if max_size <= 0 or max_file < 1:
+        raise ValueError(f"bad log limits {log_limits}")
+    try:
+        size = os.path.getsize(log_file)  # (a restarted container's log goes on)
+    except FileNotFoundError:
+        size = 0
     full = [
         "/bin/sh",
         "-c",
-        SHIM,
+        CONTAINER_SHIM,
         "netlab-init",
-        exit_file,
-        log_file,
-        stdin_path,
+        UNSHARE,
+        os.path.basename(log_file),
+        os.path.basename(exit_file),
         str(max_size),
         str(max_file),
         str(size),
         *argv,
     ]
-    binds = etc_binds(etc, lambda: netns.etc_files(ns))
-    # (`ip netns exec` binds /etc/netns/NS/* itself: only binds asked for are shown)
-    shown = commands.start(ns, argv, hostname=hostname, binds=binds if etc is not None else None)
+    shown = commands.start(ns, argv, hostname=hostname, binds=binds, private=True)
+    binds = bind_targets(binds, lambda: netns.etc_files(ns))
+    # Every file descriptor the init gets is opened here, in the machine's mount namespace
+    # (the init's own hides /run); the birth thread only hands them over.
+    fds: dict[int, int] = {}
+    try:
+        fds[6] = os.open(os.path.dirname(log_file), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        fds[7] = os.open(os.path.dirname(exit_file), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        fds[5], fds[4] = os.pipe()
+        if stdin is not None:
+            fds[3] = os.dup(stdin)
+        elif keep_stdin_open:
+            fds[3], fds[8] = os.pipe()
+        else:
+            fds[3] = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    except BaseException:
+        for fd in fds.values():
+            os.close(fd)
+        raise
+    environ = dict(env) if env is not None else _default_env()
 
-    def popen() -> subprocess.Popen[bytes]:
-        # stdout and stderr are a pipe until the shim says "ready" and points them at the
-        # log (which the child creates, off this process's critical path).
-        return subprocess.Popen(
-            full,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env=dict(env) if env is not None else _default_env(),
-            close_fds=True,
-            cwd="/",
-        )
+    def release() -> None:
+        for fd in fds.values():
+            os.close(fd)
+        fds.clear()
 
-    # The files the init uses, which its mount namespace must show as the machine does.
-    used = [*binds.values(), os.path.dirname(log_file)]
-    if exit_file != "-":
-        used.append(os.path.dirname(exit_file))
-    birth = _Birth(ns, hostname, binds, used, popen)
+    birth = _Birth(
+        ns,
+        hostname,
+        binds,
+        list(binds.values()),
+        lambda: _spawn_init(full, environ, fds),
+        private=True,
+        release=release,
+    )
     return Starting(birth, ns, argv, log_file, shown)
 
 
-def etc_binds(
-    etc: Mapping[str, str] | None, default: Callable[[], dict[str, str]]
+def bind_targets(
+    binds: Mapping[str, str] | None, default: Callable[[], dict[str, str]]
 ) -> dict[str, str]:
-    """The files a container's process sees over /etc (name under /etc -> file): ``etc``,
-    or else ``default()``, those of ``/etc/netns/NS``.
+    """What a container's process sees bind-mounted (path inside -> file or folder):
+    ``binds``, or else the files of ``default()`` (name -> file: those of ``/etc/netns/NS``)
+    over /etc.
 
-    A file can only be bind-mounted over one that exists: a name the machine has no /etc
-    file for is an error when ``etc`` asks for it, and is left out of the default (``ip
-    netns exec`` too only warns and goes on).
+    Something can only be bind-mounted over a path that exists: one the machine lacks is an
+    error when ``binds`` asks for it, and is left out of the default (``ip netns exec`` too
+    only warns and goes on).
     """
-    binds = dict(etc) if etc is not None else default()
-    missing = [name for name in binds if not os.path.exists(os.path.join("/etc", name))]
-    if missing and etc is not None:
-        raise RuntimeError(
-            f"cannot give the container its own /etc/{missing[0]}: this machine has no "
-            f"/etc/{missing[0]} to mount it over (create an empty one)"
-        )
-    for name in missing:
-        del binds[name]
-    return binds
+    if binds is None:
+        out = {os.path.join("/etc", name): src for name, src in default().items()}
+        return {target: src for target, src in out.items() if os.path.exists(target)}
+    for target in binds:
+        if not os.path.exists(target):
+            raise RuntimeError(
+                f"cannot give the container its own {target}: this machine has no {target} "
+                "to mount it over (create an empty one)"
+            )
+    return dict(binds)
 
 
 # A mount namespace like the machine's but without /run/netns and its namespace pins, from
@@ -404,8 +444,10 @@ class _Birth:
     a small one without the machine's namespace pins (see :func:`_enter_small_mount_ns`),
     makes every mount in it private (nothing mounted later propagates into the container),
     remounts /sys for ``ns`` (as ``ip netns exec`` does), binds the /etc files and sets the
-    hostname. Then it starts the child and ends; the namespaces live on in the child. Nothing
-    here touches any other thread or the machine's own namespaces.
+    hostname; for a container (``private``) it also mounts empty tmpfs on /run, /tmp and
+    /etc/netns (the machine's namespace pins, netlab's state and other labs' files vanish).
+    Then it starts the child (``spawn``) and ends; the namespaces live on in the child.
+    Nothing here touches any other thread or the machine's own namespaces.
     """
 
     def __init__(
@@ -414,11 +456,15 @@ class _Birth:
         hostname: str,
         binds: Mapping[str, str],
         used: Sequence[str],
-        popen: Callable[[], subprocess.Popen[bytes]],
+        spawn: Callable[[], _Child],
+        *,
+        private: bool,
+        release: Callable[[], None] = lambda: None,
     ) -> None:
         self.ns = ns
-        self._hostname, self._binds, self._used, self._popen = hostname, binds, used, popen
-        self._child: subprocess.Popen[bytes] | None = None
+        self._hostname, self._binds, self._used, self._spawn = hostname, binds, used, spawn
+        self._private, self._release = private, release
+        self._child: _Child | None = None
         self._error: BaseException | None = None
         _births[id(self)] = self
         self._thread = threading.Thread(target=self._run, name=f"netlab-init {ns}", daemon=True)
@@ -440,17 +486,23 @@ class _Birth:
             with contextlib.suppress(OSError):  # no sysfs mounted there: nothing to detach
                 _sys.umount2("/sys", _sys.MNT_DETACH)
             _sys.mount(ns, "/sys", "sysfs", _sys.MS_RDONLY if read_only else 0)
-            for name, source in binds.items():
-                _sys.mount(source, os.path.join("/etc", name), None, _sys.MS_BIND)
+            for target, source in binds.items():
+                _sys.mount(source, target, None, _sys.MS_BIND)
             if hostname:
                 _sys.sethostname(hostname)
-            child = self._popen()
+            if self._private:
+                for path, mode in PRIVATE_DIRS:
+                    if os.path.isdir(path) and not os.path.islink(path):
+                        _sys.mount("tmpfs", path, "tmpfs", _sys.MS_NOSUID | _sys.MS_NODEV, mode)
+            child = self._spawn()
             _children[child.pid] = child
             self._child = child
         except BaseException as exc:
             self._error = exc
+        finally:
+            self._release()  # (the fds the child was to get, if it never got them)
 
-    def child(self) -> subprocess.Popen[bytes]:
+    def child(self) -> _Child:
         """The started process, once the thread is done; its error if it failed."""
         self._thread.join()
         if self._error is not None:
@@ -489,10 +541,88 @@ def abort_births(ns: str) -> None:
 def spawn(ns: str, argv: Sequence[str], *, log_file: str) -> tuple[int, int]:
     """Start a service in namespace ``ns`` and let it run at once; return (pid, start time).
 
-    The shim ``exec``s the service, so the pid is the service itself (signals such as
-    SIGHUP reach it directly); no exit code is recorded for services.
+    The service is born as a container's init is (its hostname, the /etc files of
+    ``/etc/netns/NS``, /sys of the namespace), but sees the machine's /run and PID namespace
+    (it is netlab's own: a name server reading its files from the lab's state). The init
+    ``exec``s the service, so the pid is the service itself (signals such as SIGHUP reach it
+    directly); no exit code is recorded.
     """
-    return start(ns, argv, exit_file="-", log_file=log_file).go()
+    if not netns.exists(ns):
+        raise netns.NamespaceNotFound(ns)
+    shown = commands.start(ns, argv)
+    binds = bind_targets(None, lambda: netns.etc_files(ns))
+    full = ["/bin/sh", "-c", SERVICE_SHIM, "netlab-init", log_file, *argv]
+    environ = _default_env()
+    used = [*binds.values(), os.path.dirname(log_file)]
+    birth = _Birth(ns, "", binds, used, lambda: _spawn_init(full, environ, {}), private=False)
+    return Starting(birth, ns, argv, log_file, shown).go()
+
+
+class _Child:
+    """A process started by :func:`_spawn_init`: its pid, the pipes on which it is told "go"
+    (``stdin``) and says "ready" (``stdout``), and its exit status once collected (what
+    ``subprocess.Popen`` offers, for the few uses here)."""
+
+    def __init__(self, pid: int, go: int, ready: int) -> None:
+        self.pid = pid
+        self.stdin = os.fdopen(go, "wb", buffering=0)
+        self.stdout = os.fdopen(ready, "rb", buffering=0)
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        """Its exit status if it has ended (collected at once), else None."""
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = -1  # (collected elsewhere)
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait until it has ended; ``subprocess.TimeoutExpired`` after ``timeout`` s."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
+            time.sleep(0.002)
+        return code
+
+
+def _spawn_init(argv: list[str], env: Mapping[str, str], fds: dict[int, int]) -> _Child:
+    """Start an init (on a birth thread, in its namespaces) with ``fds`` (child fd -> fd
+    here) and its "go"/"ready" pipes as fds 0, 1 and 2, in a session of its own; close the
+    fds handed over.
+
+    ``posix_spawn`` rather than ``subprocess``: only it can place fds at chosen numbers in
+    the child without running Python code there (a shell reaches fds 0-9 only, and a
+    ``preexec_fn`` is unsafe in a threaded process). Every other fd of this process is
+    close-on-exec (Python opens them so), so the init inherits nothing else.
+    """
+    go_r, go_w = os.pipe()
+    ready_r, ready_w = os.pipe()
+    given = {**fds, 0: go_r, 1: ready_w, 2: ready_w}
+    # Each source to a number above them all, then to its place: no source is overwritten.
+    top = max([*given.values(), 9]) + 1
+    actions: list[tuple[int, ...]] = []
+    for i, src in enumerate(given.values()):
+        actions.append((os.POSIX_SPAWN_DUP2, src, top + i))
+    for i, dst in enumerate(given):
+        actions.append((os.POSIX_SPAWN_DUP2, top + i, dst))
+    actions += [(os.POSIX_SPAWN_CLOSE, top + i) for i in range(len(given))]
+    try:
+        pid = os.posix_spawn(argv[0], argv, dict(env), file_actions=actions, setsid=True)
+    except BaseException:
+        for fd in (go_w, ready_r):
+            os.close(fd)
+        raise
+    finally:
+        for fd in {*fds.values(), go_r, ready_w}:
+            os.close(fd)
+        fds.clear()
+    return _Child(pid, go_w, ready_r)
 
 
 def hangup(pid: int, started: int | None, *, log_file: str, says: bytes, timeout: float) -> None:
@@ -725,9 +855,43 @@ def wait_listening(ns: str, sockets: Sequence[tuple[str, int, str]], timeout: fl
         raise RuntimeError(f"nothing listens on {sorted(want)} in {ns} after {timeout:.0f} s")
 
 
-def container_prefix(pid: int) -> list[str]:
-    """Argv prefix that joins a running container's network, UTS and mount namespaces.
+def _children_of(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
 
-    No need to wait for the init: it was born in those namespaces, complete.
+
+def init_pid(init: int, started: int | None = None, timeout: float = 2.0) -> int | None:
+    """The pid (here) of the container's PID 1, whose init is ``init``: the child of the
+    ``unshare`` the init started; None once the container has ended.
+
+    Right after "go" PID 1 may not be born yet: it is waited for, ``timeout`` s at most.
     """
-    return ["nsenter", "--target", str(pid), "--net", "--uts", "--mount", "--"]
+    deadline = time.monotonic() + timeout
+    while True:
+        for child in _children_of(init):
+            for grandchild in _children_of(child):
+                return grandchild
+        if not alive(init, started) or time.monotonic() > deadline:
+            return None
+        time.sleep(0.001)
+
+
+def container_prefix(init: int) -> list[str]:
+    """Argv prefix that joins a running container's network, UTS, mount and PID namespaces
+    (those of its PID 1; ``init`` is the init's pid), as ``docker exec`` does."""
+    pid1 = init_pid(init)
+    if pid1 is None:
+        raise ProcessLookupError(f"the container whose init was {init} has ended")
+    return ["nsenter", "--target", str(pid1), "--net", "--uts", "--mount", "--pid", "--"]
+
+
+def signal_pid(pid: int, sig: int) -> bool:
+    """Send ``sig`` to one process; False if it is gone."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return False
+    return True

@@ -69,8 +69,11 @@ class Container:
 
     @property
     def pid(self) -> int:
-        """The pid of its main process on the machine (0 when not running)."""
-        return self.record.pid if self.running else 0
+        """The pid on the machine of its main process, its PID 1 (0 when not running)."""
+        rec = self.record
+        if not self.running:
+            return 0
+        return proc.init_pid(rec.pid, rec.pid_start) or 0
 
     @property
     def ns(self) -> str:
@@ -107,9 +110,15 @@ class Container:
         env = proc.default_env() | dict(e.split("=", 1) for e in rec.env)
         return proc.run_in(proc.container_prefix(rec.pid), argv, timeout=timeout, env=env)
 
-    def stop(self) -> None:
-        """``docker stop``: kill its processes (by pid) and release its network."""
-        lifecycle.stop_container(self.host, self.id)
+    def stop(self, timeout: float = lifecycle.STOP_TIMEOUT) -> None:
+        """``docker stop``: SIGTERM to its PID 1, ``timeout`` seconds to end, then SIGKILL
+        (see :func:`netlab.model.lifecycle.stop_containers`); its network is released."""
+        lifecycle.stop_container(self.host, self.id, timeout=timeout)
+
+    def kill(self, signal: int | str = "KILL") -> None:
+        """``docker kill [-s SIG]``: send a signal (a number or a name such as ``"TERM"``)
+        to its PID 1; SIGKILL, the default, ends it at once."""
+        lifecycle.kill_container(self.host, self.id, lifecycle.parse_signal(signal))
 
     def remove(self, *, force: bool = False) -> None:
         """``docker rm``: remove a stopped container (``force`` stops it first)."""

@@ -12,6 +12,7 @@ import html
 import os
 import shlex
 import shutil
+import signal
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -233,6 +234,7 @@ class Host:
         publish_all: bool = False,
         env: Sequence[str] = (),
         log_opts: Mapping[str, str] | None = None,
+        stdin: int | None = None,
     ) -> Container:
         """``docker run -d``: create and start a container; return it once its process runs.
 
@@ -240,7 +242,8 @@ class Host:
         ``-p`` values (``"8080:80"``, ``"127.0.0.1:8080:80"``, ``"80"``, ``"53:53/udp"``);
         ``publish_all`` is ``-P`` (every exposed port of the image on an ephemeral port).
         ``log_opts`` are ``--log-opt`` values of the json-file driver (``{"max-size": "1m",
-        "max-file": "3"}``; see :mod:`netlab.model.logs`).
+        "max-file": "3"}``; see :mod:`netlab.model.logs`). ``stdin``, a file descriptor (a
+        pipe's read end, say), is what the command reads (``docker run -i``).
         """
 
         wanted = [m for spec in publish for m in parse_publish(spec)]
@@ -254,7 +257,7 @@ class Host:
 
         argv = _split(command)
         img = images.lookup(image)
-        real = img.real_argv(tuple(argv), self.lab.store.path("www", "nginx"))
+        real = img.real_argv(tuple(argv))
         if shutil.which(real[0]) is None:
             raise InvalidArgument(
                 "failed to create task for container: failed to create shim task: OCI runtime "
@@ -285,8 +288,20 @@ class Host:
             publish=wanted,
             env=[_env_entry(e) for e in env],
             log_opts=log_opts,
+            stdin=stdin,
         )
         return Container(self, cid)
+
+    def stop_containers(
+        self,
+        containers: Sequence[Container],
+        *,
+        timeout: float = lifecycle.STOP_TIMEOUT,
+        sig: int = signal.SIGTERM,
+    ) -> None:
+        """``docker stop [-t T] A B ...``: stop several containers, their grace periods
+        together (see :func:`netlab.model.lifecycle.stop_containers`)."""
+        lifecycle.stop_containers(self, [c.id for c in containers], timeout=timeout, sig=sig)
 
     def remove_containers(self, containers: Sequence[Container], *, force: bool = False) -> None:
         """``docker rm [-f] A B ...``: remove several containers, batching the kernel work."""

@@ -10,6 +10,7 @@ BusyBox's small web server, and ``docker ps`` shows nginx's own command line.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from netlab.errors import NoSuchImage
@@ -41,6 +42,38 @@ Commercial support is available at
 """
 
 
+# BusyBox applets that a BusyBox-based image runs as BusyBox's own (every Debian busybox has
+# them); anything else runs as the machine's program of that name.
+APPLETS = frozenset(
+    {
+        "cat",
+        "date",
+        "echo",
+        "env",
+        "false",
+        "head",
+        "hostname",
+        "httpd",
+        "id",
+        "ls",
+        "nc",
+        "nslookup",
+        "ping",
+        "printf",
+        "ps",
+        "seq",
+        "sh",
+        "sleep",
+        "tail",
+        "top",
+        "true",
+        "uname",
+        "wget",
+        "yes",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Image:
     """One emulated image."""
@@ -52,6 +85,7 @@ class Image:
     exposed: tuple[str, ...] = ()  # "80/tcp"
     image_id: str = ""
     size: str = ""
+    busybox: bool = False  # its commands are BusyBox's applets (alpine, busybox)
 
     @property
     def ref(self) -> str:
@@ -62,11 +96,18 @@ class Image:
         """The command line Docker records for a container of this image (Path + Args)."""
         return (*self.entrypoint, *(cmd or self.cmd))
 
-    def real_argv(self, cmd: tuple[str, ...], www_dir: str) -> list[str]:
-        """What netlab really runs inside the container for this image and command."""
+    def real_argv(self, cmd: tuple[str, ...]) -> list[str]:
+        """What netlab really runs inside the container for this image and command.
+
+        In a BusyBox-based image a command named like a common applet is BusyBox's (``echo
+        --help`` prints ``--help`` in alpine, as there), not the machine's GNU tool.
+        """
         if self.name == "nginx" and (not cmd or cmd == self.cmd):
-            return ["busybox", "httpd", "-f", "-p", "80", "-h", www_dir]
-        return list(cmd or self.cmd)
+            return ["busybox", "httpd", "-f", "-p", "80", "-h", html_dir()]
+        argv = list(cmd or self.cmd)
+        if self.busybox and argv and argv[0] in APPLETS:
+            return ["busybox", *argv]
+        return argv
 
 
 IMAGES: dict[str, Image] = {
@@ -85,6 +126,7 @@ IMAGES: dict[str, Image] = {
             ("/bin/sh",),
             image_id="sha256:aded1e1a5b3705116fa0a92ba074a5e0b0031647d9c315983ccba2ee5428ec8b",
             size="7.8MB",
+            busybox=True,
         ),
         Image(
             "busybox",
@@ -92,6 +134,7 @@ IMAGES: dict[str, Image] = {
             ("sh",),
             image_id="sha256:27a71e19c95622dce4d60d4a3cf8d6ae7e7a8c8bcc69b64d2c2b7beeba5a3c1a",
             size="4.28MB",
+            busybox=True,
         ),
         Image(
             "nginx",
@@ -120,6 +163,22 @@ def lookup(ref: str) -> Image:
             f"(netlab emulates these images: {', '.join(sorted(IMAGES))})"
         )
     return img
+
+
+def html_dir() -> str:
+    """Where the emulated nginx's pages show in its container: nginx's own folder where the
+    machine has one (its files are hidden under the lab's), else an empty folder of the FHS."""
+    for path in ("/usr/share/nginx/html", "/srv", "/mnt"):
+        if os.path.isdir(path):
+            return path
+    return "/srv"
+
+
+def content_binds(real_argv: Sequence[str], www_dir: str) -> dict[str, str]:
+    """What a container of the emulated nginx gets bind-mounted: its welcome page folder."""
+    if list(real_argv[:2]) == ["busybox", "httpd"] and list(real_argv[-2:]) == ["-h", html_dir()]:
+        return {html_dir(): www_dir}
+    return {}
 
 
 def write_www(path: str) -> None:

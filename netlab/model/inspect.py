@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from netlab.kernel import proc
 from netlab.model import drivers, ids
 from netlab.model.records import ContainerRec, Endpoint
 
@@ -124,7 +125,7 @@ def container_inspect(c: Container) -> dict[str, Any]:
             "Restarting": False,
             "OOMKilled": False,
             "Dead": False,
-            "Pid": rec.pid if running else 0,
+            "Pid": (proc.init_pid(rec.pid, rec.pid_start) or 0) if running else 0,
             "ExitCode": rec.exit_code,
             "Error": "",
             "StartedAt": rec.started_at,

@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from netlab.errors import Conflict, LabBroken, NoSuchContainer
+from netlab.errors import Conflict, InvalidArgument, LabBroken, NoSuchContainer
 from netlab.kernel import batch, netns, proc, rtnl, soon, trace, wait
-from netlab.model import drivers, ids, logs, machines, networks, resolver, sweep, topology
+from netlab.model import drivers, ids, images, logs, machines, networks, resolver, sweep, topology
 from netlab.model.ports import PortMapping, allocate
 from netlab.model.records import ZERO_TIME, ContainerRec, Endpoint
 from netlab.model.timefmt import now_rfc3339, rfc3339
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from netlab.model.images import Image
 
 KILLED_EXIT_CODE = 137  # 128 + SIGKILL, what `docker stop` leaves for `sleep` as PID 1
+STOP_TIMEOUT = 10.0  # seconds: `docker stop`'s default grace period
 
 
 def create_container(
@@ -61,10 +64,12 @@ def create_container(
     more_networks: Sequence[str] = (),
     env: Sequence[str] = (),
     log_opts: Mapping[str, str] | None = None,
+    stdin: int | None = None,
 ) -> str:
     """Allocate, build and start a container; return its ID. On any failure nothing stays.
 
-    ``more_networks`` (names or IDs) are attached after ``net``, as eth1, eth2, ...
+    ``more_networks`` (names or IDs) are attached after ``net``, as eth1, eth2, ...;
+    ``stdin``, a file descriptor, is what its command reads (``docker run -i``).
     """
     lab = host.lab
     store = lab.store
@@ -110,7 +115,7 @@ def create_container(
                 env=tuple(env),
                 log_opts=dict(log_opts or {}),
             )
-            _launch(host, rec, made)
+            _launch(host, rec, made, stdin)
         except BaseException:
             if made is not None:  # (it may have failed before _launch waited for it)
                 _drop_new_namespace(cns, made)
@@ -130,11 +135,17 @@ def _attach_endpoints(host: Host, rec: ContainerRec) -> ContainerRec:
     return replace(rec, networks=eps)
 
 
-def _launch(host: Host, created: ContainerRec, made: Future[bool] | None = None) -> ContainerRec:
+def _launch(
+    host: Host,
+    created: ContainerRec,
+    made: Future[bool] | None = None,
+    stdin: int | None = None,
+) -> ContainerRec:
     """Attach, wire and start a created or exited container (under the lab's lock); return
     its record as stored, running.
 
-    ``made``: the creation of its namespace, already under way (see create_container).
+    ``made``: the creation of its namespace, already under way (see create_container);
+    ``stdin``: a file descriptor the command reads as its stdin (``docker run -i``).
     """
     rec = _attach_endpoints(host, _allocate_ports(host, created))
     if rec.started_at != ZERO_TIME:  # an earlier run's exit code goes
@@ -157,7 +168,7 @@ def _launch(host: Host, created: ContainerRec, made: Future[bool] | None = None)
         files = soon(lambda: _container_files(host, rec, made, resolv))
         plan = _wiring(host, rec)  # (read here too: the kernel thread only builds)
         wired = soon(lambda: _wire(host, rec, plan) if _ours(made) else None)
-        starting = _start_init(host, rec, wait(files))
+        starting = _start_init(host, rec, wait(files), stdin)
         wait(wired)
         # A server image (nginx) is ready when it listens: docker run returns then, so a
         # request right after it gets an answer. Others go on while their init starts.
@@ -240,15 +251,85 @@ def start_container(host: Host, cid: str) -> None:
         _launch(host, rec)
 
 
-def stop_container(host: Host, cid: str) -> None:
-    """``docker stop``: kill its processes (by pid) and release its network."""
-    with host.lab.store.locked():
+def stop_containers(
+    host: Host, cids: Sequence[str], *, timeout: float = STOP_TIMEOUT, sig: int = signal.SIGTERM
+) -> None:
+    """``docker stop [-t T] [-s SIG] A B ...``: as Docker stops a container.
+
+    ``sig`` (SIGTERM) goes to each one's PID 1, then they get ``timeout`` seconds to end
+    (together, and outside the lab's lock: other commands go on meanwhile), then SIGKILL. A
+    PID 1 with no handler for the signal ignores it (the kernel shields a PID namespace's
+    init), so ``sleep infinity`` takes the whole grace period and ends ``Exited (137)``; a
+    shell that traps SIGTERM ends with its own exit code. A negative ``timeout`` waits for
+    ever. Their networks are released.
+    """
+    store = host.lab.store
+    with store.locked():
         reconcile(host)  # one that ended by itself keeps its own exit code
+        live = [r for r in (record(host, cid) for cid in cids) if r.state == "running"]
+        for r in live:
+            pid1 = proc.init_pid(r.pid, r.pid_start)
+            if pid1 is not None:
+                proc.signal_pid(pid1, sig)
+    deadline = None if timeout < 0 else time.monotonic() + timeout
+    while any(proc.alive(r.pid, r.pid_start) for r in live):
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        time.sleep(0.01)
+    with store.locked():
+        for r in live:
+            now = store.containers().get(r.id)
+            if now is None or now.state != "running" or now.pid != r.pid:
+                continue  # (removed, or stopped and started again, meanwhile)
+            if proc.alive(r.pid, r.pid_start):
+                _kill(now)
+                _finish(host, now, KILLED_EXIT_CODE)
+        reconcile(host)  # the ones that ended within the grace period: their exit codes
+
+
+def stop_container(host: Host, cid: str, *, timeout: float = STOP_TIMEOUT) -> None:
+    """``docker stop``: see :func:`stop_containers`."""
+    stop_containers(host, [cid], timeout=timeout)
+
+
+def kill_container(host: Host, cid: str, sig: int = signal.SIGKILL) -> None:
+    """``docker kill [-s SIG]``: send ``sig`` to the container's PID 1; SIGKILL (the default)
+    ends it at once (``Exited (137)``), another signal is only sent, as on Docker."""
+    with host.lab.store.locked():
+        reconcile(host)
         rec = record(host, cid)
         if rec.state != "running":
+            raise Conflict(f"container {rec.id} is not running")
+        if sig == signal.SIGKILL:
+            _kill(rec)
+            _finish(host, rec, KILLED_EXIT_CODE)
             return
-        proc.kill_group(rec.pid, rec.pid_start)
-        _finish(host, rec, KILLED_EXIT_CODE)
+        pid1 = proc.init_pid(rec.pid, rec.pid_start)
+        if pid1 is not None:
+            proc.signal_pid(pid1, sig)
+
+
+def parse_signal(sig: int | str) -> int:
+    """A signal as Docker reads ``-s``: a number, or a name with or without ``SIG``."""
+    if isinstance(sig, int) or sig.isdigit():
+        n = int(sig)
+        if n == 0 or n >= signal.NSIG:
+            raise InvalidArgument(f"invalid signal: {sig}")
+        return n
+    name = sig.upper().removeprefix("SIG")
+    try:
+        return int(signal.Signals["SIG" + name])
+    except KeyError:
+        raise InvalidArgument(f"invalid signal: {sig}") from None
+
+
+def _kill(rec: ContainerRec) -> None:
+    """SIGKILL a running container: its PID 1 (which ends every process of its PID
+    namespace) and its init's process group."""
+    pid1 = proc.init_pid(rec.pid, rec.pid_start, timeout=0)
+    if pid1 is not None:
+        proc.signal_pid(pid1, signal.SIGKILL)
+    proc.kill_group(rec.pid, rec.pid_start)
 
 
 def remove_container(host: Host, cid: str, *, force: bool) -> None:
@@ -262,7 +343,7 @@ def remove_container(host: Host, cid: str, *, force: bool) -> None:
                     f'cannot remove container "/{rec.name}": container is running: stop '
                     "the container before removing or force remove"
                 )
-            proc.kill_group(rec.pid, rec.pid_start)
+            _kill(rec)
             _finish(host, rec, KILLED_EXIT_CODE)
         host.lab.store.drop_container(cid)
 
@@ -291,18 +372,24 @@ def _container_files(
         )
     if not rec.own_netns:
         return None
-    # Like Docker, keep the container's /etc/hosts with its other files and bind-mount it
-    # (and the network's resolv.conf) over /etc in the container. (Docker also mounts an
-    # /etc/hostname; netlab sets the hostname itself and skips that file.)
+    # Like Docker, keep the container's /etc/hosts and /etc/hostname with its other files and
+    # bind-mount them (and the network's resolv.conf) over /etc in the container; the image's
+    # content too (nginx's welcome page).
     hosts = host.lab.store.path("containers", rec.id + ".hosts")
+    name = host.lab.store.path("containers", rec.id + ".hostname")
     text = host_file(rec)
     trace.record(f"cat > {hosts} <<'EOF'\n{text.rstrip()}\nEOF")
     with open(hosts, "w") as f:
         f.write(text)
-    return {"hosts": hosts, "resolv.conf": resolv}
+    with open(name, "w") as f:
+        f.write(rec.hostname + "\n")
+    binds = {"/etc/hostname": name, "/etc/hosts": hosts, "/etc/resolv.conf": resolv}
+    return binds | images.content_binds(rec.real_argv, host.lab.store.path("www", "nginx"))
 
 
-def _start_init(host: Host, rec: ContainerRec, etc: dict[str, str] | None) -> proc.Starting:
+def _start_init(
+    host: Host, rec: ContainerRec, etc: dict[str, str] | None, stdin: int | None = None
+) -> proc.Starting:
     """Start the container's init, waiting for "go" (see :func:`proc.start`)."""
     store = host.lab.store
     lim = logs.limits(rec.log_opts)
@@ -310,10 +397,11 @@ def _start_init(host: Host, rec: ContainerRec, etc: dict[str, str] | None) -> pr
         rec.netns,
         rec.real_argv,
         hostname=rec.hostname,
-        etc=etc,
+        binds=etc,
         exit_file=store.path("containers", rec.id + ".exit"),
         log_file=store.log_file(rec.id),
-        keep_stdin_open=rec.tty or rec.open_stdin,
+        stdin=stdin,
+        keep_stdin_open=stdin is None and (rec.tty or rec.open_stdin),
         env=proc.default_env() | dict(e.split("=", 1) for e in rec.env),
         log_limits=(lim.max_size, lim.max_file),
     )

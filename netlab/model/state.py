@@ -492,7 +492,7 @@ class Store:
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(entry.path)
         for cid in cids:
-            for suffix in (".json", ".exit", ".exit.stdin", ".exit.out", ".hosts"):
+            for suffix in (".json", ".exit", ".hosts", ".hostname"):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.path("containers", cid + suffix))
             self._containers.pop(cid, None)

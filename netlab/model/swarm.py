@@ -294,7 +294,7 @@ def _start_task(lab: Lab, svc: ServiceRec) -> ServiceRec:
         overlay.ensure_sandbox(nh, net)
     try:
         img = images.lookup(svc.image)
-        real = img.real_argv(tuple(svc.command), lab.store.path("www", "nginx"))
+        real = img.real_argv(tuple(svc.command))
         first = nh.network(nets[0].id) if nets else nh.network("bridge")
         cid = lifecycle.create_container(
             nh,

@@ -58,7 +58,7 @@ def machines(lab: Lab) -> list[Machine]:
             out.append(
                 Machine(
                     f"container {c.name} ({h.name})",
-                    tuple(proc.container_prefix(c.pid)),
+                    tuple(proc.container_prefix(c.record.pid)),
                     c.ip or "",
                     ns_node(c.ns),
                 )

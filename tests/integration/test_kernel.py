@@ -95,7 +95,13 @@ def test_new_namespace_settings_run_inside_it_and_a_failure_leaves_nothing(scrat
 
 def test_an_init_being_born_can_be_aborted_by_namespace(scratch: str, tmp_path: Path) -> None:
     # A rollback that lost its Starting (Ctrl-C at the wrong moment) still finds the init.
-    starting = proc.start(scratch, ["sleep", "60"], exit_file="-", log_file=str(tmp_path / "l"))
+    starting = proc.start(
+        scratch,
+        ["sleep", "60"],
+        exit_file=str(tmp_path / "e"),
+        log_file=str(tmp_path / "l"),
+        log_limits=(1000, 1),
+    )
     pid = starting.child.pid
     assert proc.alive(pid)
     proc.abort_births(scratch)
@@ -107,14 +113,18 @@ def test_etc_files_that_the_machine_lacks(scratch: str, tmp_path: Path) -> None:
     log = str(tmp_path / "log")
     with pytest.raises(RuntimeError, match="no /etc/netlab-nosuch to mount it over"):
         proc.start(
-            scratch, ["true"], etc={"netlab-nosuch": "/etc/hostname"}, exit_file="-", log_file=log
+            scratch,
+            ["true"],
+            binds={"/etc/netlab-nosuch": "/etc/hostname"},
+            exit_file=log + ".exit",
+            log_file=log,
+            log_limits=(1000, 1),
         )
     # The `ip netns exec` way (files under /etc/netns/NS): a missing target is skipped.
     netns.write_etc(scratch, {"netlab-nosuch": "x\n", "hostname": "inside\n"})
     try:
-        starting = proc.start(scratch, ["cat", "/etc/hostname"], exit_file="-", log_file=log)
-        starting.go()
-        proc.reap(starting.pid)
+        pid, _ = proc.spawn(scratch, ["cat", "/etc/hostname"], log_file=log)
+        proc.reap(pid)
         with open(log) as f:
             assert f.read() == "inside\n"
     finally:

@@ -797,7 +797,7 @@ def test_bad_input_and_bugs_are_one_line_never_a_traceback(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(lifecycle, "stop_container", boom)
+    monkeypatch.setattr(lifecycle, "stop_containers", boom)
     out = docker("-H node1 stop web")
     assert out.code == 1 and out.stderr == (
         "netlab: unexpected error (a bug in netlab): RuntimeError: boom second line; please "
@@ -807,7 +807,7 @@ def test_bad_input_and_bugs_are_one_line_never_a_traceback(
     def refused(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", "/run/netlab/fk_edge/lock")
 
-    monkeypatch.setattr(lifecycle, "stop_container", refused)
+    monkeypatch.setattr(lifecycle, "stop_containers", refused)
     out = docker("-H node1 stop web")
     assert out.stderr == (
         "netlab: Permission denied: /run/netlab/fk_edge/lock (run netlab as root, or with "

@@ -282,8 +282,11 @@ def test_images() -> None:
         images.lookup("ubuntu:22.04")
     nginx = images.lookup("nginx")
     assert nginx.display_command(()) == ("/docker-entrypoint.sh", "nginx", "-g", "daemon off;")
-    assert nginx.real_argv((), "/w")[:2] == ["busybox", "httpd"]
-    assert images.lookup("ubuntu").real_argv(("sleep", "infinity"), "/w") == ["sleep", "infinity"]
+    real = nginx.real_argv(())
+    assert real[:2] == ["busybox", "httpd"] and real[-1] == images.html_dir()
+    assert images.content_binds(real, "/w") == {images.html_dir(): "/w"}
+    assert images.lookup("ubuntu").real_argv(("sleep", "infinity")) == ["sleep", "infinity"]
+    assert images.content_binds(["sleep", "infinity"], "/w") == {}
 
 
 @pytest.mark.parametrize("name", ["web", "web-1", "a.b_c", "X9"])

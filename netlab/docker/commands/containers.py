@@ -26,13 +26,16 @@ What the docker CLI does here, and netlab with it:
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 from netlab.docker.context import Context, DaemonError
 from netlab.docker.output import each, print_formatted, print_objects
 from netlab.errors import Conflict, NetlabError, NoSuchContainer, NoSuchNetwork
-from netlab.model import images, logs
+from netlab.model import images, lifecycle, logs
 from netlab.views import tables
 
 if TYPE_CHECKING:
@@ -44,19 +47,32 @@ def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     if opts["interactive"] and opts["tty"] and not opts["detach"]:
         raise DaemonError("the input device is not a TTY")
     images.lookup(image)  # Docker's pull error comes first, before any name check
-    c = ctx.host.run(
-        image,
-        command,
-        name=opts["name"] or None,  # --name "" means "pick one", as in Docker
-        network=opts["network"] or opts["net"] or "bridge",
-        hostname=opts["hostname"],
-        tty=opts["tty"],
-        interactive=opts["interactive"],
-        env=opts["env"],
-        publish=opts["publish"],
-        publish_all=opts["publish-all"],
-        log_opts=logs.parse_opts(opts["log-opt"]),
-    )
+    attached_stdin = opts["interactive"] and not opts["detach"]
+    feed = os.pipe() if attached_stdin else None
+    try:
+        c = ctx.host.run(
+            image,
+            command,
+            name=opts["name"] or None,  # --name "" means "pick one", as in Docker
+            network=opts["network"] or opts["net"] or "bridge",
+            hostname=opts["hostname"],
+            tty=opts["tty"],
+            interactive=opts["interactive"],
+            env=opts["env"],
+            publish=opts["publish"],
+            publish_all=opts["publish-all"],
+            log_opts=logs.parse_opts(opts["log-opt"]),
+            stdin=feed[0] if feed else None,
+        )
+    except BaseException:
+        if feed:
+            os.close(feed[1])
+        raise
+    finally:
+        if feed:
+            os.close(feed[0])  # (the container has its own copy)
+    if feed:
+        _pass_stdin(ctx.stdin, feed[1])
     if opts["detach"]:
         ctx.print(c.id)
         if opts["rm"]:
@@ -69,6 +85,27 @@ def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     if opts["rm"]:
         c.remove(force=True)
     return code
+
+
+def _pass_stdin(source: Any, fd: int) -> None:
+    """Copy ``docker run -i``'s input to the container's stdin on a thread, then close it
+    (the container sees the end of its input, as with Docker)."""
+
+    def copy() -> None:
+        try:
+            if isinstance(source, bytes):
+                os.write(fd, source) if source else None
+            elif source is not None:
+                while (
+                    chunk := source.read1(65536) if hasattr(source, "read1") else source.read(65536)
+                ):
+                    os.write(fd, chunk)
+        except OSError:
+            pass  # (the container stopped reading: what is left is dropped, as on Docker)
+        finally:
+            os.close(fd)
+
+    threading.Thread(target=copy, name="netlab-stdin", daemon=True).start()
 
 
 def _mark_autoremove(c: Container) -> None:
@@ -182,7 +219,42 @@ def cmd_container_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -
 
 
 def cmd_stop(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    return each(ctx, args, lambda c: c.stop())
+    """``docker stop [-t T] [-s SIG] A B``: all signalled first, then waited for together
+    (Docker stops them in parallel too), each name printed as it is done."""
+    text = opts["timeout"] if opts["timeout"] is not None else opts["time"]
+    timeout = lifecycle.STOP_TIMEOUT
+    if text is not None:
+        if not text.lstrip("-").isdigit():
+            raise DaemonError(f'invalid argument "{text}" for "-t, --timeout" flag: strconv'
+                              f'.ParseInt: parsing "{text}": invalid syntax')  # fmt: skip
+        timeout = int(text)
+    sig = lifecycle.parse_signal(opts["signal"]) if opts["signal"] else signal.SIGTERM
+    found = []
+    code = 0
+    for ref in args:
+        try:
+            found.append((ref, ctx.host.container(ref)))
+        except NetlabError as exc:
+            ctx.eprint(f"Error response from daemon: {exc}")
+            code = 1
+    ctx.host.stop_containers([c for _, c in found], timeout=timeout, sig=sig)
+    for ref, _ in found:
+        ctx.print(ref)
+    return code
+
+
+def cmd_kill(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    sig = lifecycle.parse_signal(opts["signal"] or "KILL")
+    code = 0
+    for ref in args:
+        try:
+            ctx.host.container(ref).kill(sig)
+        except NetlabError as exc:
+            ctx.eprint(f"Error response from daemon: cannot kill container: {ref}: {exc}")
+            code = 1
+        else:
+            ctx.print(ref)
+    return code
 
 
 def cmd_start(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +96,8 @@ class FakeProc:
 
     NAMES = _names(
         "start_time alive start abort_births spawn hangup start_detached kill_group "
-        "kill_groups kill reap run_in listening wait_listening forget_small_mount_ns"
+        "kill_groups kill reap run_in listening wait_listening forget_small_mount_ns "
+        "init_pid signal_pid"
     )
 
     def __init__(self, kernel: FakeKernel) -> None:
@@ -121,19 +123,18 @@ class FakeProc:
         argv: Sequence[str],
         *,
         hostname: str = "",
-        etc: Mapping[str, str] | None = None,
+        binds: Mapping[str, str] | None = None,
         exit_file: str,
         log_file: str,
+        stdin: int | None = None,
         keep_stdin_open: bool = False,
         env: Mapping[str, str] | None = None,
-        log_limits: tuple[int, int] = (0, 1),
+        log_limits: tuple[int, int],
     ) -> FakeStarting:
         k = self.k
         n = k._ns(ns)
-        binds = proc.etc_binds(etc, lambda: k.netns.etc_files(ns))
-        shown = commands.start(
-            ns, argv, hostname=hostname, binds=binds if etc is not None else None
-        )
+        shown = commands.start(ns, argv, hostname=hostname, binds=binds, private=exit_file != "-")
+        proc.bind_targets(binds, lambda: k.netns.etc_files(ns))  # (the same checks)
         err = k._injected("proc.start", ns, argv[0] if argv else "")
         p = k._new_process(n, argv, log_file, exit_file, hostname)
         starting = FakeStarting(k, p, argv, shown, err)
@@ -151,7 +152,7 @@ class FakeProc:
             raise RuntimeError(
                 f"the process for {argv[0]!r} did not start in {ns}: {os.strerror(err)}"
             )
-        return self.start(ns, argv, exit_file="-", log_file=log_file).go()
+        return self.start(ns, argv, exit_file="-", log_file=log_file, log_limits=(1, 1)).go()
 
     def hangup(
         self, pid: int, started: int | None, *, log_file: str, says: bytes, timeout: float
@@ -215,6 +216,20 @@ class FakeProc:
         want = set(sockets) - set(self.listening(ns))
         if want:
             raise RuntimeError(f"nothing listens on {sorted(want)} in {ns} after {timeout:.0f} s")
+
+    def init_pid(self, init: int, started: int | None = None, timeout: float = 2.0) -> int | None:
+        """A fake container has no separate PID 1: its one process is both."""
+        return init if self.alive(init, started) else None
+
+    def signal_pid(self, pid: int, sig: int) -> bool:
+        """A fake process ends on any signal that ends a process by default (SIGTERM, SIGINT,
+        SIGKILL...), with 128 + its number: as if its command handled SIGTERM by exiting."""
+        p = self.k._process(pid)
+        if p is None or not p.alive:
+            return False
+        if sig not in (signal.SIGCHLD, signal.SIGCONT, signal.SIGURG, signal.SIGWINCH, 0):
+            self.k._stop(p, 128 + sig)
+        return True
 
     def forget_small_mount_ns(self) -> None:
         """There is no mount namespace to forget."""

@@ -1,0 +1,109 @@
+"""A container looks like a container from inside: its command is PID 1 of its own PID
+namespace, it sees none of the machine's namespaces or netlab's state, and it stops, is
+killed and reads its stdin as on Docker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from netlab import Lab
+from netlab.docker import docker, use
+
+pytestmark = pytest.mark.root
+
+
+def wait_for_log(name: str, text: str, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in docker(f"logs {name}").stdout and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert text in docker(f"logs {name}").stdout
+
+
+def test_ps_inside_shows_only_the_container_with_its_command_as_pid_1(lab: Lab) -> None:
+    use(lab)
+    docker("run -d --name c1 ubuntu sleep infinity")
+    docker("run -d --name c2 ubuntu sleep infinity")
+    rows = docker("exec c1 ps -e -o pid=,args=").stdout.split("\n")
+    procs = [r.split(None, 1) for r in rows if r.strip()]
+    assert procs[0] == ["1", "sleep infinity"], procs
+    assert [args for _, args in procs] == ["sleep infinity", "ps -e -o pid=,args="]
+    # inspect's State.Pid is that process, seen from the machine.
+    pid = int(docker("inspect -f '{{.State.Pid}}' c1").stdout)
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        assert f.read().split(b"\0")[:2] == [b"sleep", b"infinity"]
+    assert lab.host().container("c1").pid == pid
+
+
+def test_a_container_sees_no_namespace_pins_and_no_lab_state(lab: Lab) -> None:
+    use(lab)
+    docker("run -d --name c1 ubuntu sleep infinity")
+    assert docker("exec c1 ip netns list").stdout == ""
+    out = docker("exec c1 ip -d link")
+    assert out.code == 0 and "Peer netns reference is invalid" not in out.stderr, out.stderr
+    assert docker("exec c1 ls -A /run /tmp /etc/netns").stdout == "/etc/netns:\n\n/run:\n\n/tmp:\n"
+    assert docker("exec c1 cat /etc/hostname").stdout == lab.host().container("c1").short_id + "\n"
+    assert os.path.isdir(f"/run/netlab/{lab.name}")  # (while the machine sees it)
+    # What the container writes to its /tmp is its own.
+    docker("exec c1 touch /tmp/mine")
+    docker("run -d --name c2 ubuntu sleep infinity")
+    assert docker("exec c2 ls /tmp").stdout == "" and not os.path.exists("/tmp/mine")
+
+
+def test_stop_sends_sigterm_waits_the_grace_period_then_kills(lab: Lab) -> None:
+    use(lab)
+    # `sleep` as PID 1 has no handler: SIGTERM is ignored, the whole grace period passes.
+    docker("run -d --name sleepy ubuntu sleep infinity")
+    t0 = time.monotonic()
+    assert docker("stop -t 1 sleepy").stdout == "sleepy\n"
+    assert 1.0 <= time.monotonic() - t0 < 3.0
+    assert docker("inspect -f '{{.State.ExitCode}}' sleepy").stdout == "137\n"
+    # A shell that traps SIGTERM ends at once, with its own code.
+    script = "trap 'echo bye; exit 7' TERM; echo ready; while :; do sleep 0.05; done"
+    docker(["run", "-d", "--name", "polite", "ubuntu", "sh", "-c", script])
+    wait_for_log("polite", "ready")
+    t0 = time.monotonic()
+    docker("stop polite")  # (default grace period: 10 s)
+    assert time.monotonic() - t0 < 3.0
+    assert docker("inspect -f '{{.State.ExitCode}}' polite").stdout == "7\n"
+    assert docker("logs polite").stdout == "ready\nbye\n"
+
+
+def test_kill_sends_a_signal_and_sigkill_by_default(lab: Lab) -> None:
+    use(lab)
+    script = "trap 'echo got USR1' USR1; echo ready; while :; do sleep 0.05; done"
+    docker(["run", "-d", "--name", "k1", "ubuntu", "sh", "-c", script])
+    wait_for_log("k1", "ready")
+    assert docker("kill -s USR1 k1").stdout == "k1\n"
+    wait_for_log("k1", "got USR1")
+    assert docker("inspect -f '{{.State.Running}}' k1").stdout == "true\n"
+    assert docker("kill k1").stdout == "k1\n"
+    assert docker("inspect -f '{{.State.Status}} {{.State.ExitCode}}' k1").stdout == "exited 137\n"
+    out = docker("kill k1")
+    assert out.code == 1 and "cannot kill container: k1: container " in out.stderr
+    assert "is not running" in out.stderr
+    assert "invalid signal: NOPE" in docker("kill -s NOPE k1").stderr
+
+
+def test_run_i_passes_stdin_from_the_terminal(lab: Lab) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "netlab", "docker", "-L", lab.name, "run", "-i", "busybox", "cat"],
+        input="hello\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (0, "hello\n"), done.stderr
+    use(lab)
+    out = docker("run -i --rm ubuntu wc -l", stdin=b"a\nb\nc\n")
+    assert out.stdout.strip() == "3"
+    out = docker("run -it ubuntu cat")
+    assert out.code != 0 and "the input device is not a TTY" in out.stderr
+    # -d -i keeps stdin open: a shell waits for input instead of ending.
+    docker("run -dit --name shell ubuntu bash")
+    time.sleep(0.3)
+    assert docker("inspect -f '{{.State.Running}}' shell").stdout == "true\n"
