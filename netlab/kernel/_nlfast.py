@@ -214,15 +214,17 @@ def new_link_msg(
     peer: bytes | None = None,
     master: int | None = None,
     up: bool = False,
+    index: int = 0,
 ) -> Msg:
-    """RTM_NEWLINK (create, exclusive) of ``kind``, with the VETH_INFO_PEER payload ``peer``."""
+    """RTM_NEWLINK (create, exclusive) of ``kind``, with the VETH_INFO_PEER payload ``peer``;
+    ``index``: the interface index it must get (0: the kernel's choice)."""
     attrs = _link_attrs(name, master=master, mtu=mtu, mac=mac)
     info = _attr(IFLA_INFO_KIND, kind.encode())
     if peer is not None:
         info += _attr(IFLA_INFO_DATA, _attr(VETH_INFO_PEER, peer))
     attrs += _attr(IFLA_LINKINFO, info)
     flags = IFF_UP if up else 0
-    return RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, _IFINFO.pack(0, 0, 0, flags, flags) + attrs
+    return RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, _IFINFO.pack(0, 0, index, flags, flags) + attrs
 
 
 def new_link(
@@ -235,22 +237,29 @@ def new_link(
     peer: bytes | None = None,
     master: int | None = None,
     up: bool = False,
+    index: int = 0,
 ) -> None:
     """RTM_NEWLINK (create, exclusive) of ``kind`` with optional veth peer description; the
     kernel also brings it up and enslaves it to ``master`` (an ifindex) if asked."""
-    request(ns, *new_link_msg(name, kind, mtu=mtu, mac=mac, peer=peer, master=master, up=up))
+    request(
+        ns,
+        *new_link_msg(name, kind, mtu=mtu, mac=mac, peer=peer, master=master, up=up, index=index),
+    )
 
 
-def veth_peer(name: str, *, ns_fd: int | None, mtu: int | None, mac: str | None) -> bytes:
+def veth_peer(
+    name: str, *, ns_fd: int | None, mtu: int | None, mac: str | None, index: int = 0
+) -> bytes:
     """The VETH_INFO_PEER payload: an ifinfomsg and the peer's attributes.
 
     (The peer cannot be created up: the kernel configures it before the pair is linked,
-    and opening a veth without its peer fails with ENOTCONN.)
+    and opening a veth without its peer fails with ENOTCONN. Its ``index`` is only honoured
+    when the first end has one too.)
     """
     attrs = _link_attrs(name, mtu=mtu, mac=mac)
     if ns_fd is not None:
         attrs += _attr(IFLA_NET_NS_FD, struct.pack("=I", ns_fd))
-    return _IFINFO.pack(0, 0, 0, 0, 0) + attrs
+    return _IFINFO.pack(0, 0, index, 0, 0) + attrs
 
 
 def _link_attrs(

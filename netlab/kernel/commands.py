@@ -98,17 +98,25 @@ def add_veth(
     mtu: int = 1500,
     master: str | None = None,
     up: bool = False,
+    indexes: tuple[int, int] | None = None,
 ) -> list[str]:
-    """``ip link add NAME mtu MTU [address MAC] [master BR] [up] type veth peer name PEER
-    netns PEER_NS [address PEER_MAC]``: a veth pair whose far end is born in ``peer_ns``."""
-    cmd = ["ip", "-n", ns, "link", "add", name, "mtu", str(mtu)]
+    """``ip link add NAME [index N] mtu MTU [address MAC] [master BR] [up] type veth peer name
+    PEER [index M] netns PEER_NS [address PEER_MAC]``: a veth pair whose far end is born in
+    ``peer_ns`` (``indexes``: this end's and the peer's interface indexes)."""
+    cmd = ["ip", "-n", ns, "link", "add", name]
+    if indexes:
+        cmd += ["index", str(indexes[0])]
+    cmd += ["mtu", str(mtu)]
     if mac:
         cmd += ["address", mac]
     if master:
         cmd += ["master", master]
     if up:
         cmd += ["up"]
-    cmd += ["type", "veth", "peer", "name", peer_name, "netns", peer_ns]
+    cmd += ["type", "veth", "peer", "name", peer_name]
+    if indexes:
+        cmd += ["index", str(indexes[1])]
+    cmd += ["netns", peer_ns]
     if peer_mac:
         cmd += ["address", peer_mac]
     return cmd

@@ -119,6 +119,7 @@ def forget(ns: str) -> None:
         if cached is not None:
             cached[1].close()
         _nlfast.forget(ns)
+        _next_index.pop(ns, None)
 
     _worker.call(work)
 
@@ -205,25 +206,73 @@ def add_veth(
     mtu: int = 1500,
     master: str | None = None,
     up: bool = False,
+    numbered: bool = False,
 ) -> None:
     """``ip link add NAME [master BR] [up] type veth peer name PEER netns PEER_NS``.
 
     The peer is born in its namespace, which saves the 13-27 ms a later move costs; making
     this end a bridge port and bringing it up in the same request saves another.
+
+    ``numbered``: the two ends get interface indexes as Docker's do, which makes its pairs
+    in the Docker host's namespace and moves one end: consecutive numbers of that namespace,
+    the peer first (``eth0`` 4 inside, ``vethX@if4`` 5 outside), so that ``@ifN`` on one side
+    is the ``N:`` on the other and every container's differ. They are asked for explicitly
+    (see :func:`_veth_indexes`).
     """
-    trace.record(commands.add_veth(ns, name, peer_ns, peer_name, mac, peer_mac, mtu, master, up))
+
+    def shown(indexes: tuple[int, int] | None) -> list[str]:
+        return commands.add_veth(
+            ns, name, peer_ns, peer_name, mac, peer_mac, mtu, master, up, indexes=indexes
+        )
+
+    if not numbered:
+        trace.record(shown(None))
+
+    def create(own: int, peer_index: int, ns_fd: int | None) -> None:
+        peer = _nlfast.veth_peer(peer_name, ns_fd=ns_fd, mtu=mtu, mac=peer_mac, index=peer_index)
+        master_index = _nlfast.index_of(ns, master) if master else None
+        _nlfast.new_link(
+            ns, name, "veth", mtu=mtu, mac=mac, peer=peer, master=master_index, up=up, index=own
+        )
 
     def work() -> None:
         fd = netns.open_fd(peer_ns) if peer_ns != ns else None
         try:
-            peer = _nlfast.veth_peer(peer_name, ns_fd=fd, mtu=mtu, mac=peer_mac)
-            index = _nlfast.index_of(ns, master) if master else None
-            _nlfast.new_link(ns, name, "veth", mtu=mtu, mac=mac, peer=peer, master=index, up=up)
+            if not numbered:
+                create(0, 0, fd)
+                return
+            for attempt in range(8):
+                peer_index, own = _veth_indexes(ns, fresh=attempt > 0)
+                try:
+                    create(own, peer_index, fd)
+                except OSError as exc:
+                    if exc.errno == errno.EBUSY and attempt < 7:
+                        continue  # (an index taken meanwhile: the next pair)
+                    trace.record(shown((own, peer_index)))
+                    raise
+                trace.record(shown((own, peer_index)))
+                return
         finally:
             if fd is not None:
                 os.close(fd)
 
     _fast(ns, f"ip link add {name} type veth peer name {peer_name}", work, ok=(errno.EEXIST,))
+
+
+# Per namespace, the next interface index netlab gives a veth pair there (kernel thread).
+_next_index: dict[str, int] = {}
+
+
+def _veth_indexes(ns: str, *, fresh: bool = False) -> tuple[int, int]:
+    """(peer's, own) interface indexes for the next veth pair made in ``ns``: the next two
+    numbers after the highest index there, as the kernel counts. Read once, then counted on
+    here (``fresh``: read again, after a pair was refused because an index was taken)."""
+    nxt = _next_index.get(ns)
+    if nxt is None or fresh:
+        highest = max(_nlfast.link_indexes(ns).values(), default=1) + 1
+        nxt = max(highest, nxt + 2 if nxt is not None and fresh else highest)
+    _next_index[ns] = nxt + 2
+    return nxt, nxt + 1
 
 
 def add_vxlan(

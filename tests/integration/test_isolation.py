@@ -107,3 +107,24 @@ def test_run_i_passes_stdin_from_the_terminal(lab: Lab) -> None:
     docker("run -dit --name shell ubuntu bash")
     time.sleep(0.3)
     assert docker("inspect -f '{{.State.Running}}' shell").stdout == "true\n"
+
+
+def test_veth_pairs_are_numbered_as_dockers(lab: Lab) -> None:
+    # `vethX@ifN` on the host names eth0's index N inside the container, and back; every
+    # container's numbers differ (Docker makes both ends in the host's namespace).
+    import re
+
+    use(lab)
+    seen = set()
+    for name in ("n1", "n2", "n3"):
+        docker(f"run -d --name {name} ubuntu sleep infinity")
+        inside = docker(f"exec {name} ip -o link show eth0").stdout
+        m = re.match(r"(\d+): eth0@if(\d+):", inside)
+        assert m, inside
+        eth0_index, host_index = int(m[1]), int(m[2])
+        outside = subprocess.run(
+            ["ip", "-n", lab.host().ns, "-o", "link", "show"], capture_output=True, text=True
+        ).stdout
+        assert re.search(rf"^{host_index}: veth\w+@if{eth0_index}:", outside, re.M), outside
+        assert host_index == eth0_index + 1 and eth0_index not in seen
+        seen.add(eth0_index)

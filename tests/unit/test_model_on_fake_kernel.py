@@ -755,15 +755,20 @@ def test_explain_shows_the_kernel_operations(fake: FakeKernel) -> None:
     c = host.container("a1")
     veth = next(lk.name for lk in fake.links(host.ns) if lk.name.startswith("veth"))
     assert out.explain[0] == f"ip netns add {c.ns}"
+    # Numbered as Docker's pairs are: eth0 inside is 4, the host's end 5 (after lo, eth0 and
+    # docker0 of the host), so that `vethX@if4` outside names `4: eth0@if5` inside.
+    assert fake.link(host.ns, veth).index == 5 and fake.link(c.ns, "eth0").index == 4
     assert (
-        f"ip -n {host.ns} link add {veth} mtu 1500 address "
-        f"{fake.link(host.ns, veth).mac} master docker0 up type veth peer name eth0 netns "
-        f"{c.ns} address 02:42:ac:11:00:02"
+        f"ip -n {host.ns} link add {veth} index 5 mtu 1500 address "
+        f"{fake.link(host.ns, veth).mac} master docker0 up type veth peer name eth0 index 4 "
+        f"netns {c.ns} address 02:42:ac:11:00:02"
     ) in out.explain
     assert f"ip -n {c.ns} addr add 172.17.0.2/16 brd + dev eth0" in out.explain
     assert f"ip -n {c.ns} route add default via 172.17.0.1" in out.explain
     assert out.explain[-1].startswith(f"ip netns exec {c.ns} unshare --uts --mount sh -c")
-    assert out.explain[-1].endswith(" sleep infinity &")
+    assert out.explain[-1].endswith(
+        'exec unshare --pid --fork --mount-proc "$0" "$@"\' sleep infinity &'
+    )
     assert ipaddress.IPv4Address(c.ip or "")
 
 

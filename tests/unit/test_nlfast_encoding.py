@@ -218,6 +218,22 @@ CASES: list[tuple[str, nl.Msg, type[Any], int, int, dict[str, Any], list[tuple[A
         ],
     ),
     (
+        "newlink-veth-with-indexes",
+        nl.new_link_msg(
+            "v", "veth", peer=nl.veth_peer("p", ns_fd=None, mtu=None, mac=None, index=4), index=5
+        ),
+        ifinfmsg,
+        nl.RTM_NEWLINK,
+        NEW,
+        ifinfo(index=5),
+        [
+            ("IFLA_IFNAME", "v"),
+            linkinfo(
+                "veth", [("VETH_INFO_PEER", {**ifinfo(index=4), "attrs": [("IFLA_IFNAME", "p")]})]
+            ),
+        ],
+    ),
+    (
         "newlink-veth-peer-here-down",
         nl.new_link_msg("a", "veth", peer=nl.veth_peer("b", ns_fd=None, mtu=None, mac=None)),
         ifinfmsg,
@@ -702,9 +718,9 @@ def test_signatures_rtnl_calls_still_bind() -> None:
         (
             nl.new_link,
             ("ns", "v", "veth"),
-            {"mtu": 1500, "mac": None, "peer": b"", "master": None, "up": True},
+            {"mtu": 1500, "mac": None, "peer": b"", "master": None, "up": True, "index": 5},
         ),
-        (nl.veth_peer, ("p",), {"ns_fd": None, "mtu": 1500, "mac": None}),
+        (nl.veth_peer, ("p",), {"ns_fd": None, "mtu": 1500, "mac": None, "index": 4}),
         (
             nl.new_vxlan,
             ("ns", "vx"),

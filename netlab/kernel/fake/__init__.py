@@ -253,14 +253,31 @@ class FakeKernel:
         return "02:fa:" + ":".join(f"{b:02x}" for b in self._macs.to_bytes(4, "big"))
 
     def _add_link(
-        self, n: FakeNamespace, name: str, kind: str, *, mac: str | None, mtu: int
+        self,
+        n: FakeNamespace,
+        name: str,
+        kind: str,
+        *,
+        mac: str | None,
+        mtu: int,
+        index: int = 0,
     ) -> FakeLink:
+        """A new link; ``index`` as asked (EBUSY if taken), else the next free one, as the
+        kernel counts (an index asked for does not move its count)."""
         if not name or len(name) > 15 or "/" in name or any(c.isspace() for c in name):
             raise _oserror(errno.EINVAL, f"bad interface name {name!r}")
         if name in n.links:
             raise _oserror(errno.EEXIST, name)
-        link = FakeLink(n, n.next_index, name, kind, (mac or self._auto_mac()).lower(), mtu)
-        n.next_index += 1
+        used = {lk.index for lk in n.links.values()}
+        if index:
+            if index in used:
+                raise _oserror(errno.EBUSY, f"interface index {index}")
+        else:
+            index = n.next_index
+            while index in used:
+                index += 1
+            n.next_index = index + 1
+        link = FakeLink(n, index, name, kind, (mac or self._auto_mac()).lower(), mtu)
         n.links[name] = link
         return link
 

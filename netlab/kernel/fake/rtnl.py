@@ -107,11 +107,19 @@ class FakeRtnl:
         mtu: int = 1500,
         master: str | None = None,
         up: bool = False,
+        numbered: bool = False,
     ) -> None:
-        trace.record(
-            commands.add_veth(ns, name, peer_ns, peer_name, mac, peer_mac, mtu, master, up)
-        )
         k = self.k
+        indexes = None
+        if numbered:  # (as the kernel layer numbers pairs: after the highest index in ns)
+            n0 = k._ns(ns)
+            own = max((lk.index for lk in n0.links.values()), default=1) + 2
+            indexes = (own, own - 1)
+        trace.record(
+            commands.add_veth(
+                ns, name, peer_ns, peer_name, mac, peer_mac, mtu, master, up, indexes=indexes
+            )
+        )
 
         def work() -> None:
             pn = k._ns(peer_ns)
@@ -121,8 +129,9 @@ class FakeRtnl:
                 k._bridge(n, master)
             if name in n.links or peer_name in pn.links or (pn is n and name == peer_name):
                 raise _oserror(errno.EEXIST)
-            peer = k._add_link(pn, peer_name, "veth", mac=peer_mac, mtu=mtu)
-            link = k._add_link(n, name, "veth", mac=mac, mtu=mtu)
+            own, peer_index = indexes or (0, 0)
+            peer = k._add_link(pn, peer_name, "veth", mac=peer_mac, mtu=mtu, index=peer_index)
+            link = k._add_link(n, name, "veth", mac=mac, mtu=mtu, index=own)
             link.peer, peer.peer = peer, link
             link.master, link.up = master, up
             if pn is not n:

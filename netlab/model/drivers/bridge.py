@@ -154,6 +154,7 @@ class BridgeDriver(Driver):
             mtu=int(ep.mtu),
             master=ep.bridge,
             up=True,
+            numbered=True,
         )
         rtnl.add_addr(cns, ep.ifname, f"{ep.ip}/{ep.prefixlen}")
         rtnl.set_link(cns, ep.ifname, up=True)
