@@ -33,6 +33,7 @@ from netlab.errors import (
     NotFound,
     NotRunning,
     PrivilegeError,
+    StartFailed,
     ToolMissing,
 )
 from netlab.model.container import Container
@@ -68,6 +69,7 @@ __all__ = [
     "NotFound",
     "NotRunning",
     "PrivilegeError",
+    "StartFailed",
     "ToolMissing",
     "__version__",
 ]

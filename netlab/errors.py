@@ -84,6 +84,23 @@ class LabInUse(Conflict):
     up``): it is not replaced without ``replace=True`` / ``--replace``."""
 
 
+class StartFailed(NetlabError):
+    """A container was created but could not start (a port taken, a command not found...):
+    as on Docker it stays, ``Created``; ``container_id`` says which, ``exit_code`` is what
+    ``docker run`` exits with (127: command not found, 126: not executable, else 125)."""
+
+    def __init__(self, container_id: str, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.container_id = container_id
+        text = str(cause)
+        if "executable file not found" in text or "no such file or directory" in text:
+            self.exit_code = 127
+        elif "permission denied" in text or "is a directory" in text:
+            self.exit_code = 126
+        else:
+            self.exit_code = 125
+
+
 class NotRunning(NetlabError):
     """The container is not running."""
 

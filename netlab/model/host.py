@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import os
 import shlex
-import shutil
 import signal
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -218,6 +217,8 @@ class Host:
         matches = [r for r in recs if ref and r.id.startswith(ref)]
         if len(matches) == 1:
             return Container(self, matches[0].id)
+        if len(matches) > 1:
+            raise InvalidArgument(f"multiple IDs found with provided prefix: {ref}")
         raise NoSuchContainer(ref)
 
     def run(
@@ -258,12 +259,6 @@ class Host:
         argv = _split(command)
         img = images.lookup(image)
         real = img.real_argv(tuple(argv))
-        if shutil.which(real[0]) is None:
-            raise InvalidArgument(
-                "failed to create task for container: failed to create shim task: OCI runtime "
-                "create failed: runc create failed: unable to start container process: error "
-                f'during container init: exec: "{real[0]}": executable file not found in $PATH'
-            )
         logs.limits(log_opts or {})  # (Docker's errors for bad values, before anything is made)
         if hostname is not None:
             topology.check_hostname(hostname)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import time
 from collections.abc import Mapping, Sequence
@@ -33,7 +34,16 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from netlab.errors import Conflict, InvalidArgument, LabBroken, NoSuchContainer
+from netlab.errors import (
+    Conflict,
+    InvalidArgument,
+    LabBroken,
+    NoSuchContainer,
+    NoSuchLab,
+    PrivilegeError,
+    StartFailed,
+    ToolMissing,
+)
 from netlab.kernel import batch, netns, proc, rtnl, soon, trace, wait
 from netlab.model import drivers, ids, images, logs, machines, networks, resolver, sweep, topology
 from netlab.model.ports import PortMapping, allocate
@@ -65,11 +75,17 @@ def create_container(
     env: Sequence[str] = (),
     log_opts: Mapping[str, str] | None = None,
     stdin: int | None = None,
+    keep_created: bool = True,
 ) -> str:
-    """Allocate, build and start a container; return its ID. On any failure nothing stays.
+    """Create and start a container; return its ID.
 
-    ``more_networks`` (names or IDs) are attached after ``net``, as eth1, eth2, ...;
-    ``stdin``, a file descriptor, is what its command reads (``docker run -i``).
+    A request that cannot be created (a bad name, an unknown network) leaves nothing; one
+    that is created but cannot start (a port taken, a command not found) stays as a
+    ``Created`` container, as on Docker, and :class:`StartFailed` says which; an
+    interruption (Ctrl-C) leaves nothing at all (nor does a failure with ``keep_created``
+    false: a swarm task that cannot start is not kept). ``more_networks`` (names or IDs) are
+    attached after ``net``, as eth1, eth2, ...; ``stdin``, a file descriptor, is what its
+    command reads (``docker run -i``).
     """
     lab = host.lab
     store = lab.store
@@ -115,13 +131,25 @@ def create_container(
                 env=tuple(env),
                 log_opts=dict(log_opts or {}),
             )
+            store.save_container(rec)
             _launch(host, rec, made, stdin)
-        except BaseException:
+        except BaseException as exc:
             if made is not None:  # (it may have failed before _launch waited for it)
                 _drop_new_namespace(cns, made)
+            if keep_created and _stays_created(exc) and cid in store.containers():
+                raise StartFailed(cid, exc) from exc  # (created, not started: it stays)
             store.drop_container(cid)
             raise
     return cid
+
+
+def _stays_created(exc: BaseException) -> bool:
+    """True for a failure to start that leaves the container ``Created``, as on Docker (a
+    port taken, a command not found, the kernel's refusal); not for an interruption or a
+    machine or lab that is not fit to run anything (then nothing of it stays)."""
+    return isinstance(exc, Exception) and not isinstance(
+        exc, (LabBroken, NoSuchLab, ToolMissing, PrivilegeError)
+    )
 
 
 def _attach_endpoints(host: Host, rec: ContainerRec) -> ContainerRec:
@@ -147,6 +175,7 @@ def _launch(
     ``made``: the creation of its namespace, already under way (see create_container);
     ``stdin``: a file descriptor the command reads as its stdin (``docker run -i``).
     """
+    _check_command(created)
     rec = _attach_endpoints(host, _allocate_ports(host, created))
     if rec.started_at != ZERO_TIME:  # an earlier run's exit code goes
         with contextlib.suppress(FileNotFoundError):
@@ -200,12 +229,23 @@ def _launch(
         if starting is not None:
             starting.abort()
         _teardown(host, rec)
-        host.lab.store.save(container=replace(rec, state="created", ports=()))
+        host.lab.store.save(container=replace(created, state="created", ports=()))
         with contextlib.suppress(Exception):
             networks.endpoints_changed(host, list(rec.networks))
             if rec.port_specs:
                 networks.apply_firewall(host)
         raise
+
+
+def _check_command(rec: ContainerRec) -> None:
+    """Docker's start error for a command that does not exist (``docker run`` exits 127)."""
+    if shutil.which(rec.real_argv[0]) is None:
+        raise InvalidArgument(
+            "failed to create task for container: failed to create shim task: OCI runtime "
+            "create failed: runc create failed: unable to start container process: error "
+            f'during container init: exec: "{rec.real_argv[0]}": executable file not found in '
+            "$PATH: unknown"
+        )
 
 
 def _allocate_ports(host: Host, rec: ContainerRec) -> ContainerRec:

@@ -308,6 +308,7 @@ def _start_task(lab: Lab, svc: ServiceRec) -> ServiceRec:
             tty=False,
             interactive=False,
             more_networks=[n.id for n in nets[1:]] + (["docker_gwbridge"] if nets else []),
+            keep_created=False,
         )
     except BaseException:
         for net in nets:

@@ -11,7 +11,15 @@ from collections.abc import Callable
 
 import pytest
 
-from netlab import Conflict, InvalidArgument, Lab, NoSuchContainer, NoSuchImage, NoSuchNetwork
+from netlab import (
+    Conflict,
+    InvalidArgument,
+    Lab,
+    NoSuchContainer,
+    NoSuchImage,
+    NoSuchNetwork,
+    StartFailed,
+)
 from netlab.errors import NotRunning
 from netlab.kernel import netns, proc, rtnl
 from netlab.model import ids, inspect, topology
@@ -188,11 +196,6 @@ def test_name_conflict_has_dockers_words_and_builds_nothing(lab: Lab) -> None:
     [
         ({"image": "mysql"}, NoSuchImage, "pull access denied for mysql"),
         ({"image": "ubuntu", "network": "nonet"}, NoSuchNetwork, "network nonet not found"),
-        (
-            {"image": "ubuntu", "command": "no-such-binary"},
-            InvalidArgument,
-            '"no-such-binary": executable file not found',
-        ),
         ({"image": "ubuntu", "name": "bad/name"}, InvalidArgument, "Invalid container name"),
     ],
 )
@@ -204,7 +207,18 @@ def test_bad_input_is_refused_and_leaves_nothing(lab: Lab, kwargs, error, text) 
     assert (sorted(lab.namespaces()), len(rtnl.links(host.ns)), lab.store.containers()) == before
 
 
-def test_failure_midway_rolls_back(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_command_not_found_leaves_a_created_container(lab: Lab) -> None:
+    # As on Docker: created, not started (docker run exits 127), nothing in the kernel.
+    host = lab.host()
+    before = (sorted(lab.namespaces()), len(rtnl.links(host.ns)))
+    with pytest.raises(StartFailed, match='"no-such-binary": executable file not found') as e:
+        host.run("ubuntu", "no-such-binary", name="ghost")
+    assert e.value.exit_code == 127
+    assert (sorted(lab.namespaces()), len(rtnl.links(host.ns))) == before
+    assert [(c.name, c.status) for c in host.containers(all=True)] == [("ghost", "created")]
+
+
+def test_failure_midway_rolls_back_the_kernel(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     host = lab.host()
     before = (sorted(lab.namespaces()), len(rtnl.links(host.ns)))
 
@@ -212,10 +226,13 @@ def test_failure_midway_rolls_back(lab: Lab, monkeypatch: pytest.MonkeyPatch) ->
         raise OSError("spawn failed on purpose")
 
     monkeypatch.setattr(proc.Starting, "go", broken_go)
-    with pytest.raises(OSError, match="on purpose"):
+    with pytest.raises(StartFailed, match="on purpose"):
         host.run("ubuntu", "sleep infinity", name="half")
     assert (sorted(lab.namespaces()), len(rtnl.links(host.ns))) == before
-    assert host.containers(all=True) == []
+    assert [(c.name, c.status) for c in host.containers(all=True)] == [("half", "created")]
+    monkeypatch.undo()
+    host.container("half").start()  # (docker start: it runs now)
+    assert host.container("half").running
 
 
 def test_network_inspect_matches_the_kernel(lab: Lab) -> None:

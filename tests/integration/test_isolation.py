@@ -128,3 +128,21 @@ def test_veth_pairs_are_numbered_as_dockers(lab: Lab) -> None:
         assert re.search(rf"^{host_index}: veth\w+@if{eth0_index}:", outside, re.M), outside
         assert host_index == eth0_index + 1 and eth0_index not in seen
         seen.add(eth0_index)
+
+
+def test_a_run_that_cannot_start_leaves_a_created_container(lab: Lab) -> None:
+    import re
+
+    use(lab)
+    docker("run -d --name web1 -p 8080:80 nginx")
+    out = docker("run -d --name web2 -p 8080:80 nginx")
+    assert out.code == 125 and re.fullmatch(r"[0-9a-f]{64}\n", out.stdout), out
+    assert "port is already allocated" in out.stderr
+    assert "web2 Created" in docker("ps -a --format '{{.Names}} {{.Status}}'").stdout
+    again = docker("run -d --name web2 -p 8081:80 nginx")
+    assert again.code == 125 and 'The container name "/web2" is already in use' in again.stderr
+    assert docker("rm web2").code == 0
+    out = docker("run --name ghost ubuntu nosuchcommand")
+    assert out.code == 127 and "executable file not found in $PATH" in out.stderr
+    assert out.stdout == ""  # (attached: no ID printed)
+    assert docker("inspect -f '{{.State.Status}}' ghost").stdout == "created\n"

@@ -32,10 +32,11 @@ def test_a_chatty_container_keeps_max_file_files_of_max_size(lab: Lab) -> None:
     use(lab)
     cid = docker("run -d --name chatty --log-opt max-size=100k --log-opt max-file=3 busybox yes")
     cid_ = cid.stdout.strip()
-    wait_for(lambda: len(log_files(lab, cid_)) == 3)
+    names = [f"{cid_}.log", f"{cid_}.log.1", f"{cid_}.log.2"]
+    wait_for(lambda: sorted(log_files(lab, cid_)) == names)
     time.sleep(0.5)  # (it goes on writing: the files stay as they are, rotated)
+    wait_for(lambda: sorted(log_files(lab, cid_)) == names)  # (not in mid-rotation)
     files = log_files(lab, cid_)
-    assert sorted(files) == [f"{cid_}.log", f"{cid_}.log.1", f"{cid_}.log.2"], files
     assert all(size <= 100_000 for size in files.values()) and files[f"{cid_}.log.1"] == 100_000
     assert "Up " in docker("ps --format '{{.Status}}'").stdout  # it runs on
     assert docker("logs --tail 1 chatty").stdout == "y\n"

@@ -551,30 +551,35 @@ def test_replicas_spread_one_per_node_first(fake: FakeKernel) -> None:
         ("proc.start", errno.EAGAIN, None),
     ],
 )
-def test_a_failed_run_leaves_nothing(
+def test_a_failed_run_leaves_a_created_container_and_nothing_in_the_kernel(
     fake: FakeKernel, op: str, err: int, pattern: str | None
 ) -> None:
     lab = lab_of("fk_rbrun")
     lab.host().run("ubuntu", "sleep infinity", name="first")
     before = snapshot(fake)
-    ps = d("ps -a")
     fake.fail(op, err, ns=pattern)
-    assert os.strerror(err) in fails("run -d --name x1 ubuntu sleep infinity")
+    out = docker("run -d --name x1 ubuntu sleep infinity")
+    assert out.code == 125 and os.strerror(err) in out.stderr
+    assert re.fullmatch(r"[0-9a-f]{64}\n", out.stdout)  # (its ID first, as Docker prints)
     assert changes(before, fake) == []
-    assert d("ps -a") == ps  # Docker keeps a Created container; netlab removes it
-    # Nothing leaked: the name and the address are free again.
+    # As on Docker, the container stays, Created; the name is taken until it is removed.
+    assert d("ps -a --format '{{.Names}} {{.Status}}'").startswith("x1 Created\n")
+    assert "is already in use" in fails("run -d --name x1 ubuntu sleep infinity")
+    d("rm x1")
+    # Nothing leaked: the address is free again.
     assert lab.host().run("ubuntu", "sleep infinity", name="x1").ip == "172.17.0.3"
 
 
 @needs_busybox
-def test_a_failed_port_rule_leaves_nothing(fake: FakeKernel) -> None:
+def test_a_failed_port_rule_leaves_a_created_container(fake: FakeKernel) -> None:
     lab = lab_of("fk_rbpub")
     host = lab.host()
     before = snapshot(fake)
     fake.fail("nft.load", errno.EINVAL, ns=host.ns)
     assert f"nft -f - in {host.ns} failed" in fails("run -d -p 8080:80 nginx")
     assert changes(before, fake) == []
-    assert d("ps -a -q") == ""
+    assert d("ps -a --format '{{.Status}}'") == "Created\n"
+    d("rm " + d("ps -aq").strip())
     d("run -d -p 8080:80 nginx")  # the port is free
     assert "dport 8080" in fake.ruleset(host.ns)
 
@@ -961,3 +966,15 @@ def test_a_lab_made_by_netlab_up_is_replaced_only_when_asked(fake: FakeKernel) -
     with pytest.raises(LabInUse, match=r"made by `netlab up`.*netlab up --replace cli"):
         Lab("cli")
     assert Lab("cli", replace=True).store.lab_record.owner[0] == os.getpid()
+
+
+def test_an_ambiguous_id_prefix_is_dockers_error(fake: FakeKernel) -> None:
+    lab = lab_of("fk_prefix")
+    ids_ = [lab.host().run("ubuntu", "sleep infinity").id for _ in range(20)]
+    first = {}
+    for cid in ids_:
+        first.setdefault(cid[0], []).append(cid)
+    shared = next(p for p, group in first.items() if len(group) > 1)
+    out = docker(f"inspect {shared}")
+    assert out.code == 1 and f"multiple IDs found with provided prefix: {shared}" in out.stderr
+    assert docker(f"inspect -f '{{{{.Id}}}}' {ids_[0][:12]}").stdout == ids_[0] + "\n"

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from netlab.docker.context import Context, DaemonError
 from netlab.docker.output import each, print_formatted, print_objects
-from netlab.errors import Conflict, NetlabError, NoSuchContainer, NoSuchNetwork
+from netlab.errors import Conflict, NetlabError, NoSuchContainer, NoSuchNetwork, StartFailed
 from netlab.model import images, lifecycle, logs
 from netlab.views import tables
 
@@ -64,6 +64,17 @@ def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
             log_opts=logs.parse_opts(opts["log-opt"]),
             stdin=feed[0] if feed else None,
         )
+    except StartFailed as exc:
+        # Created, not started: Docker prints the ID (detached) before the daemon's error.
+        if feed:
+            os.close(feed[1])
+        if opts["detach"]:
+            ctx.print(exc.container_id)
+        ctx.err.append(
+            f"docker: Error response from daemon: {exc}\n\n"
+            "Run 'docker run --help' for more information\n"
+        )
+        return exc.exit_code
     except BaseException:
         if feed:
             os.close(feed[1])
