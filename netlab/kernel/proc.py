@@ -41,11 +41,14 @@ from netlab.kernel import _sys, _worker, commands, netns, trace
 # fds 0 "go" (from netlab), 1 and 2 "ready" (to netlab), 3 the container's stdin, 4 and 5 the
 # two ends of its output pipe, 6 the folder of LOG, 7 that of EXIT, 8 (if open) the other end
 # of its stdin, held so that it never ends (``docker run -d -i``). It says "ready", waits for
-# "go", starts CMD as PID 1 of a new PID namespace (UNSHARE: util-linux's), then writes CMD's
-# output into LOG, rotating it as Docker's json-file driver does when it reaches MAX bytes
+# "go", then starts a writer (a subshell, in the background) that copies CMD's output into
+# LOG, rotating it as Docker's json-file driver does when it reaches MAX bytes
 # (keeping N files: LOG.1 ... LOG.N-1; SIZE is what LOG holds already; when the log's file
-# system is full, output is dropped and CMD goes on). When CMD ends (and whatever it started
-# closed the pipe), its exit code goes to EXIT. The init reaches LOG and EXIT through fds 6
+# system is full, output is dropped and CMD goes on), and runs CMD, in the foreground, as PID
+# 1 of a new PID namespace (UNSHARE: util-linux's). (In the foreground: a shell starts its
+# background jobs with SIGINT and SIGQUIT ignored, and a PID 1 could not undo that, so
+# nginx would ignore its stop signal.) When CMD has ended and the writer has written all,
+# CMD's exit code goes to EXIT. The init reaches LOG and EXIT through fds 6
 # and 7 (``/proc/self/fd/6/LOG``): its /run is the container's, where they do not show. Its
 # own tools run with a PATH of its own (the container's may differ), and its variables have
 # names that no container sets.
@@ -55,9 +58,7 @@ CONTAINER_SHIM = (
     "__nl_p=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; "
     'echo ready; read -r __nl_go || exit 0; [ "$__nl_go" = go ] || exit 0; '
     "exec >/dev/null 2>&1 </dev/null; "
-    '"$__nl_u" --pid --fork --kill-child --mount-proc -- "$@" '
-    "<&3 >&4 2>&4 3<&- 4>&- 5<&- 6<&- 7<&- 8>&- & "
-    "__nl_c=$!; exec 3<&- 4>&- <&5 5<&-; "
+    "{ exec 3<&- 4>&- 8>&-; "
     "while :; do "
     'if [ "$__nl_size" -ge "$__nl_max" ]; then __nl_i=$((__nl_n - 1)); '
     'while [ "$__nl_i" -gt 1 ]; do '
@@ -66,12 +67,15 @@ CONTAINER_SHIM = (
     'if [ "$__nl_n" -gt 1 ]; then PATH=$__nl_p mv -f "$__nl_log" "$__nl_log.1"; fi; '
     ': >"$__nl_log"; __nl_size=0; fi; '
     'if ! PATH=$__nl_p stdbuf -o0 head -c "$((__nl_max - __nl_size))" >>"$__nl_log" '
-    "2>/dev/null; then "
-    "PATH=$__nl_p cat >/dev/null; break; fi; "
+    "2>/dev/null; then PATH=$__nl_p cat >/dev/null; break; fi; "
     '__nl_size=$(PATH=$__nl_p stat -c %s "$__nl_log") || break; '
     '[ "$__nl_size" -lt "$__nl_max" ] && break; '
-    "done; "
-    'wait "$__nl_c"; echo $? >"$__nl_exit"'
+    "done; } <&5 & "
+    "__nl_w=$!; exec 5<&-; "
+    '"$__nl_u" --pid --fork --kill-child --mount-proc -- "$@" '
+    "<&3 >&4 2>&4 3<&- 4>&- 6<&- 7<&- 8>&-; "
+    "__nl_c=$?; exec 3<&- 4>&-; "
+    'wait "$__nl_w"; echo "$__nl_c" >"$__nl_exit"'
 )
 # The init of a service (``sh -c SERVICE_SHIM netlab-init LOG CMD...``): it says "ready",
 # waits for "go", then becomes CMD, which appends its output to LOG.
@@ -872,11 +876,20 @@ def init_pid(init: int, started: int | None = None, timeout: float = 2.0) -> int
     deadline = time.monotonic() + timeout
     while True:
         for child in _children_of(init):
-            for grandchild in _children_of(child):
-                return grandchild
+            if _comm(child) == "unshare":  # (the others are the log writer's)
+                for grandchild in _children_of(child):
+                    return grandchild
         if not alive(init, started) or time.monotonic() > deadline:
             return None
         time.sleep(0.001)
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
 
 
 def container_prefix(init: int) -> list[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import os
 import shlex
-import signal
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -292,7 +291,7 @@ class Host:
         containers: Sequence[Container],
         *,
         timeout: float = lifecycle.STOP_TIMEOUT,
-        sig: int = signal.SIGTERM,
+        sig: int | None = None,
     ) -> None:
         """``docker stop [-t T] A B ...``: stop several containers, their grace periods
         together (see :func:`netlab.model.lifecycle.stop_containers`)."""

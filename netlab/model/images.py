@@ -42,6 +42,15 @@ Commercial support is available at
 """
 
 
+# The emulated nginx: BusyBox's web server on port 80, under a shell that ends it and exits 0
+# on SIGQUIT (the image's stop signal) or SIGTERM, as nginx does; a PID 1 without handlers
+# would ignore both and `docker stop` would wait its 10 s.
+NGINX_SHIM = (
+    'busybox httpd -f -p 80 -h "$1" & pid=$!; '
+    'trap \'kill "$pid"; wait "$pid"; exit 0\' QUIT TERM; wait "$pid"'
+)
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 # BusyBox applets that a BusyBox-based image runs as BusyBox's own (every Debian busybox has
 # them); anything else runs as the machine's program of that name.
 APPLETS = frozenset(
@@ -86,6 +95,14 @@ class Image:
     image_id: str = ""
     size: str = ""
     busybox: bool = False  # its commands are BusyBox's applets (alpine, busybox)
+    env: tuple[str, ...] = (f"PATH={DEFAULT_PATH}",)  # Config.Env of the image
+    label_pairs: tuple[tuple[str, str], ...] = ()  # Config.Labels of the image
+    stop_signal: str = ""  # Config.StopSignal ("" for Docker's SIGTERM)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The image's labels, as ``docker inspect`` shows them (sorted: a Go map)."""
+        return dict(sorted(self.label_pairs))
 
     @property
     def ref(self) -> str:
@@ -103,7 +120,7 @@ class Image:
         --help`` prints ``--help`` in alpine, as there), not the machine's GNU tool.
         """
         if self.name == "nginx" and (not cmd or cmd == self.cmd):
-            return ["busybox", "httpd", "-f", "-p", "80", "-h", html_dir()]
+            return ["sh", "-c", NGINX_SHIM, "nginx", html_dir()]
         argv = list(cmd or self.cmd)
         if self.busybox and argv and argv[0] in APPLETS:
             return ["busybox", *argv]
@@ -119,6 +136,10 @@ IMAGES: dict[str, Image] = {
             ("/bin/bash",),
             image_id="sha256:a04dc4851cbcbb42b54d1f52a41f5f9eca6a5fd03748c3f6eb2cbeb238ca99bd",
             size="78.1MB",
+            label_pairs=(
+                ("org.opencontainers.image.ref.name", "ubuntu"),
+                ("org.opencontainers.image.version", "24.04"),
+            ),
         ),
         Image(
             "alpine",
@@ -142,6 +163,8 @@ IMAGES: dict[str, Image] = {
             ("nginx", "-g", "daemon off;"),
             entrypoint=("/docker-entrypoint.sh",),
             exposed=("80/tcp",),
+            label_pairs=(("maintainer", "NGINX Docker Maintainers <docker-maint@nginx.com>"),),
+            stop_signal="SIGQUIT",
             image_id="sha256:be69f2940aaf64fdf50c9c99420cbd57e10ee655ec7204df1c407e9af63d0cc1",
             size="192MB",
         ),
@@ -176,9 +199,14 @@ def html_dir() -> str:
 
 def content_binds(real_argv: Sequence[str], www_dir: str) -> dict[str, str]:
     """What a container of the emulated nginx gets bind-mounted: its welcome page folder."""
-    if list(real_argv[:2]) == ["busybox", "httpd"] and list(real_argv[-2:]) == ["-h", html_dir()]:
+    if is_emulated_nginx(real_argv):
         return {html_dir(): www_dir}
     return {}
+
+
+def is_emulated_nginx(real_argv: Sequence[str]) -> bool:
+    """True for the command that plays the nginx image (it serves HTTP on port 80)."""
+    return list(real_argv[:3]) == ["sh", "-c", NGINX_SHIM]
 
 
 def write_www(path: str) -> None:

@@ -15,7 +15,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from netlab.kernel import proc
-from netlab.model import drivers, ids
+from netlab.model import drivers, ids, images
 from netlab.model.records import ContainerRec, Endpoint
 
 if TYPE_CHECKING:
@@ -113,6 +113,10 @@ def container_inspect(c: Container) -> dict[str, Any]:
     first = next(iter(rec.networks.values()), Endpoint(""))
     own = rec.own_netns
     sandbox = ids.object_id(c.host.lab.name, "sandbox", rec.seq) if own and running else ""
+    img = images.lookup(rec.image)
+    files = f"/var/lib/docker/containers/{rec.id}"
+    layer = f"/var/lib/docker/overlay2/{ids.object_id(c.host.lab.name, 'layer', rec.seq)}"
+    on_bridge = "bridge" in rec.networks
     return {
         "Id": rec.id,
         "Created": rec.created,
@@ -132,46 +136,173 @@ def container_inspect(c: Container) -> dict[str, Any]:
             "FinishedAt": rec.finished_at,
         },
         "Image": rec.image_id,
+        "ResolvConfPath": f"{files}/resolv.conf",
+        "HostnamePath": f"{files}/hostname",
+        "HostsPath": f"{files}/hosts",
+        "LogPath": f"{files}/{rec.id}-json.log",
         "Name": "/" + rec.name,
+        "RestartCount": 0,
+        "Driver": "overlay2",
+        "Platform": "linux",
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "docker-default",
+        "ExecIDs": None,
+        "HostConfig": _host_config(rec),
+        "GraphDriver": {
+            "Data": {
+                "ID": rec.id,
+                "LowerDir": f"{layer}-init/diff",
+                "MergedDir": f"{layer}/merged",
+                "UpperDir": f"{layer}/diff",
+                "WorkDir": f"{layer}/work",
+            },
+            "Name": "overlay2",
+        },
+        "Mounts": [],
         "Config": {
             "Hostname": rec.hostname,
+            "Domainname": "",
+            "User": "",
+            "AttachStdin": False,
+            "AttachStdout": False,
+            "AttachStderr": False,
+            **({"ExposedPorts": {p: {} for p in rec.exposed_ports}} if rec.exposed_ports else {}),
             "Tty": rec.tty,
             "OpenStdin": rec.open_stdin,
-            "Cmd": list(rec.args) if rec.path == "/docker-entrypoint.sh" else [rec.path, *rec.args],
+            "StdinOnce": False,
+            "Env": [*rec.env, *img.env],
+            "Cmd": list(rec.args) if img.entrypoint else [rec.path, *rec.args],
             "Image": rec.image,
-        },
-        "HostConfig": {
-            # (Config is a map: Go's encoding/json writes its keys sorted)
-            "LogConfig": {"Type": "json-file", "Config": dict(sorted(rec.log_opts.items()))},
-            "NetworkMode": rec.network_mode,
-            "PortBindings": {
-                m.key: [
-                    {
-                        "HostIp": "" if m.host_ip == "0.0.0.0" else m.host_ip,
-                        "HostPort": str(m.host_port or ""),
-                    }
-                ]
-                for m in rec.port_specs
-            },
+            "Volumes": None,
+            "WorkingDir": "",
+            "Entrypoint": list(img.entrypoint) or None,
+            "OnBuild": None,
+            "Labels": dict(img.labels),
+            **({"StopSignal": img.stop_signal} if img.stop_signal else {}),
         },
         "NetworkSettings": {
             "Bridge": "",
             "SandboxID": sandbox,
-            "SandboxKey": f"/run/netns/{rec.netns}" if running else "",
+            "SandboxKey": f"/var/run/docker/netns/{sandbox[:12]}" if sandbox else "",
             "Ports": _ports(rec) if running else {},
             "HairpinMode": False,
             "LinkLocalIPv6Address": "",
             "LinkLocalIPv6PrefixLen": 0,
             "SecondaryIPAddresses": None,
             "SecondaryIPv6Addresses": None,
-            "EndpointID": first.endpoint_id if "bridge" in rec.networks else "",
-            "Gateway": first.gateway if "bridge" in rec.networks else "",
+            "EndpointID": first.endpoint_id if on_bridge else "",
+            "Gateway": first.gateway if on_bridge else "",
             "GlobalIPv6Address": "",
             "GlobalIPv6PrefixLen": 0,
-            "IPAddress": first.ip if "bridge" in rec.networks else "",
-            "IPPrefixLen": first.prefixlen if "bridge" in rec.networks else 0,
+            "IPAddress": first.ip if on_bridge else "",
+            "IPPrefixLen": first.prefixlen if on_bridge else 0,
             "IPv6Gateway": "",
-            "MacAddress": first.mac if "bridge" in rec.networks else "",
+            "MacAddress": first.mac if on_bridge else "",
             "Networks": networks,
         },
     }
+
+
+def _host_config(rec: ContainerRec) -> dict[str, Any]:
+    """HostConfig as Docker 28 fills it for ``docker run`` with netlab's options (and the
+    defaults of every resource netlab does not limit: 0, "", null or [] as Docker shows)."""
+    return {
+        "Binds": None,
+        "ContainerIDFile": "",
+        # (Config is a map: Go's encoding/json writes its keys sorted)
+        "LogConfig": {"Type": "json-file", "Config": dict(sorted(rec.log_opts.items()))},
+        "NetworkMode": rec.network_mode,
+        "PortBindings": {
+            m.key: [
+                {
+                    "HostIp": "" if m.host_ip == "0.0.0.0" else m.host_ip,
+                    "HostPort": str(m.host_port or ""),
+                }
+            ]
+            for m in rec.port_specs
+        },
+        "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+        "AutoRemove": rec.auto_remove,
+        "VolumeDriver": "",
+        "VolumesFrom": None,
+        "ConsoleSize": [0, 0],
+        "CapAdd": None,
+        "CapDrop": None,
+        "CgroupnsMode": "private",
+        "Dns": [],
+        "DnsOptions": [],
+        "DnsSearch": [],
+        "ExtraHosts": None,
+        "GroupAdd": None,
+        "IpcMode": "private",
+        "Cgroup": "",
+        "Links": None,
+        "OomScoreAdj": 0,
+        "PidMode": "",
+        "Privileged": False,
+        "PublishAllPorts": False,
+        "ReadonlyRootfs": False,
+        "SecurityOpt": None,
+        "UTSMode": "",
+        "UsernsMode": "",
+        "ShmSize": 67108864,
+        "Runtime": "runc",
+        "Isolation": "",
+        "CpuShares": 0,
+        "Memory": 0,
+        "NanoCpus": 0,
+        "CgroupParent": "",
+        "BlkioWeight": 0,
+        "BlkioWeightDevice": [],
+        "BlkioDeviceReadBps": [],
+        "BlkioDeviceWriteBps": [],
+        "BlkioDeviceReadIOps": [],
+        "BlkioDeviceWriteIOps": [],
+        "CpuPeriod": 0,
+        "CpuQuota": 0,
+        "CpuRealtimePeriod": 0,
+        "CpuRealtimeRuntime": 0,
+        "CpusetCpus": "",
+        "CpusetMems": "",
+        "Devices": [],
+        "DeviceCgroupRules": None,
+        "DeviceRequests": None,
+        "MemoryReservation": 0,
+        "MemorySwap": 0,
+        "MemorySwappiness": None,
+        "OomKillDisable": None,
+        "PidsLimit": None,
+        "Ulimits": [],
+        "CpuCount": 0,
+        "CpuPercent": 0,
+        "IOMaximumIOps": 0,
+        "IOMaximumBandwidth": 0,
+        "MaskedPaths": list(MASKED_PATHS),
+        "ReadonlyPaths": list(READONLY_PATHS),
+    }
+
+
+# What Docker 28's default OCI spec hides and makes read-only (moby oci/defaults.go): shown
+# as Docker shows them, though netlab's containers do not mask these paths.
+MASKED_PATHS = (
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+)
+READONLY_PATHS = (
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+)

@@ -201,7 +201,7 @@ def _launch(
         wait(wired)
         # A server image (nginx) is ready when it listens: docker run returns then, so a
         # request right after it gets an answer. Others go on while their init starts.
-        serves = [p for p in rec.exposed_ports if rec.real_argv[:2] == ("busybox", "httpd")]
+        serves = [p for p in rec.exposed_ports if images.is_emulated_nginx(rec.real_argv)]
         pid, pid_start = starting.go(wait=bool(serves))
         running = replace(
             rec,
@@ -292,11 +292,12 @@ def start_container(host: Host, cid: str) -> None:
 
 
 def stop_containers(
-    host: Host, cids: Sequence[str], *, timeout: float = STOP_TIMEOUT, sig: int = signal.SIGTERM
+    host: Host, cids: Sequence[str], *, timeout: float = STOP_TIMEOUT, sig: int | None = None
 ) -> None:
     """``docker stop [-t T] [-s SIG] A B ...``: as Docker stops a container.
 
-    ``sig`` (SIGTERM) goes to each one's PID 1, then they get ``timeout`` seconds to end
+    ``sig`` (by default the image's stop signal: SIGTERM, nginx's SIGQUIT) goes to each
+    one's PID 1, then they get ``timeout`` seconds to end
     (together, and outside the lab's lock: other commands go on meanwhile), then SIGKILL. A
     PID 1 with no handler for the signal ignores it (the kernel shields a PID namespace's
     init), so ``sleep infinity`` takes the whole grace period and ends ``Exited (137)``; a
@@ -310,7 +311,7 @@ def stop_containers(
         for r in live:
             pid1 = proc.init_pid(r.pid, r.pid_start)
             if pid1 is not None:
-                proc.signal_pid(pid1, sig)
+                proc.signal_pid(pid1, sig if sig is not None else _stop_signal(r))
     deadline = None if timeout < 0 else time.monotonic() + timeout
     while any(proc.alive(r.pid, r.pid_start) for r in live):
         if deadline is not None and time.monotonic() >= deadline:
@@ -347,6 +348,15 @@ def kill_container(host: Host, cid: str, sig: int = signal.SIGKILL) -> None:
         pid1 = proc.init_pid(rec.pid, rec.pid_start)
         if pid1 is not None:
             proc.signal_pid(pid1, sig)
+
+
+def _stop_signal(rec: ContainerRec) -> int:
+    """The signal ``docker stop`` sends: the image's StopSignal, else SIGTERM."""
+    try:
+        name = images.lookup(rec.image).stop_signal
+    except Exception:  # (an image netlab no longer knows: Docker's default)
+        name = ""
+    return parse_signal(name) if name else signal.SIGTERM
 
 
 def parse_signal(sig: int | str) -> int:

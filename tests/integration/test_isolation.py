@@ -146,3 +146,39 @@ def test_a_run_that_cannot_start_leaves_a_created_container(lab: Lab) -> None:
     assert out.code == 127 and "executable file not found in $PATH" in out.stderr
     assert out.stdout == ""  # (attached: no ID printed)
     assert docker("inspect -f '{{.State.Status}}' ghost").stdout == "created\n"
+
+
+def test_inspect_has_docker_28s_keys_in_docker_28s_order(lab: Lab) -> None:
+    # The key lists come from moby v28.5.2's types (see the fixture's "source").
+    import json
+    from pathlib import Path
+
+    want = json.loads(
+        (Path(__file__).parent.parent / "fixtures" / "docker28-container-inspect-keys.json")
+        .read_text()
+    )  # fmt: skip
+    use(lab)
+    docker("run -d --name web -p 8080:80 nginx")
+    docker("run -d --name plain ubuntu sleep infinity")
+    for name in ("web", "plain"):
+        doc = json.loads(docker(f"inspect {name}").stdout)[0]
+        for part, keys in [
+            ("top", doc),
+            *((k, doc[k]) for k in want if k not in ("source", "top")),
+        ]:
+            required = [k for k in want[part] if not k.endswith("?")]
+            allowed = [k.rstrip("?") for k in want[part]]
+            got = list(keys)
+            assert [k for k in got if k in required] == required, (name, part, got)
+            assert [k for k in got if k in allowed] == got, (name, part, got)  # no others
+    doc = json.loads(docker("inspect web").stdout)[0]
+    assert doc["State"]["Pid"] > 0 and doc["HostConfig"]["NetworkMode"] == "bridge"
+    assert doc["Config"]["StopSignal"] == "SIGQUIT" and doc["Config"]["ExposedPorts"] == {
+        "80/tcp": {}
+    }
+    assert doc["NetworkSettings"]["SandboxKey"].startswith("/var/run/docker/netns/")
+    # nginx's stop signal ends the emulated nginx at once, with 0.
+    t0 = time.monotonic()
+    docker("stop web")
+    assert time.monotonic() - t0 < 3.0
+    assert docker("inspect -f '{{.State.ExitCode}}' web").stdout == "0\n"

@@ -31,7 +31,7 @@ from netlab.kernel.fake import (
     FakeRtnl,
     FdbEntry,
 )
-from netlab.model import ids, state, topology
+from netlab.model import ids, images, state, topology
 from netlab.model.drivers import overlay
 
 # The real functions, kept before any test replaces them (for the fidelity checks below).
@@ -404,7 +404,7 @@ def test_a_published_port_is_a_dnat_rule(fake: FakeKernel) -> None:
     assert 'tcp dport 8080 counter dnat to 172.17.0.2:80 comment "DNAT"' in rules
     assert "ip daddr 172.17.0.2 tcp dport 80 counter accept" in rules
     assert any(
-        p.argv[:2] == ["busybox", "httpd"] and ("0.0.0.0", 80, "tcp") in p.listens
+        images.is_emulated_nginx(p.argv) and ("0.0.0.0", 80, "tcp") in p.listens
         for p in fake.processes
     )
     d(f"rm -f {web}")

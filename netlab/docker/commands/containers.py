@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -239,7 +238,7 @@ def cmd_stop(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
             raise DaemonError(f'invalid argument "{text}" for "-t, --timeout" flag: strconv'
                               f'.ParseInt: parsing "{text}": invalid syntax')  # fmt: skip
         timeout = int(text)
-    sig = lifecycle.parse_signal(opts["signal"]) if opts["signal"] else signal.SIGTERM
+    sig = lifecycle.parse_signal(opts["signal"]) if opts["signal"] else None
     found = []
     code = 0
     for ref in args:

@@ -24,8 +24,11 @@ if TYPE_CHECKING:  # (only a type here: the package imports this module, not the
 
 
 def _listeners(argv: Sequence[str]) -> list[tuple[str, int, str]]:
-    """The sockets a server's command line opens (busybox httpd, dnsmasq); [] for others."""
+    """The sockets a server's command line opens (busybox httpd, dnsmasq, a ``sh -c`` whose
+    script starts one of them first); [] for others."""
     out: list[tuple[str, int, str]] = []
+    if list(argv[:2]) == ["sh", "-c"] and len(argv) > 2:
+        return _listeners(shlex.split(argv[2].split("&")[0]))
     if argv[:2] == ["busybox", "httpd"] and "-p" in argv:
         spec = argv[argv.index("-p") + 1]
         ip, _, port = spec.rpartition(":")
