@@ -129,6 +129,15 @@ COMMANDS: dict[str, Command] = {
             min_args=1,
         ),
         Command(
+            "top",
+            "CONTAINER [ps OPTIONS]",
+            "Display the running processes of a container",
+            (),
+            containers.cmd_top,
+            min_args=1,
+            interspersed=False,
+        ),
+        Command(
             "kill",
             "[OPTIONS] CONTAINER [CONTAINER...]",
             "Kill one or more running containers",
@@ -392,6 +401,7 @@ ALIASES = {
     "container exec": "exec",
     "container stop": "stop",
     "container kill": "kill",
+    "container top": "top",
     "container start": "start",
     "container rm": "rm",
     "container remove": "rm",

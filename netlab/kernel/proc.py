@@ -892,6 +892,23 @@ def _comm(pid: int) -> str:
         return ""
 
 
+def pids_in_pid_ns(pid1: int) -> list[int]:
+    """Every process (pids here) in the PID namespace of ``pid1``: a container's processes."""
+    try:
+        want = os.stat(f"/proc/{pid1}/ns/pid").st_ino
+    except OSError:
+        return []
+    out = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if os.stat(f"/proc/{entry.name}/ns/pid").st_ino == want:
+                    out.append(int(entry.name))
+            except OSError:
+                continue
+    return sorted(out)
+
+
 def container_prefix(init: int) -> list[str]:
     """Argv prefix that joins a running container's network, UTS, mount and PID namespaces
     (those of its PID 1; ``init`` is the init's pid), as ``docker exec`` does."""

@@ -13,7 +13,7 @@ import shlex
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from netlab.errors import NotRunning
+from netlab.errors import InvalidArgument, NotRunning
 from netlab.kernel import proc, rtnl
 from netlab.model import frontends, ids, inspect, lifecycle, logs
 from netlab.model.records import ContainerRec, Endpoint
@@ -114,6 +114,31 @@ class Container:
         """``docker stop``: SIGTERM to its PID 1, ``timeout`` seconds to end, then SIGKILL
         (see :func:`netlab.model.lifecycle.stop_containers`); its network is released."""
         lifecycle.stop_container(self.host, self.id, timeout=timeout)
+
+    def top(self, ps_args: Sequence[str] = ("-ef",)) -> tuple[list[str], list[list[str]]]:
+        """``docker top``: the machine's ``ps`` (``ps_args``) of the container's processes,
+        as (titles, rows), PIDs as the machine sees them (PID 1 inside is one of them)."""
+        if not self.running:
+            raise NotRunning(f"container {self.id} is not running")
+        rec = self.record
+        pid1 = proc.init_pid(rec.pid, rec.pid_start)
+        pids = proc.pids_in_pid_ns(pid1) if pid1 else []
+        out = proc.run_in([], ["ps", *ps_args, "-q" + ",".join(map(str, pids))])
+        if not out.ok:  # (some ps options refuse -q: all processes, filtered below)
+            out = proc.run_in([], ["ps", *ps_args])
+            if not out.ok:
+                raise InvalidArgument(f"ps: {out.stderr.splitlines()[0] if out.stderr else ''}")
+        lines = out.stdout.splitlines()
+        titles = lines[0].split() if lines else []
+        if "PID" not in titles:
+            raise InvalidArgument("Couldn't find PID field in ps output")
+        at = titles.index("PID")
+        rows = []
+        for line in lines[1:]:
+            fields = line.split()
+            if fields and fields[at].isdigit() and int(fields[at]) in pids:
+                rows.append([*fields[: len(titles) - 1], " ".join(fields[len(titles) - 1 :])])
+        return titles, rows
 
     def kill(self, signal: int | str = "KILL") -> None:
         """``docker kill [-s SIG]``: send a signal (a number or a name such as ``"TERM"``)

@@ -30,10 +30,11 @@ PS_HEADERS = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", 
 NETWORK_LS_HEADERS = ["NETWORK ID", "NAME", "DRIVER", "SCOPE"]
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Lay out rows like the docker CLI's tabwriter (minwidth 10, padding 3)."""
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, minwidth: int = 10) -> str:
+    """Lay out rows like the docker CLI's tabwriter (minwidth 10, or 20 for ``docker top``,
+    padding 3)."""
     all_rows = [list(headers), *[list(r) for r in rows]]
-    widths = [max(10, max(len(r[i]) for r in all_rows) + 3) for i in range(len(headers))]
+    widths = [max(minwidth, max(len(r[i]) for r in all_rows) + 3) for i in range(len(headers))]
     lines = []
     for r in all_rows:
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(r[:-1])] + [r[-1]]

@@ -182,3 +182,16 @@ def test_inspect_has_docker_28s_keys_in_docker_28s_order(lab: Lab) -> None:
     docker("stop web")
     assert time.monotonic() - t0 < 3.0
     assert docker("inspect -f '{{.State.ExitCode}}' web").stdout == "0\n"
+
+
+def test_top_lists_the_containers_processes_with_the_machines_pids(lab: Lab) -> None:
+    use(lab)
+    docker(["run", "-d", "--name", "t1", "ubuntu", "sh", "-c", "sleep 600 & exec sleep 700"])
+    pid = int(docker("inspect -f '{{.State.Pid}}' t1").stdout)
+    out = docker("top t1").stdout.splitlines()
+    assert out[0].split() == ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
+    assert out[0].startswith("UID" + " " * 17 + "PID")  # (Docker's tabwriter: 20 wide)
+    rows = {r.split()[1]: r.split(None, 7)[7] for r in out[1:]}
+    assert rows == {str(pid): "sleep 700", **{p: "sleep 600" for p in rows if p != str(pid)}}
+    assert len(rows) == 2
+    assert docker("top t1 -o pid,comm").stdout.split("\n")[0].split() == ["PID", "COMMAND"]

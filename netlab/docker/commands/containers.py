@@ -253,6 +253,14 @@ def cmd_stop(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     return code
 
 
+def cmd_top(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    """``docker top C [ps OPTIONS]``: the machine's ps of the container's processes."""
+    ps_args = " ".join(args[1:]).split(" ") if len(args) > 1 else ["-ef"]
+    titles, rows = ctx.host.container(args[0]).top([a for a in ps_args if a])
+    ctx.print(tables.table(titles, rows, minwidth=20))
+    return 0
+
+
 def cmd_kill(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     sig = lifecycle.parse_signal(opts["signal"] or "KILL")
     code = 0
