@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import netlab.docker
 import netlab.kernel
 import netlab.model
-from netlab.kernel import _sys, _worker, netns, nft, proc, rtnl
+from netlab.kernel import _sys, _worker, containers, netns, nft, proc, rtnl
 from netlab.kernel.fake import FakeKernel, FakeKernelError, FakeNetns, FakeNft, FakeProc, FakeRtnl
 from netlab.model import doctor, lab, state
 
@@ -90,6 +90,7 @@ def install(kernel: FakeKernel, monkeypatch: SetAttr, root: str) -> None:
         (rtnl, kernel.rtnl, FakeRtnl.NAMES),
         (nft, kernel.nft, FakeNft.NAMES),
         (proc, kernel.proc, FakeProc.NAMES),
+        (containers, kernel.proc, FakeProc.CONTAINER_NAMES),
     ):
         for name in names:
             mp.setattr(module, name, getattr(fake, name))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from netlab.errors import InvalidArgument, NotRunning
-from netlab.kernel import proc, rtnl
+from netlab.kernel import containers, proc, rtnl
 from netlab.model import frontends, ids, inspect, lifecycle, logs
 from netlab.model.records import ContainerRec, Endpoint
 
@@ -73,7 +73,7 @@ class Container:
         rec = self.record
         if not self.running:
             return 0
-        return proc.init_pid(rec.pid, rec.pid_start) or 0
+        return containers.init_pid(rec.pid, rec.pid_start) or 0
 
     @property
     def ns(self) -> str:
@@ -108,7 +108,7 @@ class Container:
         argv = shlex.split(command) if isinstance(command, str) else list(command)
         rec = self.record
         env = proc.default_env() | dict(e.split("=", 1) for e in rec.env)
-        return proc.run_in(proc.container_prefix(rec.pid), argv, timeout=timeout, env=env)
+        return proc.run_in(containers.container_prefix(rec.pid), argv, timeout=timeout, env=env)
 
     def stop(self, timeout: float = lifecycle.STOP_TIMEOUT) -> None:
         """``docker stop``: SIGTERM to its PID 1, ``timeout`` seconds to end, then SIGKILL
@@ -121,8 +121,8 @@ class Container:
         if not self.running:
             raise NotRunning(f"container {self.id} is not running")
         rec = self.record
-        pid1 = proc.init_pid(rec.pid, rec.pid_start)
-        pids = proc.pids_in_pid_ns(pid1) if pid1 else []
+        pid1 = containers.init_pid(rec.pid, rec.pid_start)
+        pids = containers.pids_in_pid_ns(pid1) if pid1 else []
         out = proc.run_in([], ["ps", *ps_args, "-q" + ",".join(map(str, pids))])
         if not out.ok:  # (some ps options refuse -q: all processes, filtered below)
             out = proc.run_in([], ["ps", *ps_args])
@@ -177,7 +177,7 @@ class Container:
         if not self.running:
             raise NotRunning(f"Container {self.id} is not running")
         argv = shlex.split(command) if isinstance(command, str) else list(command)
-        return proc.start_detached([*proc.container_prefix(self.record.pid), *argv])
+        return proc.start_detached([*containers.container_prefix(self.record.pid), *argv])
 
     def logs(self) -> str:
         """What its process wrote to stdout and stderr (``docker logs``), as far as the log

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from netlab.kernel import proc
+from netlab.kernel import containers
 from netlab.model import drivers, ids, images
 from netlab.model.records import ContainerRec, Endpoint
 
@@ -129,7 +129,7 @@ def container_inspect(c: Container) -> dict[str, Any]:
             "Restarting": False,
             "OOMKilled": False,
             "Dead": False,
-            "Pid": (proc.init_pid(rec.pid, rec.pid_start) or 0) if running else 0,
+            "Pid": (containers.init_pid(rec.pid, rec.pid_start) or 0) if running else 0,
             "ExitCode": rec.exit_code,
             "Error": "",
             "StartedAt": rec.started_at,

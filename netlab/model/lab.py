@@ -38,7 +38,7 @@ from netlab.errors import (
     NoSuchLab,
     NotRunning,
 )
-from netlab.kernel import batch, netns, proc, rtnl
+from netlab.kernel import batch, containers, netns, proc, rtnl
 from netlab.model import frontends, images, machines, sweep, topology
 from netlab.model.doctor import require_privileges, require_tools
 from netlab.model.host import Host, build_host
@@ -199,7 +199,7 @@ class Lab:
             ],
         }
         for name, argv in services.items():
-            proc.spawn(inet, argv, log_file=self.store.path("services", f"{name}.log"))
+            containers.spawn(inet, argv, log_file=self.store.path("services", f"{name}.log"))
         proc.wait_listening(inet, [(topology.WEB_SITE_IP, 80, "tcp"), (topology.DNS_IP, 53, "udp")])
 
     def add_host(self, name: str) -> Host:
@@ -273,7 +273,7 @@ class Lab:
                 continue
             if not c.running:
                 raise NotRunning(f"Container {c.id} is not running")
-            return proc.container_prefix(c.record.pid)
+            return containers.container_prefix(c.record.pid)
         raise NoSuchContainer(target)
 
     def graph(self) -> Any:
@@ -422,7 +422,7 @@ def _wipe(lab: str, *, keep_lock: bool = False) -> dict[str, Any]:
     with contextlib.suppress(FileNotFoundError):
         names += [n for n in os.listdir(netns.RUN_DIR) if n.startswith(prefix) and n not in names]
     for n in names:
-        proc.abort_births(n)  # (inits this process was starting when it was interrupted)
+        containers.abort_births(n)  # (inits this process was starting when it was interrupted)
     swept = sweep.stop_processes(lab)
     # Containers first, so that their veths' removal can be awaited in their host namespace;
     # then hosts (seen from the LAN), then the LAN (seen from the internet), then the internet.

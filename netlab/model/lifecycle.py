@@ -44,7 +44,7 @@ from netlab.errors import (
     StartFailed,
     ToolMissing,
 )
-from netlab.kernel import batch, netns, proc, rtnl, soon, trace, wait
+from netlab.kernel import batch, containers, netns, proc, rtnl, soon, trace, wait
 from netlab.model import drivers, ids, images, logs, machines, networks, resolver, sweep, topology
 from netlab.model.ports import PortMapping, allocate
 from netlab.model.records import ZERO_TIME, ContainerRec, Endpoint
@@ -180,7 +180,7 @@ def _launch(
     if rec.started_at != ZERO_TIME:  # an earlier run's exit code goes
         with contextlib.suppress(FileNotFoundError):
             os.unlink(host.lab.store.path("containers", rec.id + ".exit"))
-    starting: proc.Starting | None = None
+    starting: containers.Starting | None = None
     try:
         if not netns.exists(host.ns):
             raise LabBroken(
@@ -309,7 +309,7 @@ def stop_containers(
         reconcile(host)  # one that ended by itself keeps its own exit code
         live = [r for r in (record(host, cid) for cid in cids) if r.state == "running"]
         for r in live:
-            pid1 = proc.init_pid(r.pid, r.pid_start)
+            pid1 = containers.init_pid(r.pid, r.pid_start)
             if pid1 is not None:
                 proc.signal_pid(pid1, sig if sig is not None else _stop_signal(r))
     deadline = None if timeout < 0 else time.monotonic() + timeout
@@ -345,7 +345,7 @@ def kill_container(host: Host, cid: str, sig: int = signal.SIGKILL) -> None:
             _kill(rec)
             _finish(host, rec, KILLED_EXIT_CODE)
             return
-        pid1 = proc.init_pid(rec.pid, rec.pid_start)
+        pid1 = containers.init_pid(rec.pid, rec.pid_start)
         if pid1 is not None:
             proc.signal_pid(pid1, sig)
 
@@ -376,7 +376,7 @@ def parse_signal(sig: int | str) -> int:
 def _kill(rec: ContainerRec) -> None:
     """SIGKILL a running container: its PID 1 (which ends every process of its PID
     namespace) and its init's process group."""
-    pid1 = proc.init_pid(rec.pid, rec.pid_start, timeout=0)
+    pid1 = containers.init_pid(rec.pid, rec.pid_start, timeout=0)
     if pid1 is not None:
         proc.signal_pid(pid1, signal.SIGKILL)
     proc.kill_group(rec.pid, rec.pid_start)
@@ -439,11 +439,11 @@ def _container_files(
 
 def _start_init(
     host: Host, rec: ContainerRec, etc: dict[str, str] | None, stdin: int | None = None
-) -> proc.Starting:
-    """Start the container's init, waiting for "go" (see :func:`proc.start`)."""
+) -> containers.Starting:
+    """Start the container's init, waiting for "go" (see :func:`containers.start`)."""
     store = host.lab.store
     lim = logs.limits(rec.log_opts)
-    starting = proc.start(
+    starting = containers.start(
         rec.netns,
         rec.real_argv,
         hostname=rec.hostname,
@@ -565,7 +565,7 @@ def _teardown(host: Host, rec: ContainerRec) -> None:
     cns = rec.netns
     veths = _host_links(host, rec)
 
-    proc.abort_births(cns)  # an init whose start was interrupted before anyone held it
+    containers.abort_births(cns)  # an init whose start was interrupted before anyone held it
     _kill_strays(host, [cns])
 
     def work() -> None:

@@ -16,7 +16,7 @@ import dataclasses
 import os
 from typing import TYPE_CHECKING
 
-from netlab.kernel import proc
+from netlab.kernel import containers, proc
 from netlab.model import topology
 from netlab.model.records import NetworkRec
 
@@ -71,7 +71,9 @@ def start(host: Host, rec: NetworkRec) -> NetworkRec:
         f"--server={topology.DNS_IP}",
         "--cache-size=0",
     ]
-    pid, started = proc.spawn(host.ns, argv, log_file=store.path("networks", rec.id + ".dns.log"))
+    pid, started = containers.spawn(
+        host.ns, argv, log_file=store.path("networks", rec.id + ".dns.log")
+    )
     started_rec = dataclasses.replace(rec, resolver_pid=pid, resolver_start=started)
     store.put_network(host.name, started_rec)  # (at once: a process must never go unrecorded)
     # Ready when it answers: also, a SIGHUP (a new container's name) that reached dnsmasq

@@ -46,7 +46,7 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from netlab.errors import LabBroken, LabRebuilt, NoSuchLab
-from netlab.kernel import _sys, proc
+from netlab.kernel import _sys, containers
 from netlab.model import logs
 from netlab.model.records import (
     SCHEMA,
@@ -133,7 +133,7 @@ def _unmount_root() -> None:
         _sys.umount2(ROOT, _sys.MNT_DETACH)
     with contextlib.suppress(OSError):
         os.rmdir(ROOT)
-    proc.forget_small_mount_ns()  # (it may still hold the tmpfs, and other mounts)
+    containers.forget_small_mount_ns()  # (it may still hold the tmpfs, and other mounts)
 
 
 def _mount_logs(path: str) -> None:

@@ -26,7 +26,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, InvalidArgument, NetlabError
-from netlab.kernel import netns, proc, rtnl
+from netlab.kernel import containers, netns, proc, rtnl
 from netlab.model import ids, images, lifecycle, topology
 from netlab.model.cluster import SwarmError, current, live, require_manager, role
 from netlab.model.drivers import bridge, overlay, peerdb
@@ -108,7 +108,7 @@ def _listen(host: Host) -> None:
     """The manager's port 2377: a real TCP listener in its namespace (what join connects to)."""
     d = host.lab.store.path("swarm-api")
     os.makedirs(d, exist_ok=True)
-    pid, started = proc.spawn(
+    pid, started = containers.spawn(
         host.ns,
         ["busybox", "httpd", "-f", "-p", f"{host.address}:{MANAGER_PORT}", "-h", d],
         log_file=host.lab.store.path("services", "swarm-api.log"),

@@ -20,7 +20,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from netlab.kernel import proc
+from netlab.kernel import containers, proc
 from netlab.model import topology
 from netlab.views import draw as drawing
 from netlab.views.topology import NodeKey, discover, ns_node
@@ -58,7 +58,7 @@ def machines(lab: Lab) -> list[Machine]:
             out.append(
                 Machine(
                     f"container {c.name} ({h.name})",
-                    tuple(proc.container_prefix(c.record.pid)),
+                    tuple(containers.container_prefix(c.record.pid)),
                     c.ip or "",
                     ns_node(c.ns),
                 )

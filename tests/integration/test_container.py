@@ -21,7 +21,7 @@ from netlab import (
     StartFailed,
 )
 from netlab.errors import NotRunning
-from netlab.kernel import netns, proc, rtnl
+from netlab.kernel import containers, netns, proc, rtnl
 from netlab.model import ids, inspect, topology
 from netlab.views import tables
 
@@ -222,10 +222,10 @@ def test_failure_midway_rolls_back_the_kernel(lab: Lab, monkeypatch: pytest.Monk
     host = lab.host()
     before = (sorted(lab.namespaces()), len(rtnl.links(host.ns)))
 
-    def broken_go(self: proc.Starting, **kwargs: object) -> None:
+    def broken_go(self: containers.Starting, **kwargs: object) -> None:
         raise OSError("spawn failed on purpose")
 
-    monkeypatch.setattr(proc.Starting, "go", broken_go)
+    monkeypatch.setattr(containers.Starting, "go", broken_go)
     with pytest.raises(StartFailed, match="on purpose"):
         host.run("ubuntu", "sleep infinity", name="half")
     assert (sorted(lab.namespaces()), len(rtnl.links(host.ns))) == before

@@ -50,7 +50,7 @@ def interrupt_after(monkeypatch: pytest.MonkeyPatch, target: object, name: str) 
         # (while the container's namespace is still being made on the kernel thread)
         ("netlab.model.lifecycle", "_attach_endpoints", "run -d --name x1 ubuntu sleep infinity"),
         ("netlab.kernel.rtnl", "add_veth", "run -d --name x1 ubuntu sleep infinity"),
-        ("netlab.kernel.proc.Starting", "go", "run -d --name x1 ubuntu sleep infinity"),
+        ("netlab.kernel.containers.Starting", "go", "run -d --name x1 ubuntu sleep infinity"),
         ("netlab.model.networks", "endpoints_changed", "run -d --name x1 ubuntu sleep infinity"),
         ("netlab.model.networks", "apply_firewall", "run -d --name x1 -p 8080:80 nginx"),
         ("netlab.model.resolver", "start", "network create n1"),

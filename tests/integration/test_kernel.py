@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from netlab.kernel import netns, proc, rtnl, trace
+from netlab.kernel import containers, netns, proc, rtnl, trace
 
 pytestmark = pytest.mark.root
 
@@ -95,7 +95,7 @@ def test_new_namespace_settings_run_inside_it_and_a_failure_leaves_nothing(scrat
 
 def test_an_init_being_born_can_be_aborted_by_namespace(scratch: str, tmp_path: Path) -> None:
     # A rollback that lost its Starting (Ctrl-C at the wrong moment) still finds the init.
-    starting = proc.start(
+    starting = containers.start(
         scratch,
         ["sleep", "60"],
         exit_file=str(tmp_path / "e"),
@@ -104,15 +104,15 @@ def test_an_init_being_born_can_be_aborted_by_namespace(scratch: str, tmp_path: 
     )
     pid = starting.child.pid
     assert proc.alive(pid)
-    proc.abort_births(scratch)
+    containers.abort_births(scratch)
     assert not proc.alive(pid)
-    assert not [b for b in proc._births.values() if b.ns == scratch]
+    assert not [b for b in containers._births.values() if b.ns == scratch]
 
 
 def test_etc_files_that_the_machine_lacks(scratch: str, tmp_path: Path) -> None:
     log = str(tmp_path / "log")
     with pytest.raises(RuntimeError, match="no /etc/netlab-nosuch to mount it over"):
-        proc.start(
+        containers.start(
             scratch,
             ["true"],
             binds={"/etc/netlab-nosuch": "/etc/hostname"},
@@ -123,7 +123,7 @@ def test_etc_files_that_the_machine_lacks(scratch: str, tmp_path: Path) -> None:
     # The `ip netns exec` way (files under /etc/netns/NS): a missing target is skipped.
     netns.write_etc(scratch, {"netlab-nosuch": "x\n", "hostname": "inside\n"})
     try:
-        pid, _ = proc.spawn(scratch, ["cat", "/etc/hostname"], log_file=log)
+        pid, _ = containers.spawn(scratch, ["cat", "/etc/hostname"], log_file=log)
         proc.reap(pid)
         with open(log) as f:
             assert f.read() == "inside\n"

@@ -21,7 +21,7 @@ import pytest
 
 from netlab import Lab, testing
 from netlab.docker import docker, use
-from netlab.kernel import _worker, netns, nft, proc, rtnl, trace
+from netlab.kernel import _worker, containers, netns, nft, proc, rtnl, trace
 from netlab.kernel.fake import (
     FAKE_PID_BASE,
     FakeKernel,
@@ -42,6 +42,7 @@ REAL: dict[str, Any] = {
         (rtnl, FakeRtnl.NAMES),
         (nft, FakeNft.NAMES),
         (proc, FakeProc.NAMES),
+        (containers, FakeProc.CONTAINER_NAMES),
     )
     for name in names
 }
@@ -137,7 +138,13 @@ def test_nothing_real_is_touched(fake: FakeKernel) -> None:
 
 def test_the_fake_has_the_real_signatures() -> None:
     fake = FakeKernel()
-    parts = {"netns": fake.netns, "rtnl": fake.rtnl, "nft": fake.nft, "proc": fake.proc}
+    parts = {
+        "netns": fake.netns,
+        "rtnl": fake.rtnl,
+        "nft": fake.nft,
+        "proc": fake.proc,
+        "containers": fake.proc,
+    }
     for key, real in REAL.items():
         mod, name = key.split(".")
         mine = getattr(parts[mod], name)
@@ -548,7 +555,7 @@ def test_replicas_spread_one_per_node_first(fake: FakeKernel) -> None:
         ("rtnl.add_addr", errno.EADDRNOTAVAIL, None),
         ("rtnl.add_route", errno.ENETUNREACH, None),
         ("netns.create", errno.ENOSPC, "nl-fk_rbrun-[0-9a-f]*"),
-        ("proc.start", errno.EAGAIN, None),
+        ("containers.start", errno.EAGAIN, None),
     ],
 )
 def test_a_failed_run_leaves_a_created_container_and_nothing_in_the_kernel(
@@ -588,7 +595,7 @@ def test_a_failed_port_rule_leaves_a_created_container(fake: FakeKernel) -> None
     ("op", "err"),
     [
         ("nft.load", errno.EINVAL),
-        ("proc.spawn", errno.EAGAIN),
+        ("containers.spawn", errno.EAGAIN),
         ("rtnl.add_addr", errno.EADDRINUSE),
         ("rtnl.sysctl", errno.EACCES),
         ("rtnl.set_link", errno.ENOBUFS),
@@ -612,7 +619,7 @@ def test_a_failed_network_create_leaves_nothing(fake: FakeKernel, op: str, err: 
         ("rtnl.add_veth", errno.ENOMEM, "nl-fk_rbsvc-node2-1-*"),  # the 2nd task's eth0
         ("rtnl.add_vxlan", errno.EEXIST, "nl-fk_rbsvc-node2"),  # node2's sandbox
         ("netns.create", errno.ENOSPC, "nl-fk_rbsvc-node2-1-*"),
-        ("proc.start", errno.EAGAIN, "nl-fk_rbsvc-[0-9a-f]*"),
+        ("containers.start", errno.EAGAIN, "nl-fk_rbsvc-[0-9a-f]*"),
     ],
 )
 def test_a_failed_service_create_leaves_nothing(
@@ -623,7 +630,7 @@ def test_a_failed_service_create_leaves_nothing(
     d("-H node1 network create -d overlay overnet")
     before = snapshot(fake)
     ls = d("-H node1 service ls")
-    fake.fail(op, err, ns=pattern, skip=1 if op == "proc.start" else 0)
+    fake.fail(op, err, ns=pattern, skip=1 if op == "containers.start" else 0)
     create = "-H node1 service create --name s --network overnet --replicas 2 ubuntu sleep inf"
     assert os.strerror(err) in fails(create)
     assert changes(before, fake) == []
@@ -655,7 +662,7 @@ def test_a_failed_peer_update_leaves_no_stale_entry(fake: FakeKernel) -> None:
     [
         ("nft.load", errno.EINVAL, "node1"),
         ("rtnl.add_bridge", errno.ENOMEM, "node1"),
-        ("proc.spawn", errno.EAGAIN, "node1"),  # the manager's port 2377
+        ("containers.spawn", errno.EAGAIN, "node1"),  # the manager's port 2377
         ("nft.load", errno.EINVAL, "node2"),
         ("rtnl.add_addr", errno.EADDRINUSE, "node2"),
     ],

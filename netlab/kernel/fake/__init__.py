@@ -32,8 +32,8 @@ as a normal user in milliseconds, against state a test can read back::
 * one nftables ruleset text per namespace: ``table``, ``delete table`` (``ENOENT`` when
   absent), ``flush ruleset``, applied all or nothing, braces checked;
 * processes: pids from :data:`FAKE_PID_BASE` (2**30, above the kernel's ``PID_MAX_LIMIT`` of
-  2**22, so no fake pid is ever a real one), ``proc.start`` returning an object with the
-  methods of :class:`.proc.Starting`; servers listen where their command line says
+  2**22, so no fake pid is ever a real one), ``containers.start`` returning an object with
+  the methods of :class:`.containers.Starting`; servers listen where their command line says
   (``busybox httpd -p [ADDR:]PORT``, ``dnsmasq --listen-address=ADDR``) once told to go,
   and die at once if ADDR is not an address of their namespace. Signals are bookkeeping:
   nothing here calls ``os.kill``, and a pid outside the fake's range is refused
@@ -179,8 +179,8 @@ class FakeKernel:
         skip: int = 0,
     ) -> None:
         """Make the next ``times`` calls of ``op`` (``"rtnl.add_veth"``, ``"nft.load"``,
-        ``"netns.create"``, ``"proc.start"``...) fail with ``err``, as the kernel would say it,
-        after ``skip`` matching calls. ``ns`` and ``name`` (the link, or the program) are
+        ``"netns.create"``, ``"containers.start"``...) fail with ``err``, as the kernel would
+        say it, after ``skip`` matching calls. ``ns`` and ``name`` (the link, or the program) are
         shell patterns the call must match. The call is traced first, as a real one is."""
         self._failures.append(_Failure(op, err, ns, name, times, skip))
 

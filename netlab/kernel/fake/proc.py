@@ -16,7 +16,7 @@ import signal
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from netlab.kernel import commands, proc, trace
+from netlab.kernel import commands, containers, proc, trace
 from netlab.kernel.fake.records import FakeKernelError, FakeProcess, _names
 
 if TYPE_CHECKING:  # (only a type here: the package imports this module, not the reverse)
@@ -42,7 +42,7 @@ def _listeners(argv: Sequence[str]) -> list[tuple[str, int, str]]:
 
 
 class FakeStarting:
-    """What :func:`.proc.start` returns, on the fake: the process exists ("born") and runs
+    """What :func:`.containers.start` returns, on the fake: the process exists ("born") and runs
     its command once told to :meth:`go`."""
 
     def __init__(
@@ -83,7 +83,7 @@ class FakeStarting:
         self.k._run(p)
         return p.pid, p.started
 
-    def wait_ready(self, timeout: float = proc.READY_TIMEOUT) -> None:
+    def wait_ready(self, timeout: float = containers.READY_TIMEOUT) -> None:
         """The fake init is ready as soon as it was told to go."""
 
     def failed_early(self) -> bool:
@@ -98,10 +98,11 @@ class FakeProc:
     (the pure ones, such as ``container_prefix``, stay the real ones)."""
 
     NAMES = _names(
-        "start_time alive start abort_births spawn hangup start_detached kill_group "
-        "kill_groups kill reap run_in listening wait_listening forget_small_mount_ns "
-        "init_pid signal_pid"
+        "start_time alive hangup start_detached kill_group kill_groups kill reap run_in "
+        "listening wait_listening signal_pid"
     )
+    # (those of :mod:`netlab.kernel.containers`)
+    CONTAINER_NAMES = _names("start abort_births spawn forget_small_mount_ns init_pid")
 
     def __init__(self, kernel: FakeKernel) -> None:
         self.k = kernel
@@ -137,8 +138,8 @@ class FakeProc:
         k = self.k
         n = k._ns(ns)
         shown = commands.start(ns, argv, hostname=hostname, binds=binds, private=exit_file != "-")
-        proc.bind_targets(binds, lambda: k.netns.etc_files(ns))  # (the same checks)
-        err = k._injected("proc.start", ns, argv[0] if argv else "")
+        containers.bind_targets(binds, lambda: k.netns.etc_files(ns))  # (the same checks)
+        err = k._injected("containers.start", ns, argv[0] if argv else "")
         p = k._new_process(n, argv, log_file, exit_file, hostname)
         starting = FakeStarting(k, p, argv, shown, err)
         k._starting[p.pid] = starting
@@ -149,7 +150,7 @@ class FakeProc:
             s.abort()
 
     def spawn(self, ns: str, argv: Sequence[str], *, log_file: str) -> tuple[int, int]:
-        err = self.k._injected("proc.spawn", ns, argv[0] if argv else "")
+        err = self.k._injected("containers.spawn", ns, argv[0] if argv else "")
         if err is not None:
             self.k._ns(ns)
             raise RuntimeError(
