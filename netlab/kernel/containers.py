@@ -618,7 +618,10 @@ def init_pid(init: int, started: int | None = None, timeout: float = 2.0) -> int
         for child in _children_of(init):
             if _comm(child) == "unshare":  # (the others are the log writer's)
                 for grandchild in _children_of(child):
-                    return grandchild
+                    # (right after its fork it is still `unshare`, mounting /proc: wait
+                    # for the command's exec, so that what is found is the command)
+                    if _comm(grandchild) != "unshare" or time.monotonic() > deadline:
+                        return grandchild
         if not proc.alive(init, started) or time.monotonic() > deadline:
             return None
         time.sleep(0.001)

@@ -187,6 +187,9 @@ def test_inspect_has_docker_28s_keys_in_docker_28s_order(lab: Lab) -> None:
 def test_top_lists_the_containers_processes_with_the_machines_pids(lab: Lab) -> None:
     use(lab)
     docker(["run", "-d", "--name", "t1", "ubuntu", "sh", "-c", "sleep 600 & exec sleep 700"])
+    deadline = time.monotonic() + 5  # (run -d returns before the command has started both)
+    while len(docker("top t1").stdout.splitlines()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
     pid = int(docker("inspect -f '{{.State.Pid}}' t1").stdout)
     out = docker("top t1").stdout.splitlines()
     assert out[0].split() == ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
