@@ -1,10 +1,11 @@
 """Container logs as Docker's json-file driver keeps them: capped, rotated, never unbounded.
 
 A container's stdout and stderr go through a pipe to a small writer (part of its init, see
-:data:`netlab.kernel.proc.SHIM`) that appends them to ``logs/<id>.log`` in the lab's folder
-and, when the file reaches ``max-size``, rotates it as json-file does: ``<id>.log`` becomes
-``<id>.log.1``, ``.1`` becomes ``.2``, ... and the oldest beyond ``max-file`` goes. When the
-writer falls behind, the container waits (the pipe is full), as it does on Docker.
+:data:`netlab.kernel.containers.CONTAINER_SHIM`) that appends them to ``logs/<id>.log`` in
+the lab's folder and, when the file reaches ``max-size``, rotates it as json-file does:
+``<id>.log`` becomes ``<id>.log.1``, ``.1`` becomes ``.2``, ... and the oldest beyond
+``max-file`` goes. When the writer falls behind, the container waits (the pipe is full), as
+it does on Docker.
 
 ``docker run --log-opt max-size=1m --log-opt max-file=3`` sets the limits (Docker's keys,
 sizes and messages; ``docker inspect`` shows them under ``HostConfig.LogConfig``). Without
