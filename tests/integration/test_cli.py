@@ -134,7 +134,8 @@ def test_clean_after_a_killed_kernel_leaves_nothing(cli_lab: str) -> None:
     child.wait()
     prefix = topology.ns_prefix(cli_lab)
     assert [n for n in netns.names() if n.startswith(prefix)], "the kill left a lab behind"
-    left = netns.pids_in({netns.ident(n) for n in netns.names() if n.startswith(prefix)})
+    inside = netns.pids_in({netns.ident(n) for n in netns.names() if n.startswith(prefix)})
+    left = {pid: proc.start_time(pid) for pid in inside}
     assert left, "container processes outlive the killed kernel"
     # `netlab clean --all` would do the same for every lab; naming the lab keeps this test
     # from touching labs of anyone else on the machine.
@@ -143,7 +144,7 @@ def test_clean_after_a_killed_kernel_leaves_nothing(cli_lab: str) -> None:
     assert not [n for n in netns.names() if n.startswith(prefix)]
     assert not [n for n in netns.etc_names() if n.startswith(prefix)]
     assert not os.path.exists(f"/run/netlab/{cli_lab}")
-    assert not [pid for pid in left if proc.alive(pid)]
+    assert not [p for p, started in left.items() if started and proc.alive(p, started)]
     assert "0 namespaces, 0 processes" in netlab("clean", cli_lab).stdout
 
 

@@ -162,12 +162,13 @@ def test_stop_kills_by_pid_and_rm_removes(lab: Lab) -> None:
     host = lab.host()
     c = host.run("ubuntu", "sleep infinity", name="victim")
     pid = c.pid
+    started = proc.start_time(pid)
     with pytest.raises(Conflict, match="container is running"):
         c.remove()
-    c.stop()
+    c.stop(timeout=0)  # (`sleep` ignores SIGTERM as PID 1: no grace period to wait for)
     assert c.status == "exited" and c.exit_code == 137
     assert not rtnl_has_veth(host, c)
-    assert not proc.alive(pid)
+    assert not proc.alive(pid, started)
     c.remove()
     with pytest.raises(NoSuchContainer, match="No such container: victim"):
         host.container("victim")
@@ -325,13 +326,13 @@ def test_remove_many_at_once(lab: Lab) -> None:
     host = lab.host()
     keep = host.run("ubuntu", "sleep infinity", name="keep")
     gone = [host.run("ubuntu", "sleep infinity") for _ in range(5)]
-    pids = [c.pid for c in gone]
+    pids = [(c.pid, proc.start_time(c.pid)) for c in gone]
     with pytest.raises(Conflict, match="container is running"):
         host.remove_containers(gone)
     assert all(c.running for c in gone), "a refused removal must not stop anything"
     host.remove_containers(gone, force=True)
     assert host.containers(all=True) == [keep]
-    assert not any(proc.alive(p) for p in pids)
+    assert not any(proc.alive(p, started) for p, started in pids)
     assert sorted(lab.namespaces()) == sorted(
         [topology.ns_name(lab.name, p) for p in ("lan", "inet", "client", "host")] + [keep.ns]
     )

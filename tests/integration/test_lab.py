@@ -61,8 +61,9 @@ def test_restart_under_same_name_removes_leftovers(make_lab) -> None:  # type: i
     first = make_lab()
     c = first.host().run("ubuntu", "sleep infinity")
     pid = c.pid
+    started = proc.start_time(pid)
     second = make_lab(name=first.name)
-    assert not proc.alive(pid), "the earlier run's container process survived"
+    assert not proc.alive(pid, started), "the earlier run's container process survived"
     assert second.host().containers(all=True) == []
     assert sorted(second.namespaces()) == sorted(
         topology.ns_name(first.name, p) for p in ("lan", "inet", "client", "host")
