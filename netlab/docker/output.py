@@ -63,19 +63,50 @@ def print_objects(ctx: Context, objs: list[dict[str, Any]], fmt: str | None) -> 
         ctx.print(inspect_view.render(objs))
 
 
-def each(ctx: Context, refs: list[str], action: Callable[[Container], None]) -> int:
+def each(
+    ctx: Context, refs: list[str], action: Callable[[Container], None], *, cannot: str = ""
+) -> int:
     """Apply ``action`` to each container, printing its reference as docker does."""
-    return each_ref(ctx, refs, lambda ref: action(ctx.host.container(ref)))
+    return each_ref(ctx, refs, lambda ref: action(ctx.host.container(ref)), cannot=cannot)
 
 
-def each_ref(ctx: Context, refs: list[str], action: Callable[[str], None]) -> int:
-    """Run ``action`` for each reference; print it when done, Docker's error when not."""
+def each_ref(
+    ctx: Context, refs: list[str], action: Callable[[str], None], *, cannot: str = ""
+) -> int:
+    """Run ``action`` for each reference; print it when done, Docker's error when not
+    (``cannot``: the verb of a daemon that says "cannot VERB container: REF: ...")."""
     code = 0
     for ref in refs:
         try:
             action(ref)
             ctx.print(ref)
         except NetlabError as exc:
+            why = f"cannot {cannot} container: {ref}: " if cannot else ""
+            ctx.eprint(f"Error response from daemon: {why}{exc}")
+            code = 1
+    return code
+
+
+def all_together(
+    ctx: Context,
+    refs: list[str],
+    act: Callable[[list[Container]], None],
+    check: Callable[[str, Container], None] = lambda ref, c: None,
+) -> int:
+    """Look up (and ``check(ref, container)``) each reference in turn, with Docker's error
+    for each that fails; then ``act`` on all the others at once (their kernel work batched,
+    their waits shared) and print their references, as docker does for ``stop`` and ``rm``."""
+    code, chosen = 0, []
+    for ref in refs:
+        try:
+            c = ctx.host.container(ref)
+            check(ref, c)
+        except NetlabError as exc:
             ctx.eprint(f"Error response from daemon: {exc}")
             code = 1
+            continue
+        chosen.append((ref, c))
+    act([c for _, c in chosen])
+    for ref, _ in chosen:
+        ctx.print(ref)
     return code

@@ -268,9 +268,8 @@ def _veth_indexes(ns: str, *, fresh: bool = False) -> tuple[int, int]:
     numbers after the highest index there, as the kernel counts. Read once, then counted on
     here (``fresh``: read again, after a pair was refused because an index was taken)."""
     nxt = _next_index.get(ns)
-    if nxt is None or fresh:
-        highest = max(_nlfast.link_indexes(ns).values(), default=1) + 1
-        nxt = max(highest, nxt + 2 if nxt is not None and fresh else highest)
+    if nxt is None or fresh:  # (the count is past a refused pair already: never go back)
+        nxt = max(max(_nlfast.link_indexes(ns).values(), default=1) + 1, nxt or 0)
     _next_index[ns] = nxt + 2
     return nxt, nxt + 1
 

@@ -32,8 +32,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from netlab.docker.context import Context, DaemonError
-from netlab.docker.output import each, print_formatted, print_objects
-from netlab.errors import Conflict, NetlabError, NoSuchContainer, NoSuchNetwork, StartFailed
+from netlab.docker.output import all_together, each, print_formatted, print_objects
+from netlab.errors import Conflict, NoSuchContainer, NoSuchNetwork, StartFailed
 from netlab.model import images, lifecycle, logs
 from netlab.views import tables
 
@@ -239,18 +239,9 @@ def cmd_stop(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
                               f'.ParseInt: parsing "{text}": invalid syntax')  # fmt: skip
         timeout = int(text)
     sig = lifecycle.parse_signal(opts["signal"]) if opts["signal"] else None
-    found = []
-    code = 0
-    for ref in args:
-        try:
-            found.append((ref, ctx.host.container(ref)))
-        except NetlabError as exc:
-            ctx.eprint(f"Error response from daemon: {exc}")
-            code = 1
-    ctx.host.stop_containers([c for _, c in found], timeout=timeout, sig=sig)
-    for ref, _ in found:
-        ctx.print(ref)
-    return code
+    return all_together(
+        ctx, args, lambda cs: ctx.host.stop_containers(cs, timeout=timeout, sig=sig)
+    )
 
 
 def cmd_top(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
@@ -263,16 +254,7 @@ def cmd_top(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
 def cmd_kill(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     sig = lifecycle.parse_signal(opts["signal"] or "KILL")
-    code = 0
-    for ref in args:
-        try:
-            ctx.host.container(ref).kill(sig)
-        except NetlabError as exc:
-            ctx.eprint(f"Error response from daemon: cannot kill container: {ref}: {exc}")
-            code = 1
-        else:
-            ctx.print(ref)
-    return code
+    return each(ctx, args, lambda c: c.kill(sig), cannot="kill")
 
 
 def cmd_start(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
@@ -283,27 +265,21 @@ def cmd_rm(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     """``docker rm [-f] A B C``: each reference checked in turn, with Docker's error for one
     that is missing or (without -f) running; the others are removed together, so the
     kernel's clean-up of all their namespaces and veths is awaited once, not once each."""
-    code, chosen, seen = 0, [], set()
-    for ref in args:
-        try:
-            c = ctx.host.container(ref)
-            if c.id in seen:
-                raise NoSuchContainer(ref)
-            if not opts["force"] and c.running:
-                raise Conflict(
-                    f'cannot remove container "/{c.name}": container is running: stop the '
-                    "container before removing or force remove"
-                )
-        except NetlabError as exc:
-            ctx.eprint(f"Error response from daemon: {exc}")
-            code = 1
-            continue
+    seen: set[str] = set()
+
+    def check(ref: str, c: Container) -> None:
+        if c.id in seen:
+            raise NoSuchContainer(ref)  # (named twice: gone by the second time)
+        if not opts["force"] and c.running:
+            raise Conflict(
+                f'cannot remove container "/{c.name}": container is running: stop the '
+                "container before removing or force remove"
+            )
         seen.add(c.id)
-        chosen.append((ref, c))
-    ctx.host.remove_containers([c for _, c in chosen], force=opts["force"])
-    for ref, _ in chosen:
-        ctx.print(ref)
-    return code
+
+    return all_together(
+        ctx, args, lambda cs: ctx.host.remove_containers(cs, force=opts["force"]), check
+    )
 
 
 def cmd_logs(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
