@@ -28,6 +28,8 @@ def machine_snapshot() -> dict[str, str]:
         "addrs": sh("ip -o addr show"),
         "routes": sh("ip route show table all"),
         "neigh": sh("ip neigh show nud permanent"),
+        # (netlab makes /run/docker/netns for the Docker hosts' view and removes it again)
+        "run-docker": sh("ls -d /run/docker /run/docker/netns 2>/dev/null"),
         "nft": sh("nft list ruleset 2>/dev/null"),
         "sysctl": sh(
             "sysctl net.ipv4.ip_forward net.ipv6.conf.all.disable_ipv6 "

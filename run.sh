@@ -29,8 +29,30 @@ setup_apt() {
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "netlab: installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # A package with a service (nginx) must not start it on the machine, where
+    # it would listen on port 80: while apt runs, a policy-rc.d forbids starting services
+    # (unless the machine has its own), and a service this run brought is disabled at boot.
+    local policy=/usr/sbin/policy-rc.d made_policy="" had_nginx="" rc=0
+    [ -e /etc/init.d/nginx ] && had_nginx=1
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\n# netlab (run.sh): no service starts while apt installs\nexit 101\n' \
+        > "$policy"
+      chmod 755 "$policy"
+      made_policy=1
+    fi
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+        >/dev/null; } || rc=$?
+    [ -n "$made_policy" ] && rm -f "$policy"
+    if [ -z "$had_nginx" ] && [ -e /etc/init.d/nginx ]; then
+      if command -v deb-systemd-helper >/dev/null; then
+        deb-systemd-helper disable nginx.service >/dev/null 2>&1 || true
+      fi
+      update-rc.d nginx disable >/dev/null 2>&1 || true
+    fi
+    if [ "$rc" -ne 0 ]; then
+      echo "netlab: apt-get failed (exit $rc)" >&2
+      exit "$rc"
+    fi
   fi
 }
 

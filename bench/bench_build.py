@@ -7,7 +7,11 @@ netlab's own overhead is small. Teardown on both sides waits until the kernel ha
 removed every veth (RTM_DELLINK events), not just until the namespaces are unpinned.
 The two sides take turns, with a pause between runs for the kernel's asynchronous clean-up.
 
-Run as root:  .venv/bin/python bench/bench_build.py [--sizes 10,50,200] [--repeat 7]
+Then what the nginx image costs per container: the machine's real nginx (a master and one
+worker per CPU) against the BusyBox web server netlab falls back to, in time to a container
+that answers on port 80 and in memory (the proportional set size of its processes).
+
+Run as root:  .venv/bin/python bench/bench_build.py [--sizes 10,50,200] [--repeat 7] [--nginx 20]
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ import subprocess
 import sys
 import time
 from typing import NamedTuple
+from unittest import mock
 
 from netlab import Lab
-from netlab.kernel import netns, rtnl
+from netlab.kernel import containers, netns, rtnl
+from netlab.model import images
 from netlab.model.lab import wipe
 
 HOST_NS = "nl-benchip-host"
@@ -136,10 +142,61 @@ def spread(ratios: list[float]) -> str:
     return f"{statistics.median(ratios):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})"
 
 
+def pss_kib(pid: int) -> int:
+    """The proportional set size of a process (its share of shared pages), in KiB."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def nginx_run(n: int, real: bool) -> tuple[float, float]:
+    """(ms, MiB) per container for n nginx containers, each answering when ``run`` returns."""
+    program = images.nginx_program() if real else None
+    with mock.patch.object(images, "nginx_program", lambda: program):
+        lab = Lab("benchnl", down_at_exit=False)
+        host = lab.host()
+        t0 = time.perf_counter()
+        webs = [host.run("nginx") for _ in range(n)]
+        build = time.perf_counter() - t0
+        assert webs[-1].exec(["ls", "/proc/1/cmdline"]).ok
+        kib = sum(pss_kib(p) for w in webs for p in containers.pids_in_pid_ns(w.pid))
+        lab.down()
+    return ms_per(build, n), kib / 1024 / n
+
+
+def nginx_cost(n: int, repeat: int) -> None:
+    """Print what the real nginx costs per container, against BusyBox's httpd."""
+    if images.nginx_program() is None:
+        print("nginx: not on this machine (apt-get install nginx); nothing to compare")
+        return
+    real, busybox = [], []
+    for _ in range(repeat):
+        real.append(nginx_run(n, True))
+        settle()
+        busybox.append(nginx_run(n, False))
+        settle()
+    med = statistics.median
+    print(
+        f"\nnginx image, {n} containers, medians of {repeat} runs: "
+        f"{'ms per container':>17} {'MiB per container':>18}"
+    )
+    for label, runs in (("real nginx", real), ("BusyBox httpd", busybox)):
+        print(f"{label:>42}: {med(r[0] for r in runs):>17.2f} {med(r[1] for r in runs):>18.2f}")
+    ratio_t = med(a[0] / b[0] for a, b in zip(real, busybox, strict=True))
+    ratio_m = med(r[1] for r in real) / max(med(r[1] for r in busybox), 1e-9)
+    print(f"{'ratio real / BusyBox':>42}: {ratio_t:>17.2f} {ratio_m:>18.2f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="10,50,200")
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--nginx", type=int, default=20, help="nginx containers (0: skip)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     wipe("benchnl")
@@ -160,6 +217,8 @@ def main() -> int:
                 f"{ms_per(r.ip_teardown, n):>10.2f} {spread(r.teardown_ratios):>17}",
                 flush=True,
             )
+        if args.nginx:
+            nginx_cost(args.nginx, args.repeat)
     finally:
         wipe("benchnl")
         wipe("benchip")

@@ -223,16 +223,27 @@ def run_in(
 
 
 HOSTNAME_SHIM = 'echo "$0" > /proc/sys/kernel/hostname && exec "$@"'
+# ... and a Docker host's: its folder of sandboxes ($1) shows at /run/docker/netns.
+DOCKER_HOST_SHIM = (
+    'echo "$0" > /proc/sys/kernel/hostname && '
+    '{ [ ! -d /run/docker/netns ] || mount --bind "$1" /run/docker/netns; } && shift && exec "$@"'
+)
 
 
-def netns_prefix(ns: str, hostname: str | None = None) -> list[str]:
+def netns_prefix(ns: str, hostname: str | None = None, *, sandboxes: str = "") -> list[str]:
     """Argv prefix that runs a command in a named namespace, with its /etc/netns files.
 
     With ``hostname``, the command also gets a private UTS namespace showing that name, so
-    ``hostname`` inside a lab host prints the host's name, not the machine's.
+    ``hostname`` inside a lab host prints the host's name, not the machine's. With
+    ``sandboxes`` (a Docker host's folder of its containers' namespaces), that folder shows
+    at ``/run/docker/netns`` (where Docker keeps them) in the command's mount namespace, the
+    private one ``ip netns exec`` makes.
     """
     prefix = ["ip", "netns", "exec", ns]
-    if hostname:
+    if hostname and sandboxes:
+        prefix += ["unshare", "--uts", "--", "/bin/sh", "-c", DOCKER_HOST_SHIM, hostname]
+        prefix.append(sandboxes)
+    elif hostname:
         prefix += ["unshare", "--uts", "--", "/bin/sh", "-c", HOSTNAME_SHIM, hostname]
     return prefix
 

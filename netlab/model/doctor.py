@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from netlab.errors import PrivilegeError, ToolMissing
 from netlab.kernel import netns, nft, rtnl
+from netlab.model import images
 
 CAP_NET_ADMIN = 12
 CAP_SYS_ADMIN = 21
@@ -122,9 +124,29 @@ def run_checks(*, probe_kernel: bool = True) -> list[Check]:
                 "" if path else f"apt-get install -y {pkg}",
             )
         )
+    checks.append(nginx_check())
     if probe_kernel and root and caps & (1 << CAP_SYS_ADMIN) and caps & (1 << CAP_NET_ADMIN):
         checks += probe_features()
     return checks
+
+
+def nginx_check() -> Check:
+    """Which nginx the nginx image runs: the machine's (Debian's package nginx), or BusyBox's
+    web server where there is none (the welcome page, but no access log, no nginx headers)."""
+    path = images.nginx_program()
+    if path is None:
+        return Check(
+            "image: nginx",
+            False,
+            "no nginx on this machine: the nginx image serves its welcome page with BusyBox's "
+            "httpd (no access log in docker logs, no `Server: nginx` header)",
+            "apt-get install -y nginx (./run.sh setup installs it and keeps it from "
+            "starting on the machine)",
+            optional=True,
+        )
+    done = subprocess.run([path, "-v"], capture_output=True, text=True, check=False)
+    version = (done.stderr or done.stdout).strip().removeprefix("nginx version: ")
+    return Check("image: nginx", True, f"the machine's {version} ({path})")
 
 
 def probe_features() -> list[Check]:

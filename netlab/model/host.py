@@ -8,6 +8,7 @@ containers send out. Its built-in networks are ``bridge``, ``host`` and ``none``
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import shlex
@@ -235,6 +236,7 @@ class Host:
         env: Sequence[str] = (),
         log_opts: Mapping[str, str] | None = None,
         stdin: int | None = None,
+        attach: bool = False,
     ) -> Container:
         """``docker run -d``: create and start a container; return it once its process runs.
 
@@ -243,7 +245,8 @@ class Host:
         ``publish_all`` is ``-P`` (every exposed port of the image on an ephemeral port).
         ``log_opts`` are ``--log-opt`` values of the json-file driver (``{"max-size": "1m",
         "max-file": "3"}``; see :mod:`netlab.model.logs`). ``stdin``, a file descriptor (a
-        pipe's read end, say), is what the command reads (``docker run -i``).
+        pipe's read end, say), is what the command reads (``docker run -i``); ``attach``: a
+        ``docker run`` without ``-d`` (its output is awaited, as ``inspect`` then shows).
         """
 
         wanted = [m for spec in publish for m in parse_publish(spec)]
@@ -283,6 +286,7 @@ class Host:
             env=[_env_entry(e) for e in env],
             log_opts=log_opts,
             stdin=stdin,
+            attach=attach,
         )
         return Container(self, cid)
 
@@ -330,7 +334,32 @@ class Host:
                 f"the namespace of host {self.name!r} ({self.ns}) is gone; "
                 f"run `netlab clean {self.lab.name}` and build the lab again"
             )
-        return proc.run_in(proc.netns_prefix(self.ns, self.name), _split(command), timeout=timeout)
+        return proc.run_in(self.command_prefix(), _split(command), timeout=timeout)
+
+    def command_prefix(self) -> list[str]:
+        """The argv prefix that runs a command on this Docker host, as a user of a Docker host
+        would: in its namespaces, with its hostname, and with its running containers'
+        network namespaces under ``/var/run/docker/netns`` (their ``SandboxKey``)."""
+        return proc.netns_prefix(self.ns, self.name, sandboxes=self._sandboxes())
+
+    def _sandboxes(self) -> str:
+        """The host's folder of sandboxes, brought up to date: for each running container
+        with a namespace of its own, a link named as its ``SandboxKey`` to that namespace."""
+        folder = self.lab.store.path("sandboxes", self.name)
+        os.makedirs(folder, exist_ok=True)
+        lifecycle.reconcile(self)
+        want = {
+            inspect.sandbox_id(self.lab.name, r)[:12]: netns.path(r.netns)
+            for r in self.lab.store.containers().values()
+            if r.host == self.name and r.own_netns and r.state == "running"
+        }
+        for entry in os.scandir(folder):
+            if want.get(entry.name) != os.readlink(entry.path):
+                os.unlink(entry.path)
+        for name, target in want.items():
+            with contextlib.suppress(FileExistsError):
+                os.symlink(target, os.path.join(folder, name))
+        return folder
 
     def links(self) -> list[rtnl.Link]:
         """The host's interfaces, as the kernel has them."""

@@ -3,13 +3,17 @@
 A netlab container shares the machine's filesystem (it is a set of namespaces, not an image
 root), so an "image" here is a recipe: what Docker shows for it (``Cmd``, ``Entrypoint``) and
 what really runs. ``ubuntu`` and the other base images run the given command as it is
-(``sleep infinity``, ``ping``...). ``nginx`` serves the nginx welcome page on port 80 with
-BusyBox's small web server, and ``docker ps`` shows nginx's own command line.
+(``sleep infinity``, ``ping``...). ``nginx`` is the machine's real nginx (Debian's package
+nginx) configured as Docker's official image is: its own ``nginx.conf`` and ``conf.d/default.conf``,
+the welcome page, and ``/var/log/nginx`` whose files lead to the container's stdout and
+stderr, all bind-mounted into the container. Where the machine has no nginx, BusyBox's small
+web server serves the welcome page instead (``netlab doctor`` says which one is in use).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,15 +40,108 @@ Commercial support is available at
 <a href="http://nginx.com/">nginx.com</a>.</p>
 
 <p><em>Thank you for using nginx.</em></p>
-<p><em>(served by netlab's emulated nginx image)</em></p>
 </body>
 </html>
 """
 
+NGINX_50X = """<!DOCTYPE html>
+<html>
+<head>
+<title>Error</title>
+<style>
+html { color-scheme: light dark; }
+body { width: 35em; margin: 0 auto;
+font-family: Tahoma, Verdana, Arial, sans-serif; }
+</style>
+</head>
+<body>
+<h1>An error occurred.</h1>
+<p>Sorry, the page you are looking for is currently unavailable.<br/>
+Please try again later.</p>
+<p>If you are the system administrator of this resource then you should check
+the error log for details.</p>
+<p><em>Faithfully yours, nginx.</em></p>
+</body>
+</html>
+"""
 
-# The emulated nginx: BusyBox's web server on port 80, under a shell that ends it and exits 0
-# on SIGQUIT (the image's stop signal) or SIGTERM, as nginx does; a PID 1 without handlers
-# would ignore both and `docker stop` would wait its 10 s.
+# The official image's /etc/nginx/nginx.conf, with two changes this machine needs: its
+# workers run as Debian's www-data (the image has a user nginx), and temporary files go to
+# the container's own /tmp (the official image's compiled-in /var/cache/nginx; Debian's
+# /var/lib/nginx would be shared by every container of the machine).
+NGINX_CONF = """
+user  www-data;
+worker_processes  auto;
+
+error_log  /var/log/nginx/error.log notice;
+pid        /run/nginx.pid;
+
+
+events {
+    worker_connections  1024;
+}
+
+
+http {
+    include       /etc/nginx/mime.types;
+    default_type  application/octet-stream;
+
+    log_format  main  '$remote_addr - $remote_user [$time_local] "$request" '
+                      '$status $body_bytes_sent "$http_referer" '
+                      '"$http_user_agent" "$http_x_forwarded_for"';
+
+    access_log  /var/log/nginx/access.log  main;
+
+    sendfile        on;
+    #tcp_nopush     on;
+
+    keepalive_timeout  65;
+
+    #gzip  on;
+
+    # netlab: temporary files in the container's own /tmp
+    client_body_temp_path /tmp/client_temp;
+    proxy_temp_path       /tmp/proxy_temp;
+    fastcgi_temp_path     /tmp/fastcgi_temp;
+    uwsgi_temp_path       /tmp/uwsgi_temp;
+    scgi_temp_path        /tmp/scgi_temp;
+
+    include /etc/nginx/conf.d/*.conf;
+}
+""".lstrip()
+
+# The official image's /etc/nginx/conf.d/default.conf (as its entrypoint leaves it: it adds
+# the IPv6 listener), without the commented-out PHP examples.
+NGINX_DEFAULT_CONF = """
+server {
+    listen       80;
+    listen  [::]:80;
+    server_name  localhost;
+
+    #access_log  /var/log/nginx/host.access.log  main;
+
+    location / {
+        root   /usr/share/nginx/html;
+        index  index.html index.htm;
+    }
+
+    #error_page  404              /404.html;
+
+    # redirect server error pages to the static page /50x.html
+    #
+    error_page   500 502 503 504  /50x.html;
+    location = /50x.html {
+        root   /usr/share/nginx/html;
+    }
+}
+""".lstrip()
+
+NGINX_HTML = "/usr/share/nginx/html"
+
+
+# The nginx image where the machine has no nginx: BusyBox's web server on port 80, under a
+# shell that ends it and exits 0 on SIGQUIT (the image's stop signal) or SIGTERM, as nginx
+# does; a PID 1 without handlers would ignore both and `docker stop` would wait its 10 s.
 NGINX_SHIM = (
     'busybox httpd -f -p 80 -h "$1" & pid=$!; '
     'trap \'kill "$pid"; wait "$pid"; exit 0\' QUIT TERM; wait "$pid"'
@@ -119,7 +216,7 @@ class Image:
         In a BusyBox-based image a command named like a common applet is BusyBox's (``echo
         --help`` prints ``--help`` in alpine, as there), not the machine's GNU tool.
         """
-        if self.name == "nginx" and (not cmd or cmd == self.cmd):
+        if self.name == "nginx" and (not cmd or cmd == self.cmd) and not nginx_program():
             return ["sh", "-c", NGINX_SHIM, "nginx", html_dir()]
         argv = list(cmd or self.cmd)
         if self.busybox and argv and argv[0] in APPLETS:
@@ -188,29 +285,62 @@ def lookup(ref: str) -> Image:
     return img
 
 
+def nginx_program() -> str | None:
+    """The machine's nginx (Debian's package nginx), or None: the image then runs BusyBox's."""
+    return shutil.which("nginx", path=DEFAULT_PATH)
+
+
 def html_dir() -> str:
-    """Where the emulated nginx's pages show in its container: nginx's own folder where the
+    """Where the nginx image's pages show in its container: nginx's own folder where the
     machine has one (its files are hidden under the lab's), else an empty folder of the FHS."""
-    for path in ("/usr/share/nginx/html", "/srv", "/mnt"):
+    for path in (NGINX_HTML, "/srv", "/mnt"):
         if os.path.isdir(path):
             return path
     return "/srv"
 
 
-def content_binds(real_argv: Sequence[str], www_dir: str) -> dict[str, str]:
-    """What a container of the emulated nginx gets bind-mounted: its welcome page folder."""
-    if is_emulated_nginx(real_argv):
-        return {html_dir(): www_dir}
-    return {}
+def image_files(image: str, files: str) -> dict[str, str]:
+    """Write the files of ``image`` that differ from the machine's into the folder ``files``
+    (a container's own copy, which it may change as on Docker); return what the container
+    gets bind-mounted (path inside -> file or folder). For nginx: the official image's files
+    (:func:`write_nginx`); the others have none."""
+    if lookup(image).name != "nginx":
+        return {}
+    write_nginx(files)
+    binds = {html_dir(): os.path.join(files, "html")}
+    if nginx_program():
+        binds |= {
+            "/etc/nginx/nginx.conf": os.path.join(files, "nginx.conf"),
+            "/etc/nginx/conf.d": os.path.join(files, "conf.d"),
+            "/var/log/nginx": os.path.join(files, "log"),
+        }
+    return binds
 
 
-def is_emulated_nginx(real_argv: Sequence[str]) -> bool:
+def serves_http(real_argv: Sequence[str]) -> bool:
     """True for the command that plays the nginx image (it serves HTTP on port 80)."""
-    return list(real_argv[:3]) == ["sh", "-c", NGINX_SHIM]
+    return list(real_argv[:3]) in (["sh", "-c", NGINX_SHIM], list(IMAGES["nginx"].cmd))
 
 
-def write_www(path: str) -> None:
-    """Write nginx's welcome page into ``path`` (the emulated nginx serves it)."""
-    os.makedirs(path, exist_ok=True)
-    with open(os.path.join(path, "index.html"), "w") as f:
-        f.write(NGINX_WELCOME)
+def write_nginx(path: str) -> None:
+    """Write the nginx image's files into ``path``: ``html/`` (the welcome page),
+    ``nginx.conf``, ``conf.d/default.conf``, and ``log/`` whose ``access.log`` and
+    ``error.log`` lead to the container's stdout and stderr (as in the official image)."""
+    files = {
+        "html/index.html": NGINX_WELCOME,
+        "html/50x.html": NGINX_50X,
+        "nginx.conf": NGINX_CONF,
+        "conf.d/default.conf": NGINX_DEFAULT_CONF,
+    }
+    for name, text in files.items():
+        os.makedirs(os.path.dirname(os.path.join(path, name)), mode=0o755, exist_ok=True)
+        with open(os.path.join(path, name), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(path, name), 0o644)  # (nginx's workers read them as www-data)
+    for folder in ("html", "conf.d", "log"):
+        os.makedirs(os.path.join(path, folder), exist_ok=True)
+        os.chmod(os.path.join(path, folder), 0o755)
+    for name, dev in (("access.log", "/dev/stdout"), ("error.log", "/dev/stderr")):
+        link = os.path.join(path, "log", name)
+        if not os.path.islink(link):
+            os.symlink(dev, link)

@@ -80,6 +80,11 @@ def _ports(rec: ContainerRec) -> dict[str, Any]:
     return dict(sorted(out.items(), key=lambda kv: (int(kv[0].split("/")[0]), kv[0])))
 
 
+def sandbox_id(lab: str, rec: ContainerRec) -> str:
+    """The ID of a container's sandbox (its network namespace, in Docker's words)."""
+    return ids.object_id(lab, "sandbox", rec.seq)
+
+
 def container_inspect(c: Container) -> dict[str, Any]:
     """One container as ``docker container inspect`` shows it (the networking-relevant part)."""
     rec = c.record
@@ -112,7 +117,7 @@ def container_inspect(c: Container) -> dict[str, Any]:
         }
     first = next(iter(rec.networks.values()), Endpoint(""))
     own = rec.own_netns
-    sandbox = ids.object_id(c.host.lab.name, "sandbox", rec.seq) if own and running else ""
+    sandbox = sandbox_id(c.host.lab.name, rec) if own and running else ""
     img = images.lookup(rec.image)
     files = f"/var/lib/docker/containers/{rec.id}"
     layer = f"/var/lib/docker/overlay2/{ids.object_id(c.host.lab.name, 'layer', rec.seq)}"
@@ -164,13 +169,13 @@ def container_inspect(c: Container) -> dict[str, Any]:
             "Hostname": rec.hostname,
             "Domainname": "",
             "User": "",
-            "AttachStdin": False,
-            "AttachStdout": False,
-            "AttachStderr": False,
+            "AttachStdin": rec.attached and rec.open_stdin,
+            "AttachStdout": rec.attached,
+            "AttachStderr": rec.attached,
             **({"ExposedPorts": {p: {} for p in rec.exposed_ports}} if rec.exposed_ports else {}),
             "Tty": rec.tty,
             "OpenStdin": rec.open_stdin,
-            "StdinOnce": False,
+            "StdinOnce": rec.attached and rec.open_stdin,
             "Env": [*rec.env, *img.env],
             "Cmd": list(rec.args) if img.entrypoint else [rec.path, *rec.args],
             "Image": rec.image,

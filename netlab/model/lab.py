@@ -39,7 +39,7 @@ from netlab.errors import (
     NotRunning,
 )
 from netlab.kernel import batch, containers, netns, proc, rtnl
-from netlab.model import frontends, images, machines, sweep, topology
+from netlab.model import frontends, machines, sweep, topology
 from netlab.model.doctor import require_privileges, require_tools
 from netlab.model.host import Host, build_host
 from netlab.model.ids import local_mac
@@ -181,7 +181,6 @@ class Lab:
 
     def _start_internet_services(self, inet: str) -> None:
 
-        images.write_www(self.store.path("www", "nginx"))
         www = self.store.path("www", "dockercon")
         os.makedirs(www, exist_ok=True)
         with open(os.path.join(www, "index.html"), "w") as f:
@@ -265,7 +264,7 @@ class Lab:
         if target in topology.RESERVED_HOSTS:
             return proc.netns_prefix(topology.ns_name(self.name, target), target)
         if target in {h.name for h in self.hosts}:
-            return proc.netns_prefix(self.host(target).ns, target)
+            return self.host(target).command_prefix()
         for h in self.hosts:
             try:
                 c = h.container(target)

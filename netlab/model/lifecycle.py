@@ -75,6 +75,7 @@ def create_container(
     env: Sequence[str] = (),
     log_opts: Mapping[str, str] | None = None,
     stdin: int | None = None,
+    attach: bool = False,
     keep_created: bool = True,
 ) -> str:
     """Create and start a container; return its ID.
@@ -85,7 +86,8 @@ def create_container(
     interruption (Ctrl-C) leaves nothing at all (nor does a failure with ``keep_created``
     false: a swarm task that cannot start is not kept). ``more_networks`` (names or IDs) are
     attached after ``net``, as eth1, eth2, ...; ``stdin``, a file descriptor, is what its
-    command reads (``docker run -i``).
+    command reads (``docker run -i``); ``attach`` says a terminal waits for its output (a
+    ``docker run`` without ``-d``: ``Config.AttachStdout``).
     """
     lab = host.lab
     store = lab.store
@@ -126,6 +128,7 @@ def create_container(
                 network_mode=net.name,
                 tty=tty,
                 open_stdin=interactive,
+                attached=attach,
                 exposed_ports=tuple(img.exposed),
                 port_specs=tuple(publish),
                 env=tuple(env),
@@ -201,7 +204,7 @@ def _launch(
         wait(wired)
         # A server image (nginx) is ready when it listens: docker run returns then, so a
         # request right after it gets an answer. Others go on while their init starts.
-        serves = [p for p in rec.exposed_ports if images.is_emulated_nginx(rec.real_argv)]
+        serves = [p for p in rec.exposed_ports if images.serves_http(rec.real_argv)]
         pid, pid_start = starting.go(wait=bool(serves))
         running = replace(
             rec,
@@ -434,7 +437,8 @@ def _container_files(
     with open(name, "w") as f:
         f.write(rec.hostname + "\n")
     binds = {"/etc/hostname": name, "/etc/hosts": hosts, "/etc/resolv.conf": resolv}
-    return binds | images.content_binds(rec.real_argv, host.lab.store.path("www", "nginx"))
+    own = host.lab.store.path("containers", rec.id + ".files")
+    return binds | images.image_files(rec.image, own)
 
 
 def _start_init(

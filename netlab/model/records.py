@@ -130,6 +130,7 @@ class ContainerRec:
     finished_at: str = ZERO_TIME
     tty: bool = False
     open_stdin: bool = False
+    attached: bool = False  # started by an attached ``docker run`` (no -d)
     exposed_ports: tuple[str, ...] = ()
     port_specs: tuple[PortMapping, ...] = ()  # what -p asked for
     ports: tuple[PortMapping, ...] = ()  # what is published while it runs

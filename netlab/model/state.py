@@ -61,6 +61,12 @@ from netlab.model.records import (
 
 ROOT = "/run/netlab"
 TMPFS_OPTIONS = "mode=0755,size=25%"
+# Where a Docker host keeps its containers' network namespaces (``SandboxKey``). A Docker
+# host's commands see the lab's folder of them there (:func:`netlab.kernel.proc.netns_prefix`),
+# over an empty folder that netlab makes if the machine has none, and removes with its last
+# lab (the file ``MADE_MARK`` in ``ROOT`` says which folders it made).
+DOCKER_NETNS = "/run/docker/netns"
+MADE_MARK = ".made"
 
 R = TypeVar("R")
 
@@ -112,6 +118,34 @@ def _mount_root() -> None:
         _sys.mount("netlab", ROOT, "tmpfs", _sys.MS_NOSUID | _sys.MS_NODEV, TMPFS_OPTIONS)
 
 
+def _make_docker_netns() -> None:
+    """Make :data:`DOCKER_NETNS` (and ``/run/docker``) where the machine has none, noting
+    which in ``ROOT/.made`` (under :func:`_machine_lock`)."""
+    made = []
+    for folder in (os.path.dirname(DOCKER_NETNS), DOCKER_NETNS):
+        if not os.path.isdir(folder):
+            with contextlib.suppress(OSError):
+                os.mkdir(folder, 0o700 if folder != DOCKER_NETNS else 0o755)
+                made.append(folder)
+    if made:
+        with open(os.path.join(ROOT, MADE_MARK), "a") as f:
+            f.write("".join(m + "\n" for m in made))
+
+
+def _remove_docker_netns() -> None:
+    """Remove the folders :func:`_make_docker_netns` made (if still empty), and the note."""
+    mark = os.path.join(ROOT, MADE_MARK)
+    try:
+        with open(mark) as f:
+            made = f.read().split()
+    except FileNotFoundError:
+        return
+    for folder in reversed(made):
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
+    os.unlink(mark)
+
+
 def _in_machines_mount_ns() -> bool:
     """True if this process sees the machine's mounts (those of pid 1). A process in a mount
     namespace of its own (a service with PrivateTmp=, say) would mount a tmpfs that nobody
@@ -125,10 +159,11 @@ def _in_machines_mount_ns() -> bool:
 def _unmount_root() -> None:
     """Remove ``/run/netlab`` (and its tmpfs) once no lab is left in it (under the lock)."""
     try:
-        if os.listdir(ROOT):
+        if set(os.listdir(ROOT)) - {MADE_MARK}:
             return
     except FileNotFoundError:
         return
+    _remove_docker_netns()
     if os.path.ismount(ROOT):
         _sys.umount2(ROOT, _sys.MNT_DETACH)
     with contextlib.suppress(OSError):
@@ -217,6 +252,8 @@ class Store:
         """
         with _machine_lock():
             _mount_root()
+            if os.path.ismount(ROOT):  # (netlab's own state tmpfs: the machine's /run)
+                _make_docker_netns()
             os.makedirs(os.path.join(self.dir, "containers"), exist_ok=True)
         _mount_logs(os.path.join(self.dir, "logs"))
         self._build = self._pinned = uuid.uuid4().hex
@@ -495,6 +532,7 @@ class Store:
             for suffix in (".json", ".exit", ".hosts", ".hostname"):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.path("containers", cid + suffix))
+            shutil.rmtree(self.path("containers", cid + ".files"), ignore_errors=True)
             self._containers.pop(cid, None)
         self._ordered = None
         self._bump()

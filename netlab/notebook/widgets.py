@@ -49,11 +49,7 @@ def machines(lab: Lab) -> list[Machine]:
 
     out = []
     for h in lab.hosts:
-        out.append(
-            Machine(
-                f"host {h.name}", tuple(proc.netns_prefix(h.ns, h.name)), h.address, ns_node(h.ns)
-            )
-        )
+        out.append(Machine(f"host {h.name}", tuple(h.command_prefix()), h.address, ns_node(h.ns)))
         for c in h.containers():
             out.append(
                 Machine(

@@ -105,6 +105,8 @@ def test_doctor_reports_ready() -> None:
     ):
         assert check in r.stdout
     assert re.search(r"^ok   driver: macvlan +available$", r.stdout, re.M), r.stdout
+    # run.sh installs nginx: the nginx image is the machine's nginx.
+    assert re.search(r"^ok   image: nginx +the machine's nginx/1\.\d+", r.stdout, re.M), r.stdout
     # ipvlan is optional: listed either way, never counted as a problem.
     assert re.search(
         r"^(ok   driver: ipvlan +available|n/a  driver: ipvlan +unavailable \(Operation not "

@@ -13,6 +13,7 @@ import pytest
 
 from netlab import Lab
 from netlab.docker import docker, use
+from netlab.model import images, topology
 
 pytestmark = pytest.mark.root
 
@@ -177,7 +178,7 @@ def test_inspect_has_docker_28s_keys_in_docker_28s_order(lab: Lab) -> None:
         "80/tcp": {}
     }
     assert doc["NetworkSettings"]["SandboxKey"].startswith("/var/run/docker/netns/")
-    # nginx's stop signal ends the emulated nginx at once, with 0.
+    # nginx's stop signal ends nginx at once, with 0.
     t0 = time.monotonic()
     docker("stop web")
     assert time.monotonic() - t0 < 3.0
@@ -198,3 +199,81 @@ def test_top_lists_the_containers_processes_with_the_machines_pids(lab: Lab) -> 
     assert rows == {str(pid): "sleep 700", **{p: "sleep 600" for p in rows if p != str(pid)}}
     assert len(rows) == 2
     assert docker("top t1 -o pid,comm").stdout.split("\n")[0].split() == ["PID", "COMMAND"]
+
+
+def from_client(lab: Lab, *curl: str) -> str:
+    """curl's output on the lab's LAN client (a machine outside Docker)."""
+    ns = topology.ns_name(lab.name, "client")
+    argv = ["ip", "netns", "exec", ns, "curl", "-m", "5", *curl]
+    return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+
+
+@pytest.mark.skipif(images.nginx_program() is None, reason="no nginx (apt-get install nginx)")
+def test_the_nginx_image_is_nginx_configured_as_the_official_image(lab: Lab) -> None:
+    use(lab)
+    docker("run -d --name web -p 8080:80 nginx")
+    head = from_client(lab, "-sI", "http://192.168.56.11:8080/")
+    assert head.startswith("HTTP/1.1 200 OK") and "\nServer: nginx/1." in head, head
+    # Its access log is the container's stdout, with the client as nginx saw it.
+    wait_for_log("web", f"{topology.CLIENT_IP} - - [")
+    logs = docker("logs web").stdout  # (its error log, stderr, is in the same stream)
+    assert '"HEAD / HTTP/1.1" 200 0 "-" "curl/' in logs, logs
+    assert "[notice] 1#1: start worker processes" in logs, logs
+    # Inside: nginx is PID 1, its files are the official image's, /var/log/nginx leads out.
+    ps = docker("exec web ps -e -o pid=,user=,args=").stdout.splitlines()
+    assert ps[0].split(None, 2) == ["1", "root", "nginx: master process nginx -g daemon off;"]
+    assert any(line.split(None, 2)[2] == "nginx: worker process" for line in ps[1:]), ps
+    assert docker("exec web nginx -v").stderr.startswith("nginx version: nginx/1.")
+    conf = docker("exec web cat /etc/nginx/conf.d/default.conf").stdout
+    assert "listen  [::]:80;" in conf and "root   /usr/share/nginx/html;" in conf
+    assert docker("exec web readlink /var/log/nginx/access.log").stdout == "/dev/stdout\n"
+    # (The machine's own nginx files are untouched.)
+    assert "/etc/nginx/conf.d/default.conf" not in docker("exec web ls /etc/nginx/conf.d").stderr
+    assert not os.path.exists("/etc/nginx/conf.d/default.conf")
+    # Each container has its own copy of the image's files, as on Docker.
+    docker("run -d --name web2 nginx")
+    docker(["exec", "web2", "sh", "-c", "echo web2 > /usr/share/nginx/html/index.html"])
+    assert docker("exec web curl -s http://localhost/").stdout.count("Welcome to nginx!") == 2
+    assert docker("exec web2 curl -s http://localhost/").stdout == "web2\n"
+    # SIGQUIT, the image's stop signal: nginx shuts down gracefully and exits 0.
+    t0 = time.monotonic()
+    docker("stop web")
+    assert time.monotonic() - t0 < 3.0
+    assert docker("inspect -f '{{.State.ExitCode}}' web").stdout == "0\n"
+    assert "gracefully shutting down" in docker("logs web").stdout
+
+
+def test_without_nginx_the_nginx_image_serves_its_page_with_busybox(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(images, "nginx_program", lambda: None)
+    use(lab)
+    docker("run -d --name web -p 8080:80 nginx")
+    page = from_client(lab, "-s", "http://192.168.56.11:8080/")
+    assert "Welcome to nginx!" in page
+    assert docker("exec web ps -o args= -p 1").stdout.startswith("sh -c busybox httpd -f -p 80")
+    t0 = time.monotonic()
+    docker("stop web")
+    assert time.monotonic() - t0 < 3.0
+    assert docker("inspect -f '{{.State.ExitCode}}' web").stdout == "0\n"
+
+
+def test_the_sandbox_key_is_the_containers_namespace_in_the_docker_hosts_view(lab: Lab) -> None:
+    use(lab)
+    docker("run -d --name c1 ubuntu sleep infinity")
+    docker("run -d --name c2 --network none ubuntu sleep infinity")
+    key = docker("inspect -f '{{.NetworkSettings.SandboxKey}}' c1").stdout.strip()
+    assert key.startswith("/var/run/docker/netns/") and len(os.path.basename(key)) == 12
+    host = lab.host()
+    # On the Docker host, the classic: enter a container's namespace by its SandboxKey.
+    inside = host.exec(["nsenter", f"--net={key}", "ip", "-br", "addr", "show", "eth0"])
+    assert inside.ok and " 172.17.0.2/16 " in inside.stdout, inside
+    keys = set(host.exec("ls /var/run/docker/netns").stdout.split())
+    other = docker("inspect -f '{{.NetworkSettings.SandboxKey}}' c2").stdout.strip()
+    assert keys == {os.path.basename(key), os.path.basename(other)}
+    # Docker keeps a sandbox while its container runs.
+    docker("stop -t 0 c1")
+    assert host.exec("ls /var/run/docker/netns").stdout.split() == [os.path.basename(other)]
+    # It is the Docker host's view only: the machine's own folder shows none of them.
+    if os.path.isdir("/run/docker/netns"):
+        assert os.path.basename(other) not in os.listdir("/run/docker/netns")

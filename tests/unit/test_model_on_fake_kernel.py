@@ -32,6 +32,7 @@ from netlab.kernel.fake import (
     FdbEntry,
 )
 from netlab.model import ids, images, state, topology
+from netlab.model.container import Container
 from netlab.model.drivers import overlay
 
 # The real functions, kept before any test replaces them (for the fidelity checks below).
@@ -411,8 +412,7 @@ def test_a_published_port_is_a_dnat_rule(fake: FakeKernel) -> None:
     assert 'tcp dport 8080 counter dnat to 172.17.0.2:80 comment "DNAT"' in rules
     assert "ip daddr 172.17.0.2 tcp dport 80 counter accept" in rules
     assert any(
-        images.is_emulated_nginx(p.argv) and ("0.0.0.0", 80, "tcp") in p.listens
-        for p in fake.processes
+        images.serves_http(p.argv) and ("0.0.0.0", 80, "tcp") in p.listens for p in fake.processes
     )
     d(f"rm -f {web}")
     assert fake.ruleset(host.ns) == before
@@ -985,3 +985,19 @@ def test_an_ambiguous_id_prefix_is_dockers_error(fake: FakeKernel) -> None:
     out = docker(f"inspect {shared}")
     assert out.code == 1 and f"multiple IDs found with provided prefix: {shared}" in out.stderr
     assert docker(f"inspect -f '{{{{.Id}}}}' {ids_[0][:12]}").stdout == ids_[0] + "\n"
+
+
+def test_inspect_says_whether_a_run_was_attached(fake: FakeKernel) -> None:
+    host = lab_of("fk_attach").host()
+    keys = ("AttachStdin", "AttachStdout", "AttachStderr", "OpenStdin", "StdinOnce")
+
+    def config(c: Container) -> tuple[bool, ...]:
+        return tuple(c.inspect()["Config"][k] for k in keys)
+
+    # docker run -d -i / docker run -i / docker run (Docker 28's values for each).
+    assert config(host.run("ubuntu", "sleep 1", interactive=True)) == (F, F, F, T, F)
+    assert config(host.run("ubuntu", "sleep 1", interactive=True, attach=True)) == (T, T, T, T, T)
+    assert config(host.run("ubuntu", "sleep 1", attach=True)) == (F, T, T, F, F)
+
+
+T, F = True, False

@@ -8,6 +8,8 @@ from __future__ import annotations
 import doctest
 import ipaddress
 import itertools
+import os
+from pathlib import Path
 
 import pytest
 
@@ -282,12 +284,43 @@ def test_images() -> None:
         images.lookup("ubuntu:22.04")
     nginx = images.lookup("nginx")
     assert nginx.display_command(()) == ("/docker-entrypoint.sh", "nginx", "-g", "daemon off;")
-    real = nginx.real_argv(())
-    assert images.is_emulated_nginx(real) and real[-1] == images.html_dir()
-    assert "busybox httpd -f -p 80" in real[2]
-    assert images.content_binds(real, "/w") == {images.html_dir(): "/w"}
     assert images.lookup("ubuntu").real_argv(("sleep", "infinity")) == ["sleep", "infinity"]
-    assert images.content_binds(["sleep", "infinity"], "/w") == {}
+    assert images.image_files("ubuntu", "/nonexistent") == {}
+
+
+def test_the_nginx_image_is_the_machines_nginx_with_the_official_images_files(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(images, "nginx_program", lambda: "/usr/sbin/nginx")
+    nginx = images.lookup("nginx")
+    real = nginx.real_argv(())
+    assert real == ["nginx", "-g", "daemon off;"] and images.serves_http(real)
+    assert nginx.real_argv(("nginx", "-v")) == ["nginx", "-v"]
+    binds = images.image_files("nginx:latest", str(tmp_path))
+    assert binds["/etc/nginx/nginx.conf"] == f"{tmp_path}/nginx.conf"
+    assert binds["/etc/nginx/conf.d"] == f"{tmp_path}/conf.d"
+    assert binds["/var/log/nginx"] == f"{tmp_path}/log"
+    assert binds[images.html_dir()] == f"{tmp_path}/html"
+    assert os.readlink(tmp_path / "log" / "access.log") == "/dev/stdout"
+    assert os.readlink(tmp_path / "log" / "error.log") == "/dev/stderr"
+    conf = (tmp_path / "nginx.conf").read_text()
+    assert "access_log  /var/log/nginx/access.log  main;" in conf
+    assert "include /etc/nginx/conf.d/*.conf;" in conf
+    assert "listen  [::]:80;" in (tmp_path / "conf.d" / "default.conf").read_text()
+    assert "Welcome to nginx!" in (tmp_path / "html" / "index.html").read_text()
+    assert (tmp_path / "html").stat().st_mode & 0o005 == 0o005  # (workers: www-data)
+    images.write_nginx(str(tmp_path))  # (again: it writes over its files)
+
+
+def test_without_nginx_the_nginx_image_runs_busybox_httpd(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(images, "nginx_program", lambda: None)
+    real = images.lookup("nginx").real_argv(())
+    assert images.serves_http(real) and real[-1] == images.html_dir()
+    assert "busybox httpd -f -p 80" in real[2]
+    assert images.image_files("nginx", str(tmp_path)) == {images.html_dir(): f"{tmp_path}/html"}
+    assert "Welcome to nginx!" in (tmp_path / "html" / "index.html").read_text()
 
 
 @pytest.mark.parametrize("name", ["web", "web-1", "a.b_c", "X9"])

@@ -62,6 +62,7 @@ def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
             publish_all=opts["publish-all"],
             log_opts=logs.parse_opts(opts["log-opt"]),
             stdin=feed[0] if feed else None,
+            attach=not opts["detach"],
         )
     except StartFailed as exc:
         # Created, not started: Docker prints the ID (detached) before the daemon's error.

@@ -412,7 +412,7 @@ class FakeKernel:
         if n is not None and n.ident != p.ns_ident:
             n = None  # (a newer namespace of the same name)
         for ip, _, _ in wanted:
-            if ip != "0.0.0.0" and (n is None or not self._has_address(n, ip)):
+            if ip not in ("0.0.0.0", "::") and (n is None or not self._has_address(n, ip)):
                 with contextlib.suppress(OSError), open(p.log_file, "a") as f:
                     f.write(f"bind {ip}: Cannot assign requested address\n")
                 self._stop(p, 1)

@@ -24,8 +24,8 @@ if TYPE_CHECKING:  # (only a type here: the package imports this module, not the
 
 
 def _listeners(argv: Sequence[str]) -> list[tuple[str, int, str]]:
-    """The sockets a server's command line opens (busybox httpd, dnsmasq, a ``sh -c`` whose
-    script starts one of them first); [] for others."""
+    """The sockets a server's command line opens (busybox httpd, the nginx image's nginx,
+    dnsmasq, a ``sh -c`` whose script starts one of them first); [] for others."""
     out: list[tuple[str, int, str]] = []
     if list(argv[:2]) == ["sh", "-c"] and len(argv) > 2:
         return _listeners(shlex.split(argv[2].split("&")[0]))
@@ -33,6 +33,8 @@ def _listeners(argv: Sequence[str]) -> list[tuple[str, int, str]]:
         spec = argv[argv.index("-p") + 1]
         ip, _, port = spec.rpartition(":")
         out.append((ip or "0.0.0.0", int(port), "tcp"))
+    elif list(argv) == ["nginx", "-g", "daemon off;"]:  # (its default.conf: 80 and [::]:80)
+        out += [("0.0.0.0", 80, "tcp"), ("::", 80, "tcp")]
     elif argv[:1] == ["dnsmasq"]:
         for a in argv:
             if a.startswith("--listen-address="):
