@@ -38,10 +38,12 @@ def make_lab() -> Iterator[Callable[..., object]]:
 
     names: list[str] = []
 
-    def make(*, hosts: tuple[str, ...] = ("host",), name: str | None = None) -> Lab:
+    def make(
+        *, hosts: tuple[str, ...] = ("host",), name: str | None = None, **settings: str
+    ) -> Lab:
         lab_name = name or f"t{os.getpid() % 100000}_{next(_counter)}"
         names.append(lab_name)
-        return Lab(lab_name, hosts=hosts)
+        return Lab(lab_name, hosts=hosts, **settings)  # type: ignore[arg-type]
 
     yield make
     for n in names:

@@ -3,7 +3,9 @@
 ::
 
     netlab up LAB [--hosts node1,node2]     build a lab (one host named "host" by default;
-              [--replace]                   --replace: build it anew if it is up)
+              [--replace]                   --replace: build it anew if it is up;
+              [--firewall-backend B]        the daemon's settings: iptables or nftables,
+              [--userland-proxy=BOOL]       docker-proxy on published ports or not)
     netlab down LAB                         remove it
     netlab exec [-L LAB] TARGET -- CMD...   run a real command in a host or container
     netlab ls                               every lab, its hosts and containers
@@ -51,7 +53,15 @@ def cmd_up(args: argparse.Namespace) -> int:
     from netlab.model.lab import Lab
 
     hosts = [h.strip() for h in args.hosts.split(",") if h.strip()] if args.hosts else ["host"]
-    lab = Lab(args.lab, hosts=hosts, down_at_exit=False, replace=args.replace)
+    proxy = None if args.userland_proxy is None else args.userland_proxy == "true"
+    lab = Lab(
+        args.lab,
+        hosts=hosts,
+        down_at_exit=False,
+        replace=args.replace,
+        firewall_backend=args.firewall_backend,
+        userland_proxy=proxy,
+    )
     for h in lab.hosts:
         print(f"{lab.name}: host {h.name} at {h.address} (namespace {h.ns})")
     print(
@@ -202,6 +212,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--hosts", help="comma-separated Docker host names (default: host)")
     s.add_argument(
         "--replace", action="store_true", help="build the lab anew if one of that name is up"
+    )
+    s.add_argument(
+        "--firewall-backend",
+        choices=("iptables", "nftables"),
+        default="nftables",
+        help="as dockerd's --firewall-backend (default: nftables)",
+    )
+    s.add_argument(
+        "--userland-proxy",
+        choices=("true", "false"),
+        help="as dockerd's --userland-proxy (default: true with iptables, false with nftables)",
     )
     s.set_defaults(fn=cmd_up)
     s = sub.add_parser("down", help="remove a lab")

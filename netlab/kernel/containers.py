@@ -491,23 +491,33 @@ def abort_births(ns: str) -> None:
         birth.abort()
 
 
-def spawn(ns: str, argv: Sequence[str], *, log_file: str) -> tuple[int, int]:
+def spawn(
+    ns: str,
+    argv: Sequence[str],
+    *,
+    log_file: str,
+    fds: Mapping[int, int] | None = None,
+    shown_as: Sequence[str] | None = None,
+) -> tuple[int, int]:
     """Start a service in namespace ``ns`` and let it run at once; return (pid, start time).
 
     The service is born as a container's init is (its hostname, the /etc files of
     ``/etc/netns/NS``, /sys of the namespace), but sees the machine's /run and PID namespace
     (it is netlab's own: a name server reading its files from the lab's state). The init
     ``exec``s the service, so the pid is the service itself (signals such as SIGHUP reach it
-    directly); no exit code is recorded.
+    directly); no exit code is recorded. ``fds`` (fd in the service -> fd here, from 3 on)
+    are handed over and closed here; ``shown_as`` is the command line the trace shows (the
+    program's name as a user knows it).
     """
     if not netns.exists(ns):
         raise netns.NamespaceNotFound(ns)
-    shown = commands.start(ns, argv)
+    shown = commands.start(ns, shown_as or argv)
+    given = dict(fds or {})
     binds = bind_targets(None, lambda: netns.etc_files(ns))
     full = ["/bin/sh", "-c", SERVICE_SHIM, "netlab-init", log_file, *argv]
     environ = proc.default_env()
     used = [*binds.values(), os.path.dirname(log_file)]
-    birth = _Birth(ns, "", binds, used, lambda: _spawn_init(full, environ, {}), private=False)
+    birth = _Birth(ns, "", binds, used, lambda: _spawn_init(full, environ, given), private=False)
     return Starting(birth, ns, argv, log_file, shown).go()
 
 

@@ -32,6 +32,7 @@ TOOLS = {
     "dnsmasq": "dnsmasq-base",
     "brctl": "bridge-utils",
     "conntrack": "conntrack",
+    "iptables": "iptables",
 }
 
 

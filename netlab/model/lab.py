@@ -71,6 +71,12 @@ class Lab:
             web = lab.host().run("nginx")
             print(lab.host().exec(["curl", "-s", web.ip]).stdout)
 
+    ``firewall_backend`` and ``userland_proxy`` are the Docker daemon's settings of those names
+    (``daemon.json``) for every host of the lab: ``"iptables"`` writes Docker 28's iptables
+    chains and, by default, starts a docker-proxy per published port and address family
+    (``userland_proxy=False``: the kernel alone handles local and hairpin traffic);
+    ``"nftables"`` writes Docker 29's ``ip docker-bridges`` table, without docker-proxy.
+
     A lab belongs to the process that built it (a notebook's kernel, a script) and goes when
     that process ends; one made with ``down_at_exit=False`` (``netlab up``) lives until it is
     taken down. Building a lab whose name is taken replaces the earlier lab only if it
@@ -87,6 +93,8 @@ class Lab:
         hosts: Sequence[str] = ("host",),
         down_at_exit: bool = True,
         replace: bool = False,
+        firewall_backend: str = "nftables",
+        userland_proxy: bool | None = None,
         _attach: bool = False,
     ) -> None:
         global _latest
@@ -107,6 +115,18 @@ class Lab:
             raise InvalidArgument("a lab needs at least one Docker host")
         for h in host_list:
             topology.check_host_name(h)
+        if firewall_backend not in ("iptables", "nftables"):
+            raise InvalidArgument(
+                f"invalid firewall backend {firewall_backend!r}: use iptables or nftables"
+            )
+        if userland_proxy is None:
+            userland_proxy = firewall_backend == "iptables"  # (Docker's default: true)
+        if userland_proxy and firewall_backend == "nftables":
+            raise InvalidArgument(
+                "netlab's nftables backend has no docker-proxy: use userland_proxy=False, or "
+                'firewall_backend="iptables"'
+            )
+        settings = {"firewall_backend": firewall_backend, "userland_proxy": userland_proxy}
 
         require_privileges()
         require_tools()
@@ -116,7 +136,7 @@ class Lab:
                 _may_replace(previous, me)
             _wipe(self.name, keep_lock=True)
             try:
-                self._build(host_list, owner=me)
+                self._build(host_list, owner=me, settings=settings)
                 with self.store.locked():
                     done = dataclasses.replace(
                         self.store.lab_record,
@@ -139,8 +159,8 @@ class Lab:
 
     # -- building ------------------------------------------------------------------------------
 
-    def _build(self, hosts: list[str], *, owner: tuple[int, int]) -> None:
-        self.store.create(LabRec(self.name, now_rfc3339(), owner=owner))
+    def _build(self, hosts: list[str], *, owner: tuple[int, int], settings: dict[str, Any]) -> None:
+        self.store.create(LabRec(self.name, now_rfc3339(), owner=owner, **settings))
         with open(self.store.path("resolv.conf"), "w") as f:
             f.write(machines.RESOLV_CONF)  # shared by every container (linked from /etc/netns)
         lan = topology.ns_name(self.name, "lan")

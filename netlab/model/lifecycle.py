@@ -45,7 +45,18 @@ from netlab.errors import (
     ToolMissing,
 )
 from netlab.kernel import batch, containers, netns, proc, rtnl, soon, trace, wait
-from netlab.model import drivers, ids, images, logs, machines, networks, resolver, sweep, topology
+from netlab.model import (
+    drivers,
+    ids,
+    images,
+    logs,
+    machines,
+    networks,
+    proxies,
+    resolver,
+    sweep,
+    topology,
+)
 from netlab.model.ports import PortMapping, allocate
 from netlab.model.records import ZERO_TIME, ContainerRec, Endpoint
 from netlab.model.timefmt import now_rfc3339, rfc3339
@@ -220,9 +231,11 @@ def _launch(
                 rec.netns, [("0.0.0.0", int(p.split("/")[0]), "tcp") for p in serves]
             )
         host.lab.store.save(container=running)
-        networks.endpoints_changed(host, list(rec.networks))
-        if rec.ports:
-            _publish(host, rec)
+        if rec.ports and not host.lab.store.lab_record.userland_proxy:
+            _hairpin(host, rec)
+        networks.endpoints_changed(host, list(rec.networks), ports=bool(rec.ports))
+        if rec.ports and host.lab.store.lab_record.userland_proxy:
+            running = _start_proxies(host, running)
         if starting.failed_early():
             starting.wait_ready(0)  # raises with the init's own words
         return running
@@ -231,12 +244,11 @@ def _launch(
         # its port rules and its peers' entries all go again.
         if starting is not None:
             starting.abort()
+        _stop_proxies(host, rec.id)
         _teardown(host, rec)
         host.lab.store.save(container=replace(created, state="created", ports=()))
         with contextlib.suppress(Exception):
-            networks.endpoints_changed(host, list(rec.networks))
-            if rec.port_specs:
-                networks.apply_firewall(host)
+            networks.endpoints_changed(host, list(rec.networks), ports=bool(rec.port_specs))
         raise
 
 
@@ -268,12 +280,28 @@ def _allocate_ports(host: Host, rec: ContainerRec) -> ContainerRec:
     return replace(rec, ports=tuple(allocate(wanted, taken, f"{rec.name} ({eid})")))
 
 
-def _publish(host: Host, rec: ContainerRec) -> None:
-    """Program the port rules (one atomic nft load) and hairpin mode on the bridge port."""
+def _start_proxies(host: Host, rec: ContainerRec) -> ContainerRec:
+    """Start the docker-proxy processes of a container's published ports; its record with
+    them (stored). A port that the host cannot bind fails with Docker's words."""
+    first = next(iter(rec.networks.values()))
+    try:
+        started = proxies.start(host, rec.ports, first.ip)
+    except proxies.ProxyError as exc:
+        raise Conflict(
+            "failed to set up container networking: driver failed programming external "
+            f"connectivity on endpoint {rec.name} ({first.endpoint_id}): {exc}"
+        ) from None
+    rec = replace(rec, proxies=tuple(started))
+    host.lab.store.save(container=rec)
+    return rec
+
+
+def _hairpin(host: Host, rec: ContainerRec) -> None:
+    """Hairpin mode on the bridge port of a container with published ports (the kernel
+    carries its calls to its own published port back out of the port they came in by)."""
     first = next(iter(rec.networks.values()))
     if first.veth:
         rtnl.set_bridge_port(host.ns, first.veth, hairpin=True)
-    networks.apply_firewall(host)
 
 
 def record(host: Host, cid: str) -> ContainerRec:
@@ -604,12 +632,21 @@ def _kill_strays(host: Host, namespaces: list[str]) -> None:
         sweep.stop_processes(host.lab.name, namespaces)
 
 
+def _stop_proxies(host: Host, cid: str) -> None:
+    """End a container's docker-proxy processes (its record as stored says which)."""
+    rec = host.lab.store.containers().get(cid)
+    if rec is not None and rec.proxies:
+        proxies.stop(rec.proxies)
+
+
 def _finish(host: Host, rec: ContainerRec, code: int, finished: str | None = None) -> None:
     """Mark a container exited with ``code``, release its network (Docker does too)."""
+    proxies.stop(rec.proxies)
     _teardown(host, rec)
     exited = replace(
         rec,
         ports=(),
+        proxies=(),
         state="exited",
         exit_code=code,
         pid=0,
@@ -617,9 +654,8 @@ def _finish(host: Host, rec: ContainerRec, code: int, finished: str | None = Non
         networks={name: ep.released() for name, ep in rec.networks.items()},
     )
     host.lab.store.save_container(exited)
-    networks.endpoints_changed(host, list(rec.networks))
-    if rec.ports:
-        networks.apply_firewall(host)  # the container's port rules go, the others stay
+    # (the container's port rules go, the others stay)
+    networks.endpoints_changed(host, list(rec.networks), ports=bool(rec.ports))
 
 
 def reconcile(host: Host) -> None:
@@ -669,6 +705,7 @@ def remove_many(host: Host, cids: list[str], *, force: bool) -> None:
                 "container before removing or force remove"
             )
         proc.kill_groups([(r.pid, r.pid_start) for r in running])
+        proxies.stop([p for r in running for p in r.proxies])
         _kill_strays(host, [r.netns for r in recs if r.own_netns])
         own = [r for r in recs if r.own_netns and netns.exists(r.netns)]
         veths = {link for r in own for ns, link in _host_links(host, r) if ns == host.ns}
@@ -686,6 +723,6 @@ def remove_many(host: Host, cids: list[str], *, force: bool) -> None:
         if watch is not None:
             watch.wait(30.0)
         store.drop_container(*(r.id for r in recs))
-        networks.endpoints_changed(host, sorted({n for r in recs for n in r.networks}))
-        if any(r.ports for r in recs):
-            networks.apply_firewall(host)
+        networks.endpoints_changed(
+            host, sorted({n for r in recs for n in r.networks}), ports=any(r.ports for r in recs)
+        )

@@ -23,8 +23,8 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, InvalidArgument
-from netlab.kernel import batch, nft
-from netlab.model import drivers, firewall, ids, topology
+from netlab.kernel import batch, nft, xtables
+from netlab.model import drivers, firewall, ids, iptables_rules, topology
 from netlab.model.drivers import CreateRequest
 from netlab.model.records import NetworkRec
 
@@ -55,13 +55,50 @@ def firewall_inputs(host: Host) -> list[firewall.Bridge]:
     return out
 
 
-def apply_firewall(host: Host) -> None:
-    """Load the host's whole ``ip docker-bridges`` table, rebuilt from its networks.
+def firewall_endpoints(host: Host) -> list[iptables_rules.Endpoint]:
+    """The running containers' addresses on the host's bridges, in the order they started."""
+    nets = host.lab.store.lab_record.hosts[host.name].networks
+    running = [
+        r
+        for r in host.lab.store.containers().values()
+        if r.host == host.name and r.state == "running"
+    ]
+    running.sort(key=lambda r: (r.started_at, r.seq))
+    return [
+        iptables_rules.Endpoint(nets[ep.network_id].bridge, ep.ip)
+        for r in running
+        for ep in r.networks.values()
+        if ep.ip and ep.network_id in nets and nets[ep.network_id].bridge
+    ]
 
-    The load is atomic (one ``nft -f`` transaction), so no packet ever sees half a ruleset;
-    rule counters start again from zero.
+
+def apply_firewall(host: Host) -> None:
+    """Bring the host's firewall to what Docker has for its networks and containers.
+
+    nftables (Docker 29): the whole ``ip docker-bridges`` table is loaded again in one atomic
+    ``nft -f`` transaction (no packet sees half a ruleset; counters start again from zero).
+    iptables (Docker 28): only Docker's rules that changed are deleted or added, by one
+    ``iptables-restore --noflush`` (atomic per table), so the user's own rules (DOCKER-USER,
+    INPUT...) and every other counter stay.
     """
-    nft.load(host.ns, firewall.ruleset(firewall_inputs(host)))
+    lab = host.lab.store.lab_record
+    if lab.firewall_backend != "iptables":
+        nft.load(host.ns, firewall.ruleset(firewall_inputs(host)))
+        return
+    want = iptables_rules.wanted(
+        firewall_inputs(host), firewall_endpoints(host), userland_proxy=lab.userland_proxy
+    )
+    owned_file = host.lab.store.path(f"iptables-{host.name}")
+    try:
+        with open(owned_file) as f:
+            owned = f.read().splitlines()
+    except FileNotFoundError:
+        owned = []
+    lines, commands = iptables_rules.plan(xtables.save(host.ns), want, owned)
+    if lines:
+        xtables.restore(host.ns, iptables_rules.restore_text(lines), commands)
+    with open(owned_file, "w") as f:
+        f.write("".join(r + "\n" for r in iptables_rules.owned_rules(want)))
 
 
 def create_network(
@@ -133,11 +170,15 @@ def remove_network(host: Host, net: Network) -> None:
             apply_firewall(host)
 
 
-def endpoints_changed(host: Host, net_names: list[str]) -> None:
-    """Tell the drivers of the named networks that endpoints came or went (names, peers)."""
+def endpoints_changed(host: Host, net_names: list[str], *, ports: bool = False) -> None:
+    """Tell the drivers of the named networks that endpoints came or went (names, peers),
+    and bring the firewall up to date where it has a share of them: published ports
+    (``ports``), and with iptables every container (its raw table protects each one)."""
     for n in list(host.lab.store.lab_record.hosts[host.name].networks.values()):
         if n.name in net_names:
             drivers.of(n).changed(host, n)
+    if ports or host.lab.store.lab_record.firewall_backend == "iptables":
+        apply_firewall(host)
 
 
 # --- connect and disconnect -----------------------------------------------------------------

@@ -131,6 +131,7 @@ class ContainerRec:
     tty: bool = False
     open_stdin: bool = False
     attached: bool = False  # started by an attached ``docker run`` (no -d)
+    proxies: tuple[tuple[int, int], ...] = ()  # its docker-proxy processes (pid, start time)
     exposed_ports: tuple[str, ...] = ()
     port_specs: tuple[PortMapping, ...] = ()  # what -p asked for
     ports: tuple[PortMapping, ...] = ()  # what is published while it runs
@@ -243,6 +244,11 @@ class LabRec:
     # built it, and while building, the builder. (0, 0) for a lab made by `netlab up`, which
     # lives until `netlab down`. See Lab's rule on replacing a lab.
     owner: tuple[int, int] = (0, 0)
+    # The Docker daemon's settings (daemon.json): which firewall backend writes its rules
+    # ("nftables": Docker 29's table ip docker-bridges; "iptables": Docker 28's chains), and
+    # whether published ports are served by docker-proxy for local and hairpin traffic.
+    firewall_backend: str = "nftables"
+    userland_proxy: bool = False
 
 
 # --- JSON at the store's edge ---------------------------------------------------------------

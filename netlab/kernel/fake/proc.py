@@ -151,7 +151,17 @@ class FakeProc:
         for s in [s for s in self.k._starting.values() if s.ns == ns]:
             s.abort()
 
-    def spawn(self, ns: str, argv: Sequence[str], *, log_file: str) -> tuple[int, int]:
+    def spawn(
+        self,
+        ns: str,
+        argv: Sequence[str],
+        *,
+        log_file: str,
+        fds: Mapping[int, int] | None = None,
+        shown_as: Sequence[str] | None = None,
+    ) -> tuple[int, int]:
+        for fd in (fds or {}).values():  # (handed over and closed, as the real one does)
+            os.close(fd)
         err = self.k._injected("containers.spawn", ns, argv[0] if argv else "")
         if err is not None:
             self.k._ns(ns)

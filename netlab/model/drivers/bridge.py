@@ -81,13 +81,15 @@ class BridgeDriver(Driver):
     # -- networks ----------------------------------------------------------------------------
 
     def build(self, host: Host, net: NetworkRec) -> None:
-        """The bridge itself: device, gateway address, up, route_localnet (kernel thread)."""
+        """The bridge itself: device, gateway address, up, and without docker-proxy
+        route_localnet (kernel thread)."""
         bridge = net.bridge
         prefixlen = ipaddress.IPv4Network(net.subnet).prefixlen
         rtnl.add_bridge(host.ns, bridge, mac=ids.local_mac(host.lab.name, *_mac_seed(host, net)))
         rtnl.add_addr(host.ns, bridge, f"{net.gateway}/{prefixlen}")
         rtnl.set_link(host.ns, bridge, up=True)
-        bridge_sysctls(host.ns, bridge)
+        if not host.lab.store.lab_record.userland_proxy:
+            bridge_sysctls(host.ns, bridge)
 
     def create(self, host: Host, req: CreateRequest, nid: str) -> NetworkRec:
         nets = host.lab.store.lab_record.hosts[host.name].networks.values()
@@ -193,7 +195,8 @@ def _mac_seed(host: Host, net: NetworkRec) -> tuple[str, ...]:
 
 
 def bridge_sysctls(ns: str, bridge: str) -> None:
-    """What Docker sets on a bridge when the kernel handles published ports alone.
+    """What Docker sets on a bridge when the kernel handles published ports alone
+    (``"userland-proxy": false``).
 
     ``route_localnet`` lets ``localhost:8080`` be translated to a container (packets from
     127.0.0.1 may then leave through the bridge, masqueraded on the way).
