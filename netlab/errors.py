@@ -102,7 +102,10 @@ class StartFailed(NetlabError):
 
 
 class NotRunning(NetlabError):
-    """The container is not running."""
+    """The container is not running (Docker's words: moby daemon/errors.go errNotRunning)."""
+
+    def __init__(self, container_id: str) -> None:
+        super().__init__(f"container {container_id} is not running")
 
 
 class LabBroken(NetlabError):

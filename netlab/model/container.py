@@ -104,7 +104,7 @@ class Container:
     def exec(self, command: Sequence[str] | str, *, timeout: float | None = 60) -> proc.Result:
         """``docker exec``: run a real command inside the container's namespaces."""
         if not self.running:
-            raise NotRunning(f"Container {self.id} is not running")
+            raise NotRunning(self.id)
         argv = shlex.split(command) if isinstance(command, str) else list(command)
         rec = self.record
         env = proc.default_env() | dict(e.split("=", 1) for e in rec.env)
@@ -119,7 +119,7 @@ class Container:
         """``docker top``: the machine's ``ps`` (``ps_args``) of the container's processes,
         as (titles, rows), PIDs as the machine sees them (PID 1 inside is one of them)."""
         if not self.running:
-            raise NotRunning(f"container {self.id} is not running")
+            raise NotRunning(self.id)
         rec = self.record
         pid1 = containers.init_pid(rec.pid, rec.pid_start)
         pids = containers.pids_in_pid_ns(pid1) if pid1 else []
@@ -175,7 +175,7 @@ class Container:
     def exec_detached(self, command: Sequence[str] | str) -> int:
         """``docker exec -d``: start a command inside the container and return its pid."""
         if not self.running:
-            raise NotRunning(f"Container {self.id} is not running")
+            raise NotRunning(self.id)
         argv = shlex.split(command) if isinstance(command, str) else list(command)
         return proc.start_detached([*containers.container_prefix(self.record.pid), *argv])
 

@@ -57,7 +57,12 @@ def network_inspect(net: Network) -> dict[str, Any]:
         "Driver": rec.driver,
         "EnableIPv4": drv.has_endpoints,
         "EnableIPv6": False,
-        "IPAM": {"Driver": "default", "Options": None, "Config": config},
+        # (the docker CLI sends an empty map of IPAM options; the daemon's own networks have none)
+        "IPAM": {
+            "Driver": "default",
+            "Options": {} if rec.user_defined else None,
+            "Config": config,
+        },
         "Internal": rec.internal,
         "Attachable": rec.attachable,
         "Ingress": False,

@@ -291,7 +291,7 @@ class Lab:
             except NoSuchContainer:
                 continue
             if not c.running:
-                raise NotRunning(f"Container {c.id} is not running")
+                raise NotRunning(c.id)
             return containers.container_prefix(c.record.pid)
         raise NoSuchContainer(target)
 

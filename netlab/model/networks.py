@@ -157,10 +157,15 @@ def remove_network(host: Host, net: Network) -> None:
         if rec.scope == "local":  # (a swarm network's manager checks its services)
             if not rec.user_defined:
                 raise Conflict(f"{net.name} is a pre-defined network and cannot be removed")
-            if any(net.name in c.networks for c in host.containers()):
+            attached = [c for c in reversed(host.containers()) if net.name in c.networks]
+            if attached:
+                # (moby v28.5.2 libnetwork/error.go ActiveEndpointsError, network.go)
+                eps = ", ".join(
+                    f'name:"{c.name}" id:"{c.record.networks[net.name].endpoint_id[:12]}"'
+                    for c in attached
+                )
                 raise Conflict(
-                    f"error while removing network: network {net.name} id {net.id} has "
-                    "active endpoints"
+                    f"error while removing network: network {net.name} has active endpoints ({eps})"
                 )
         drv = drivers.of(rec)
         drv.remove(host, rec)

@@ -145,7 +145,7 @@ def test_exited_container_shows_its_code_and_frees_its_network(lab: Lab) -> None
     assert row["Status"].startswith("Exited (3) ")
     assert c not in host.containers()
     assert c in host.containers(all=True)
-    with pytest.raises(NotRunning, match=f"Container {c.id} is not running"):
+    with pytest.raises(NotRunning, match=f"container {c.id} is not running"):
         c.exec("true")
 
 

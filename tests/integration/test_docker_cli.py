@@ -160,6 +160,7 @@ def test_errors_have_dockers_words_and_leave_nothing(lab: Lab) -> None:
     first = docker("run -d --name web ubuntu sleep infinity").stdout.strip()
     docker("network create mynet")
     docker("run -d --name c1 --network mynet ubuntu sleep infinity")
+    c1_endpoint = docker("inspect -f '{{.NetworkSettings.Networks.mynet.EndpointID}}' c1").stdout
     before = snapshot(lab)
     cases = [
         (
@@ -181,8 +182,9 @@ def test_errors_have_dockers_words_and_leave_nothing(lab: Lab) -> None:
         (
             "network rm mynet",
             1,
-            "Error response from daemon: error while removing network: "
-            f"network mynet id {lab.host().network('mynet').id} has active endpoints\n",
+            # (moby v28.5.2 libnetwork/error.go ActiveEndpointsError)
+            "Error response from daemon: error while removing network: network mynet has "
+            f'active endpoints (name:"c1" id:"{c1_endpoint[:12]}")\n',
         ),
         (
             "network create --subnet 172.18.5.0/24 clash",
@@ -232,7 +234,7 @@ def test_errors_have_dockers_words_and_leave_nothing(lab: Lab) -> None:
     assert snapshot(lab) == before, "a failed command changed the lab"
     docker("stop web")
     out = docker("exec web ls")
-    assert out.stderr == f"Error response from daemon: Container {first} is not running\n"
+    assert out.stderr == f"Error response from daemon: container {first} is not running\n"
 
 
 def test_lifecycle_commands(lab: Lab) -> None:

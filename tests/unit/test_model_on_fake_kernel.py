@@ -1001,3 +1001,43 @@ def test_inspect_says_whether_a_run_was_attached(fake: FakeKernel) -> None:
 
 
 T, F = True, False
+
+
+def test_ps_filters_as_dockers_daemon_applies_them(fake: FakeKernel) -> None:
+    # (moby v28.5.2 daemon/list.go; values match exactly or as a regular expression)
+    lab_of("fk_psf")
+    d("run -d --name web1 -p 8080:80 nginx")
+    d("network create mynet")
+    d("run -d --name app --network mynet ubuntu sleep infinity")
+    d("run -d --name db ubuntu sleep infinity")
+    d("stop -t 0 db")
+    code = d("inspect -f '{{.State.ExitCode}}' db").strip()
+
+    def names(flags: str) -> list[str]:
+        return d(f"ps {flags} --format '{{{{.Names}}}}'").split()
+
+    assert names("--filter name=web") == ["web1"]
+    assert names("--filter name=^a") == ["app"]
+    assert names("--filter status=exited") == ["db"]  # (a status filter lists every state)
+    assert names("-a --filter status=running --filter status=exited") == ["db", "app", "web1"]
+    assert names("--filter network=mynet") == ["app"]
+    assert names("--filter ancestor=nginx:latest") == ["web1"]
+    assert names("--filter publish=8080/tcp") == ["web1"] and names("--filter expose=80") == [
+        "web1"
+    ]
+    assert names(f"-a --filter exited={code}") == ["db"]
+    assert names("--filter name=web --filter network=mynet") == []  # (keys: all of them)
+    assert names("-n 2") == ["db", "app"] and names("-l") == ["db"]
+    assert names("--filter since=web1") == ["app"] and names("-a --filter before=app") == ["web1"]
+    assert d("ps -s").splitlines()[0].split()[-1] == "SIZE"
+    assert "0B (virtual 192MB)" in d("ps -s")
+    # Docker's words for what it refuses.
+    assert fails("ps --filter foo=bar") == "Error response from daemon: invalid filter 'foo'\n"
+    assert fails("ps --filter status=sleeping") == (
+        "Error response from daemon: invalid filter 'status=sleeping': invalid value for state "
+        "(sleeping): must be one of created, running, paused, restarting, removing, exited, dead\n"
+    )
+    assert fails("ps --filter name") == (
+        'invalid argument "name" for "-f, --filter" flag: bad format of filter (expected '
+        "name=value)\nSee 'docker ps --help'.\n"
+    )

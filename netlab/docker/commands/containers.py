@@ -29,12 +29,22 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from netlab.docker import filters
 from netlab.docker.context import Context, DaemonError
 from netlab.docker.output import all_together, each, print_formatted, print_objects
-from netlab.errors import Conflict, NoSuchContainer, NoSuchNetwork, StartFailed
+from netlab.errors import (
+    Conflict,
+    InvalidArgument,
+    NetlabError,
+    NoSuchContainer,
+    NoSuchNetwork,
+    StartFailed,
+)
 from netlab.model import images, lifecycle, logs
+from netlab.model.records import ZERO_TIME
 from netlab.views import tables
 
 if TYPE_CHECKING:
@@ -137,7 +147,28 @@ def _wait(c: Container, timeout: float) -> int:
 
 
 def cmd_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    cs = ctx.host.containers(all=opts["all"])
+    try:
+        wanted = filters.parse(opts["filter"])
+    except filters.FilterFormatError as exc:
+        bad = next(v for v in opts["filter"] if "=" not in v)
+        ctx.err.append(
+            f'invalid argument "{bad}" for "-f, --filter" flag: {exc}\nSee \'docker ps --help\'.\n'
+        )
+        return 125
+    last = -1
+    if opts["last"] is not None:
+        try:
+            last = int(opts["last"])
+        except ValueError:
+            ctx.err.append(
+                f'invalid argument "{opts["last"]}" for "-n, --last" flag: strconv.ParseInt: '
+                f'parsing "{opts["last"]}": invalid syntax\n'
+                "See 'docker ps --help'.\n"
+            )
+            return 125
+    if opts["latest"]:
+        last = 1
+    cs = select(ctx, wanted, all=opts["all"], last=last)
     if opts["quiet"]:
         for c in cs:
             ctx.print(c.id if opts["no-trunc"] else c.short_id)
@@ -152,8 +183,102 @@ def cmd_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     if fmt:
         return print_formatted(ctx, fmt, rows, PS_HEADERS)
     keys = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"]
-    ctx.print(tables.table(tables.PS_HEADERS, [[r[k] for k in keys] for r in rows]))
+    headers = list(tables.PS_HEADERS)
+    if opts["size"]:
+        keys.append("Size")
+        headers.append("SIZE")
+        for r, c in zip(rows, cs, strict=True):
+            r["Size"] = f"0B (virtual {images.lookup(c.record.image).size})"
+    ctx.print(tables.table(headers, [[r[k] for k in keys] for r in rows]))
     return 0
+
+
+def select(ctx: Context, wanted: filters.Filters, *, all: bool, last: int = -1) -> list[Container]:
+    """The containers ``docker ps`` lists, newest first: running ones (all with ``-a``, a
+    ``status`` filter or ``-n``), those ``wanted`` lets through, at most ``last`` of them.
+    Each filter as moby's daemon/list.go applies it."""
+    filters.validate(wanted, filters.PS_KEYS)
+    for s in wanted.get("status", []):
+        if s not in filters.STATES:
+            raise InvalidArgument(
+                f"invalid filter 'status={s}': invalid value for state ({s}): must be one of "
+                + ", ".join(filters.STATES)
+            )
+    exited: list[int] = []
+    for v in wanted.get("exited", []):
+        try:
+            exited.append(int(v))
+        except ValueError:
+            raise InvalidArgument(
+                f"invalid filter 'exited={v}': strconv.Atoi: parsing \"{v}\": invalid syntax"
+            ) from None
+    everything = ctx.host.containers(all=True)
+    seq = {c.id: c.record.seq for c in everything}
+
+    def seq_of(ref: str) -> int:
+        return seq[ctx.host.container(ref).id]
+
+    before = min((seq_of(r) for r in wanted.get("before", [])), default=None)
+    since = max((seq_of(r) for r in wanted.get("since", [])), default=None)
+    shown_all = all or bool(wanted.get("status")) or last > 0
+    out = [
+        c
+        for c in everything
+        if (shown_all or c.running)
+        and (before is None or c.record.seq < before)
+        and (since is None or c.record.seq > since)
+        and _passes(c, wanted, exited)
+    ]
+    return out[:last] if last > 0 else out
+
+
+def _passes(c: Container, wanted: filters.Filters, exited: list[int]) -> bool:
+    """Does the container pass every filter but before/since?"""
+    rec = c.record
+    nets = {n: ep.network_id for n, ep in rec.networks.items()}
+    exposed = [(int(p.split("/")[0]), p.split("/")[1]) for p in rec.exposed_ports]
+    return (
+        filters.matches(wanted, "name", rec.name)
+        and filters.matches(wanted, "id", rec.id)
+        and filters.matches(wanted, "status", c.status)
+        and filters.labels_match(wanted, images.lookup(rec.image).labels)
+        and _any(wanted, "ancestor", lambda v: _is_image(v, rec.image, rec.image_id))
+        and _any(
+            wanted, "network", lambda v: v in nets or any(i.startswith(v) for i in nets.values())
+        )
+        and _any(
+            wanted, "publish", lambda v: any(_port_is(v, m.host_port, m.proto) for m in rec.ports)
+        )
+        and _any(wanted, "expose", lambda v: any(_port_is(v, n, p) for n, p in exposed))
+        and (
+            not exited
+            or (not c.running and rec.exit_code in exited and rec.started_at != ZERO_TIME)
+        )
+        and filters.exact(wanted, "health", "none")  # (no container has a health check)
+        and filters.exact(wanted, "isolation", "default")
+        and not wanted.get("volume")  # (nor a volume)
+    )
+
+
+def _any(wanted: filters.Filters, key: str, test: Callable[[str], bool]) -> bool:
+    values = wanted.get(key)
+    return not values or any(test(v) for v in values)
+
+
+def _is_image(ref: str, image: str, image_id: str) -> bool:
+    """Does ``ref`` (``nginx``, ``nginx:latest``, an image ID or its prefix) name the image?"""
+    try:
+        return images.lookup(ref).ref == images.lookup(image).ref
+    except NetlabError:
+        return bool(ref) and image_id.removeprefix("sha256:").startswith(
+            ref.removeprefix("sha256:")
+        )
+
+
+def _port_is(spec: str, port: int, proto: str) -> bool:
+    """``8080``, ``8080/tcp`` (tcp unless told) against a port."""
+    number, _, want_proto = spec.partition("/")
+    return number == str(port) and (want_proto or "tcp") == proto
 
 
 PS_HEADERS = {

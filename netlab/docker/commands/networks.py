@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from netlab.docker import filters
 from netlab.docker.context import Context
 from netlab.docker.output import each_ref, print_formatted, print_objects
-from netlab.errors import NoSuchNetwork
+from netlab.errors import InvalidArgument, NoSuchNetwork
 from netlab.model import ids
 from netlab.views import tables
 
@@ -58,7 +59,16 @@ def _network_row(n: Network) -> dict[str, Any]:
 
 
 def cmd_network_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    nets = ctx.host.networks()
+    try:
+        wanted = filters.parse(opts["filter"])
+    except filters.FilterFormatError as exc:
+        bad = next(v for v in opts["filter"] if "=" not in v)
+        ctx.err.append(
+            f'invalid argument "{bad}" for "-f, --filter" flag: {exc}\n'
+            "See 'docker network ls --help'.\n"
+        )
+        return 125
+    nets = select(ctx.host.networks(), wanted)
     if opts["quiet"]:
         for n in nets:
             ctx.print(n.id if opts["no-trunc"] else ids.short_id(n.id))
@@ -75,6 +85,40 @@ def cmd_network_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
         )
     )
     return 0
+
+
+BUILTIN = ("bridge", "host", "none")  # (moby: the networks the daemon makes itself)
+
+
+def select(nets: list[Network], wanted: filters.Filters) -> list[Network]:
+    """The networks ``docker network ls --filter`` lists (moby daemon/network/filter.go)."""
+    filters.validate(wanted, filters.NETWORK_KEYS)
+    dangling = wanted.get("dangling", [])
+    if len(dangling) > 1:
+        raise InvalidArgument('got more than one value for filter key "dangling"')
+    if dangling and dangling[0] not in ("0", "1", "true", "false"):
+        raise InvalidArgument(
+            'invalid value for filter \'dangling\', must be "true" (or "1"), or "false" (or "0")'
+        )
+    for t in wanted.get("type", []):
+        if t not in ("builtin", "custom"):
+            raise InvalidArgument(f"invalid filter: 'type'='{t}'")
+    out = []
+    for n in nets:
+        builtin = n.name in BUILTIN
+        used = builtin or bool(n.containers())
+        if not (
+            filters.exact(wanted, "driver", n.driver)
+            and filters.matches(wanted, "name", n.name)
+            and filters.matches(wanted, "id", n.id)
+            and filters.labels_match(wanted, n.rec.labels)
+            and filters.exact(wanted, "scope", n.scope)
+            and (not dangling or used != (dangling[0] in ("1", "true")))
+            and filters.exact(wanted, "type", "builtin" if builtin else "custom")
+        ):
+            continue
+        out.append(n)
+    return out
 
 
 def cmd_network_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
