@@ -1041,3 +1041,28 @@ def test_ps_filters_as_dockers_daemon_applies_them(fake: FakeKernel) -> None:
         'invalid argument "name" for "-f, --filter" flag: bad format of filter (expected '
         "name=value)\nSee 'docker ps --help'.\n"
     )
+
+
+def test_network_ls_filters_as_dockers_daemon_applies_them(fake: FakeKernel) -> None:
+    # (moby v28.5.2 daemon/network/filter.go)
+    lab_of("fk_nlsf")
+    d("network create mynet")
+    d("network create -d bridge other")
+    d("run -d --name app --network mynet ubuntu sleep infinity")
+
+    def names(flags: str) -> list[str]:
+        return d(f"network ls {flags} --format '{{{{.Name}}}}'").split()
+
+    assert names("--filter name=net") == ["mynet"]
+    assert names("--filter type=custom") == ["mynet", "other"]
+    assert names("--filter type=builtin") == ["bridge", "host", "none"]
+    assert names("--filter dangling=true") == ["other"]
+    assert names("--filter driver=null") == ["none"]
+    assert names("--filter scope=local --filter driver=host") == ["host"]
+    assert fails("network ls --filter type=mine") == (
+        "Error response from daemon: invalid filter: 'type'='mine'\n"
+    )
+    assert fails("network ls --filter dangling=maybe") == (
+        "Error response from daemon: invalid value for filter 'dangling', must be \"true\" "
+        '(or "1"), or "false" (or "0")\n'
+    )
