@@ -227,7 +227,9 @@ def _host_config(rec: ContainerRec) -> dict[str, Any]:
             m.key: [
                 {
                     "HostIp": "" if m.host_ip == "0.0.0.0" else m.host_ip,
-                    "HostPort": str(m.host_port or ""),
+                    "HostPort": f"{m.host_port}-{m.host_last}"
+                    if m.host_last
+                    else str(m.host_port or ""),
                 }
             ]
             for m in rec.port_specs

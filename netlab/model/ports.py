@@ -30,12 +30,15 @@ EPHEMERAL_LAST = 60999
 
 @dataclass(frozen=True)
 class PortMapping:
-    """One published port; ``host_port`` 0 means "pick an ephemeral one"."""
+    """One published port; ``host_port`` 0 means "pick an ephemeral one", and with
+    ``host_last`` "pick the first free one from ``host_port`` to ``host_last``" (``-p
+    9085-9087:80``, a host range for one container port)."""
 
     host_ip: str
     host_port: int
     container_port: int
     proto: str
+    host_last: int = 0
 
     @property
     def key(self) -> str:
@@ -89,6 +92,8 @@ def parse_publish(spec: str) -> list[PortMapping]:
     hosts = _range(host_part, spec, host=True)
     if hosts == [0]:
         hosts = [0] * len(conts)
+    if len(conts) == 1 and len(hosts) > 1:  # (Docker takes the first free port of the range)
+        return [PortMapping(str(ip), hosts[0], conts[0], proto, host_last=hosts[-1])]
     if len(hosts) != len(conts):
         raise InvalidArgument(
             f"invalid ranges specified for container and host Ports: {cont_part} and {host_part}"
@@ -127,6 +132,21 @@ def allocate(
                         f"no available ephemeral ports in range {EPHEMERAL_FIRST}-{EPHEMERAL_LAST}"
                     )
             m = PortMapping(m.host_ip, port, m.container_port, m.proto)
+        elif m.host_last:
+            free = [
+                p
+                for p in range(m.host_port, m.host_last + 1)
+                if not any(
+                    _clash(PortMapping(m.host_ip, p, m.container_port, m.proto), u) for u in used
+                )
+            ]
+            if not free:
+                raise Conflict(
+                    "failed to set up container networking: driver failed programming external "
+                    f"connectivity on endpoint {endpoint}: Bind for {m.host_ip}:{m.host_port}-"
+                    f"{m.host_last} failed: port is already allocated"
+                )
+            m = PortMapping(m.host_ip, free[0], m.container_port, m.proto)
         elif any(_clash(m, u) for u in used):
             raise Conflict(
                 "failed to set up container networking: driver failed programming external "

@@ -172,3 +172,13 @@ def test_packet_path_reads_counters_and_conntrack(web: Lab) -> None:
         for e in after.conntrack
     ), after.conntrack
     assert "published port 0.0.0.0:8080->80/tcp" in str(after)
+
+
+def test_a_host_range_for_one_port_takes_the_first_free_one(web: Lab) -> None:
+    docker("run -d --name r1 -p 9085-9087:80 nginx")
+    docker("run -d --name r2 -p 9085-9087:80 nginx")
+    assert docker("port r1").stdout == "80/tcp -> 0.0.0.0:9085\n"
+    assert docker("port r2").stdout == "80/tcp -> 0.0.0.0:9086\n"
+    assert WELCOME in curl_in(client(web), f"http://{HOST_IP}:9086/").stdout
+    bindings = json.loads(docker("inspect -f '{{json .HostConfig.PortBindings}}' r2").stdout)
+    assert bindings == {"80/tcp": [{"HostIp": "", "HostPort": "9085-9087"}]}

@@ -199,9 +199,13 @@ def test_firewall_rules_of_published_ports() -> None:
         ("127.0.0.1::80", [("127.0.0.1", 0, 80, "tcp")]),
         ("53:53/udp", [("0.0.0.0", 53, 53, "udp")]),
         ("8080-8081:80-81", [("0.0.0.0", 8080, 80, "tcp"), ("0.0.0.0", 8081, 81, "tcp")]),
+        # A host range for one container port: the first free port of it (Docker accepts it).
+        ("9085-9087:80", [("0.0.0.0", 9085, 80, "tcp", 9087)]),
     ],
 )
-def test_parse_publish(spec: str, want: list[tuple[str, int, int, str]]) -> None:
+def test_parse_publish(
+    spec: str, want: list[tuple[str, int, int, str] | tuple[str, int, int, str, int]]
+) -> None:
     from netlab.model.ports import PortMapping, parse_publish
 
     assert parse_publish(spec) == [PortMapping(*w) for w in want]
@@ -225,6 +229,17 @@ def test_parse_publish_refuses(spec: str, error: str) -> None:
 
     with pytest.raises(InvalidArgument, match=error):
         parse_publish(spec)
+
+
+def test_a_host_range_takes_its_first_free_port() -> None:
+    from netlab.errors import Conflict
+    from netlab.model.ports import allocate, parse_publish
+
+    taken = parse_publish("9085:80") + parse_publish("9086:81")
+    (got,) = allocate(parse_publish("9085-9087:80"), taken, "web (x)")
+    assert (got.host_port, got.host_last) == (9087, 0)
+    with pytest.raises(Conflict, match=r"Bind for 0\.0\.0\.0:9085-9086 failed"):
+        allocate(parse_publish("9085-9086:80"), taken, "web (x)")
 
 
 def test_allocate_ephemeral_and_conflicts() -> None:
