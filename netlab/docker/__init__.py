@@ -45,6 +45,7 @@ from typing import BinaryIO
 from netlab.docker.context import Command, Context
 from netlab.docker.flags import FlagError, parse
 from netlab.docker.table import ALIASES, COMMANDS, GROUPS
+from netlab.docker.template import TemplateError
 from netlab.errors import InvalidArgument, NetlabError, NoSuchLab, one_line
 from netlab.kernel import trace
 from netlab.model.lab import Lab, latest_lab
@@ -248,6 +249,9 @@ def docker(
     with trace.recording() as lines:
         try:
             code = cmd.handler(ctx, opts, args)
+        except TemplateError as exc:  # the CLI's own words for a --format it refuses, no daemon's
+            ctx.err.append(f"{exc}\n")
+            code = exc.status
         except NetlabError as exc:
             ctx.out.append("")
             if cmd.path == "run":

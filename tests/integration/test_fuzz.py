@@ -185,7 +185,7 @@ def test_random_command_lines(fuzz_lab: Lab, argv: list[str]) -> None:
     before = snapshot(fuzz_lab)
     out = docker(argv)
     assert "Traceback" not in out.stdout + out.stderr, (argv, out)
-    assert out.code in (0, 1, 2, 125, 126, 127), (argv, out)
+    assert out.code in (0, 1, 2, 64, 125, 126, 127), (argv, out)  # (64: a template's syntax)
     if out.code != 0 and argv[0] != "exec":
         assert out.stderr.strip(), (argv, out)
         assert snapshot(fuzz_lab) == before, f"failed {argv} changed the kernel"

@@ -798,7 +798,7 @@ def test_bad_input_and_bugs_are_one_line_never_a_traceback(
         ("-H node1 run -d --hostname 'a b' ubuntu sleep 1", "invalid hostname"),
         ("-H node2 swarm join --token x 192.168.56.11:99999", "a port is 1-65535"),
         ("-H node1 ps --format '{{range .State}}{{.}}{{end}}'", "range can't iterate over"),
-        ("-H node1 ps --format '{{with .Names}}{{.}}{{end}}'", 'function "with" not defined'),
+        ("-H node1 ps --format '{{with .Names}}{{.}}'", "unexpected EOF"),
         ("-H node1 run -d --log-opt max-size=abc busybox true", "invalid size: 'abc'"),
         ("-H node1 run -d --log-opt max-file=0 busybox true", "max-file cannot be less than 1"),
     ]
