@@ -19,18 +19,21 @@ from dataclasses import dataclass
 
 from netlab.errors import NoSuchImage
 
-NGINX_WELCOME = """<!DOCTYPE html>
-<html>
-<head>
-<title>Welcome to nginx!</title>
-<style>
-html { color-scheme: light dark; }
-body { width: 35em; margin: 0 auto;
-font-family: Tahoma, Verdana, Arial, sans-serif; }
-</style>
-</head>
-<body>
-<h1>Welcome to nginx!</h1>
+
+def _nginx_page(title: str, body: str) -> str:
+    """A page of the official image's html folder (they share their head)."""
+    return (
+        "<!DOCTYPE html>\n<html>\n<head>\n"
+        f"<title>{title}</title>\n"
+        "<style>\nhtml { color-scheme: light dark; }\nbody { width: 35em; margin: 0 auto;\n"
+        "font-family: Tahoma, Verdana, Arial, sans-serif; }\n</style>\n</head>\n<body>\n"
+        f"{body}</body>\n</html>\n"
+    )
+
+
+NGINX_WELCOME = _nginx_page(
+    "Welcome to nginx!",
+    """<h1>Welcome to nginx!</h1>
 <p>If you see this page, the nginx web server is successfully installed and
 working. Further configuration is required.</p>
 
@@ -40,30 +43,19 @@ Commercial support is available at
 <a href="http://nginx.com/">nginx.com</a>.</p>
 
 <p><em>Thank you for using nginx.</em></p>
-</body>
-</html>
-"""
+""",
+)
 
-NGINX_50X = """<!DOCTYPE html>
-<html>
-<head>
-<title>Error</title>
-<style>
-html { color-scheme: light dark; }
-body { width: 35em; margin: 0 auto;
-font-family: Tahoma, Verdana, Arial, sans-serif; }
-</style>
-</head>
-<body>
-<h1>An error occurred.</h1>
+NGINX_50X = _nginx_page(
+    "Error",
+    """<h1>An error occurred.</h1>
 <p>Sorry, the page you are looking for is currently unavailable.<br/>
 Please try again later.</p>
 <p>If you are the system administrator of this resource then you should check
 the error log for details.</p>
 <p><em>Faithfully yours, nginx.</em></p>
-</body>
-</html>
-"""
+""",
+)
 
 # The official image's /etc/nginx/nginx.conf, with two changes this machine needs: its
 # workers run as Debian's www-data (the image has a user nginx), and temporary files go to

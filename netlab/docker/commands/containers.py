@@ -147,13 +147,9 @@ def _wait(c: Container, timeout: float) -> int:
 
 
 def cmd_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    try:
-        wanted = filters.parse(opts["filter"])
-    except filters.FilterFormatError as exc:
-        bad = next(v for v in opts["filter"] if "=" not in v)
-        ctx.err.append(
-            f'invalid argument "{bad}" for "-f, --filter" flag: {exc}\nSee \'docker ps --help\'.\n'
-        )
+    wanted = filters.from_flag(opts["filter"], "ps")
+    if isinstance(wanted, str):
+        ctx.err.append(wanted)
         return 125
     last = -1
     if opts["last"] is not None:

@@ -59,14 +59,9 @@ def _network_row(n: Network) -> dict[str, Any]:
 
 
 def cmd_network_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    try:
-        wanted = filters.parse(opts["filter"])
-    except filters.FilterFormatError as exc:
-        bad = next(v for v in opts["filter"] if "=" not in v)
-        ctx.err.append(
-            f'invalid argument "{bad}" for "-f, --filter" flag: {exc}\n'
-            "See 'docker network ls --help'.\n"
-        )
+    wanted = filters.from_flag(opts["filter"], "network ls")
+    if isinstance(wanted, str):
+        ctx.err.append(wanted)
         return 125
     nets = select(ctx.host.networks(), wanted)
     if opts["quiet"]:
