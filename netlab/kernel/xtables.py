@@ -37,9 +37,10 @@ def _run(ns: str, argv: list[str], stdin: str | None = None) -> str:
     return done.stdout
 
 
-def save(ns: str) -> str:
-    """``iptables-save``: every table of the namespace that exists, as restore input."""
-    return _run(ns, ["iptables-save"])
+def save(ns: str, *, counters: bool = False) -> str:
+    """``iptables-save``: every table of the namespace that exists, as restore input (with
+    ``counters``, each rule after its ``[packets:bytes]``)."""
+    return _run(ns, ["iptables-save", "-c"] if counters else ["iptables-save"])
 
 
 def restore(ns: str, text: str, commands: Sequence[str]) -> None:

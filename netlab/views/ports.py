@@ -1,6 +1,10 @@
 """The path of a packet through one published port, read from the kernel.
 
-For ``-p 8080:80`` the kernel does, in order (chain names are Docker 29's):
+With Docker 28's iptables backend the steps are its chains: nat ``PREROUTING``/``OUTPUT`` ->
+``DOCKER`` (the DNAT), then filter ``FORWARD`` -> ``DOCKER-USER`` (the user's) ->
+``DOCKER-FORWARD`` -> ``DOCKER-BRIDGE`` -> ``DOCKER`` (the port's ACCEPT), each rule with its
+counter from ``iptables-save -c``. With Docker 29's nftables backend, for ``-p 8080:80`` the
+kernel does, in order:
 
 1. ``raw-PREROUTING``: nothing to drop (the packet is for the host's address);
 2. ``nat-PREROUTING`` (or ``nat-OUTPUT`` for the host's own traffic): the destination is a
@@ -24,9 +28,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from netlab.errors import InvalidArgument
+from netlab.kernel import xtables
 
 if TYPE_CHECKING:
     from netlab.model.container import Container
+    from netlab.model.ports import PortMapping
 
 _COUNTER = re.compile(r"counter packets (\d+) bytes (\d+)")
 
@@ -108,6 +114,55 @@ def packet_path(container: Container, host_port: int | None = None) -> PacketPat
     ep = next(iter(rec.networks.values()))
     cip, bridge = ep.ip, ep.bridge
     proto, hport, cport = m.proto, m.host_port, m.container_port
+    if container.host.lab.store.lab_record.firewall_backend == "iptables":
+        steps = _iptables_steps(container, m, cip, bridge)
+    else:
+        steps = _nft_steps(container, m, cip, bridge)
+    ct = container.host.exec(["conntrack", "-L", "-p", proto, "--orig-port-dst", str(hport)])
+    entries = tuple(
+        sorted(
+            (line for line in ct.stdout.splitlines() if line.strip()),
+            key=lambda e: re.sub(r"(sport|dport)=\d+|\s\d+\s", " ", e),
+        )
+    )
+    return PacketPath(f"{m.host_ip}:{hport}->{cport}/{proto}", tuple(steps), entries)
+
+
+def _iptables_steps(container: Container, m: PortMapping, cip: str, bridge: str) -> list[Step]:
+    """The steps in Docker 28's iptables chains (``iptables-save -c``: each rule's counter)."""
+    rules: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    table = ""
+    for line in xtables.save(container.host.ns, counters=True).splitlines():
+        if line.startswith("*"):
+            table = line[1:]
+        hit = re.match(r"\[(\d+):\d+\] -A (\S+) (.*)", line)
+        if hit:
+            rules.setdefault((table, hit.group(2)), []).append((int(hit.group(1)), hit.group(3)))
+
+    def step(hook: str, table: str, chain: str, *needles: str) -> Step:
+        for packets, rule in rules.get((table, chain), []):
+            if all(n in rule for n in needles):
+                return Step(hook, f"{chain} ({table})", f"-A {chain} {rule}", packets)
+        return Step(hook, f"{chain} ({table})", "(no such rule)", 0)
+
+    hport, cport, proto = m.host_port, m.container_port, m.proto
+    steps = [
+        step("prerouting (nat)", "nat", "PREROUTING", "-j DOCKER"),
+        step("output (nat, local)", "nat", "OUTPUT", "-j DOCKER"),
+        step("DNAT", "nat", "DOCKER", f"-p {proto} -m {proto} --dport {hport} ", f"{cip}:{cport}"),
+        step("forward (filter)", "filter", "FORWARD", "-j DOCKER-USER"),
+        step("forward (filter)", "filter", "DOCKER-FORWARD", "-j DOCKER-BRIDGE"),
+        step("forward (filter)", "filter", "DOCKER-BRIDGE", f"-o {bridge} -j DOCKER"),
+        step("forward (filter)", "filter", "DOCKER", f"-d {cip}/32 ", f"{proto} --dport {cport} "),
+    ]
+    if not container.host.lab.store.lab_record.userland_proxy:
+        steps.append(step("postrouting (nat)", "nat", "POSTROUTING", "--src-type LOCAL"))
+    return steps
+
+
+def _nft_steps(container: Container, m: PortMapping, cip: str, bridge: str) -> list[Step]:
+    """The steps in Docker 29's ``ip docker-bridges`` table (``nft list ruleset``)."""
+    proto, hport, cport = m.proto, m.host_port, m.container_port
     ch = chains(container.host.ruleset())
 
     def find(chain: str, *needles: str) -> str:
@@ -134,14 +189,4 @@ def packet_path(container: Container, host_port: int | None = None) -> PacketPat
             0,
         ),
     ]
-    steps = [
-        Step(s.hook, s.chain, _COUNTER.sub("counter", s.rule), _packets(s.rule)) for s in steps
-    ]
-    ct = container.host.exec(["conntrack", "-L", "-p", proto, "--orig-port-dst", str(hport)])
-    entries = tuple(
-        sorted(
-            (line for line in ct.stdout.splitlines() if line.strip()),
-            key=lambda e: re.sub(r"(sport|dport)=\d+|\s\d+\s", " ", e),
-        )
-    )
-    return PacketPath(f"{m.host_ip}:{hport}->{cport}/{proto}", tuple(steps), entries)
+    return [Step(s.hook, s.chain, _COUNTER.sub("counter", s.rule), _packets(s.rule)) for s in steps]

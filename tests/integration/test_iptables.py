@@ -174,3 +174,17 @@ def test_networks_are_isolated_and_explain_shows_iptables_commands(ipt: Lab) -> 
     docker("network rm mynet")
     rules = sh(ipt, "iptables-save")
     assert "172.18.0.0/16" not in rules and "br-" not in rules
+
+
+def test_packet_path_reads_docker_28s_chains_and_their_counters(ipt: Lab) -> None:
+    docker("run -d --name web1 -p 8080:80 nginx")
+    c = ipt.host().container("web1")
+    before = {s.chain: s.packets for s in c.packet_path().steps}
+    assert WELCOME in curl_from_client(ipt, f"http://{HOST_IP}:8080/").stdout
+    path = c.packet_path()
+    dnat = next(s for s in path.steps if s.hook == "DNAT")
+    assert dnat.chain == "DOCKER (nat)" and dnat.rule.endswith("--to-destination 172.17.0.2:80")
+    assert dnat.packets == before["DOCKER (nat)"] + 1  # (conntrack: only the first packet)
+    accept = next(s for s in path.steps if s.chain == "DOCKER (filter)")
+    assert accept.rule.endswith("--dport 80 -j ACCEPT") and accept.packets == 1
+    assert "(no such rule)" not in str(path)
