@@ -32,8 +32,16 @@ from typing import Any, Protocol
 import netlab.docker
 import netlab.kernel
 import netlab.model
-from netlab.kernel import _sys, _worker, containers, netns, nft, proc, rtnl
-from netlab.kernel.fake import FakeKernel, FakeKernelError, FakeNetns, FakeNft, FakeProc, FakeRtnl
+from netlab.kernel import _sys, _worker, containers, netns, nft, proc, rtnl, xtables
+from netlab.kernel.fake import (
+    FakeKernel,
+    FakeKernelError,
+    FakeNetns,
+    FakeNft,
+    FakeProc,
+    FakeRtnl,
+    FakeXtables,
+)
 from netlab.model import doctor, lab, state
 
 __all__ = ["FakeKernel", "down_all", "install", "installed"]
@@ -89,6 +97,7 @@ def install(kernel: FakeKernel, monkeypatch: SetAttr, root: str) -> None:
         (netns, kernel.netns, FakeNetns.NAMES),
         (rtnl, kernel.rtnl, FakeRtnl.NAMES),
         (nft, kernel.nft, FakeNft.NAMES),
+        (xtables, kernel.xtables, FakeXtables.NAMES),
         (proc, kernel.proc, FakeProc.NAMES),
         (containers, kernel.proc, FakeProc.CONTAINER_NAMES),
     ):

@@ -292,6 +292,31 @@ def tcp_reachable(name: str, ip: str, port: int, timeout: float) -> bool:
     return _worker.call(work)
 
 
+def listen_socket(name: str, proto: str, ip: str, port: int) -> int:
+    """A socket bound in namespace ``name`` to ``ip:port`` (listening, for TCP; IPv6 only
+    for an IPv6 address), as a daemon opens one to hand over; its fd, for the caller to
+    close. Raises the OSError of ``bind`` (EADDRINUSE: something holds the port)."""
+
+    def work() -> int:
+        with entered(name):
+            family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+            kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+            s = socket.socket(family, kind)
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.bind((ip, port))
+            if kind == socket.SOCK_STREAM:
+                s.listen(socket.SOMAXCONN)
+        except BaseException:
+            s.close()
+            raise
+        return s.detach()
+
+    return _worker.call(work)
+
+
 def _is_pinned(name: str) -> bool:
     try:
         return _is_nsfs(path(name))

@@ -16,13 +16,12 @@ import contextlib
 import os
 import select
 import signal
-import socket
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from netlab.errors import NetlabError
-from netlab.kernel import _worker, containers, netns, proc
+from netlab.kernel import containers, netns, proc
 from netlab.kernel import docker_proxy as _program
 from netlab.model.ports import PortMapping
 
@@ -62,33 +61,10 @@ def addresses(m: PortMapping, v6: bool) -> list[str]:
     return [m.host_ip]
 
 
-def _listen(ns: str, proto: str, ip: str, port: int) -> int:
-    """A bound (and for TCP listening) socket in namespace ``ns``; its fd, ours to hand over."""
-
-    def work() -> int:
-        with netns.entered(ns):
-            family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-            kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-            s = socket.socket(family, kind)
-            try:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                if family == socket.AF_INET6:
-                    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-                s.bind((ip, port))
-                if kind == socket.SOCK_STREAM:
-                    s.listen(socket.SOMAXCONN)
-            except BaseException:
-                s.close()
-                raise
-            return s.detach()
-
-    return _worker.call(work)
-
-
 def v6_listenable(ns: str) -> bool:
     """Can the namespace listen on IPv6 (Docker's ``netutils.IsV6Listenable``)?"""
     try:
-        os.close(_listen(ns, "tcp", "::1", 0))
+        os.close(netns.listen_socket(ns, "tcp", "::1", 0))
     except OSError:
         return False
     return True
@@ -111,7 +87,7 @@ def start(host: Host, ports: Sequence[PortMapping], container_ip: str) -> list[t
 
 def _start_one(ns: str, m: PortMapping, ip: str, container_ip: str) -> tuple[int, int]:
     try:
-        sock = _listen(ns, m.proto, ip, m.host_port)
+        sock = netns.listen_socket(ns, m.proto, ip, m.host_port)
     except OSError as exc:
         shown = f"[{ip}]" if ":" in ip else ip
         raise ProxyError(

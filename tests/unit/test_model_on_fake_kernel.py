@@ -21,7 +21,7 @@ import pytest
 
 from netlab import Lab, testing
 from netlab.docker import docker, use
-from netlab.kernel import _worker, containers, netns, nft, proc, rtnl, trace
+from netlab.kernel import _worker, containers, netns, nft, proc, rtnl, trace, xtables
 from netlab.kernel.fake import (
     FAKE_PID_BASE,
     FakeKernel,
@@ -29,6 +29,7 @@ from netlab.kernel.fake import (
     FakeNft,
     FakeProc,
     FakeRtnl,
+    FakeXtables,
     FdbEntry,
 )
 from netlab.model import ids, images, state, topology
@@ -42,6 +43,7 @@ REAL: dict[str, Any] = {
         (netns, FakeNetns.NAMES),
         (rtnl, FakeRtnl.NAMES),
         (nft, FakeNft.NAMES),
+        (xtables, FakeXtables.NAMES),
         (proc, FakeProc.NAMES),
         (containers, FakeProc.CONTAINER_NAMES),
     )
@@ -143,6 +145,7 @@ def test_the_fake_has_the_real_signatures() -> None:
         "netns": fake.netns,
         "rtnl": fake.rtnl,
         "nft": fake.nft,
+        "xtables": fake.xtables,
         "proc": fake.proc,
         "containers": fake.proc,
     }
@@ -1066,3 +1069,45 @@ def test_network_ls_filters_as_dockers_daemon_applies_them(fake: FakeKernel) -> 
         "Error response from daemon: invalid value for filter 'dangling', must be \"true\" "
         '(or "1"), or "false" (or "0")\n'
     )
+
+
+def test_the_iptables_backend_and_docker_proxy_on_the_fake(fake: FakeKernel) -> None:
+    lab = Lab("fk_ipt", firewall_backend="iptables")
+    use(lab)
+    ns = lab.host().ns
+    d("run -d --name web1 -p 8080:80 nginx")
+    saved = fake.xtables.save(ns)
+    dnat = (
+        "-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80"
+    )
+    assert dnat in saved and ":FORWARD DROP [0:0]" in saved
+    assert "-A PREROUTING -d 172.17.0.2/32 ! -i docker0 -j DROP" in saved
+
+    def proxies() -> list[list[str]]:
+        return [
+            p.argv[3:]
+            for p in fake.processes
+            if p.alive and p.ns == ns and p.argv[2:3] and p.argv[2].endswith("docker_proxy.py")
+        ]
+
+    assert proxies() == [
+        [
+            "-proto",
+            "tcp",
+            "-host-ip",
+            "0.0.0.0",
+            "-host-port",
+            "8080",
+            "-container-ip",
+            "172.17.0.2",
+            "-container-port",
+            "80",
+            "-use-listen-fd",
+        ]
+    ]
+    # The user's rule stays; the container's rules and proxy go with it.
+    xtables.restore(ns, "*filter\n-A DOCKER-USER -s 10.1.2.3/32 -j DROP\nCOMMIT\n", [])
+    d("stop -t 0 web1")
+    saved = fake.xtables.save(ns)
+    assert dnat not in saved and "172.17.0.2" not in saved and proxies() == []
+    assert "-A DOCKER-USER -s 10.1.2.3/32 -j DROP" in saved

@@ -94,6 +94,7 @@ from netlab.kernel.fake.records import (
     _oserror,
 )
 from netlab.kernel.fake.rtnl import FakeLinkRemovalWatch, FakeRtnl
+from netlab.kernel.fake.xtables import FakeXtables
 
 # The real layer's names one by one, not its modules: importing the submodule
 # netlab.kernel.fake.netns binds ``netns`` in this package to it, hiding a real ``netns`` here.
@@ -115,6 +116,7 @@ __all__ = [
     "FakeProcess",
     "FakeRtnl",
     "FakeStarting",
+    "FakeXtables",
     "FdbEntry",
 ]
 
@@ -145,6 +147,7 @@ class FakeKernel:
         self.netns = FakeNetns(self)
         self.rtnl = FakeRtnl(self)
         self.nft = FakeNft(self)
+        self.xtables = FakeXtables(self)
         self.proc = FakeProc(self)
 
     # -- jobs (batch, soon, wait): at once, on the calling thread -------------------------------

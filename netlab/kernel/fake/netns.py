@@ -14,6 +14,7 @@ the address is configured in its namespace, and the source namespace has a route
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
@@ -31,7 +32,7 @@ class FakeNetns:
     """The functions of :mod:`netlab.kernel.netns`, over the fake kernel."""
 
     NAMES = _names(
-        "create delete exists names ident open_fd entered tcp_reachable pids_in "
+        "create delete exists names ident open_fd entered tcp_reachable listen_socket pids_in "
         "write_etc remove_etc etc_files etc_names"
     )
 
@@ -112,6 +113,27 @@ class FakeNetns:
                 ):
                     return True
         return False
+
+    def listen_socket(self, name: str, proto: str, ip: str, port: int) -> int:
+        """A stand-in fd (one end of a pipe, for whoever it is handed to); EADDRINUSE when a
+        fake process listens there already, and no IPv6 at all (as netlab's hosts)."""
+        k = self.k
+        k._ns(name)
+        if ":" in ip:
+            raise _oserror(errno.EAFNOSUPPORT, f"bind [{ip}]:{port}")
+        for p in k._procs.values():
+            if (
+                p.alive
+                and p.ns == name
+                and any(
+                    lport == port and pr == proto and (lip == ip or "0.0.0.0" in (lip, ip))
+                    for lip, lport, pr in p.listens
+                )
+            ):
+                raise _oserror(errno.EADDRINUSE, f"bind {ip}:{port}")
+        r, w = os.pipe()
+        os.close(w)
+        return r
 
     def pids_in(
         self,

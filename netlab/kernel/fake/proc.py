@@ -35,6 +35,9 @@ def _listeners(argv: Sequence[str]) -> list[tuple[str, int, str]]:
         out.append((ip or "0.0.0.0", int(port), "tcp"))
     elif list(argv) == ["nginx", "-g", "daemon off;"]:  # (its default.conf: 80 and [::]:80)
         out += [("0.0.0.0", 80, "tcp"), ("::", 80, "tcp")]
+    elif any(a.endswith("docker_proxy.py") for a in argv[:3]) and "-host-port" in argv:
+        ip, port = argv[argv.index("-host-ip") + 1], argv[argv.index("-host-port") + 1]
+        out.append((ip, int(port), argv[argv.index("-proto") + 1]))
     elif argv[:1] == ["dnsmasq"]:
         for a in argv:
             if a.startswith("--listen-address="):
@@ -160,7 +163,9 @@ class FakeProc:
         fds: Mapping[int, int] | None = None,
         shown_as: Sequence[str] | None = None,
     ) -> tuple[int, int]:
-        for fd in (fds or {}).values():  # (handed over and closed, as the real one does)
+        for child_fd, fd in (fds or {}).items():  # (handed over and closed, as the real one)
+            if child_fd == 3:  # (a docker-proxy's status pipe: it started)
+                os.write(fd, b"0\n")
             os.close(fd)
         err = self.k._injected("containers.spawn", ns, argv[0] if argv else "")
         if err is not None:

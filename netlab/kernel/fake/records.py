@@ -18,7 +18,7 @@ import ipaddress
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from netlab.errors import NetlabError
 from netlab.kernel import netns, rtnl
@@ -70,6 +70,7 @@ class FakeNamespace:
     sysctls: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)  # "ip docker-bridges" -> body
     nsids: dict[int, int] = field(default_factory=dict)  # other's inode -> nsid
+    xtables: dict[str, Any] = field(default_factory=dict)  # iptables: "nat" -> fake Table
 
 
 @dataclass(eq=False)
