@@ -60,6 +60,13 @@ COMMANDS: dict[str, Command] = {
                 F("publish-all", "P", help="Publish all exposed ports to random ports"),
                 F("env", "e", takes_value=True, repeated=True, help="Set environment variables"),
                 F("log-opt", takes_value=True, repeated=True, help="Log driver options"),
+                F(
+                    "add-host",
+                    takes_value=True,
+                    repeated=True,
+                    help="Add a custom host-to-IP mapping (host:ip)",
+                ),
+                F("dns", takes_value=True, repeated=True, help="Set custom DNS servers"),
             ),
             containers.cmd_run,
             min_args=1,

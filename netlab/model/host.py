@@ -237,6 +237,8 @@ class Host:
         log_opts: Mapping[str, str] | None = None,
         stdin: int | None = None,
         attach: bool = False,
+        extra_hosts: Sequence[str] = (),
+        dns: Sequence[str] = (),
     ) -> Container:
         """``docker run -d``: create and start a container; return it once its process runs.
 
@@ -247,6 +249,10 @@ class Host:
         "max-file": "3"}``; see :mod:`netlab.model.logs`). ``stdin``, a file descriptor (a
         pipe's read end, say), is what the command reads (``docker run -i``); ``attach``: a
         ``docker run`` without ``-d`` (its output is awaited, as ``inspect`` then shows).
+        ``extra_hosts`` are ``--add-host`` values (``NAME:IP``; ``host-gateway`` is the
+        default bridge's gateway), written into its /etc/hosts; ``dns``, ``--dns`` name
+        servers for its /etc/resolv.conf (on the default bridge: a user network's resolver
+        answers there, as Docker's embedded DNS does).
         """
 
         wanted = [m for spec in publish for m in parse_publish(spec)]
@@ -287,6 +293,8 @@ class Host:
             log_opts=log_opts,
             stdin=stdin,
             attach=attach,
+            extra_hosts=extra_hosts,
+            dns=dns,
         )
         return Container(self, cid)
 

@@ -87,6 +87,8 @@ def create_container(
     log_opts: Mapping[str, str] | None = None,
     stdin: int | None = None,
     attach: bool = False,
+    extra_hosts: Sequence[str] = (),
+    dns: Sequence[str] = (),
     keep_created: bool = True,
 ) -> str:
     """Create and start a container; return its ID.
@@ -140,6 +142,8 @@ def create_container(
                 tty=tty,
                 open_stdin=interactive,
                 attached=attach,
+                extra_hosts=tuple(extra_hosts),
+                dns=tuple(dns),
                 exposed_ports=tuple(img.exposed),
                 port_specs=tuple(publish),
                 env=tuple(env),
@@ -458,7 +462,9 @@ def _container_files(
     # content too (nginx's welcome page).
     hosts = host.lab.store.path("containers", rec.id + ".hosts")
     name = host.lab.store.path("containers", rec.id + ".hostname")
-    text = host_file(rec)
+    bridge = host.lab.store.lab_record.hosts[host.name].networks
+    gateway = next((n.gateway or "" for n in bridge.values() if n.bridge == "docker0"), "")
+    text = host_file(rec, gateway)
     trace.record(f"cat > {hosts} <<'EOF'\n{text.rstrip()}\nEOF")
     with open(hosts, "w") as f:
         f.write(text)
@@ -568,18 +574,29 @@ def _wire(host: Host, rec: ContainerRec, plan: list[tuple[drivers.Driver, Endpoi
 
 
 def _resolv(host: Host, rec: ContainerRec) -> str:
-    """The resolv.conf a container links to: its first network's name server, or the lab's."""
+    """The resolv.conf a container links to: its first network's name server, its own
+    (``--dns``), or the lab's."""
     nets = host.lab.store.lab_record.hosts[host.name].networks
     for ep in rec.networks.values():
         net = nets.get(ep.network_id)
         if net is not None and net.resolver_pid:
             return resolver.resolv_conf_path(host, net)
+    if rec.dns:
+        path = host.lab.store.path("containers", rec.id + ".resolv.conf")
+        with open(path, "w") as f:
+            f.write("".join(f"nameserver {ip}\n" for ip in rec.dns))
+        return path
     return host.lab.store.path("resolv.conf")
 
 
-def host_file(rec: ContainerRec) -> str:
-    """The container's /etc/hosts, as Docker writes it (its own IP and hostname last)."""
+def host_file(rec: ContainerRec, gateway: str = "") -> str:
+    """The container's /etc/hosts, as Docker writes it: then ``--add-host`` entries
+    (``host-gateway``: ``gateway``), its own IP and hostname last (moby
+    libnetwork/sandbox_dns_unix.go buildHostsFile)."""
     lines = machines.HOSTS_FILE_BASE
+    for entry in rec.extra_hosts:
+        name, _, ip = entry.partition(":")
+        lines += f"{gateway if ip == 'host-gateway' else ip}\t{name}\n"
     for ep in rec.networks.values():
         if ep.ip:
             lines += f"{ep.ip}\t{rec.hostname}\n"

@@ -132,6 +132,8 @@ class ContainerRec:
     open_stdin: bool = False
     attached: bool = False  # started by an attached ``docker run`` (no -d)
     proxies: tuple[tuple[int, int], ...] = ()  # its docker-proxy processes (pid, start time)
+    extra_hosts: tuple[str, ...] = ()  # --add-host, "NAME:IP"
+    dns: tuple[str, ...] = ()  # --dns
     exposed_ports: tuple[str, ...] = ()
     port_specs: tuple[PortMapping, ...] = ()  # what -p asked for
     ports: tuple[PortMapping, ...] = ()  # what is published while it runs

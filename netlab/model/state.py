@@ -529,7 +529,7 @@ class Store:
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(entry.path)
         for cid in cids:
-            for suffix in (".json", ".exit", ".hosts", ".hostname"):
+            for suffix in (".json", ".exit", ".hosts", ".hostname", ".resolv.conf"):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.path("containers", cid + suffix))
             shutil.rmtree(self.path("containers", cid + ".files"), ignore_errors=True)

@@ -392,3 +392,29 @@ def test_stop_keeps_the_exit_code_of_a_finished_container(lab: Lab) -> None:
     time.sleep(0.3)
     docker("stop quick")
     assert "Exited (5)" in docker("ps -a --format '{{.Status}}'").stdout
+
+
+def test_add_host_and_dns_are_the_containers_own_files(lab: Lab) -> None:
+    use(lab)
+    out = docker(
+        "run -d --name c1 --add-host db:10.1.2.3 --add-host gw=host-gateway --dns 9.9.9.9 "
+        "ubuntu sleep infinity"
+    )
+    assert out.code == 0, out
+    hosts = docker("exec c1 cat /etc/hosts").stdout.splitlines()
+    # (moby libnetwork/sandbox_dns_unix.go: the extra hosts, then the container's own line)
+    assert hosts[-3:] == ["10.1.2.3\tdb", "172.17.0.1\tgw", f"172.17.0.2\t{hosts[-1].split()[1]}"]
+    assert docker("exec c1 getent hosts db").stdout.split() == ["10.1.2.3", "db"]
+    assert docker("exec c1 cat /etc/resolv.conf").stdout == "nameserver 9.9.9.9\n"
+    conf = json.loads(docker("inspect -f '{{json .HostConfig}}' c1").stdout)
+    assert conf["ExtraHosts"] == ["db:10.1.2.3", "gw:host-gateway"] and conf["Dns"] == ["9.9.9.9"]
+    # The CLI's own checks (docker/cli opts/hosts.go, opts/opts.go), before anything is made.
+    bad = docker("run -d --add-host nohost ubuntu true")
+    assert (bad.code, bad.stderr) == (
+        125,
+        'invalid argument "nohost" for "--add-host" flag: bad format for add-host: "nohost"\n'
+        "See 'docker run --help'.\n",
+    )
+    bad = docker("run -d --dns 9.9.9 ubuntu true")
+    assert bad.code == 125 and "IP address is not correctly formatted: 9.9.9" in bad.stderr
+    assert docker("ps -aq").stdout.count("\n") == 1

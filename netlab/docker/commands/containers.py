@@ -25,6 +25,7 @@ What the docker CLI does here, and netlab with it:
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import threading
@@ -55,6 +56,12 @@ def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     image, command = args[0], args[1:]
     if opts["interactive"] and opts["tty"] and not opts["detach"]:
         raise DaemonError("the input device is not a TTY")
+    try:  # (the CLI checks these before it asks the daemon: opts/hosts.go, opts/opts.go)
+        extra_hosts = [_extra_host(v) for v in opts["add-host"]]
+        dns = [_ip_address(v, "--dns") for v in opts["dns"]]
+    except ValueError as exc:
+        ctx.err.append(f"{exc}\nSee 'docker run --help'.\n")
+        return 125
     images.lookup(image)  # Docker's pull error comes first, before any name check
     attached_stdin = opts["interactive"] and not opts["detach"]
     feed = os.pipe() if attached_stdin else None
@@ -71,6 +78,8 @@ def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
             publish=opts["publish"],
             publish_all=opts["publish-all"],
             log_opts=logs.parse_opts(opts["log-opt"]),
+            extra_hosts=extra_hosts,
+            dns=dns,
             stdin=feed[0] if feed else None,
             attach=not opts["detach"],
         )
@@ -144,6 +153,39 @@ def _wait(c: Container, timeout: float) -> int:
             )
         time.sleep(0.005)
     return c.exit_code
+
+
+def _extra_host(value: str) -> str:
+    """``--add-host NAME:IP`` (or ``NAME=IP``) as the CLI sends it, ``NAME:IP``."""
+    name, sep, ip = value.partition("=")
+    if not sep:
+        name, sep, ip = value.partition(":")
+    if not sep or not name or ":" in name:
+        raise ValueError(
+            f'invalid argument "{value}" for "--add-host" flag: bad format for add-host: "{value}"'
+        )
+    if ip != "host-gateway":
+        if len(ip) > 2 and ip[0] == "[" and ip[-1] == "]":
+            ip = ip[1:-1]
+        try:
+            ipaddress.ip_address(ip.strip())
+        except ValueError:
+            raise ValueError(
+                f'invalid argument "{value}" for "--add-host" flag: invalid IP address in '
+                f'add-host: "{ip}"'
+            ) from None
+    return f"{name}:{ip}"
+
+
+def _ip_address(value: str, flag: str) -> str:
+    """An IP address flag's value, in canonical form (opts.ValidateIPAddress)."""
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise ValueError(
+            f'invalid argument "{value}" for "{flag}" flag: IP address is not correctly '
+            f"formatted: {value}"
+        ) from None
 
 
 def cmd_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
