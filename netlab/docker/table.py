@@ -191,6 +191,15 @@ COMMANDS: dict[str, Command] = {
             min_args=1,
         ),
         Command(
+            "rename",
+            "CONTAINER NEW_NAME",
+            "Rename a container",
+            (),
+            containers.cmd_rename,
+            min_args=2,
+            max_args=2,
+        ),
+        Command(
             "logs",
             "[OPTIONS] CONTAINER",
             "Fetch the logs of a container",
@@ -433,6 +442,7 @@ ALIASES = {
     "container top": "top",
     "container start": "start",
     "container rm": "rm",
+    "container rename": "rename",
     "container remove": "rm",
     "container logs": "logs",
     "container port": "port",

@@ -145,6 +145,10 @@ class Container:
         to its PID 1; SIGKILL, the default, ends it at once."""
         lifecycle.kill_container(self.host, self.id, lifecycle.parse_signal(signal))
 
+    def rename(self, new: str) -> None:
+        """``docker rename``: the container is called ``new`` from now on."""
+        lifecycle.rename_container(self.host, self.id, new)
+
     def remove(self, *, force: bool = False) -> None:
         """``docker rm``: remove a stopped container (``force`` stops it first)."""
         lifecycle.remove_container(self.host, self.id, force=force)

@@ -38,6 +38,7 @@ from netlab.errors import (
     Conflict,
     InvalidArgument,
     LabBroken,
+    NetlabError,
     NoSuchContainer,
     NoSuchLab,
     PrivilegeError,
@@ -415,6 +416,25 @@ def _kill(rec: ContainerRec) -> None:
     if pid1 is not None:
         proc.signal_pid(pid1, signal.SIGKILL)
     proc.kill_group(rec.pid, rec.pid_start)
+
+
+def rename_container(host: Host, cid: str, new: str) -> None:
+    """``docker rename``: a new name, checked as Docker checks it (moby daemon/rename.go);
+    on a user network the name servers answer the new one."""
+    store = host.lab.store
+    with store.locked():
+        rec = record(host, cid)
+        name = new.removeprefix("/")
+        if name == rec.name:
+            raise InvalidArgument("Renaming a container with the same name as its current name")
+        try:
+            topology.check_container_name(name)
+            host.check_name_free(name)
+        except NetlabError as exc:
+            raise type(exc)(f"Error when allocating new name: {exc}") from None
+        store.save_container(replace(rec, name=name))
+    if rec.state == "running":
+        networks.endpoints_changed(host, list(rec.networks))
 
 
 def remove_container(host: Host, cid: str, *, force: bool) -> None:

@@ -418,3 +418,26 @@ def test_add_host_and_dns_are_the_containers_own_files(lab: Lab) -> None:
     bad = docker("run -d --dns 9.9.9 ubuntu true")
     assert bad.code == 125 and "IP address is not correctly formatted: 9.9.9" in bad.stderr
     assert docker("ps -aq").stdout.count("\n") == 1
+
+
+def test_rename_gives_a_new_name_that_the_network_answers(lab: Lab) -> None:
+    use(lab)
+    docker("network create mynet")
+    docker("run -d --name app --network mynet ubuntu sleep infinity")
+    docker("run -d --name client --network mynet ubuntu sleep infinity")
+    assert docker("rename app api").code == 0
+    assert docker("ps --format '{{.Names}}'").stdout.split() == ["client", "api"]
+    assert docker("exec client getent hosts api").stdout.split()[1:] == ["api"]
+    assert docker("exec client getent hosts app").code != 0
+    # (moby v28.5.2 daemon/rename.go)
+    for line, err in [
+        ("rename api api", "Renaming a container with the same name as its current name"),
+        (
+            "rename api client",
+            'Error when allocating new name: Conflict. The container name "/client"',
+        ),
+        ("rename api 'a b'", "Error when allocating new name: Invalid container name (a b)"),
+        ("rename nothere x1", "No such container: nothere"),
+    ]:
+        out = docker(line)
+        assert out.code == 1 and out.stderr.startswith(f"Error response from daemon: {err}"), out

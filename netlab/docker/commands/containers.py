@@ -425,6 +425,13 @@ def cmd_start(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     return each(ctx, args, lambda c: c.start())
 
 
+def cmd_rename(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    if not args[0] or not args[1]:
+        raise InvalidArgument("Neither old nor new names may be empty")
+    ctx.host.container(args[0]).rename(args[1])
+    return 0
+
+
 def cmd_rm(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     """``docker rm [-f] A B C``: each reference checked in turn, with Docker's error for one
     that is missing or (without -f) running; the others are removed together, so the
