@@ -74,8 +74,13 @@ def fails(line: str) -> str:
     return out.stderr
 
 
-def lab_of(name: str, *hosts: str) -> Lab:
-    lab = Lab(name, hosts=hosts or ("host",))
+def backend_for(op: str) -> str:
+    """The firewall backend whose kernel call ``op`` is (a fault test's lab must use it)."""
+    return "nftables" if op.startswith("nft.") else "iptables"
+
+
+def lab_of(name: str, *hosts: str, **settings: Any) -> Lab:
+    lab = Lab(name, hosts=hosts or ("host",), **settings)
     use(lab)
     return lab
 
@@ -102,6 +107,15 @@ def snapshot(fake: FakeKernel) -> dict[str, Any]:
         "neigh": {ns: fake.neigh(ns) for ns in fake.namespaces()},
         "fdb": {ns: fake.fdb(ns) for ns in fake.namespaces()},
         "rules": {ns: fake.ruleset(ns) for ns in fake.namespaces()},
+        # (its rules and chains: an emptied table stays, as iptables-nft leaves it)
+        "iptables": {
+            ns: [
+                x
+                for x in fake.xtables.save(ns).splitlines()
+                if x.startswith("-A") or (x.startswith(":") and " ACCEPT " not in x)
+            ]
+            for ns in fake.namespaces()
+        },
         "processes": [(p.pid, p.ns, p.argv) for p in fake.processes],
     }
 
@@ -406,7 +420,7 @@ def test_a_taken_name_is_dockers_conflict(fake: FakeKernel) -> None:
 
 @needs_busybox
 def test_a_published_port_is_a_dnat_rule(fake: FakeKernel) -> None:
-    lab = lab_of("fk_pub")
+    lab = lab_of("fk_pub", firewall_backend="nftables")  # (Docker 29's table)
     host = lab.host()
     before = fake.ruleset(host.ns)
     assert "dnat" not in before
@@ -422,7 +436,7 @@ def test_a_published_port_is_a_dnat_rule(fake: FakeKernel) -> None:
 
 
 def test_a_user_network_has_its_chains(fake: FakeKernel) -> None:
-    lab = lab_of("fk_chains")
+    lab = lab_of("fk_chains", firewall_backend="nftables")  # (Docker 29's table)
     host = lab.host()
     br = host.create_network("n1").bridge
     rules = fake.ruleset(host.ns)
@@ -436,7 +450,7 @@ def test_a_user_network_has_its_chains(fake: FakeKernel) -> None:
 
 @needs_busybox
 def test_an_internal_network_gets_no_way_out(fake: FakeKernel) -> None:
-    lab = lab_of("fk_internal")
+    lab = lab_of("fk_internal", firewall_backend="nftables")  # (Docker 29's table)
     host = lab.host()
     d("network create --internal priv")
     net = host.network("priv")
@@ -454,7 +468,7 @@ def test_an_internal_network_gets_no_way_out(fake: FakeKernel) -> None:
 
 
 def test_docker_gwbridge_drops_task_to_task_traffic(fake: FakeKernel) -> None:
-    lab = lab_of("fk_gw")
+    lab = lab_of("fk_gw", firewall_backend="nftables")  # (Docker 29's table)
     swarm(lab)
     host = lab.host()
     assert cidrs(fake, host.ns, "docker_gwbridge") == ["172.18.0.1/16"]
@@ -582,21 +596,22 @@ def test_a_failed_run_leaves_a_created_container_and_nothing_in_the_kernel(
 
 @needs_busybox
 def test_a_failed_port_rule_leaves_a_created_container(fake: FakeKernel) -> None:
-    lab = lab_of("fk_rbpub")
+    lab = lab_of("fk_rbpub", firewall_backend="iptables")
     host = lab.host()
     before = snapshot(fake)
-    fake.fail("nft.load", errno.EINVAL, ns=host.ns)
-    assert f"nft -f - in {host.ns} failed" in fails("run -d -p 8080:80 nginx")
+    fake.fail("xtables.restore", errno.EINVAL, ns=host.ns)
+    assert f"iptables-restore in {host.ns} failed" in fails("run -d -p 8080:80 nginx")
     assert changes(before, fake) == []
     assert d("ps -a --format '{{.Status}}'") == "Created\n"
     d("rm " + d("ps -aq").strip())
     d("run -d -p 8080:80 nginx")  # the port is free
-    assert "dport 8080" in fake.ruleset(host.ns)
+    assert "--dport 8080 " in fake.xtables.save(host.ns)
 
 
 @pytest.mark.parametrize(
     ("op", "err"),
     [
+        ("xtables.restore", errno.EINVAL),
         ("nft.load", errno.EINVAL),
         ("containers.spawn", errno.EAGAIN),
         ("rtnl.add_addr", errno.EADDRINUSE),
@@ -605,7 +620,8 @@ def test_a_failed_port_rule_leaves_a_created_container(fake: FakeKernel) -> None
     ],
 )
 def test_a_failed_network_create_leaves_nothing(fake: FakeKernel, op: str, err: int) -> None:
-    lab = lab_of("fk_rbnet")
+    # (without docker-proxy, as then the bridge gets its route_localnet sysctl too)
+    lab = lab_of("fk_rbnet", firewall_backend=backend_for(op), userland_proxy=False)
     host = lab.host()
     before = snapshot(fake)
     ls = d("network ls")
@@ -663,9 +679,11 @@ def test_a_failed_peer_update_leaves_no_stale_entry(fake: FakeKernel) -> None:
 @pytest.mark.parametrize(
     ("op", "err", "node"),
     [
+        ("xtables.restore", errno.EINVAL, "node1"),
         ("nft.load", errno.EINVAL, "node1"),
         ("rtnl.add_bridge", errno.ENOMEM, "node1"),
         ("containers.spawn", errno.EAGAIN, "node1"),  # the manager's port 2377
+        ("xtables.restore", errno.EINVAL, "node2"),
         ("nft.load", errno.EINVAL, "node2"),
         ("rtnl.add_addr", errno.EADDRINUSE, "node2"),
     ],
@@ -673,7 +691,7 @@ def test_a_failed_peer_update_leaves_no_stale_entry(fake: FakeKernel) -> None:
 def test_a_failed_init_or_join_leaves_nothing(
     fake: FakeKernel, op: str, err: int, node: str
 ) -> None:
-    lab = lab_of("fk_rbswarm", "node1", "node2")
+    lab = lab_of("fk_rbswarm", "node1", "node2", firewall_backend=backend_for(op))
     if node == "node2":
         d("-H node1 swarm init")
     before = snapshot(fake)
@@ -697,16 +715,18 @@ def test_a_failed_init_or_join_leaves_nothing(
         ("netns.create", errno.ENOSPC),
         ("rtnl.add_veth", errno.ENOMEM),
         ("rtnl.add_addr", errno.EINVAL),
+        ("xtables.restore", errno.EINVAL),
         ("nft.load", errno.EINVAL),
     ],
 )
 def test_a_failed_lab_or_host_build_leaves_nothing(fake: FakeKernel, op: str, err: int) -> None:
     fake.fail(op, err)
+    backend = backend_for(op)
     with pytest.raises(Exception, match=os.strerror(err)):
-        Lab("fk_rblab", hosts=("node1", "node2"))
+        Lab("fk_rblab", hosts=("node1", "node2"), firewall_backend=backend)
     assert fake.namespaces() == [] and fake.processes == [] and fake.etc_names() == []
     assert state.lab_names() == []
-    lab = Lab("fk_rblab", hosts=("node1", "node2"))
+    lab = Lab("fk_rblab", hosts=("node1", "node2"), firewall_backend=backend)
     before = snapshot(fake)
     fake.fail(op, err)  # (the first such call of add_host)
     with pytest.raises(Exception, match=os.strerror(err)):
@@ -764,7 +784,7 @@ def test_ipvlan_where_the_kernel_lacks_it() -> None:
 
 
 def test_explain_shows_the_kernel_operations(fake: FakeKernel) -> None:
-    lab = lab_of("fk_explain")
+    lab = lab_of("fk_explain", firewall_backend="iptables")
     host = lab.host()
     out = docker("--explain run -d --name a1 ubuntu sleep infinity")
     c = host.container("a1")
@@ -780,10 +800,13 @@ def test_explain_shows_the_kernel_operations(fake: FakeKernel) -> None:
     ) in out.explain
     assert f"ip -n {c.ns} addr add 172.17.0.2/16 brd + dev eth0" in out.explain
     assert f"ip -n {c.ns} route add default via 172.17.0.1" in out.explain
-    assert out.explain[-1].startswith(f"ip netns exec {c.ns} unshare --uts --mount sh -c")
+    start = next(x for x in out.explain if x.startswith(f"ip netns exec {c.ns} unshare"))
+    assert start.startswith(f"ip netns exec {c.ns} unshare --uts --mount sh -c")
+    # (then Docker 28's raw rule for the new address: iptables, as Docker runs it)
     assert out.explain[-1].endswith(
-        'exec unshare --pid --fork --mount-proc "$0" "$@"\' sleep infinity &'
+        "iptables -t raw -A PREROUTING -d 172.17.0.2/32 ! -i docker0 -j DROP"
     )
+    assert start.endswith('exec unshare --pid --fork --mount-proc "$0" "$@"\' sleep infinity &')
     assert ipaddress.IPv4Address(c.ip or "")
 
 
