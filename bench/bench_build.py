@@ -37,9 +37,12 @@ def ms_per(total: float, n: int) -> float:
     return total * 1000 / n
 
 
+BACKEND = "iptables"  # (--firewall-backend)
+
+
 def netlab_run(n: int) -> tuple[float, float]:
     """(build, teardown) seconds for n containers built by netlab."""
-    lab = Lab("benchnl", down_at_exit=False)
+    lab = Lab("benchnl", down_at_exit=False, firewall_backend=BACKEND)
     host = lab.host()
     fixed = [n for n in lab.namespaces() if n != host.ns]
     t0 = time.perf_counter()
@@ -197,12 +200,21 @@ def main() -> int:
     ap.add_argument("--sizes", default="10,50,200")
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--nginx", type=int, default=20, help="nginx containers (0: skip)")
+    ap.add_argument(
+        "--firewall-backend",
+        choices=("iptables", "nftables"),
+        default="iptables",
+        help="iptables (Docker 28's default: one iptables-restore per container, for its raw "
+        "rule) or nftables (Docker 29's: no firewall change for a container without ports)",
+    )
     args = ap.parse_args()
+    global BACKEND
+    BACKEND = args.firewall_backend
     sizes = [int(s) for s in args.sizes.split(",")]
     wipe("benchnl")
     print(
-        f"ms per container, medians of {args.repeat} runs; ratio: netlab / ip -batch, the median "
-        "of the run-by-run ratios (and their range)"
+        f"firewall backend {BACKEND}; ms per container, medians of {args.repeat} runs; ratio: "
+        "netlab / ip -batch, the median of the run-by-run ratios (and their range)"
     )
     print(
         f"{'N':>5}  {'netlab build':>13} {'ip -batch':>10} {'ratio':>17}   "

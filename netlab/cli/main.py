@@ -216,8 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--firewall-backend",
         choices=("iptables", "nftables"),
-        default="nftables",
-        help="as dockerd's --firewall-backend (default: nftables)",
+        default="iptables",
+        help="as dockerd's --firewall-backend (default: iptables)",
     )
     s.add_argument(
         "--userland-proxy",

@@ -1,6 +1,8 @@
-"""The nftables rules a Docker host needs, written the way Docker 29's nftables backend does.
+"""The nftables rules a Docker host needs, written the way Docker 29's nftables backend does
+(``Lab(firewall_backend="nftables")``; the default is Docker 28's iptables, in
+:mod:`netlab.model.iptables_rules`).
 
-netlab plays Docker 29 with ``--firewall-backend=nftables`` and ``"userland-proxy": false``:
+With ``--firewall-backend=nftables`` and ``"userland-proxy": false``:
 every published port is handled by the kernel alone (no docker-proxy process), so the whole
 path of a packet can be read in this one table. Docker 29 keeps all its rules in one table,
 ``ip docker-bridges``. Base chains hook into the kernel (``filter-FORWARD``, ``nat-PREROUTING``,

@@ -72,8 +72,9 @@ class Lab:
             print(lab.host().exec(["curl", "-s", web.ip]).stdout)
 
     ``firewall_backend`` and ``userland_proxy`` are the Docker daemon's settings of those names
-    (``daemon.json``) for every host of the lab: ``"iptables"`` writes Docker 28's iptables
-    chains and, by default, starts a docker-proxy per published port and address family
+    (``daemon.json``) for every host of the lab: ``"iptables"`` (the default, as Docker's)
+    writes Docker 28's iptables chains and, by default, starts a docker-proxy per published
+    port and address family
     (``userland_proxy=False``: the kernel alone handles local and hairpin traffic);
     ``"nftables"`` writes Docker 29's ``ip docker-bridges`` table, without docker-proxy.
 
@@ -93,7 +94,7 @@ class Lab:
         hosts: Sequence[str] = ("host",),
         down_at_exit: bool = True,
         replace: bool = False,
-        firewall_backend: str = "nftables",
+        firewall_backend: str = "iptables",
         userland_proxy: bool | None = None,
         _attach: bool = False,
     ) -> None:

@@ -269,7 +269,8 @@ class Store:
     def pin(self) -> str:
         """Work on the lab's build as it is now, and refuse to act on a later one (a handle of
         a lab that was built again must not act on the new lab's same-named objects)."""
-        self._pinned = self._build = self.current_build()
+        with self.locked():  # (a build in progress holds the lock: this waits for its end)
+            self._pinned = self._build = self.current_build()
         return self._pinned
 
     def destroy(self, *, keep_lock: bool = False) -> None:

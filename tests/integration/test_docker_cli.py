@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -361,7 +362,12 @@ def test_exec_detached_and_strays_go_with_the_container(lab: Lab) -> None:
     c = lab.host().container("s1")
     assert docker("exec -d s1 sleep 1234").code == 0
     docker("exec s1 sh -c 'sleep 4321 > /dev/null 2>&1 &'")
-    inside = {p: proc.start_time(p) for p in netns.pids_in({netns.ident(c.ns)})}
+    deadline = time.monotonic() + 5  # (exec -d returns before its command has started)
+    while True:
+        inside = {p: proc.start_time(p) for p in netns.pids_in({netns.ident(c.ns)})}
+        if len(inside) >= 4 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     assert len(inside) >= 4, inside  # shim, sleep infinity, and the two strays
     docker("rm -f s1")
     # (with the start time: a pid the kernel gave to a new process meanwhile is not ours)

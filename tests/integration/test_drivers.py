@@ -47,7 +47,7 @@ def addresses(name: str, *, host: str = "host") -> dict[str, str]:
 
 
 def test_two_tasks_on_one_node_cannot_talk_over_docker_gwbridge(make_lab) -> None:  # type: ignore[no-untyped-def]
-    lab = make_lab(hosts=("node1",))
+    lab = make_lab(hosts=("node1",), firewall_backend="nftables")  # (Docker 29's rule text)
     use(lab)
     d("-H node1 swarm init")
     d("-H node1 network create -d overlay ov")
@@ -63,7 +63,8 @@ def test_two_tasks_on_one_node_cannot_talk_over_docker_gwbridge(make_lab) -> Non
     assert 'iifname "docker_gwbridge" counter packets 1 bytes 84 drop comment "ICC"' in rules, rules
 
 
-def test_internal_network_has_no_way_out(lab: Lab) -> None:  # type: ignore[no-untyped-def]
+def test_internal_network_has_no_way_out(make_lab) -> None:  # type: ignore[no-untyped-def]
+    lab = make_lab(firewall_backend="nftables")  # (Docker 29's rule text; Docker 28's: fixture)
     use(lab)
     d("network create --internal secret")
     d("run -d --name srv --network secret -p 8080:80 nginx")

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -176,12 +177,20 @@ def test_every_lab_notebook_runs_twice_in_a_row() -> None:
     assert not [n for n in netns.names() if topology.lab_of_ns(n) in labs]
 
 
-def test_nft_missing_is_one_line_that_says_install_nftables(
-    lab: Lab, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("backend", "says"),
+    [
+        ("nftables", "nft is not installed (Debian/Ubuntu: apt-get install -y nftables)"),
+        ("iptables", "is not installed (Debian/Ubuntu: apt-get install -y iptables)"),
+    ],
+)
+def test_a_missing_firewall_tool_is_one_line_that_says_what_to_install(
+    make_lab: Callable[..., Lab], monkeypatch: pytest.MonkeyPatch, backend: str, says: str
 ) -> None:
     from netlab.kernel import nft
     from netlab.model import doctor
 
+    lab = make_lab(firewall_backend=backend)
     use(lab)
     before = state(lab)
 
@@ -192,7 +201,7 @@ def test_nft_missing_is_one_line_that_says_install_nftables(
     for line in ("network create n1", "run -d --name web -p 8080:80 nginx"):
         out = docker(line)
         assert out.code != 0 and "Traceback" not in out.stderr, out.stderr
-        assert "nft is not installed (Debian/Ubuntu: apt-get install -y nftables)" in out.stderr
+        assert says in out.stderr, out.stderr
         assert out.stderr.count("\n") <= 3, out.stderr  # (docker run adds its --help line)
     checks = {c.name: c for c in doctor.probe_features()}
     assert checks["kernel: nf_tables NAT"].fix == "install nftables (apt-get install -y nftables)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -21,7 +21,10 @@ HOST_IP = "192.168.56.11"
 
 
 @pytest.fixture
-def web(lab: Lab) -> Iterator[Lab]:
+def web(make_lab: Callable[..., Lab]) -> Iterator[Lab]:
+    # Docker 29's nftables backend without docker-proxy: the kernel alone carries every
+    # path (test_iptables.py has Docker 28's default, iptables and docker-proxy).
+    lab = make_lab(firewall_backend="nftables")
     use(lab)
     out = docker("run --name web1 -d -p 8080:80 nginx")
     assert out.code == 0, out

@@ -1134,3 +1134,22 @@ def test_the_iptables_backend_and_docker_proxy_on_the_fake(fake: FakeKernel) -> 
     saved = fake.xtables.save(ns)
     assert dnat not in saved and "172.17.0.2" not in saved and proxies() == []
     assert "-A DOCKER-USER -s 10.1.2.3/32 -j DROP" in saved
+
+
+def test_iptables_is_read_again_only_when_someone_else_changed_it(
+    fake: FakeKernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lab = lab_of("fk_iptmemo", firewall_backend="iptables", userland_proxy=False)
+    ns = lab.host().ns
+    reads = []
+    real_save = xtables.save
+    monkeypatch.setattr(xtables, "save", lambda n, **kw: reads.append(n) or real_save(n, **kw))
+    d("run -d --name c1 ubuntu sleep infinity")
+    d("run -d --name c2 ubuntu sleep infinity")
+    assert reads == []  # (the generation is what netlab left: its memory is the kernel's)
+    # Someone deletes one of Docker's rules: the generation moves, netlab reads and repairs.
+    xtables.restore(ns, "*raw\n-D PREROUTING -d 172.17.0.2/32 ! -i docker0 -j DROP\nCOMMIT\n", [])
+    d("run -d --name c3 ubuntu sleep infinity")
+    assert reads == [ns]
+    raw = xtables.parse_tables(fake.xtables.save(ns))["raw"].rules["PREROUTING"]
+    assert raw == [f"-d 172.17.0.{i}/32 ! -i docker0 -j DROP" for i in (2, 3, 4)]

@@ -70,7 +70,8 @@ class FakeNamespace:
     sysctls: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)  # "ip docker-bridges" -> body
     nsids: dict[int, int] = field(default_factory=dict)  # other's inode -> nsid
-    xtables: dict[str, Any] = field(default_factory=dict)  # iptables: "nat" -> fake Table
+    xtables: dict[str, Any] = field(default_factory=dict)  # iptables: "nat" -> xtables.Table
+    xtables_generation: int = 1  # (the kernel's count of ruleset changes)
 
 
 @dataclass(eq=False)
