@@ -40,17 +40,14 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from netlab.kernel import xtables
 from netlab.model.firewall import Bridge
 from netlab.model.ports import PortMapping
 
 Chain = tuple[str, str]  # (table, chain)
 Rules = dict[Chain, list[str]]  # each rule as ``iptables -S`` prints it, without "-A CHAIN "
 
-BUILTIN: dict[str, tuple[str, ...]] = {
-    "raw": ("PREROUTING", "OUTPUT"),
-    "filter": ("INPUT", "FORWARD", "OUTPUT"),
-    "nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"),
-}
+BUILTIN = xtables.BUILTIN  # (each table's built-in chains, in hook order)
 # Docker's own chains, flushed and rebuilt at will (DOCKER-USER is the user's: made, never
 # flushed).
 DOCKER_CHAINS: dict[str, tuple[str, ...]] = {
@@ -185,25 +182,6 @@ def _port_rules(
 # --- what the kernel has, and the edits to what Docker wants ---------------------------------
 
 
-def parse_save(text: str) -> tuple[dict[str, list[str]], Rules]:
-    """``iptables-save`` output as (chains per table, rules per chain)."""
-    chains: dict[str, list[str]] = {}
-    rules: Rules = {}
-    table = ""
-    for line in text.splitlines():
-        if line.startswith("*"):
-            table = line[1:]
-            chains[table] = []
-        elif line.startswith(":") and table:
-            name = line[1:].split()[0]
-            chains[table].append(name)
-            rules[(table, name)] = []
-        elif line.startswith("-A ") and table:
-            _, chain, rest = line.split(" ", 2)
-            rules.setdefault((table, chain), []).append(rest)
-    return chains, rules
-
-
 def _edits(chain: str, have: list[str], want: list[str]) -> list[str]:
     """The ``-D``/``-I``/``-A`` lines that turn ``have`` into ``want`` (a chain of Docker's
     alone) by the smallest edit; a deletion names the rule, an insertion its position."""
@@ -230,14 +208,14 @@ def plan(
     the built-in chains only rules Docker wants or wrote before (``owned``, as ``TABLE CHAIN
     RULE``) are edited, DOCKER-USER only gets made; and each edit as the ``iptables`` command
     it is, for ``--explain``."""
-    chains, have = parse_save(saved)
+    tables = xtables.parse_tables(saved)
     owned_set = set(owned)
     lines: dict[str, list[str]] = {}
     commands: list[str] = []
     for table in TABLES:
         out: list[str] = []
-        present = set(chains.get(table, []))
-        if table == "filter" and table not in chains:
+        present = set(tables[table].rules) if table in tables else set()
+        if table == "filter" and table not in tables:
             # A new Docker host: Docker turned IP forwarding on, and so closes FORWARD to
             # what its rules do not accept (iptabler.go FilterForwardDrop).
             out.append(":FORWARD DROP [0:0]")
@@ -248,7 +226,7 @@ def plan(
             out.append(f"-N {USER_CHAIN[1]}")
         edits: list[str] = []
         for chain in (*BUILTIN[table], *DOCKER_CHAINS.get(table, ())):
-            current = have.get((table, chain), [])
+            current = tables[table].rules.get(chain, []) if table in tables else []
             target = want.get((table, chain), [])
             if chain in BUILTIN[table]:
                 ours = [r for r in current if r in target or f"{table} {chain} {r}" in owned_set]

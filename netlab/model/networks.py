@@ -110,7 +110,7 @@ def apply_firewall(host: Host) -> None:
             xtables.restore(host.ns, text, commands)
         except xtables.IptablesError:
             kernel = xtables.save(host.ns) if fresh else saved
-            if iptables_rules.parse_save(kernel) == iptables_rules.parse_save(saved):
+            if xtables.parse_tables(kernel) == xtables.parse_tables(saved):
                 raise  # (the memory was right: the kernel refused the change itself)
             saved = kernel  # (changed behind the generation's back, by iptables-legacy?)
             lines, commands = iptables_rules.plan(saved, want, owned)
