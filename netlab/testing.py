@@ -32,8 +32,9 @@ from typing import Any, Protocol
 import netlab.docker
 import netlab.kernel
 import netlab.model
-from netlab.kernel import _sys, _worker, containers, netns, nft, proc, rtnl, xtables
+from netlab.kernel import _sys, _worker, containers, freezer, netns, nft, proc, rtnl, xtables
 from netlab.kernel.fake import (
+    FakeFreezer,
     FakeKernel,
     FakeKernelError,
     FakeNetns,
@@ -100,6 +101,7 @@ def install(kernel: FakeKernel, monkeypatch: SetAttr, root: str) -> None:
         (xtables, kernel.xtables, FakeXtables.NAMES),
         (proc, kernel.proc, FakeProc.NAMES),
         (containers, kernel.proc, FakeProc.CONTAINER_NAMES),
+        (freezer, kernel.freezer, FakeFreezer.NAMES),
     ):
         for name in names:
             mp.setattr(module, name, getattr(fake, name))

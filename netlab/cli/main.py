@@ -98,6 +98,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 def cmd_docker(args: argparse.Namespace) -> int:
     from netlab.docker import docker, explain_text
+    from netlab.docker.context import STDOUT_TERMINAL
     from netlab.model.lab import Lab
 
     argv = list(args.args)
@@ -106,6 +107,11 @@ def cmd_docker(args: argparse.Namespace) -> int:
     lab = Lab.attach(_default_lab(args.lab))
     if args.explain:
         argv.insert(0, "--explain")
+    if sys.stdout.isatty():  # the docker CLI asks its stdout too (its width: moby/term)
+        try:
+            STDOUT_TERMINAL.set(os.get_terminal_size(sys.stdout.fileno()).columns)
+        except OSError:
+            STDOUT_TERMINAL.set(200)  # jsonmessage's width when it cannot read the terminal's
     out = docker(argv, lab=lab, host=args.host, stdin=sys.stdin.buffer)
     sys.stdout.write(out.stdout)
     sys.stderr.write(out.stderr)
@@ -157,7 +163,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from netlab.kernel import netns
+    from netlab.kernel import freezer, netns
     from netlab.model import topology
     from netlab.model.lab import wipe
     from netlab.model.state import lab_names, release_root
@@ -166,6 +172,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
         targets = set(lab_names())
         targets |= {lab for n in netns.names() if (lab := topology.lab_of_ns(n))}
         targets |= {lab for n in netns.etc_names() if (lab := topology.lab_of_ns(n))}
+        targets |= set(freezer.lab_names())  # (cgroups of paused containers: model/pausing.py)
     elif args.lab:
         targets = {topology.check_lab_name(args.lab)}
     else:

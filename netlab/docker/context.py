@@ -24,6 +24,7 @@ prints it the way the CLI does, ``Error response from daemon: ...`` with exit st
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -35,6 +36,12 @@ if TYPE_CHECKING:
     from netlab.model.lab import Lab
 
 
+#: The columns of the terminal the docker CLI's stdout is, or None when it is no terminal (a
+#: notebook, a test, a pipe). The CLI prints some things differently on a terminal (``docker
+#: service create``'s progress bars); ``netlab docker`` sets this from its own stdout.
+STDOUT_TERMINAL: ContextVar[int | None] = ContextVar("netlab_stdout_terminal", default=None)
+
+
 @dataclass
 class Context:
     """One docker invocation: the lab and host it talks to, and what it printed."""
@@ -44,6 +51,7 @@ class Context:
     out: list[str] = field(default_factory=list)
     err: list[str] = field(default_factory=list)
     stdin: BinaryIO | bytes | None = None  # what `docker run -i` passes on (None: nothing)
+    terminal: int | None = field(default_factory=STDOUT_TERMINAL.get)  # stdout's columns
 
     def print(self, text: str = "") -> None:
         """A line on stdout."""

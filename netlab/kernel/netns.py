@@ -317,6 +317,44 @@ def listen_socket(name: str, proto: str, ip: str, port: int) -> int:
     return _worker.call(work)
 
 
+class DnsSockets(NamedTuple):
+    """The sockets of Docker's embedded DNS server in one container's namespace (see
+    :mod:`netlab.kernel.dns_server`): their fds, for the caller to hand over and close."""
+
+    udp: int  # 127.0.0.11:udp_port, where queries come in
+    tcp: int  # 127.0.0.11:tcp_port, listening
+    out: int  # an unbound UDP socket: how unknown names leave the container's namespace
+    udp_port: int
+    tcp_port: int
+
+
+def dns_sockets(name: str, ip: str = "127.0.0.11") -> DnsSockets:
+    """Open the embedded DNS server's sockets inside namespace ``name``, on random ports of
+    ``ip`` as dockerd does (moby libnetwork/resolver.go)."""
+
+    def work() -> DnsSockets:
+        made: list[socket.socket] = []
+        try:
+            with entered(name):
+                udp, tcp, out = (
+                    socket.socket(socket.AF_INET, kind)
+                    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM, socket.SOCK_DGRAM)
+                )
+            made += [udp, tcp, out]
+            udp.bind((ip, 0))
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            tcp.bind((ip, 0))
+            tcp.listen(socket.SOMAXCONN)
+            ports = udp.getsockname()[1], tcp.getsockname()[1]
+        except BaseException:
+            for s in made:
+                s.close()
+            raise
+        return DnsSockets(udp.detach(), tcp.detach(), out.detach(), *ports)
+
+    return _worker.call(work)
+
+
 def _is_pinned(name: str) -> bool:
     try:
         return _is_nsfs(path(name))

@@ -8,9 +8,11 @@ original), signals by pid and by process group, reaping, and commands run to com
 
 from __future__ import annotations
 
+import array
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -192,6 +194,18 @@ def reap(pid: int, timeout: float = 2.0) -> None:
     deadline = time.monotonic() + timeout
     while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.002)
+
+
+def control(path: str, text: str, fds: Sequence[int] = (), *, timeout: float = 5.0) -> str:
+    """Send one command to a daemon of netlab's on its control socket (a SOCK_SEQPACKET
+    Unix socket), with ``fds`` passed along (SCM_RIGHTS); its one-line answer. OSError when
+    nobody listens there."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+        s.sendmsg([text.encode()], anc)
+        return s.recv(4096).decode()
 
 
 def run_in(

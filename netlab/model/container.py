@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from netlab.errors import InvalidArgument, NotRunning
 from netlab.kernel import containers, proc, rtnl
-from netlab.model import frontends, ids, inspect, lifecycle, logs
+from netlab.model import frontends, ids, inspect, lifecycle, logs, pausing
 from netlab.model.records import ContainerRec, Endpoint
 
 if TYPE_CHECKING:
@@ -57,9 +57,25 @@ class Container:
 
     @property
     def status(self) -> str:
-        """``running``, ``exited`` or ``created`` (Docker's State.Status)."""
+        """``running``, ``paused``, ``exited`` or ``created`` (Docker's State.Status)."""
         lifecycle.reconcile(self.host)
-        return self.record.state
+        rec = self.record
+        return "paused" if rec.paused and rec.state == "running" else rec.state
+
+    @property
+    def paused(self) -> bool:
+        """True while ``docker pause`` holds its processes frozen (it is running too)."""
+        rec = self.record
+        return rec.paused and rec.state == "running"
+
+    def pause(self) -> None:
+        """``docker pause``: freeze all its processes (see :mod:`netlab.model.pausing`)."""
+        lifecycle.reconcile(self.host)  # (one whose process ended is not running)
+        pausing.pause(self.host, self.id)
+
+    def unpause(self) -> None:
+        """``docker unpause``: let its processes run again."""
+        pausing.unpause(self.host, self.id)
 
     @property
     def exit_code(self) -> int:
@@ -107,6 +123,7 @@ class Container:
             raise NotRunning(self.id)
         argv = shlex.split(command) if isinstance(command, str) else list(command)
         rec = self.record
+        pausing.check_not_paused_for_exec(rec, self.name)
         env = proc.default_env() | dict(e.split("=", 1) for e in rec.env)
         return proc.run_in(containers.container_prefix(rec.pid), argv, timeout=timeout, env=env)
 
@@ -181,6 +198,7 @@ class Container:
         if not self.running:
             raise NotRunning(self.id)
         argv = shlex.split(command) if isinstance(command, str) else list(command)
+        pausing.check_not_paused_for_exec(self.record, self.name)
         return proc.start_detached([*containers.container_prefix(self.record.pid), *argv])
 
     def logs(self) -> str:

@@ -43,6 +43,7 @@ class Bridge:
     published: tuple[Published, ...] = ()
     icc: bool = True  # inter-container communication (docker_gwbridge has it off)
     internal: bool = False  # ``--internal``: nothing in or out, no masquerade
+    masquerade: bool = True  # ``enable_ip_masquerade=false``: containers leave unmasqueraded
 
 
 def _map(name: str, chain_prefix: str, bridges: Sequence[str]) -> str:
@@ -143,7 +144,9 @@ def bridge_chains(b: Bridge) -> str:
                 [
                     f'oifname != "{b.name}" ip saddr {b.subnet} counter masquerade '
                     'comment "MASQUERADE"',
-                ],
+                ]
+                if b.masquerade
+                else [],
             ),
         ]
     )

@@ -32,7 +32,7 @@ from netlab.model import (
 from netlab.model.container import Container
 from netlab.model.drivers import bridge
 from netlab.model.ports import PortMapping, parse_publish
-from netlab.model.records import HostRec, NetworkRec
+from netlab.model.records import EndpointConfig, HostRec, NetworkRec
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
@@ -109,9 +109,17 @@ class Network:
         """Running containers with an endpoint on this network."""
         return [c for c in self.host.containers() if self.name in c.networks]
 
-    def connect(self, container: Container) -> None:
-        """``docker network connect``: give the container an interface on this network."""
-        networks.connect(self.host, self, container)
+    def connect(
+        self,
+        container: Container,
+        *,
+        ip: str | None = None,
+        aliases: Sequence[str] = (),
+    ) -> None:
+        """``docker network connect [--ip IP] [--alias NAME]``: give the container an
+        interface on this network (with that address, and more names for its DNS)."""
+        config = EndpointConfig(ip or "", "", tuple(aliases))
+        networks.connect(self.host, self, container, config)
 
     def disconnect(self, container: Container) -> None:
         """``docker network disconnect``: remove the container's interface on this network."""
@@ -182,11 +190,18 @@ class Host:
         subnet: str | None = None,
         gateway: str | None = None,
         internal: bool = False,
-        options: dict[str, str] | None = None,
+        options: Mapping[str, str] | None = None,
+        ip_range: str | None = None,
+        aux_addresses: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> Network:
         """``docker network create``: a user-defined network (``bridge``, ``overlay`` on a
         swarm manager, ``macvlan``, ``ipvlan``); ``internal`` is ``--internal``, ``options``
-        the ``-o KEY=VALUE`` driver options (``parent=eth0`` for macvlan)."""
+        the ``-o KEY=VALUE`` driver options (``parent=eth0`` for macvlan;
+        ``com.docker.network.bridge.enable_icc``, ``...enable_ip_masquerade``, ``...name``,
+        ``com.docker.network.driver.mtu`` for a bridge), ``ip_range`` ``--ip-range`` (where
+        containers' addresses come from), ``aux_addresses`` ``--aux-address`` (names for
+        addresses never handed out), ``labels`` ``--label``."""
         return networks.create_network(
             self,
             name,
@@ -195,6 +210,9 @@ class Host:
             gateway=gateway,
             internal=internal,
             options=options,
+            ip_range=ip_range,
+            aux_addresses=aux_addresses,
+            labels=labels,
         )
 
     # -- containers ----------------------------------------------------------------------------
@@ -239,6 +257,9 @@ class Host:
         attach: bool = False,
         extra_hosts: Sequence[str] = (),
         dns: Sequence[str] = (),
+        ip: str | None = None,
+        mac_address: str | None = None,
+        network_aliases: Sequence[str] = (),
     ) -> Container:
         """``docker run -d``: create and start a container; return it once its process runs.
 
@@ -252,7 +273,9 @@ class Host:
         ``extra_hosts`` are ``--add-host`` values (``NAME:IP``; ``host-gateway`` is the
         default bridge's gateway), written into its /etc/hosts; ``dns``, ``--dns`` name
         servers for its /etc/resolv.conf (on the default bridge: a user network's resolver
-        answers there, as Docker's embedded DNS does).
+        answers there, as Docker's embedded DNS does). On ``network``: ``ip`` is ``--ip``
+        (a user network made with ``--subnet``), ``mac_address`` ``--mac-address``,
+        ``network_aliases`` ``--network-alias`` (more names its DNS answers for it).
         """
 
         wanted = [m for spec in publish for m in parse_publish(spec)]
@@ -273,6 +296,8 @@ class Host:
         if name is not None:
             topology.check_container_name(name)
         net = self.network(network)
+        config = EndpointConfig(ip or "", mac_address or "", tuple(network_aliases))
+        networks.check_endpoint_config(net.rec, config, at_create=True)
         if wanted and not drivers.of(net.rec).publishes:
             raise InvalidArgument(
                 f"published ports need a bridge network, not {net.name} (driver {net.driver})"
@@ -295,6 +320,7 @@ class Host:
             attach=attach,
             extra_hosts=extra_hosts,
             dns=dns,
+            endpoint_config=config,
         )
         return Container(self, cid)
 

@@ -37,6 +37,19 @@ def mac_from_ip(ip: str) -> str:
     return "02:42:" + ":".join(f"{b:02x}" for b in packed)
 
 
+def valid_mac(text: str) -> bool:
+    """True for a 48-bit MAC as Go's net.ParseMAC reads it (``92:d0:c6:0a:29:33``, or with
+    ``-``); the longer EUI-64 forms Go also takes cannot be an Ethernet address.
+
+    >>> valid_mac("92:D0:c6:0a:29:33"), valid_mac("92:d0:c6:0a:29"), valid_mac("zz:d0:c6:0a:29:33")
+    (True, False, False)
+    """
+    parts = text.strip().replace("-", ":").split(":")
+    return len(parts) == 6 and all(
+        len(p) == 2 and all(c in "0123456789abcdefABCDEF" for c in p) for p in parts
+    )
+
+
 def local_mac(*parts: str) -> str:
     """A stable, locally administered unicast MAC for a lab-made interface (bridges, uplinks).
 

@@ -35,8 +35,14 @@ def network_inspect(net: Network) -> dict[str, Any]:
     rec = net.rec
     drv = drivers.of(rec)
     config = []
-    if rec.subnet:
-        config.append({"Subnet": rec.subnet, "Gateway": rec.gateway})
+    if rec.subnet:  # (api/types/network IPAMConfig: IPRange, AuxiliaryAddresses omitempty)
+        entry: dict[str, Any] = {"Subnet": rec.subnet}
+        if rec.ip_range:
+            entry["IPRange"] = rec.ip_range
+        entry["Gateway"] = rec.gateway
+        if rec.aux_addresses:
+            entry["AuxiliaryAddresses"] = dict(rec.aux_addresses)
+        config.append(entry)
     containers: dict[str, Any] = {}
     for c in net.containers():
         ep = c.networks.get(net.name)
@@ -102,12 +108,16 @@ def container_inspect(c: Container) -> dict[str, Any]:
         if n.user_defined
     }
     for name, ep in rec.networks.items():
-        dns = [rec.name, ids.short_id(rec.id)] if name in user_nets and running else None
+        cfg = ep.config
+        # (moby v28.5.2 daemon/container_operations.go buildEndpointDNSNames: the first
+        # one names the address in reverse lookups)
+        names = [rec.name, *cfg.aliases, ids.short_id(rec.id), rec.hostname]
+        dns = list(dict.fromkeys(names)) if name in user_nets and running else None
         networks[name] = {
-            "IPAMConfig": None,
+            "IPAMConfig": {"IPv4Address": cfg.ip} if cfg.ip else None,
             "Links": None,
-            "Aliases": None,
-            "MacAddress": ep.mac,
+            "Aliases": list(cfg.aliases) or None,
+            "MacAddress": ep.mac or cfg.mac,
             "DriverOpts": None,
             "GwPriority": 0,
             "NetworkID": ep.network_id,
@@ -133,9 +143,9 @@ def container_inspect(c: Container) -> dict[str, Any]:
         "Path": rec.path,
         "Args": list(rec.args),
         "State": {
-            "Status": state,
+            "Status": "paused" if running and rec.paused else state,
             "Running": running,
-            "Paused": False,
+            "Paused": running and rec.paused,
             "Restarting": False,
             "OOMKilled": False,
             "Dead": False,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from netlab.errors import InvalidArgument
 
@@ -54,16 +54,45 @@ def next_pool(
     )
 
 
-def parse_subnet(text: str) -> IPv4Network:
-    """A user-given subnet (``--subnet``), strict: host bits must be zero, IPv4 only."""
+def parse_subnet(text: str, ip_range: str | None = None) -> IPv4Network:
+    """A user-given subnet (``--subnet``, and its ``--ip-range``) checked as Docker's daemon
+    checks them (moby v28.5.2 api/types/network/ipam.go ValidateIPAM: every problem, joined
+    as its multierror does), then netlab's own limits: IPv4, /30 or larger."""
+    problems = []
     try:
-        net = ipaddress.ip_network(text, strict=True)
-    except ValueError as exc:
-        raise IPAMError(f"invalid subnet {text!r}: {exc}") from None
+        if "/" not in text:
+            raise ValueError(text)
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise IPAMError(
+            f"invalid network config:\ninvalid subnet {text}: invalid CIDR block notation"
+        ) from None
+    if not text.startswith(str(net.network_address) + "/"):
+        problems.append(f"invalid subnet {text}: it should be {net}")
+    if ip_range:
+        try:
+            r = ipaddress.ip_network(ip_range, strict=False)
+        except ValueError:
+            problems.append(f"invalid ip-range {ip_range}: invalid CIDR block notation")
+        else:
+            if r.prefixlen < net.prefixlen:
+                problems.append(
+                    f"invalid ip-range {ip_range}: CIDR block is bigger than its parent "
+                    f"subnet {net}"
+                )
+            if not ip_range.startswith(str(r.network_address) + "/"):
+                problems.append(f"invalid ip-range {ip_range}: it should be {r}")
+            if r.version == net.version and not r.overlaps(net):
+                problems.append(
+                    f"invalid ip-range {ip_range}: parent subnet {net} doesn't contain ip-range"
+                )
+    if problems:
+        joined = problems[0] if len(problems) == 1 else "* " + "\n* ".join(problems)
+        raise IPAMError(f"invalid network config:\n{joined}")
     if not isinstance(net, ipaddress.IPv4Network):
-        raise IPAMError(f"invalid subnet {text!r}: netlab supports IPv4 subnets only")
+        raise IPAMError(f"invalid subnet {text}: netlab supports IPv4 subnets only")
     if net.prefixlen > 30:
-        raise IPAMError(f"invalid subnet {text!r}: too small, use a prefix of /30 or shorter")
+        raise IPAMError(f"invalid subnet {text}: too small, use a prefix of /30 or shorter")
     return net
 
 
@@ -72,16 +101,67 @@ def gateway_of(subnet: IPv4Network) -> IPv4Address:
     return subnet.network_address + 1
 
 
-def lowest_free(subnet: IPv4Network, taken: Iterable[str]) -> IPv4Address:
-    """The lowest host address of ``subnet`` not in ``taken`` (network/broadcast excluded)."""
+def lowest_free(
+    subnet: IPv4Network, taken: Iterable[str], within: IPv4Network | None = None
+) -> IPv4Address:
+    """The lowest address of ``subnet`` not in ``taken``, the subnet's network and broadcast
+    addresses excluded; with ``within`` (``--ip-range``), the lowest one of that range (whose
+    own first address counts, as in Docker's allocator: only the subnet's are reserved)."""
     # inet_aton is ~20 times faster than ipaddress here, and this runs once per container
     # over every address in use.
     used = {int.from_bytes(socket.inet_aton(a), "big") for a in taken}
-    first = int(subnet.network_address) + (1 if subnet.prefixlen < 31 else 0)
-    last = int(subnet.broadcast_address) - (1 if subnet.prefixlen < 31 else 0)
-    candidate = first
+    if subnet.prefixlen < 31:
+        used |= {int(subnet.network_address), int(subnet.broadcast_address)}
+    pool = within if within is not None else subnet
+    candidate, last = int(pool.network_address), int(pool.broadcast_address)
     while candidate in used:
         candidate += 1
     if candidate > last:
         raise IPAMError(f"no available IPv4 addresses on this network's address pools: {subnet}")
     return ipaddress.IPv4Address(candidate)
+
+
+def check_config(
+    subnet: str | None, ip_range: str | None, gateway: str | None, aux: Mapping[str, str]
+) -> None:
+    """What the docker CLI checks of ``network create``'s addresses before it asks the daemon
+    (docker/cli v28.5.2 cli/command/network/create.go, createIPAMConfig): every range,
+    gateway and auxiliary address must lie in the subnet. Raises ValueError with its words.
+
+    >>> check_config(None, "10.1.2.0/24", None, {})
+    Traceback (most recent call last):
+    ...
+    ValueError: every ip-range or gateway must have a corresponding subnet
+    """
+    if subnet is None and (ip_range is not None or gateway is not None):
+        raise ValueError("every ip-range or gateway must have a corresponding subnet")
+    net = None
+    if subnet is not None:
+        try:
+            if "/" not in subnet:
+                raise ValueError(subnet)
+            net = ipaddress.ip_network(subnet, strict=False)
+        except ValueError:
+            raise ValueError(f"invalid subnet: invalid CIDR address: {subnet}") from None
+    if ip_range is not None:
+        try:
+            first = ipaddress.ip_interface(ip_range).ip if "/" in ip_range else None
+        except ValueError:
+            first = None
+        if first is None:
+            raise ValueError(f"invalid CIDR address: {ip_range}")
+        if net is None or first not in net:
+            raise ValueError(f"no matching subnet for range {ip_range}")
+    if gateway is not None and not _in(net, gateway):
+        raise ValueError(f"no matching subnet for gateway {gateway}")
+    for addr in aux.values():
+        if not _in(net, addr):
+            raise ValueError(f"no matching subnet for aux-address {addr}")
+
+
+def _in(net: ipaddress.IPv4Network | ipaddress.IPv6Network | None, text: str) -> bool:
+    try:
+        ip = ipaddress.ip_interface(text).ip if "/" in text else ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return net is not None and ip in net

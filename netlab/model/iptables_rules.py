@@ -116,10 +116,11 @@ def wanted(
             add("filter", "DOCKER-ISOLATION-STAGE-1", f"! -s {net} -o {br} -j DROP", insert=True)
             add("filter", "DOCKER-FORWARD", f"-i {br} -o {br} -j {'ACCEPT' if b.icc else 'DROP'}")
             continue
-        add("nat", "POSTROUTING", f"-s {net} ! -o {br} -j MASQUERADE", insert=True)
-        if userland_proxy:
-            add("nat", "DOCKER", f"-i {br} -j RETURN", insert=True)
-        else:
+        if b.masquerade:  # (NAT, and with docker-proxy SKIP DNAT)
+            add("nat", "POSTROUTING", f"-s {net} ! -o {br} -j MASQUERADE", insert=True)
+            if userland_proxy:
+                add("nat", "DOCKER", f"-i {br} -j RETURN", insert=True)
+        if not userland_proxy:
             add(
                 "nat",
                 "POSTROUTING",

@@ -24,6 +24,7 @@ import dataclasses
 import fcntl
 import html
 import os
+import shlex
 import weakref
 from collections.abc import Sequence
 from types import TracebackType
@@ -38,7 +39,7 @@ from netlab.errors import (
     NoSuchLab,
     NotRunning,
 )
-from netlab.kernel import batch, containers, netns, proc, rtnl
+from netlab.kernel import batch, containers, freezer, netns, proc, rtnl
 from netlab.model import frontends, machines, sweep, topology
 from netlab.model.doctor import require_privileges, require_tools
 from netlab.model.host import Host, build_host
@@ -296,6 +297,15 @@ class Lab:
             return containers.container_prefix(c.record.pid)
         raise NoSuchContainer(target)
 
+    def exec(
+        self, target: str, command: Sequence[str] | str, *, timeout: float | None = 60
+    ) -> proc.Result:
+        """Run a real command inside ``target`` (a Docker host, ``client``, ``lan``, ``inet``
+        or a running container), as ``%on TARGET`` does; a string is split like a shell
+        would. ``lab.exec("client", "curl -s -m 1 http://192.168.56.11:8080/").ok``."""
+        argv = shlex.split(command) if isinstance(command, str) else list(command)
+        return proc.run_in(self.command_prefix(target), argv, timeout=timeout)
+
     def graph(self) -> Any:
         """The topology as a networkx graph, discovered from the kernel (views.topology)."""
         return frontends.show("graph", self)
@@ -443,7 +453,9 @@ def _wipe(lab: str, *, keep_lock: bool = False) -> dict[str, Any]:
         names += [n for n in os.listdir(netns.RUN_DIR) if n.startswith(prefix) and n not in names]
     for n in names:
         containers.abort_births(n)  # (inits this process was starting when it was interrupted)
+    freezer.remove_lab(lab, keep=True)  # paused containers thawed, or (v1) SIGKILL waits
     swept = sweep.stop_processes(lab)
+    freezer.remove_lab(lab)  # then their cgroups go (see netlab.model.pausing)
     # Containers first, so that their veths' removal can be awaited in their host namespace;
     # then hosts (seen from the LAN), then the LAN (seen from the internet), then the internet.
     order = {"lan": 2, "inet": 3, "client": 1}

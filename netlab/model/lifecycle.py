@@ -53,13 +53,14 @@ from netlab.model import (
     logs,
     machines,
     networks,
+    pausing,
     proxies,
     resolver,
     sweep,
     topology,
 )
 from netlab.model.ports import PortMapping, allocate
-from netlab.model.records import ZERO_TIME, ContainerRec, Endpoint
+from netlab.model.records import NO_CONFIG, ZERO_TIME, ContainerRec, Endpoint, EndpointConfig
 from netlab.model.timefmt import now_rfc3339, rfc3339
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ def create_container(
     extra_hosts: Sequence[str] = (),
     dns: Sequence[str] = (),
     keep_created: bool = True,
+    endpoint_config: EndpointConfig = NO_CONFIG,
 ) -> str:
     """Create and start a container; return its ID.
 
@@ -101,7 +103,8 @@ def create_container(
     false: a swarm task that cannot start is not kept). ``more_networks`` (names or IDs) are
     attached after ``net``, as eth1, eth2, ...; ``stdin``, a file descriptor, is what its
     command reads (``docker run -i``); ``attach`` says a terminal waits for its output (a
-    ``docker run`` without ``-d``: ``Config.AttachStdout``).
+    ``docker run`` without ``-d``: ``Config.AttachStdout``); ``endpoint_config`` is what the
+    user asked for on ``net`` (``--ip``, ``--mac-address``, ``--network-alias``).
     """
     lab = host.lab
     store = lab.store
@@ -120,7 +123,7 @@ def create_container(
         made = soon(lambda: _new_namespace(cns)) if own_ns else None
         try:
             display = img.display_command(argv)
-            eps = {net.name: Endpoint(net.id)}
+            eps = {net.name: Endpoint(net.id, config=endpoint_config)}
             for ref in more_networks:  # (in order: they become eth1, eth2, ...)
                 extra = host.network(ref)
                 eps[extra.name] = Endpoint(extra.id)
@@ -178,7 +181,7 @@ def _attach_endpoints(host: Host, rec: ContainerRec) -> ContainerRec:
         net = host.network(old.network_id)
         drv = drivers.of(net.rec)
         seq = host.lab.store.next_counter("endpoint") if drv.has_endpoints else 0
-        eps[net_name] = drv.endpoint(host, net.rec, seq, f"eth{i}")
+        eps[net_name] = drv.endpoint(host, net.rec, seq, f"eth{i}", old.config)
     return replace(rec, networks=eps)
 
 
@@ -322,6 +325,8 @@ def start_container(host: Host, cid: str) -> None:
     with host.lab.store.locked():
         reconcile(host)
         rec = record(host, cid)
+        if rec.paused:  # moby daemon/start.go validateState
+            raise Conflict("cannot start a paused container, try unpause instead")
         if rec.state == "running":
             return
         _launch(host, rec)
@@ -346,8 +351,11 @@ def stop_containers(
         live = [r for r in (record(host, cid) for cid in cids) if r.state == "running"]
         for r in live:
             pid1 = containers.init_pid(r.pid, r.pid_start)
+            stop_sig = sig if sig is not None else _stop_signal(r)
             if pid1 is not None:
-                proc.signal_pid(pid1, sig if sig is not None else _stop_signal(r))
+                proc.signal_pid(pid1, stop_sig)
+            if r.paused and pausing.resumes_after(r, stop_sig):  # (thawed, it acts on it)
+                store.save_container(pausing.release(r))
     deadline = None if timeout < 0 else time.monotonic() + timeout
     while any(proc.alive(r.pid, r.pid_start) for r in live):
         if deadline is not None and time.monotonic() >= deadline:
@@ -384,6 +392,8 @@ def kill_container(host: Host, cid: str, sig: int = signal.SIGKILL) -> None:
         pid1 = containers.init_pid(rec.pid, rec.pid_start)
         if pid1 is not None:
             proc.signal_pid(pid1, sig)
+        if rec.paused and pausing.resumes_after(rec, sig):  # moby daemon/kill.go
+            host.lab.store.save_container(pausing.release(rec))
 
 
 def _stop_signal(rec: ContainerRec) -> int:
@@ -416,6 +426,7 @@ def _kill(rec: ContainerRec) -> None:
     if pid1 is not None:
         proc.signal_pid(pid1, signal.SIGKILL)
     proc.kill_group(rec.pid, rec.pid_start)
+    pausing.release(rec)  # a paused one: thawed after the signal, so that it dies
 
 
 def rename_container(host: Host, cid: str, new: str) -> None:
@@ -443,9 +454,14 @@ def remove_container(host: Host, cid: str, *, force: bool) -> None:
         reconcile(host)
         rec = record(host, cid)
         if rec.state == "running":
+            if rec.paused and not force:  # moby daemon/delete.go cleanupContainer
+                raise Conflict(
+                    f'cannot remove container "{rec.name}": container is paused and must be '
+                    "unpaused first"
+                )
             if not force:
                 raise Conflict(
-                    f'cannot remove container "/{rec.name}": container is running: stop '
+                    f'cannot remove container "{rec.name}": container is running: stop '
                     "the container before removing or force remove"
                 )
             _kill(rec)
@@ -678,6 +694,7 @@ def _stop_proxies(host: Host, cid: str) -> None:
 
 def _finish(host: Host, rec: ContainerRec, code: int, finished: str | None = None) -> None:
     """Mark a container exited with ``code``, release its network (Docker does too)."""
+    rec = pausing.release(rec)  # (no longer paused; its cgroup goes before its processes)
     proxies.stop(rec.proxies)
     _teardown(host, rec)
     exited = replace(
@@ -737,11 +754,18 @@ def remove_many(host: Host, cids: list[str], *, force: bool) -> None:
         running = [r for r in recs if r.state == "running"]
         if running and not force:
             r = running[0]
+            if r.paused:  # moby daemon/delete.go cleanupContainer
+                raise Conflict(
+                    f'cannot remove container "{r.name}": container is paused and must be '
+                    "unpaused first"
+                )
             raise Conflict(
-                f'cannot remove container "/{r.name}": container is running: stop the '
+                f'cannot remove container "{r.name}": container is running: stop the '
                 "container before removing or force remove"
             )
         proc.kill_groups([(r.pid, r.pid_start) for r in running])
+        for r in running:
+            pausing.release(r)  # a paused one: thawed after the signal, so that it dies
         proxies.stop([p for r in running for p in r.proxies])
         _kill_strays(host, [r.netns for r in recs if r.own_netns])
         own = [r for r in recs if r.own_netns and netns.exists(r.netns)]

@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import ipaddress
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, InvalidArgument
 from netlab.kernel import batch, nft, xtables
 from netlab.model import drivers, firewall, ids, iptables_rules, topology
 from netlab.model.drivers import CreateRequest
-from netlab.model.records import NetworkRec
+from netlab.model.records import NO_CONFIG, EndpointConfig, NetworkRec
 
 if TYPE_CHECKING:
     from netlab.model.container import Container
@@ -134,14 +136,27 @@ def create_network(
     subnet: str | None = None,
     gateway: str | None = None,
     internal: bool = False,
-    options: dict[str, str] | None = None,
+    options: Mapping[str, str] | None = None,
+    ip_range: str | None = None,
+    aux_addresses: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Network:
-    """``docker network create [-d DRIVER] [--subnet S] [--gateway G] [--internal] [-o K=V]
-    NAME``: checked first, then built; on any failure nothing stays."""
+    """``docker network create [-d DRIVER] [--subnet S] [--ip-range R] [--gateway G]
+    [--aux-address NAME=IP] [--internal] [-o K=V] [--label K=V] NAME``: checked first, then
+    built; on any failure nothing stays."""
     drv = drivers.get(driver)
     if drv.scope == "local":  # (swarm networks are named by swarmkit's rule: the driver's)
         topology.check_network_name(name)
-    req = CreateRequest(name, subnet, gateway, internal, dict(options or {}))
+    req = CreateRequest(
+        name,
+        subnet,
+        gateway,
+        internal,
+        dict(options or {}),
+        ip_range,
+        dict(aux_addresses or {}),
+        dict(labels or {}),
+    )
     store = host.lab.store
     with store.locked():
         hnets = store.lab_record.hosts[host.name].networks
@@ -214,8 +229,58 @@ def endpoints_changed(host: Host, net_names: list[str], *, ports: bool = False) 
 # --- connect and disconnect -----------------------------------------------------------------
 
 
-def connect(host: Host, net: Network, container: Container) -> None:
-    """``docker network connect NET CONTAINER``: a new interface (eth1, ...) on the network."""
+PREDEFINED = ("bridge", "host", "none", "default")  # (not "user-defined" in Docker's terms)
+
+
+def check_endpoint_config(
+    net: NetworkRec, config: EndpointConfig, *, at_create: bool = False
+) -> None:
+    """What Docker checks of ``--ip``, ``--mac-address`` and ``--network-alias`` for one
+    network before it makes the endpoint, with its words (moby v28.5.2
+    daemon/container_operations.go validateEndpointSettings, daemon/create.go
+    validateNetworkingConfig, runconfig/errors.go, api/types/network/endpoint.go)."""
+    problems = []
+    if net.name in PREDEFINED:
+        if config.ip:
+            problems.append("user specified IP address is supported on user defined networks only")
+        if config.aliases:
+            problems.append(
+                "network-scoped alias is supported only for containers in user defined networks"
+            )
+    if config.ip:
+        try:
+            ip = ipaddress.IPv4Address(config.ip)
+        except ValueError:
+            ip = None
+        if ip is None or ip.is_unspecified:
+            problems.append(f"invalid IPv4 address: {config.ip}")
+        elif net.static_subnet and net.subnet:
+            if ip not in ipaddress.IPv4Network(net.subnet):
+                problems.append(
+                    f"no configured subnet or ip-range contain the IP address {config.ip}"
+                )
+        elif net.name not in PREDEFINED:
+            problems.append(
+                "user specified IP address is supported only when connecting to networks with "
+                "user configured subnets"
+            )
+    text = ""
+    if problems:  # (joined as moby's internal/multierror does)
+        joined = problems[0] if len(problems) == 1 else "* " + "\n* ".join(problems)
+        text = f"invalid endpoint settings:\n{joined}"
+    elif config.mac and not ids.valid_mac(config.mac):
+        text = f"invalid MAC address {config.mac}"
+    if text:
+        raise InvalidArgument(
+            f"invalid config for network {net.name}: {text}" if at_create else text
+        )
+
+
+def connect(
+    host: Host, net: Network, container: Container, config: EndpointConfig = NO_CONFIG
+) -> None:
+    """``docker network connect [--ip IP] [--alias NAME] NET CONTAINER``: a new interface
+    (eth1, ...) on the network."""
     drv = drivers.of(net.rec)
     if not drv.has_endpoints or drv.scope != "local":
         raise InvalidArgument(
@@ -237,7 +302,8 @@ def connect(host: Host, net: Network, container: Container) -> None:
             )
         used = {ep.ifname for ep in rec.networks.values()}
         ifname = next(f"eth{i}" for i in range(64) if f"eth{i}" not in used)
-        ep = drv.endpoint(host, net.rec, store.next_counter("endpoint"), ifname)
+        check_endpoint_config(net.rec, config)
+        ep = drv.endpoint(host, net.rec, store.next_counter("endpoint"), ifname, config)
         joined = dataclasses.replace(rec, networks={**rec.networks, net.name: ep})
         try:
             batch(lambda: drv.join(host, joined, ep, default_route=False))

@@ -42,6 +42,19 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
 @dataclass(frozen=True)
+class EndpointConfig:
+    """What the user asked for on one network (``docker run --ip --mac-address
+    --network-alias``): Docker keeps it, so the container gets it again at every start."""
+
+    ip: str = ""  # IPAMConfig.IPv4Address
+    mac: str = ""  # MacAddress as given
+    aliases: tuple[str, ...] = ()
+
+
+NO_CONFIG = EndpointConfig()  # (nothing asked for)
+
+
+@dataclass(frozen=True)
 class Endpoint:
     """A container's attachment to one network (Docker's endpoint)."""
 
@@ -59,10 +72,12 @@ class Endpoint:
     default_route: bool = False  # docker_gwbridge: the task's way out
     parent: str = ""  # macvlan/ipvlan: the parent interface in the host
     mode: str = ""  # macvlan/ipvlan mode
+    config: EndpointConfig = NO_CONFIG  # what the user asked for
 
     def released(self) -> Endpoint:
-        """What Docker keeps of an endpoint once the container stopped: the network only."""
-        return Endpoint(self.network_id, ifname=self.ifname)
+        """What Docker keeps of an endpoint once the container stopped: the network and
+        what the user asked for."""
+        return Endpoint(self.network_id, ifname=self.ifname, config=self.config)
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,9 @@ class NetworkRec:
     labels: Mapping[str, str] = field(default_factory=dict)
     subnet: str = ""
     gateway: str = ""
+    ip_range: str = ""  # --ip-range: where containers' addresses come from ("": the subnet)
+    aux_addresses: Mapping[str, str] = field(default_factory=dict)  # --aux-address: reserved
+    static_subnet: bool = False  # --subnet given (only then may a container ask for --ip)
     bridge: str = ""  # the Linux bridge (docker0, br-..., br0 of an overlay)
     user_defined: bool = False
     default_route: bool = False  # docker_gwbridge
@@ -140,6 +158,11 @@ class ContainerRec:
     env: tuple[str, ...] = ()
     auto_remove: bool = False
     log_opts: Mapping[str, str] = field(default_factory=dict)  # --log-opt (json-file's)
+    # docker pause (see netlab.model.pausing): its processes are frozen, in the cgroup
+    # ``freezer`` (a folder of netlab's); each one's cgroup before, (pid, folder), to go back to
+    paused: bool = False
+    freezer: str = ""
+    cgroup_origins: tuple[tuple[int, str], ...] = ()
 
     @property
     def short_id(self) -> str:

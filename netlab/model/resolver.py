@@ -3,10 +3,11 @@
 Containers on a user-defined network find each other by name: Docker answers from its
 embedded DNS server at 127.0.0.11 inside each container. netlab's name server for a network is
 a small ``dnsmasq`` in the Docker host's namespace, listening on the bridge's gateway address
-and answering from a hosts file that lists the network's containers (name and short ID); other
-names go on to the lab's internet DNS. The containers' ``/etc/resolv.conf`` points at it and
-says so in a comment. The default bridge has no name server of its own, as in Docker: its
-containers cannot resolve each other.
+and answering from a hosts file that lists the network's containers (Docker's DNS names of each
+endpoint: name, ``--network-alias`` names, short ID, hostname; and ``NAME.NETWORK`` first, which
+a reverse lookup answers, as Docker's does); other names go on to the lab's internet DNS.
+The containers' ``/etc/resolv.conf`` points at it and says so in a comment. The default
+bridge has no name server of its own, as in Docker: its containers cannot resolve each other.
 """
 
 from __future__ import annotations
@@ -97,7 +98,11 @@ def refresh(host: Host, rec: NetworkRec) -> None:
     for c in host.containers():
         ep = c.networks.get(rec.name)
         if ep and ep.ip:
-            lines.append(f"{ep.ip}\t{c.name} {c.short_id}\n")
+            # Docker's DNS names of the endpoint (name, aliases, short ID, hostname), and
+            # NAME.NETWORK first: what a reverse lookup answers (``a1.mynet``).
+            names = [c.name, *ep.config.aliases, c.short_id, c.record.hostname]
+            names = list(dict.fromkeys([f"{c.name}.{rec.name}", *names]))
+            lines.append(f"{ep.ip}\t{' '.join(names)}\n")
     path = host.lab.store.path("networks", rec.id + ".hosts")
     tmp = path + ".tmp"
     with open(tmp, "w") as f:

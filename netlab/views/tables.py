@@ -61,6 +61,8 @@ def ps_row(c: Container, now: float | None = None) -> dict[str, str]:
     if rec.state == "running":
         started = parse_rfc3339(rec.started_at)
         status = f"Up {human_duration(now - started)}"
+        if rec.paused:  # (moby container/state.go State.String)
+            status += " (Paused)"
     elif rec.state == "exited":
         finished = parse_rfc3339(rec.finished_at)
         status = f"Exited ({rec.exit_code}) {human_duration(now - finished)} ago"
@@ -75,7 +77,7 @@ def ps_row(c: Container, now: float | None = None) -> dict[str, str]:
         "Status": status,
         "Ports": ports_column(rec),
         "Names": rec.name,
-        "State": rec.state,
+        "State": "paused" if rec.paused and rec.state == "running" else rec.state,
         "Networks": ",".join(rec.networks),
     }
 

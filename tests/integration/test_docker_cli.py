@@ -201,8 +201,9 @@ def test_errors_have_dockers_words_and_leave_nothing(lab: Lab) -> None:
         (
             "network create --subnet 10.1.0.1/24 bad",
             1,
-            "Error response from daemon: invalid "
-            "subnet '10.1.0.1/24': 10.1.0.1/24 has host bits set\n",
+            # (moby v28.5.2 api/types/network/ipam.go ValidateIPAM)
+            "Error response from daemon: invalid network config:\n"
+            "invalid subnet 10.1.0.1/24: it should be 10.1.0.0/24\n",
         ),
         ("ps --bogus", 125, "unknown flag: --bogus\nSee 'docker ps --help'.\n"),
         ("run -z ubuntu", 125, "unknown shorthand flag: 'z' in -z\nSee 'docker run --help'.\n"),
@@ -461,3 +462,38 @@ def test_rename_gives_a_new_name_that_the_network_answers(lab: Lab) -> None:
     ]:
         out = docker(line)
         assert out.code == 1 and out.stderr.startswith(f"Error response from daemon: {err}"), out
+
+
+def test_ip_range_static_ip_aliases_and_reverse_names(lab: Lab) -> None:
+    """--ip-range, --ip and --network-alias on the kernel and in the network's DNS; a
+    reverse lookup answers NAME.NETWORK, as Docker's embedded DNS does."""
+    use(lab)
+    d = docker
+    assert d("network create --subnet 10.30.0.0/24 --ip-range 10.30.0.128/25 mynet").code == 0
+    out = d(
+        "run -d --name web --network mynet --ip 10.30.0.10 --network-alias www "
+        "ubuntu sleep infinity"
+    )
+    assert out.code == 0, out
+    assert d("run -d --name client --network mynet ubuntu sleep infinity").code == 0
+    host = lab.host()
+    assert kernel_ip(host.container("web").ns) == "10.30.0.10/24"
+    # The gateway took the range's first address (Docker's allocator), the client the next.
+    assert kernel_ip(host.container("client").ns) == "10.30.0.129/24"
+    out = d("exec client getent hosts www")
+    assert out.stdout.split()[0] == "10.30.0.10", out
+    out = d("exec client getent hosts 10.30.0.10")
+    assert out.stdout.split() == ["10.30.0.10", "web.mynet"], out
+    assert d("exec client ping -c 1 -W 2 10.30.0.128").code == 0
+
+
+def test_a_network_without_masquerade_cannot_reach_the_internet(lab: Lab) -> None:
+    use(lab)
+    d = docker
+    d("network create -o com.docker.network.bridge.enable_ip_masquerade=false nomasq")
+    d("network create withmasq")
+    assert d("run -d --name na --network nomasq ubuntu sleep infinity").code == 0
+    assert d("run -d --name wa --network withmasq ubuntu sleep infinity").code == 0
+    assert d("exec wa ping -c 1 -W 2 198.51.100.80").code == 0
+    # The internet has no way back to 172.18.0.0/16: the reply never comes.
+    assert d("exec na ping -c 1 -W 1 198.51.100.80").code == 1

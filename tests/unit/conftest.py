@@ -56,3 +56,4 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKernel]:
         assert kernel.namespaces() == [], "netlab clean left namespaces in the fake kernel"
         assert kernel.processes == [], "netlab clean left processes in the fake kernel"
         assert kernel.etc_names() == [], "netlab clean left /etc/netns files in the fake kernel"
+        assert kernel.freezer.frozen() == {}, "netlab clean left cgroups in the fake kernel"

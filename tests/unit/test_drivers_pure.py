@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 from typing import Any
 
 import pytest
 
 from netlab.errors import Conflict, InvalidArgument
-from netlab.model import drivers, firewall
+from netlab.model import drivers, firewall, ipam
 from netlab.model.drivers import CreateRequest, bridge, peerdb
 from netlab.model.drivers.base import pick_subnet
 from netlab.model.records import NetworkRec
@@ -57,8 +58,59 @@ def test_pick_subnet_refuses_overlaps_and_foreign_gateways() -> None:
         pick_subnet(CreateRequest("n", subnet="172.17.5.0/24"), used)
     with pytest.raises(InvalidArgument, match=r"no matching subnet for gateway 10\.1\.0\.1"):
         pick_subnet(CreateRequest("n", subnet="10.9.0.0/24", gateway="10.1.0.1"), used)
-    with pytest.raises(InvalidArgument, match="invalid gateway address"):
+    # (docker/cli v28.5.2 cli/command/network/create.go: an unparsable gateway matches no
+    # subnet either)
+    with pytest.raises(InvalidArgument, match="no matching subnet for gateway nope"):
         pick_subnet(CreateRequest("n", subnet="10.9.0.0/24", gateway="nope"), used)
+    with pytest.raises(InvalidArgument, match=r"no matching subnet for gateway 10\.9\.0\.0"):
+        pick_subnet(CreateRequest("n", subnet="10.9.0.0/24", gateway="10.9.0.0"), used)
+
+
+def test_ip_range_gives_the_gateway_and_the_addresses() -> None:
+    """Docker's allocator hands out the range's own first address (only the subnet's network
+    and broadcast addresses are reserved): the gateway, without --gateway (moby v28.5.2
+    libnetwork/network.go ipamAllocateVersion, ipams/defaultipam/allocator.go getAddress)."""
+    req = CreateRequest("n", subnet="172.28.0.0/16", ip_range="172.28.5.0/24")
+    net, gw = pick_subnet(req, [])
+    assert (str(net), str(gw)) == ("172.28.0.0/16", "172.28.5.0")
+    r = ipaddress.IPv4Network("172.28.5.0/24")
+    assert str(ipam.lowest_free(net, {"172.28.5.0"}, r)) == "172.28.5.1"
+    full = {str(a) for a in r}
+    with pytest.raises(ipam.IPAMError):
+        ipam.lowest_free(net, full, r)
+    # A range that starts the subnet: its first address is the subnet's, reserved.
+    assert str(ipam.lowest_free(net, (), ipaddress.IPv4Network("172.28.0.0/24"))) == "172.28.0.1"
+
+
+@pytest.mark.parametrize(
+    ("subnet", "ip_range", "gateway", "aux", "words"),
+    [
+        (
+            None,
+            "10.1.2.0/24",
+            None,
+            {},
+            "every ip-range or gateway must have a corresponding subnet",
+        ),
+        (None, None, "10.1.2.1", {}, "every ip-range or gateway must have a corresponding subnet"),
+        ("10.1.0.0/16", "10.2.0.0/24", None, {}, "no matching subnet for range 10.2.0.0/24"),
+        ("10.1.0.0/16", "10.1.2.0", None, {}, "invalid CIDR address: 10.1.2.0"),
+        (
+            "10.1.0.0/16",
+            None,
+            None,
+            {"r": "10.9.0.9"},
+            "no matching subnet for aux-address 10.9.0.9",
+        ),
+        (None, None, None, {"r": "10.9.0.9"}, "no matching subnet for aux-address 10.9.0.9"),
+    ],
+)
+def test_ipam_config_is_checked_as_the_cli_does(
+    subnet: str | None, ip_range: str | None, gateway: str | None, aux: dict[str, str], words: str
+) -> None:
+    """docker/cli v28.5.2 cli/command/network/create.go createIPAMConfig."""
+    with pytest.raises(ValueError, match=f"^{re.escape(words)}$"):
+        ipam.check_config(subnet, ip_range, gateway, aux)
 
 
 def test_peer_diff_adds_and_removes_only_what_changed() -> None:

@@ -894,8 +894,9 @@ def test_rm_of_several_answers_for_each_as_docker_does(fake: FakeKernel) -> None
     d("stop c3")
     out = docker("rm c1 nothere c3 c3")
     assert out.code == 1 and out.stdout == "c3\n", out
+    # (moby v28.5.2 daemon/delete.go containerRm: the name as the client sent it)
     assert out.stderr == (
-        'Error response from daemon: cannot remove container "/c1": container is running: '
+        'Error response from daemon: cannot remove container "c1": container is running: '
         "stop the container before removing or force remove\n"
         "Error response from daemon: No such container: nothere\n"
         "Error response from daemon: No such container: c3\n"

@@ -9,6 +9,7 @@ import doctest
 import ipaddress
 import itertools
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -99,10 +100,44 @@ def test_lowest_free_reuses_freed_and_exhausts() -> None:
     assert str(ipam.lowest_free(big, {"172.17.0.1", "172.17.0.3"})) == "172.17.0.2"
 
 
-@pytest.mark.parametrize("bad", ["172.17.0.1/16", "notanet", "fd00::/64", "10.0.0.0/31", ""])
-def test_parse_subnet_rejects(bad: str) -> None:
-    with pytest.raises(ipam.IPAMError, match="invalid subnet"):
-        ipam.parse_subnet(bad)
+@pytest.mark.parametrize(
+    ("bad", "ip_range", "words"),
+    [
+        # (moby v28.5.2 api/types/network/ipam.go ValidateIPAM, validateIPRange)
+        ("172.17.0.1/16", None, "invalid subnet 172.17.0.1/16: it should be 172.17.0.0/16"),
+        ("notanet", None, "invalid subnet notanet: invalid CIDR block notation"),
+        ("10.0.0.0", None, "invalid subnet 10.0.0.0: invalid CIDR block notation"),
+        ("", None, "invalid subnet : invalid CIDR block notation"),
+        ("10.1.0.0/16", "10.1.5.7/24", "invalid ip-range 10.1.5.7/24: it should be 10.1.5.0/24"),
+        (
+            "10.1.0.0/16",
+            "10.0.0.0/8",
+            "invalid ip-range 10.0.0.0/8: CIDR block is bigger than its parent subnet 10.1.0.0/16",
+        ),
+        # netlab's own limits
+        ("fd00::/64", None, "netlab supports IPv4 subnets only"),
+        ("10.0.0.0/31", None, "too small"),
+    ],
+)
+def test_parse_subnet_rejects(bad: str, ip_range: str | None, words: str) -> None:
+    with pytest.raises(ipam.IPAMError, match=re.escape(words)):
+        ipam.parse_subnet(bad, ip_range)
+
+
+def test_two_problems_are_listed_as_docker_lists_them() -> None:
+    with pytest.raises(ipam.IPAMError) as err:
+        ipam.parse_subnet("10.1.0.9/16", "10.1.5.7/24")
+    assert str(err.value) == (
+        "invalid network config:\n* invalid subnet 10.1.0.9/16: it should be 10.1.0.0/16\n"
+        "* invalid ip-range 10.1.5.7/24: it should be 10.1.5.0/24"
+    )
+
+
+def test_multicast_and_loopback_subnets_are_accepted_as_docker_28_accepts_them() -> None:
+    """ValidateIPAM refuses no IPv4 block by kind (only validateIPv6Subnet refuses multicast,
+    for IPv6): moby v28.5.2 api/types/network/ipam.go, drivers/bridge/bridge_linux.go."""
+    assert str(ipam.parse_subnet("224.1.0.0/16")) == "224.1.0.0/16"
+    assert str(ipam.parse_subnet("127.99.0.0/16")) == "127.99.0.0/16"
 
 
 def test_table_layout_matches_docker_cli() -> None:

@@ -21,6 +21,10 @@ What the docker CLI does here, and netlab with it:
 - ``docker logs`` prints what the container wrote; ``--tail N`` keeps the last N lines.
 - ``docker port`` lists the published ports of a running container (``80/tcp ->
   0.0.0.0:8080``), or the host addresses of one of them.
+- ``docker pause`` and ``unpause`` freeze and thaw every process of each container named
+  (the kernel's cgroup freezer: :mod:`netlab.model.pausing`), printing each name as typed;
+  a paused container shows ``Up 5 seconds (Paused)``, refuses ``exec``, ``start`` and ``rm``
+  without ``-f`` with Docker's words, and is thawed by ``kill``, ``stop`` and ``rm -f``.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from netlab.errors import (
     NoSuchNetwork,
     StartFailed,
 )
-from netlab.model import images, lifecycle, logs
+from netlab.model import cluster, ids, images, lifecycle, logs, pausing
 from netlab.model.records import ZERO_TIME
 from netlab.views import tables
 
@@ -62,6 +66,12 @@ def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     except ValueError as exc:
         ctx.err.append(f"{exc}\nSee 'docker run --help'.\n")
         return 125
+    network = opts["network"] or opts["net"] or "bridge"
+    aliases = opts["network-alias"] + opts["net-alias"]
+    problem = _endpoint_flags_problem(network, opts["mac-address"], aliases)
+    if problem:  # (docker/cli v28.5.2 cli/command/container/run.go withHelp)
+        ctx.err.append(f"docker: {problem}\n\nRun 'docker run --help' for more information\n")
+        return 125
     images.lookup(image)  # Docker's pull error comes first, before any name check
     attached_stdin = opts["interactive"] and not opts["detach"]
     feed = os.pipe() if attached_stdin else None
@@ -70,7 +80,10 @@ def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
             image,
             command,
             name=opts["name"] or None,  # --name "" means "pick one", as in Docker
-            network=opts["network"] or opts["net"] or "bridge",
+            network=network,
+            ip=opts["ip"],
+            mac_address=opts["mac-address"],
+            network_aliases=aliases,
             hostname=opts["hostname"],
             tty=opts["tty"],
             interactive=opts["interactive"],
@@ -153,6 +166,16 @@ def _wait(c: Container, timeout: float) -> int:
             )
         time.sleep(0.005)
     return c.exit_code
+
+
+def _endpoint_flags_problem(network: str, mac: str | None, aliases: list[str]) -> str:
+    """What the docker CLI refuses of ``--mac-address`` and ``--network-alias`` itself
+    (docker/cli v28.5.2 cli/command/container/opts.go: parse, parseNetworkAttachmentOpt)."""
+    if mac is not None and mac != "" and not ids.valid_mac(mac):
+        return f"{mac} is not a valid mac address"
+    if aliases and network in ("bridge", "default", "host", "none"):
+        return "network-scoped aliases are only supported for user-defined networks"
+    return ""
 
 
 def _extra_host(value: str) -> str:
@@ -250,8 +273,16 @@ def select(ctx: Context, wanted: filters.Filters, *, all: bool, last: int = -1) 
             raise InvalidArgument(
                 f"invalid filter 'exited={v}': strconv.Atoi: parsing \"{v}\": invalid syntax"
             ) from None
+    is_task = wanted.get("is-task")
+    if is_task is not None:  # (api/types/filters/parse.go GetBoolOrDefault, errors.go)
+        yes, no = bool({"1", "true"} & set(is_task)), bool({"0", "false"} & set(is_task))
+        if yes == no:
+            raise InvalidArgument(f"invalid filter 'is-task=[{' '.join(is_task)}]'")
+        tasks = {t.container for svc in cluster.services(ctx.lab) for t in svc.tasks.values()}
     everything = ctx.host.containers(all=True)
     seq = {c.id: c.record.seq for c in everything}
+    if is_task is not None:  # (daemon/list.go: a swarm task's container is "Managed")
+        everything = [c for c in everything if (c.id in tasks) == yes]
 
     def seq_of(ref: str) -> int:
         return seq[ctx.host.container(ref).id]
@@ -335,6 +366,7 @@ PS_HEADERS = {
 
 def cmd_exec(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     c = ctx.host.container(args[0])
+    pausing.check_not_paused_for_exec(c.record, args[0])  # (named as typed: daemon/exec.go)
     env = list(opts["env"])
     argv = ["env", *env, *args[1:]] if env else args[1:]
     if opts["detach"]:
@@ -441,9 +473,13 @@ def cmd_rm(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     def check(ref: str, c: Container) -> None:
         if c.id in seen:
             raise NoSuchContainer(ref)  # (named twice: gone by the second time)
+        if not opts["force"] and c.paused:  # moby daemon/delete.go cleanupContainer
+            raise Conflict(
+                f'cannot remove container "{ref}": container is paused and must be unpaused first'
+            )
         if not opts["force"] and c.running:
             raise Conflict(
-                f'cannot remove container "/{c.name}": container is running: stop the '
+                f'cannot remove container "{ref}": container is running: stop the '
                 "container before removing or force remove"
             )
         seen.add(c.id)
@@ -482,3 +518,13 @@ def cmd_port(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     for m in sorted(maps, key=lambda m: (m.container_port, m.proto, m.host_ip)):
         ctx.print(f"{m.key} -> {m.host_ip}:{m.host_port}")
     return 0
+
+
+def cmd_pause(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    """``docker pause A B``: each one frozen in turn, its name printed (moby daemon/pause.go)."""
+    return each(ctx, args, lambda c: c.pause())
+
+
+def cmd_unpause(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    """``docker unpause A B``: each one thawed in turn (moby daemon/unpause.go)."""
+    return each(ctx, args, lambda c: c.unpause())

@@ -28,7 +28,7 @@ from netlab.docker import filters
 from netlab.docker.context import Context
 from netlab.docker.output import each_ref, print_formatted, print_objects
 from netlab.errors import InvalidArgument, NoSuchNetwork
-from netlab.model import ids
+from netlab.model import ids, ipam
 from netlab.views import tables
 
 if TYPE_CHECKING:
@@ -119,6 +119,26 @@ def select(nets: list[Network], wanted: filters.Filters) -> list[Network]:
 def cmd_network_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     # (Like the docker CLI's map options, "-o KEY" alone means KEY="".)
     options = dict(opt.partition("=")[::2] for opt in opts["opt"])
+    aux = dict(a.partition("=")[::2] for a in opts["aux-address"])
+    for label in opts["label"]:  # (docker/cli v28.5.2 opts/opts.go ValidateLabel)
+        key = label.partition("=")[0].lstrip(" \t\n\v\f\r")
+        problem = "empty name" if not key else ""
+        if problem or any(c in key for c in " \t\n\v\f\r"):
+            why = (
+                f"invalid label '{label}': {problem}"
+                if problem
+                else (f"label '{key}' contains whitespaces")
+            )
+            ctx.err.append(
+                f'invalid argument "{label}" for "--label" flag: {why}\n'
+                "See 'docker network create --help'.\n"
+            )
+            return 125
+    try:  # (what the CLI checks before it asks the daemon: createIPAMConfig)
+        ipam.check_config(opts["subnet"], opts["ip-range"], opts["gateway"], aux)
+    except ValueError as exc:
+        ctx.err.append(f"{exc}\n")
+        return 1
     net = ctx.host.create_network(
         args[0],
         driver=opts["driver"] or "bridge",
@@ -126,6 +146,9 @@ def cmd_network_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> i
         gateway=opts["gateway"],
         internal=bool(opts["internal"]),
         options=options,
+        ip_range=opts["ip-range"],
+        aux_addresses=aux,
+        labels=dict(lb.partition("=")[::2] for lb in opts["label"]),
     )
     ctx.print(net.id)
     return 0
@@ -145,7 +168,8 @@ def cmd_network_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -> 
 
 
 def cmd_network_connect(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    ctx.host.network(args[0]).connect(ctx.host.container(args[1]))
+    net, container = ctx.host.network(args[0]), ctx.host.container(args[1])
+    net.connect(container, ip=opts["ip"], aliases=opts["alias"])
     return 0
 
 

@@ -52,11 +52,13 @@ def cmd_version(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 def cmd_info(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
     cs = ctx.host.containers(all=True)
-    running = sum(1 for c in cs if c.running)
+    up = [c for c in cs if c.running]
+    paused = sum(1 for c in up if c.paused)  # (moby counts paused apart from running)
+    running = len(up) - paused
     ctx.print(
         "Server:\n"
-        f" Containers: {len(cs)}\n  Running: {running}\n  Paused: 0\n"
-        f"  Stopped: {len(cs) - running}\n"
+        f" Containers: {len(cs)}\n  Running: {running}\n  Paused: {paused}\n"
+        f"  Stopped: {len(cs) - len(up)}\n"
         f" Images: {len(images.IMAGES)}\n"
         f" Server Version: {ENGINE_VERSION}\n"
         " Network: bridge host null\n"

@@ -39,6 +39,8 @@ as a normal user in milliseconds, against state a test can read back::
   nothing here calls ``os.kill``, and a pid outside the fake's range is refused
   (:exc:`FakeKernelError`).
   :meth:`FakeKernel.exit` makes a process end by itself with an exit code;
+* the cgroup freezer (:mod:`.freezer`, ``docker pause``): a frozen process keeps the
+  signals sent to it pending, SIGKILL too (as cgroup v1 does), until it is thawed;
 * ``netns.tcp_reachable``: True when a running fake process listens on that TCP address and
   port, in a namespace where the address is configured, and the source namespace has a
   route to it;
@@ -79,6 +81,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import TypeVar
 
+from netlab.kernel.fake.freezer import FakeFreezer
 from netlab.kernel.fake.netns import ETC_DIR, FakeNetns
 from netlab.kernel.fake.nft import FakeNft
 from netlab.kernel.fake.proc import FakeProc, FakeStarting, _listeners
@@ -105,6 +108,7 @@ __all__ = [
     "ETC_DIR",
     "FAKE_NS_DEV",
     "FAKE_PID_BASE",
+    "FakeFreezer",
     "FakeKernel",
     "FakeKernelError",
     "FakeLink",
@@ -149,6 +153,10 @@ class FakeKernel:
         self.nft = FakeNft(self)
         self.xtables = FakeXtables(self)
         self.proc = FakeProc(self)
+        self.freezer = FakeFreezer(self)
+        self.dns_ports = 0  # (the fake's embedded DNS ports: 40001, 40002, ...)
+        # What each embedded DNS server (by control socket) holds sockets for.
+        self.dns_attached: dict[str, set[str]] = {}
 
     # -- jobs (batch, soon, wait): at once, on the calling thread -------------------------------
 
@@ -493,6 +501,8 @@ class FakeKernel:
         p = self._process(pid)
         if p is None or not p.alive:
             raise FakeKernelError(f"no running fake process {pid}")
+        if p.frozen:
+            raise FakeKernelError(f"fake process {pid} is frozen: it runs nothing, exits neither")
         if p.exit_file != "-":
             with open(p.exit_file, "w") as f:
                 f.write(f"{code}\n")

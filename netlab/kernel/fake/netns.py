@@ -32,7 +32,8 @@ class FakeNetns:
     """The functions of :mod:`netlab.kernel.netns`, over the fake kernel."""
 
     NAMES = _names(
-        "create delete exists names ident open_fd entered tcp_reachable listen_socket pids_in "
+        "create delete exists names ident open_fd entered tcp_reachable listen_socket dns_sockets "
+        "pids_in "
         "write_etc remove_etc etc_files etc_names"
     )
 
@@ -134,6 +135,20 @@ class FakeNetns:
         r, w = os.pipe()
         os.close(w)
         return r
+
+    def dns_sockets(self, name: str, ip: str = "127.0.0.11") -> netns.DnsSockets:
+        """Three stand-in fds and the ports the fake kernel picks (one more each time)."""
+        k = self.k
+        k._ns(name)
+        fds = []
+        for _ in range(3):
+            r, w = os.pipe()
+            os.close(w)
+            fds.append(r)
+        k.dns_ports += 2
+        return netns.DnsSockets(
+            fds[0], fds[1], fds[2], 40000 + k.dns_ports - 1, 40000 + k.dns_ports
+        )
 
     def pids_in(
         self,

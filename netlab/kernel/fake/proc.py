@@ -10,6 +10,7 @@ a pid that is not the fake's (they start at :data:`~.records.FAKE_PID_BASE`) is 
 
 from __future__ import annotations
 
+import errno
 import os
 import shlex
 import signal
@@ -103,11 +104,13 @@ class FakeProc:
     (the pure ones, such as ``container_prefix``, stay the real ones)."""
 
     NAMES = _names(
-        "start_time alive hangup start_detached kill_group kill_groups kill reap run_in "
+        "start_time alive hangup start_detached kill_group kill_groups kill reap run_in control "
         "listening wait_listening signal_pid"
     )
     # (those of :mod:`netlab.kernel.containers`)
-    CONTAINER_NAMES = _names("start abort_births spawn forget_small_mount_ns init_pid")
+    CONTAINER_NAMES = _names(
+        "start abort_births spawn forget_small_mount_ns init_pid pids_in_pid_ns"
+    )
 
     def __init__(self, kernel: FakeKernel) -> None:
         self.k = kernel
@@ -190,13 +193,14 @@ class FakeProc:
         n = next(x for x in k._all_namespaces() if x.ident == target.ns_ident)
         rest = list(argv[argv.index("--") + 1 :]) if "--" in argv else list(argv)
         p = k._new_process(n, rest, "/dev/null", "-", target.hostname)
+        p.pid_ns_of = target.pid
         k._run(p)
         return p.pid
 
     def kill_group(self, pid: int, started: int | None = None, sig: int = 9) -> None:
         if not self.alive(pid, started):
             return
-        self.k._stop(self._fake(pid), 128 + sig)
+        self._signal(self._fake(pid), sig)
 
     def kill_groups(self, leaders: Sequence[tuple[int, int]], sig: int = 9) -> None:
         for pid, started in leaders:
@@ -204,10 +208,28 @@ class FakeProc:
 
     def kill(self, pids: Sequence[int], sig: int = 9) -> None:
         for pid in pids:
-            self.k._stop(self._fake(pid), 128 + sig)
+            self._signal(self._fake(pid), sig)
 
     def reap(self, pid: int, timeout: float = 2.0) -> None:
         """Fake processes need no reaping."""
+
+    def control(
+        self, path: str, text: str, fds: Sequence[int] = (), *, timeout: float = 5.0
+    ) -> str:
+        """A fake daemon's answer: one alive whose command line names ``path`` serves it
+        (netlab's embedded DNS server: attach, detach, ping); the fds are closed, as handed
+        over."""
+        for fd in fds:
+            os.close(fd)
+        if not any(p.alive and path in p.argv for p in self.k._procs.values()):
+            raise ConnectionRefusedError(errno.ECONNREFUSED, f"connect {path}")
+        held = self.k.dns_attached.setdefault(path, set())
+        word, _, arg = text.partition(" ")
+        if word == "attach":
+            held.add(arg)
+        elif word == "detach":
+            held.discard(arg)
+        return "ok" if word != "ping" else f"ok {len(held)}"
 
     def run_in(
         self,
@@ -248,9 +270,25 @@ class FakeProc:
         p = self.k._process(pid)
         if p is None or not p.alive:
             return False
-        if sig not in (signal.SIGCHLD, signal.SIGCONT, signal.SIGURG, signal.SIGWINCH, 0):
-            self.k._stop(p, 128 + sig)
+        self._signal(p, sig)
         return True
+
+    def _signal(self, p: FakeProcess, sig: int) -> None:
+        """A signal that ends a process by default ends it; a frozen one waits in its
+        pending signals until it is thawed (the cgroup v1 freezer's way, even for SIGKILL)."""
+        if sig in (signal.SIGCHLD, signal.SIGCONT, signal.SIGURG, signal.SIGWINCH, 0):
+            return
+        if p.frozen:
+            p.pending.append(sig)
+            return
+        self.k._stop(p, 128 + sig)
+
+    def pids_in_pid_ns(self, pid1: int) -> list[int]:
+        """A fake container's processes: its one process and its ``docker exec -d`` ones."""
+        p = self.k._process(pid1)
+        if p is None or not p.alive:
+            return []
+        return [pid1] + [q.pid for q in self.k._procs.values() if q.alive and q.pid_ns_of == pid1]
 
     def forget_small_mount_ns(self) -> None:
         """There is no mount namespace to forget."""

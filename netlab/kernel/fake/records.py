@@ -89,6 +89,11 @@ class FakeProcess:
     state: str = "born"  # born (waits for go), running, exited
     exit_code: int | None = None
     listens: list[tuple[str, int, str]] = field(default_factory=list)
+    # The cgroup freezer (see fake/freezer.py): frozen, it acts on no signal; those sent
+    # meanwhile wait, as a v1-frozen task's SIGKILL does, until it is thawed.
+    frozen: bool = False
+    pending: list[int] = field(default_factory=list)
+    pid_ns_of: int = 0  # a ``docker exec -d`` command: the PID 1 whose PID namespace it joined
 
     @property
     def alive(self) -> bool:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from netlab.errors import Conflict, InvalidArgument
 from netlab.model import ids, ipam
-from netlab.model.records import ContainerRec, Endpoint, NetworkRec
+from netlab.model.records import NO_CONFIG, ContainerRec, Endpoint, EndpointConfig, NetworkRec
 
 if TYPE_CHECKING:
     from netlab.model import firewall
@@ -27,6 +27,9 @@ class CreateRequest:
     gateway: str | None = None
     internal: bool = False
     options: dict[str, str] = field(default_factory=dict)
+    ip_range: str | None = None
+    aux_addresses: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 class Driver:
@@ -52,9 +55,17 @@ class Driver:
     def remove(self, host: Host, net: NetworkRec) -> None:
         """Remove what :meth:`create` made."""
 
-    def endpoint(self, host: Host, net: NetworkRec, seq: int, ifname: str) -> Endpoint:
-        """The endpoint a container gets on ``net`` (no kernel call)."""
-        return Endpoint(net.id)
+    def endpoint(
+        self,
+        host: Host,
+        net: NetworkRec,
+        seq: int,
+        ifname: str,
+        config: EndpointConfig = NO_CONFIG,
+    ) -> Endpoint:
+        """The endpoint a container gets on ``net`` (no kernel call), with what the user
+        asked for (``config``: ``--ip``, ``--mac-address``, ``--network-alias``)."""
+        return Endpoint(net.id, config=config)
 
     def join(
         self, host: Host, container: ContainerRec, ep: Endpoint, *, default_route: bool
@@ -91,51 +102,105 @@ def pick_subnet(
 ) -> tuple[ipaddress.IPv4Network, ipaddress.IPv4Address]:
     """The subnet and gateway of a new network: ``--subnet``/``--gateway`` or the next pool.
 
-    Docker's errors for a malformed or overlapping subnet and a gateway outside it.
+    Docker's errors for a malformed or overlapping subnet and a gateway outside it. Without
+    ``--gateway`` the gateway is the first address Docker's allocator hands out: the
+    subnet's first host address, or with ``--ip-range`` the range's first address.
     """
+    try:
+        ipam.check_config(req.subnet, req.ip_range, req.gateway, req.aux_addresses)
+    except ValueError as exc:
+        raise InvalidArgument(str(exc)) from None
     if req.subnet is not None:
-        net = ipam.parse_subnet(req.subnet)
+        net = ipam.parse_subnet(req.subnet, req.ip_range)
         if any(net.overlaps(u) for u in in_use):
             raise Conflict(
                 "invalid pool request: Pool overlaps with other one on this address space"
             )
     else:
         net = ipam.next_pool(in_use)
-    gw = ipam.gateway_of(net)
-    if req.gateway is not None:
-        try:
-            gw = ipaddress.IPv4Address(req.gateway)
-        except ValueError:
-            raise InvalidArgument(f"invalid gateway address {req.gateway!r}") from None
-        if gw not in net or gw in (net.network_address, net.broadcast_address):
-            raise InvalidArgument(f"no matching subnet for gateway {req.gateway}")
+    if req.gateway is None:
+        return net, ipam.lowest_free(net, (), _range(net, req.ip_range))
+    try:
+        gw = ipaddress.IPv4Address(req.gateway)
+    except ValueError:
+        raise InvalidArgument(f"invalid gateway address {req.gateway!r}") from None
+    if gw in (net.network_address, net.broadcast_address):
+        raise InvalidArgument(f"no matching subnet for gateway {req.gateway}")
     return net, gw
 
 
+def _range(net: ipaddress.IPv4Network, text: str | None) -> ipaddress.IPv4Network | None:
+    """``--ip-range`` as a network (None when absent or the whole subnet)."""
+    if not text:
+        return None
+    r = ipaddress.IPv4Network(text, strict=False)
+    return None if r == net else r
+
+
+def ipam_fields(req: CreateRequest, net: ipaddress.IPv4Network) -> dict[str, object]:
+    """The IPAM settings a network's record keeps from the request."""
+    r = _range(net, req.ip_range)
+    return {
+        "ip_range": str(r) if r is not None else (req.ip_range or ""),
+        "aux_addresses": dict(req.aux_addresses),
+        "static_subnet": req.subnet is not None,
+        "labels": dict(req.labels),
+    }
+
+
 def free_address(host: Host, net: NetworkRec, *, cluster_wide: bool = False) -> str:
-    """The lowest free address of ``net`` (per Docker host, or across the swarm)."""
+    """The lowest free address of ``net`` (per Docker host, or across the swarm), from its
+    ``--ip-range`` if it has one; auxiliary addresses in that range are never handed out."""
     subnet = ipaddress.IPv4Network(net.subnet)
+    within = _range(subnet, net.ip_range)
+    pool = within or subnet
+    taken = taken_addresses(host, net, cluster_wide=cluster_wide)
+    taken |= {a for a in net.aux_addresses.values() if ipaddress.IPv4Address(a) in pool}
+    try:
+        return str(ipam.lowest_free(subnet, taken, within))
+    except ipam.IPAMError:  # (moby v28.5.2 libnetwork/endpoint.go assignAddressVersion)
+        raise ipam.IPAMError(
+            f"no available IPv4 addresses on this network's address pools: {net.name} ({net.id})"
+        ) from None
+
+
+def taken_addresses(host: Host, net: NetworkRec, *, cluster_wide: bool = False) -> set[str]:
+    """The addresses of ``net`` in use: its gateway and its containers' (created ones too)."""
     taken = {net.gateway} - {""}
     for r in host.lab.store.containers().values():
         if (cluster_wide or r.host == host.name) and r.state in ("running", "created"):
             for other in r.networks.values():
                 if other.network_id == net.id and other.ip:
                     taken.add(other.ip)
-    return str(ipam.lowest_free(subnet, taken))
+    return taken
 
 
 def addressed_endpoint(
-    host: Host, net: NetworkRec, seq: int, ifname: str, *, cluster_wide: bool = False
+    host: Host,
+    net: NetworkRec,
+    seq: int,
+    ifname: str,
+    *,
+    cluster_wide: bool = False,
+    config: EndpointConfig = NO_CONFIG,
 ) -> Endpoint:
-    """An endpoint with an address: the lowest free one, Docker's 02:42 MAC, its IDs."""
-    ip = free_address(host, net, cluster_wide=cluster_wide)
+    """An endpoint with an address: the one asked for (``--ip``) or the lowest free one, the
+    MAC asked for (``--mac-address``) or Docker's 02:42 one made from the address, its IDs."""
+    if config.ip:
+        if config.ip in taken_addresses(host, net, cluster_wide=cluster_wide):
+            # (moby v28.5.2 libnetwork/ipamapi/contract.go ErrIPAlreadyAllocated)
+            raise Conflict("Address already in use")
+        ip = config.ip
+    else:
+        ip = free_address(host, net, cluster_wide=cluster_wide)
     return Endpoint(
         net.id,
         endpoint_id=ids.object_id(host.lab.name, "endpoint", seq),
         gateway="" if net.internal else net.gateway,
         ip=ip,
         prefixlen=ipaddress.IPv4Network(net.subnet).prefixlen,
-        mac=ids.mac_from_ip(ip),
+        mac=config.mac.lower() if config.mac else ids.mac_from_ip(ip),
         ifname=ifname,
         mtu=net.mtu,
+        config=config,
     )

@@ -23,13 +23,20 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
-from netlab.errors import Conflict
+from netlab.errors import Conflict, InvalidArgument
 from netlab.kernel import batch, rtnl
 from netlab.model import firewall, ids, ipam, resolver, topology
-from netlab.model.drivers.base import CreateRequest, Driver, addressed_endpoint, pick_subnet
-from netlab.model.records import ContainerRec, Endpoint, NetworkRec
+from netlab.model.drivers.base import (
+    CreateRequest,
+    Driver,
+    addressed_endpoint,
+    ipam_fields,
+    pick_subnet,
+)
+from netlab.model.records import NO_CONFIG, ContainerRec, Endpoint, EndpointConfig, NetworkRec
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
@@ -38,6 +45,52 @@ if TYPE_CHECKING:
 ICC = "com.docker.network.bridge.enable_icc"
 MASQUERADE = "com.docker.network.bridge.enable_ip_masquerade"
 BRIDGE_NAME = "com.docker.network.bridge.name"
+MTU = "com.docker.network.driver.mtu"
+HOST_BINDING = "com.docker.network.bridge.host_binding_ipv4"
+_BOOLS = (ICC, MASQUERADE, "com.docker.network.bridge.inhibit_ipv4")
+
+
+def check_options(options: Mapping[str, str]) -> int:
+    """The bridge driver's ``-o`` options as Docker 28 parses them (unknown ones are kept
+    and ignored, as Docker does); returns the MTU (0: the default). Docker's words for a
+    value it cannot parse (moby v28.5.2 libnetwork/drivers/bridge/bridge_linux.go,
+    fromLabels and parseErr; Go's strconv errors)."""
+
+    def bad(label: str, value: str, why: str) -> InvalidArgument:
+        return InvalidArgument(f"failed to parse {label} value: {value} ({why})")
+
+    for label in _BOOLS:
+        value = options.get(label)
+        if value is not None and value not in _GO_TRUE | _GO_FALSE:
+            raise bad(label, value, f'strconv.ParseBool: parsing "{value}": invalid syntax')
+    mtu = 0
+    if MTU in options:
+        value = options[MTU]
+        try:
+            mtu = int(value, 10)
+        except ValueError:
+            raise bad(MTU, value, f'strconv.Atoi: parsing "{value}": invalid syntax') from None
+        if mtu < 0:
+            raise InvalidArgument(f"invalid MTU number: {mtu}")
+        if mtu and not 68 <= mtu <= 65535:  # (what the kernel takes for a bridge)
+            raise InvalidArgument(
+                f"invalid MTU {mtu}: netlab's bridges take 68 to 65535 (Linux's limits)"
+            )
+    if HOST_BINDING in options:
+        try:
+            ipaddress.ip_address(options[HOST_BINDING])
+        except ValueError:
+            raise bad(HOST_BINDING, options[HOST_BINDING], "nil ip") from None
+    return mtu
+
+
+_GO_TRUE = {"1", "t", "T", "TRUE", "true", "True"}  # (Go's strconv.ParseBool)
+_GO_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+
+
+def _flag(net: NetworkRec, label: str) -> bool:
+    """A boolean option of the network (default true), read as Go reads it."""
+    return net.options.get(label, "true") in _GO_TRUE
 
 
 def record(
@@ -68,7 +121,12 @@ def record(
 
 def icc(net: NetworkRec) -> bool:
     """Inter-container communication: on unless the network's options turn it off."""
-    return net.options.get(ICC, "true") == "true"
+    return _flag(net, ICC)
+
+
+def masquerade(net: NetworkRec) -> bool:
+    """Masquerade on the way out: on unless ``enable_ip_masquerade=false``."""
+    return _flag(net, MASQUERADE)
 
 
 class BridgeDriver(Driver):
@@ -85,29 +143,43 @@ class BridgeDriver(Driver):
         route_localnet (kernel thread)."""
         bridge = net.bridge
         prefixlen = ipaddress.IPv4Network(net.subnet).prefixlen
-        rtnl.add_bridge(host.ns, bridge, mac=ids.local_mac(host.lab.name, *_mac_seed(host, net)))
+        rtnl.add_bridge(
+            host.ns,
+            bridge,
+            mac=ids.local_mac(host.lab.name, *_mac_seed(host, net)),
+            mtu=net.mtu,
+        )
         rtnl.add_addr(host.ns, bridge, f"{net.gateway}/{prefixlen}")
         rtnl.set_link(host.ns, bridge, up=True)
         if not host.lab.store.lab_record.userland_proxy:
             bridge_sysctls(host.ns, bridge)
 
     def create(self, host: Host, req: CreateRequest, nid: str) -> NetworkRec:
+        mtu = check_options(req.options)
         nets = host.lab.store.lab_record.hosts[host.name].networks.values()
+        bridge = req.options.get(BRIDGE_NAME) or "br-" + nid[:12]
+        for n in nets:
+            if n.bridge == bridge:  # (moby v28.5.2 bridge_linux.go checkConflict, Conflicts)
+                raise Conflict(
+                    f"cannot create network {nid} ({bridge}): conflicts with network {n.id} "
+                    f"({n.bridge}): networks have same bridge name"
+                )
         in_use = [ipaddress.IPv4Network(n.subnet) for n in nets if n.subnet]
         in_use.append(ipaddress.IPv4Network(topology.LAN_SUBNET))
         subnet, gw = pick_subnet(req, in_use)
-        bridge = req.options.get(BRIDGE_NAME) or "br-" + nid[:12]
-        if any(n.bridge == bridge for n in nets):
-            raise Conflict(f"bridge name {bridge} is already in use")
-        net = record(
-            nid,
-            req.name,
-            bridge,
-            subnet,
-            gw,
-            options=req.options,
-            internal=req.internal,
-            user_defined=True,
+        net = dataclasses.replace(
+            record(
+                nid,
+                req.name,
+                bridge,
+                subnet,
+                gw,
+                options=req.options,
+                internal=req.internal,
+                user_defined=True,
+            ),
+            mtu=mtu or 1500,
+            **ipam_fields(req, subnet),  # type: ignore[arg-type]
         )
         try:
             batch(lambda: self.build(host, net))
@@ -127,8 +199,15 @@ class BridgeDriver(Driver):
 
     # -- endpoints ---------------------------------------------------------------------------
 
-    def endpoint(self, host: Host, net: NetworkRec, seq: int, ifname: str) -> Endpoint:
-        ep = addressed_endpoint(host, net, seq, ifname)
+    def endpoint(
+        self,
+        host: Host,
+        net: NetworkRec,
+        seq: int,
+        ifname: str,
+        config: EndpointConfig = NO_CONFIG,
+    ) -> Endpoint:
+        ep = addressed_endpoint(host, net, seq, ifname, config=config)
         return dataclasses.replace(
             ep,
             bridge=net.bridge,
@@ -180,6 +259,7 @@ class BridgeDriver(Driver):
             () if net.internal else tuple(published),
             icc=icc(net),
             internal=net.internal,
+            masquerade=masquerade(net),
         )
 
     def changed(self, host: Host, net: NetworkRec) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, ClassVar
 from netlab.errors import InvalidArgument
 from netlab.kernel import rtnl
 from netlab.model.drivers.macvlan import MacvlanDriver
-from netlab.model.records import ContainerRec, Endpoint, NetworkRec
+from netlab.model.records import NO_CONFIG, ContainerRec, Endpoint, EndpointConfig, NetworkRec
 
 if TYPE_CHECKING:
     from netlab.model.host import Host
@@ -51,8 +51,15 @@ class IpvlanDriver(MacvlanDriver):
         if reason:
             raise InvalidArgument(NO_KERNEL_SUPPORT.format(reason=reason))
 
-    def endpoint(self, host: Host, net: NetworkRec, seq: int, ifname: str) -> Endpoint:
-        ep = super().endpoint(host, net, seq, ifname)
+    def endpoint(
+        self,
+        host: Host,
+        net: NetworkRec,
+        seq: int,
+        ifname: str,
+        config: EndpointConfig = NO_CONFIG,
+    ) -> Endpoint:
+        ep = super().endpoint(host, net, seq, ifname, config)
         # The MAC is the parent's, which Docker does not report; in l3 mode the default route
         # is "dev eth0" (the parent routes), not a gateway.
         return dataclasses.replace(ep, mac="", gateway="" if net.mode == "l3" else ep.gateway)

@@ -21,8 +21,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 from netlab.errors import InvalidArgument
 from netlab.kernel import rtnl
-from netlab.model.drivers.base import CreateRequest, Driver, addressed_endpoint, pick_subnet
-from netlab.model.records import ContainerRec, Endpoint, NetworkRec
+from netlab.model.drivers.base import (
+    CreateRequest,
+    Driver,
+    addressed_endpoint,
+    ipam_fields,
+    pick_subnet,
+)
+from netlab.model.records import NO_CONFIG, ContainerRec, Endpoint, EndpointConfig, NetworkRec
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
@@ -81,10 +87,18 @@ class MacvlanDriver(Driver):
             parent=parent,
             mode=mode,
             user_defined=True,
+            **ipam_fields(req, subnet),  # type: ignore[arg-type]
         )
 
-    def endpoint(self, host: Host, net: NetworkRec, seq: int, ifname: str) -> Endpoint:
-        ep = addressed_endpoint(host, net, seq, ifname)
+    def endpoint(
+        self,
+        host: Host,
+        net: NetworkRec,
+        seq: int,
+        ifname: str,
+        config: EndpointConfig = NO_CONFIG,
+    ) -> Endpoint:
+        ep = addressed_endpoint(host, net, seq, ifname, config=config)
         return dataclasses.replace(ep, parent=net.parent, mode=net.mode)
 
     def join(

@@ -29,7 +29,14 @@ from netlab.model import cluster, firewall, ids, ipam, machines, sweep, topology
 from netlab.model.drivers import peerdb
 from netlab.model.drivers.base import CreateRequest, addressed_endpoint
 from netlab.model.drivers.bridge import BridgeDriver
-from netlab.model.records import Endpoint, NetworkRec, OverlayRec, SandboxRec
+from netlab.model.records import (
+    NO_CONFIG,
+    Endpoint,
+    EndpointConfig,
+    NetworkRec,
+    OverlayRec,
+    SandboxRec,
+)
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
@@ -139,9 +146,16 @@ class OverlayDriver(BridgeDriver):
             if nid in h.networks:
                 store.drop_network(h.name, nid)
 
-    def endpoint(self, host: Host, net: NetworkRec, seq: int, ifname: str) -> Endpoint:
+    def endpoint(
+        self,
+        host: Host,
+        net: NetworkRec,
+        seq: int,
+        ifname: str,
+        config: EndpointConfig = NO_CONFIG,
+    ) -> Endpoint:
         # An overlay's addresses are handed out across the whole swarm.
-        ep = addressed_endpoint(host, net, seq, ifname, cluster_wide=True)
+        ep = addressed_endpoint(host, net, seq, ifname, cluster_wide=True, config=config)
         return dataclasses.replace(
             ep,
             bridge=net.bridge,
