@@ -11,7 +11,11 @@ Then what the nginx image costs per container: the machine's real nginx (a maste
 worker per CPU) against the BusyBox web server netlab falls back to, in time to a container
 that answers on port 80 and in memory (the proportional set size of its processes).
 
+Then what Docker's embedded DNS adds per container (a user network against the default
+bridge) and what the one DNS server per Docker host weighs.
+
 Run as root:  .venv/bin/python bench/bench_build.py [--sizes 10,50,200] [--repeat 7] [--nginx 20]
+              [--dns 50]
 """
 
 from __future__ import annotations
@@ -195,11 +199,51 @@ def nginx_cost(n: int, repeat: int) -> None:
     print(f"{'ratio real / BusyBox':>42}: {ratio_t:>17.2f} {ratio_m:>18.2f}")
 
 
+def dns_run(n: int, user_network: bool) -> tuple[float, int]:
+    """(ms per container, KiB of the Docker host's DNS server) for n containers on a user
+    network (the embedded DNS: sockets, NAT rules, names) or on the default bridge."""
+    lab = Lab("benchnl", down_at_exit=False, firewall_backend=BACKEND)
+    host = lab.host()
+    net = host.create_network("benchnet").name if user_network else "bridge"
+    t0 = time.perf_counter()
+    cs = [host.run("ubuntu", "sleep infinity", network=net) for _ in range(n)]
+    build = time.perf_counter() - t0
+    if user_network:
+        assert cs[0].exec(["getent", "hosts", cs[-1].name]).ok
+    with open(lab.store.path(f"dns-{host.name}.pid")) as f:
+        kib = pss_kib(int(f.read().split()[0]))
+    lab.down()
+    return ms_per(build, n), kib
+
+
+def dns_cost(n: int, repeat: int) -> None:
+    """Print what Docker's embedded DNS adds per container (a user network against the
+    default bridge), and what the one server per host weighs once it serves n containers."""
+    user, plain = [], []
+    for _ in range(repeat):
+        user.append(dns_run(n, True))
+        settle()
+        plain.append(dns_run(n, False))
+        settle()
+    med = statistics.median
+    print(f"\nembedded DNS, {n} containers, medians of {repeat} runs: {'ms per container':>17}")
+    print(f"{'user network (127.0.0.11)':>42}: {med(r[0] for r in user):>17.2f}")
+    print(f"{'default bridge (no embedded DNS)':>42}: {med(r[0] for r in plain):>17.2f}")
+    ratio = med(a[0] / b[0] for a, b in zip(user, plain, strict=True))
+    print(f"{'ratio user network / default bridge':>42}: {ratio:>17.2f}")
+    idle, busy = med(r[1] for r in plain), med(r[1] for r in user)
+    print(
+        f"{'the DNS server (one per host), PSS':>42}: {idle / 1024:.1f} MiB idle, "
+        f"{busy / 1024:.1f} MiB serving {n} ({(busy - idle) / n:.1f} KiB per container)"
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="10,50,200")
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--nginx", type=int, default=20, help="nginx containers (0: skip)")
+    ap.add_argument("--dns", type=int, default=50, help="embedded DNS containers (0: skip)")
     ap.add_argument(
         "--firewall-backend",
         choices=("iptables", "nftables"),
@@ -231,6 +275,8 @@ def main() -> int:
             )
         if args.nginx:
             nginx_cost(args.nginx, args.repeat)
+        if args.dns:
+            dns_cost(args.dns, args.repeat)
     finally:
         wipe("benchnl")
         wipe("benchip")

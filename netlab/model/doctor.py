@@ -33,6 +33,7 @@ TOOLS = {
     "brctl": "bridge-utils",
     "conntrack": "conntrack",
     "iptables": "iptables",
+    "dig": "dnsutils",
 }
 
 

@@ -19,6 +19,7 @@ from netlab.errors import Conflict, InvalidArgument, LabBroken, NoSuchContainer,
 from netlab.kernel import netns, nft, proc, rtnl
 from netlab.model import (
     drivers,
+    embedded_dns,
     ids,
     images,
     inspect,
@@ -61,6 +62,7 @@ def build_host(lab: Lab, name: str, index: int) -> None:
         )
     store.put_host(HostRec(name, index, address, nets))
     networks.apply_firewall(host)
+    embedded_dns.launch(host)  # (dockerd's DNS server, for containers on user networks)
 
 
 class Network:

@@ -217,6 +217,7 @@ class Lab:
             "dns": [
                 *dnsmasq(topology.DNS_IP, self.store.path("services", "dns.pid")),
                 f"--address=/{topology.WEB_SITE_NAME}/{topology.WEB_SITE_IP}",
+                "--local=/#/",  # (every other name: NXDOMAIN, as the internet answers)
             ],
         }
         for name, argv in services.items():

@@ -48,6 +48,7 @@ from netlab.errors import (
 from netlab.kernel import batch, containers, netns, proc, rtnl, soon, trace, wait
 from netlab.model import (
     drivers,
+    embedded_dns,
     ids,
     images,
     logs,
@@ -55,7 +56,6 @@ from netlab.model import (
     networks,
     pausing,
     proxies,
-    resolver,
     sweep,
     topology,
 )
@@ -221,6 +221,9 @@ def _launch(
         wired = soon(lambda: _wire(host, rec, plan) if _ours(made) else None)
         starting = _start_init(host, rec, wait(files), stdin)
         wait(wired)
+        if embedded_dns.uses(host, rec):  # (its names known before its first query)
+            embedded_dns.refresh(host.lab, starting=rec)
+            embedded_dns.attach(host, rec)
         # A server image (nginx) is ready when it listens: docker run returns then, so a
         # request right after it gets an answer. Others go on while their init starts.
         serves = [p for p in rec.exposed_ports if images.serves_http(rec.real_argv)]
@@ -610,19 +613,22 @@ def _wire(host: Host, rec: ContainerRec, plan: list[tuple[drivers.Driver, Endpoi
 
 
 def _resolv(host: Host, rec: ContainerRec) -> str:
-    """The resolv.conf a container links to: its first network's name server, its own
-    (``--dns``), or the lab's."""
-    nets = host.lab.store.lab_record.hosts[host.name].networks
-    for ep in rec.networks.values():
-        net = nets.get(ep.network_id)
-        if net is not None and net.resolver_pid:
-            return resolver.resolv_conf_path(host, net)
+    """The resolv.conf a container links to, as Docker writes it: the embedded DNS server's
+    on a user-defined network, else the host's servers (``--dns``: those). One file for all
+    the containers that get the same, one of its own with ``--dns``."""
+    embedded = embedded_dns.uses(host, rec)
+    text = embedded_dns.resolv_conf(rec, embedded)
+    store = host.lab.store
     if rec.dns:
-        path = host.lab.store.path("containers", rec.id + ".resolv.conf")
-        with open(path, "w") as f:
-            f.write("".join(f"nameserver {ip}\n" for ip in rec.dns))
-        return path
-    return host.lab.store.path("resolv.conf")
+        path = store.path("containers", rec.id + ".resolv.conf")
+    else:
+        path = store.path("resolv-internal.conf" if embedded else "resolv-legacy.conf")
+        if os.path.exists(path):
+            return path
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+    return path
 
 
 def host_file(rec: ContainerRec, gateway: str = "") -> str:
@@ -652,6 +658,7 @@ def _teardown(host: Host, rec: ContainerRec) -> None:
 
     containers.abort_births(cns)  # an init whose start was interrupted before anyone held it
     _kill_strays(host, [cns])
+    embedded_dns.detach(host, rec)  # (its sockets would keep the namespace alive)
 
     def work() -> None:
         for bns, veth in veths:
@@ -768,6 +775,8 @@ def remove_many(host: Host, cids: list[str], *, force: bool) -> None:
             pausing.release(r)  # a paused one: thawed after the signal, so that it dies
         proxies.stop([p for r in running for p in r.proxies])
         _kill_strays(host, [r.netns for r in recs if r.own_netns])
+        for r in running:
+            embedded_dns.detach(host, r)  # (its sockets would keep the namespace alive)
         own = [r for r in recs if r.own_netns and netns.exists(r.netns)]
         veths = {link for r in own for ns, link in _host_links(host, r) if ns == host.ns}
         watch = None

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, InvalidArgument
 from netlab.kernel import batch, nft, xtables
-from netlab.model import drivers, firewall, ids, iptables_rules, topology
+from netlab.model import drivers, embedded_dns, firewall, ids, iptables_rules, topology
 from netlab.model.drivers import CreateRequest
 from netlab.model.records import NO_CONFIG, EndpointConfig, NetworkRec
 
@@ -219,9 +219,12 @@ def endpoints_changed(host: Host, net_names: list[str], *, ports: bool = False) 
     """Tell the drivers of the named networks that endpoints came or went (names, peers),
     and bring the firewall up to date where it has a share of them: published ports
     (``ports``), and with iptables every container (its raw table protects each one)."""
-    for n in list(host.lab.store.lab_record.hosts[host.name].networks.values()):
+    nets = [n for n in host.lab.store.lab_record.hosts[host.name].networks.values()]
+    for n in nets:
         if n.name in net_names:
             drivers.of(n).changed(host, n)
+    if any(n.name in net_names and embedded_dns.served(n) for n in nets):
+        embedded_dns.refresh(host.lab)  # (the names its containers' DNS answers)
     if ports or host.lab.store.lab_record.firewall_backend == "iptables":
         apply_firewall(host)
 
@@ -312,7 +315,7 @@ def connect(
                 drv.leave(host, joined, ep)
             raise
         store.save_container(joined)
-        drv.changed(host, _stored(host, net.id) or net.rec)
+        endpoints_changed(host, [net.name])
 
 
 def disconnect(host: Host, net: Network, container: Container) -> None:
@@ -328,4 +331,4 @@ def disconnect(host: Host, net: Network, container: Container) -> None:
             drv.leave(host, rec, ep)
         nets = {k: v for k, v in rec.networks.items() if k != net.name}
         store.save_container(dataclasses.replace(rec, networks=nets))
-        drv.changed(host, _stored(host, net.id) or net.rec)
+        endpoints_changed(host, [net.name])

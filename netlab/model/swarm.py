@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, InvalidArgument, NetlabError
 from netlab.kernel import containers, netns, proc, rtnl
-from netlab.model import ids, images, lifecycle, topology
+from netlab.model import embedded_dns, ids, images, lifecycle, topology
 from netlab.model.cluster import SwarmError, current, live, require_manager, role
 from netlab.model.drivers import bridge, overlay, peerdb
 from netlab.model.networks import apply_firewall
@@ -209,6 +209,7 @@ def _ensure_gwbridge(host: Host) -> None:
 def _put_service(lab: Lab, svc: ServiceRec) -> ServiceRec:
     sw = live(lab)
     lab.store.put_swarm(replace(sw, services={**sw.services, svc.id: svc}))
+    embedded_dns.refresh(lab)  # (tasks.NAME: the service's tasks as they are now)
     return svc
 
 

@@ -73,6 +73,7 @@ def test_errors_are_one_line_and_exit_1(cli_lab: str) -> None:
     assert r.returncode == 1 and "invalid lab name" in r.stderr
     netlab("up", cli_lab)
     r = netlab("exec", "-L", cli_lab, "ghost", "--", "true", check=False)
+    # (moby v28.5.2 daemon/errors.go objNotFoundError; the rest are netlab's own words)
     assert r.returncode == 1 and "No such container: ghost" in r.stderr
     r = netlab("up", cli_lab, "--hosts", "lan", check=False)
     assert r.returncode == 1 and "reserved" in r.stderr

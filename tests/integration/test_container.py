@@ -63,6 +63,8 @@ def test_addresses_macs_and_routes_follow_docker(lab: Lab) -> None:
         kernel = {x.ifname: x.cidr for x in rtnl.addrs(c.ns)}
         assert kernel["eth0"] == f"{c.ip}/16"
         eth0 = next(lk for lk in rtnl.links(c.ns) if lk.name == "eth0")
+        # (moby v28.5.2 libnetwork/netutils/utils.go GenerateMACFromIP, v27's bridge rule;
+        # v28.5.2's bridge_linux.go CreateEndpoint takes GenerateRandomMAC)
         assert eth0.mac == ids.mac_from_ip(c.ip) == c.mac
         routes = rtnl.routes(c.ns)
         assert any(r.dst == "default" and r.gateway == "172.17.0.1" for r in routes), routes
@@ -81,6 +83,8 @@ def test_ping_host_to_container_and_container_out_to_the_internet(lab: Lab) -> N
     assert r.ok and topology.WEB_SITE_IP in r.stdout, r
     # The site sees the Docker host's address: the masquerade rule rewrote the source.
     ruleset = host.ruleset()
+    # (Docker 29's nftables rule: moby docker-v29.0.0
+    # daemon/libnetwork/drivers/bridge/internal/nftabler/network.go, "MASQUERADE")
     assert 'oifname != "docker0" ip saddr 172.17.0.0/16' in ruleset
     assert "masquerade" in ruleset
     masq = next(line for line in ruleset.splitlines() if "masquerade" in line)
@@ -89,6 +93,8 @@ def test_ping_host_to_container_and_container_out_to_the_internet(lab: Lab) -> N
 
 def test_container_has_hostname_hosts_and_resolver_like_docker(lab: Lab) -> None:
     c = lab.host().run("ubuntu", "sleep infinity")
+    # (moby v28.5.2 daemon/container.go newContainer: the hostname is id[:12];
+    # libnetwork/etchosts/etchosts.go Record: "%s\t%s\n")
     assert c.exec("hostname").stdout.strip() == c.short_id
     hosts = c.exec("cat /etc/hosts").stdout
     assert f"{c.ip}\t{c.short_id}" in hosts
@@ -128,7 +134,9 @@ def test_network_none_and_host(lab: Lab) -> None:
     hnet = host.run("ubuntu", "sleep infinity", network="host")
     assert hnet.ns == host.ns
     assert "192.168.56.11" in hnet.exec("ip -br addr show eth0").stdout
-    # Docker: a --network host container shows the host's name and /etc files.
+    # Docker: a --network host container shows the host's name and /etc files (moby v28.5.2
+    # daemon/container.go newContainer: os.Hostname(); libnetwork/sandbox_dns_unix.go
+    # buildHostsFile copies the host's file).
     assert hnet.exec("hostname").stdout.strip() == "host"
     assert "192.168.56.11\thost" in hnet.exec("cat /etc/hosts").stdout
     hnet.remove(force=True)
@@ -142,9 +150,11 @@ def test_exited_container_shows_its_code_and_frees_its_network(lab: Lab) -> None
     assert c.exit_code == 3
     assert not netns.exists(c.ns)
     row = tables.ps_row(c)
+    # (moby v28.5.2 container/state.go State.String: "Exited (%d) %s ago")
     assert row["Status"].startswith("Exited (3) ")
     assert c not in host.containers()
     assert c in host.containers(all=True)
+    # (moby v28.5.2 daemon/errors.go errNotRunning)
     with pytest.raises(NotRunning, match=f"container {c.id} is not running"):
         c.exec("true")
 
@@ -163,6 +173,7 @@ def test_stop_kills_by_pid_and_rm_removes(lab: Lab) -> None:
     c = host.run("ubuntu", "sleep infinity", name="victim")
     pid = c.pid
     started = proc.start_time(pid)
+    # (moby v28.5.2 daemon/delete.go cleanupContainer)
     with pytest.raises(Conflict, match="container is running"):
         c.remove()
     c.stop(timeout=0)  # (`sleep` ignores SIGTERM as PID 1: no grace period to wait for)
@@ -170,6 +181,7 @@ def test_stop_kills_by_pid_and_rm_removes(lab: Lab) -> None:
     assert not rtnl_has_veth(host, c)
     assert not proc.alive(pid, started)
     c.remove()
+    # (moby v28.5.2 daemon/errors.go objNotFoundError)
     with pytest.raises(NoSuchContainer, match="No such container: victim"):
         host.container("victim")
 
@@ -185,6 +197,7 @@ def test_name_conflict_has_dockers_words_and_builds_nothing(lab: Lab) -> None:
     before = (sorted(lab.namespaces()), len(rtnl.links(host.ns)))
     with pytest.raises(Conflict) as err:
         host.run("ubuntu", "sleep infinity", name="web")
+    # (moby v28.5.2 daemon/errors.go nameConflictError)
     assert str(err.value) == (
         f'Conflict. The container name "/web" is already in use by container "{first.id}". '
         "You have to remove (or rename) that container to be able to reuse that name."
@@ -195,6 +208,8 @@ def test_name_conflict_has_dockers_words_and_builds_nothing(lab: Lab) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "text"),
     [
+        # (moby v28.5.2 distribution/errors.go notFoundError; libnetwork/error.go
+        # ErrNoSuchNetwork; daemon/names.go reserveName)
         ({"image": "mysql"}, NoSuchImage, "pull access denied for mysql"),
         ({"image": "ubuntu", "network": "nonet"}, NoSuchNetwork, "network nonet not found"),
         ({"image": "ubuntu", "name": "bad/name"}, InvalidArgument, "Invalid container name"),
@@ -209,7 +224,9 @@ def test_bad_input_is_refused_and_leaves_nothing(lab: Lab, kwargs, error, text) 
 
 
 def test_a_command_not_found_leaves_a_created_container(lab: Lab) -> None:
-    # As on Docker: created, not started (docker run exits 127), nothing in the kernel.
+    # As on Docker: created, not started (docker run exits 127), nothing in the kernel
+    # (moby v28.5.2 daemon/errors.go setExitCodeFromError, isInvalidCommand; the words are
+    # Go os/exec's, through runc).
     host = lab.host()
     before = (sorted(lab.namespaces()), len(rtnl.links(host.ns)))
     with pytest.raises(StartFailed, match='"no-such-binary": executable file not found') as e:
@@ -240,6 +257,8 @@ def test_network_inspect_matches_the_kernel(lab: Lab) -> None:
     host = lab.host()
     cs = [host.run("ubuntu", "sleep infinity") for _ in range(2)]
     doc = json.loads(inspect.render([host.network("bridge").inspect()]))[0]
+    # (moby v28.5.2 api/types/network/network.go Inspect: the field order; Peers and
+    # Services are omitempty)
     assert list(doc) == [
         "Name",
         "Id",
@@ -258,6 +277,8 @@ def test_network_inspect_matches_the_kernel(lab: Lab) -> None:
         "Options",
         "Labels",
     ]
+    # (moby v28.5.2 api/types/network/ipam.go IPAMConfig; daemon/daemon_unix.go
+    # initBridgeDriver, libnetwork/drivers/bridge/labels.go BridgeName)
     assert doc["IPAM"]["Config"] == [{"Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1"}]
     assert doc["Options"]["com.docker.network.bridge.name"] == "docker0"
     assert len(doc["Id"]) == 64
@@ -266,6 +287,7 @@ def test_network_inspect_matches_the_kernel(lab: Lab) -> None:
         entry = doc["Containers"][c.id]
         kernel_addr = next(a for a in rtnl.addrs(c.ns) if a.ifname == "eth0")
         kernel_mac = next(lk.mac for lk in rtnl.links(c.ns) if lk.name == "eth0")
+        # (moby v28.5.2 api/types/network/network.go EndpointResource)
         assert entry["IPv4Address"] == kernel_addr.cidr
         assert entry["MacAddress"] == kernel_mac
         assert entry["Name"] == c.name
@@ -279,6 +301,8 @@ def test_container_inspect_network_settings(lab: Lab) -> None:
     c = lab.host().run("ubuntu", "sleep infinity")
     doc = c.inspect()
     ns = doc["NetworkSettings"]
+    # (moby v28.5.2 api/types/container/network_settings.go DefaultNetworkSettings,
+    # api/types/network/endpoint.go EndpointSettings; the Name "/"+name: daemon/names.go)
     assert ns["IPAddress"] == c.ip and ns["Gateway"] == "172.17.0.1"
     assert ns["MacAddress"] == c.mac
     assert ns["Networks"]["bridge"]["IPAddress"] == c.ip
@@ -291,6 +315,8 @@ def test_views_print_dockers_columns(lab: Lab) -> None:
     host = lab.host()
     c = host.run("ubuntu", "sleep infinity", name="sleepy")
     ls = tables.network_ls(host).splitlines()
+    # (docker/cli v28.5.2 cli/command/network/formatter.go defaultNetworkTableFormat,
+    # formatter/container.go defaultContainerTableFormat, custom.go ContainerIDHeader)
     assert ls[0] == "NETWORK ID     NAME      DRIVER    SCOPE"
     assert [line.split()[1:] for line in ls[1:]] == [
         ["bridge", "bridge", "local"],

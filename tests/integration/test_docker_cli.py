@@ -80,6 +80,8 @@ def test_the_walkthrough(front: str, request: pytest.FixtureRequest, lab: Lab) -
 
     out, err = run("docker network ls")
     lines = out.splitlines()
+    # (docker/cli v28.5.2 cli/command/network/formatter.go defaultNetworkTableFormat;
+    # cli/command/formatter/formatter.go: tabwriter minwidth 10, padding 3)
     assert lines[0] == "NETWORK ID     NAME      DRIVER    SCOPE", out + err
     assert [ln.split() for ln in lines[1:]] == [
         [host.network(n).id[:12], n, d, "local"]
@@ -100,6 +102,7 @@ def test_the_walkthrough(front: str, request: pytest.FixtureRequest, lab: Lab) -
     out, _ = run("docker network inspect bridge")
     doc = json.loads(out)
     entry = doc[0]["Containers"][cid]
+    # (moby v28.5.2 api/types/network/network.go EndpointResource)
     assert entry["IPv4Address"] == kernel_ip(c.ns)
     ip = entry["IPv4Address"].split("/")[0]
 
@@ -108,6 +111,8 @@ def test_the_walkthrough(front: str, request: pytest.FixtureRequest, lab: Lab) -
 
     out, _ = run("docker ps")
     row = out.splitlines()[1]
+    # (docker/cli v28.5.2 cli/command/formatter/container.go ContainerContext.Command:
+    # strconv.Quote of the command)
     assert row.startswith(cid[:12]) and '"sleep infinity"' in row and c.name in row
 
     out, _ = run(f"docker exec {cid[:12]} ping -c 3 -i 0.2 www.dockercon.com")
@@ -115,6 +120,7 @@ def test_the_walkthrough(front: str, request: pytest.FixtureRequest, lab: Lab) -
     assert "PING www.dockercon.com (198.51.100.80)" in out
 
     out, err = run("docker network create mynet")
+    # (docker/cli v28.5.2 cli/command/network/create.go runCreate: Fprintln(resp.ID))
     assert re.fullmatch(r"[0-9a-f]{64}\n", out), out + err
     run("docker run -d --name c1 --network mynet ubuntu sleep infinity")
     run("docker run -d --name c2 --network mynet ubuntu sleep infinity")
@@ -124,7 +130,9 @@ def test_the_walkthrough(front: str, request: pytest.FixtureRequest, lab: Lab) -
     out, _ = run("docker exec c1 getent hosts c2")
     assert out.split()[0] == b_ip
     out, _ = run("docker exec c1 cat /etc/resolv.conf")
-    assert "127.0.0.11" in out and "nameserver 172.18.0.1" in out  # says what is going on
+    # (moby v28.5.2 libnetwork/sandbox_dns_unix.go: the embedded server only, the host's
+    # servers in a "# ExtServers:" comment; see test_dns.py)
+    assert "nameserver 127.0.0.11\n" in out and "# ExtServers: [host(198.51.100.53)]" in out
 
 
 def test_default_bridge_has_no_names_and_networks_are_isolated(lab: Lab) -> None:
@@ -167,12 +175,17 @@ def test_errors_have_dockers_words_and_leave_nothing(lab: Lab) -> None:
         (
             "run -d --name web ubuntu sleep infinity",
             125,
+            # (moby v28.5.2 daemon/errors.go nameConflictError; docker/cli v28.5.2
+            # cli/command/container/run.go withHelp)
             'docker: Error response from daemon: Conflict. The container name "/web" is '
             f'already in use by container "{first}". You have to remove (or rename) that '
             "container to be able to reuse that name.\n\n"
             "Run 'docker run --help' for more information\n",
         ),
+        # (moby v28.5.2 daemon/errors.go objNotFoundError; the prefix: docker/cli v28.5.2
+        # vendor/github.com/docker/docker/client/request.go checkResponseErr)
         ("exec nosuch ls", 1, "Error response from daemon: No such container: nosuch\n"),
+        # (moby v28.5.2 libnetwork/error.go ErrNoSuchNetwork)
         ("network inspect nonet", 1, "Error response from daemon: network nonet not found\n"),
         (
             "run -d --network nonet ubuntu sleep 1",
@@ -190,12 +203,15 @@ def test_errors_have_dockers_words_and_leave_nothing(lab: Lab) -> None:
         (
             "network create --subnet 172.18.5.0/24 clash",
             1,
+            # (moby v28.5.2 libnetwork/ipams/defaultipam/allocator.go RequestPool,
+            # ipamapi/contract.go ErrPoolOverlap)
             "Error response from daemon: invalid "
             "pool request: Pool overlaps with other one on this address space\n",
         ),
         (
             "network create mynet",
             1,
+            # (moby v28.5.2 libnetwork/error.go NetworkNameError)
             "Error response from daemon: network with name mynet already exists\n",
         ),
         (
@@ -205,13 +221,21 @@ def test_errors_have_dockers_words_and_leave_nothing(lab: Lab) -> None:
             "Error response from daemon: invalid network config:\n"
             "invalid subnet 10.1.0.1/24: it should be 10.1.0.0/24\n",
         ),
+        # (pflag's words: docker/cli v28.5.2 vendor/github.com/spf13/pflag/flag.go. The "See
+        # '... --help'." tail is docker/cli v27's cli/cobra.go FlagErrorFunc; v28.5.2's adds
+        # "\n\nUsage:  USELINE\n\nRun 'docker ps --help' for more information" instead.)
         ("ps --bogus", 125, "unknown flag: --bogus\nSee 'docker ps --help'.\n"),
         ("run -z ubuntu", 125, "unknown shorthand flag: 'z' in -z\nSee 'docker run --help'.\n"),
         ("run --name", 125, "flag needs an argument: --name\nSee 'docker run --help'.\n"),
+        # (docker/cli v27 cmd/docker/docker.go; v28.5.2's says "docker: unknown command:
+        # docker frobnicate\n\nRun 'docker --help' for more information")
         ("frobnicate", 1, "docker: 'frobnicate' is not a docker command.\nSee 'docker --help'\n"),
         (
             "network create",
             1,
+            # (docker/cli v27 cli/required.go ExactArgs; v28.5.2's says "docker: 'docker
+            # network create' requires 1 argument\n\nUsage:  ...\n\nRun '... --help' for
+            # more information")
             '"docker network create" requires exactly 1 argument.\n'
             "See 'docker network create --help'.\n\nUsage:  docker network create [OPTIONS] "
             "NETWORK\n\nCreate a network\n",
@@ -219,6 +243,9 @@ def test_errors_have_dockers_words_and_leave_nothing(lab: Lab) -> None:
         (
             "run -it ubuntu bash",
             125,
+            # (docker/cli v28.5.2 cli/streams/in.go CheckTty: a client-side error that
+            # run.go runContainer returns bare, so v28.5.2 prints "the input device is not a
+            # TTY" alone and exits 1)
             "docker: Error response from daemon: the input device is "
             "not a TTY\n\nRun 'docker run --help' for more information\n",
         ),
@@ -228,6 +255,8 @@ def test_errors_have_dockers_words_and_leave_nothing(lab: Lab) -> None:
         assert (out.code, out.stderr) == (code, err), line
         assert "Traceback" not in out.stdout + out.stderr
     out = docker("run mysql")
+    # (docker/cli v28.5.2 cli/command/container/create.go createContainer; moby v28.5.2
+    # distribution/errors.go notFoundError, daemon/containerd/image_pull.go)
     assert out.code == 125 and out.stderr.startswith(
         "Unable to find image 'mysql:latest' "
         "locally\ndocker: Error response from "
@@ -236,6 +265,7 @@ def test_errors_have_dockers_words_and_leave_nothing(lab: Lab) -> None:
     assert snapshot(lab) == before, "a failed command changed the lab"
     docker("stop web")
     out = docker("exec web ls")
+    # (moby v28.5.2 daemon/errors.go errNotRunning)
     assert out.stderr == f"Error response from daemon: container {first} is not running\n"
 
 
@@ -246,6 +276,8 @@ def test_lifecycle_commands(lab: Lab) -> None:
     out = docker("run alpine sh -c 'echo oops >&2; exit 3'")
     assert out.code == 3 and out.stdout == "oops\n"
     cid = docker("run -d --name s1 ubuntu sleep infinity").stdout.strip()
+    # (docker/cli v28.5.2 cli/command/container/stop.go, start.go, rm.go: each name as given;
+    # moby v28.5.2 container/state.go State.String "Exited (%d) %s ago")
     assert docker("stop s1").stdout == "s1\n"
     status = docker("ps -a --format '{{.Names}} {{.Status}}'").stdout
     assert re.search(r"^s1 Exited \(137\) ", status, re.M), status
@@ -254,6 +286,8 @@ def test_lifecycle_commands(lab: Lab) -> None:
     ip = docker("inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' s1").stdout
     assert ip.strip() == kernel_ip(lab.host().container("s1").ns).split("/")[0]
     assert docker("rm -f s1").stdout == "s1\n"
+    # (docker/cli v28.5.2 cli/command/formatter/formatter.go JSONFormat, image.go
+    # defaultImageTableFormat)
     assert docker("ps -a --format json").stdout.count("{") == 1  # the exited alpine
     assert "REPOSITORY" in docker("images").stdout
     assert "netlab" in docker("version").stdout
@@ -333,8 +367,11 @@ def test_cell_magic_and_variable_expansion(make_lab, capsys: pytest.CaptureFixtu
 def test_cli_details_students_would_notice(lab: Lab) -> None:
     use(lab)
     docker("run -d --name web -p 8080:80 nginx")
+    # (docker/cli v28.5.2 cli/command/container/port.go runPort)
     assert docker("port web 81").stderr == "Error: No public port '81' published for web\n"
     out = docker("exec web nosuchcmd")
+    # (moby v28.5.2 daemon/errors.go setExitCodeFromError, isInvalidCommand: 127; the words
+    # are Go os/exec's LookPath ErrNotFound, through runc)
     assert out.code == 127 and '"nosuchcmd": executable file not found in $PATH' in out.stderr
     docker("run -d --name envy -e GREETING=hi alpine sleep 600")
     assert docker("exec envy sh -c 'echo $GREETING'").stdout == "hi\n"
@@ -344,6 +381,7 @@ def test_cli_details_students_would_notice(lab: Lab) -> None:
     assert docker("logs -n -1 talk").stdout == "one\ntwo\nthree\n"
     assert "Usage:  docker run" not in docker("run --rm alpine echo --help").stdout
     assert docker("run --rm alpine echo --help").stdout == "--help\n"
+    # (docker/cli v28.5.2 cli/cobra.go usageTemplate: "Usage:" then "  {{.UseLine}}")
     assert "Usage:  docker ps" in docker("ps -h").stdout
     assert docker("run -d=false --rm alpine echo x").stdout == "x\n"
     assert re.fullmatch(r"[0-9a-f]{64}\n", docker("run -d --name= alpine sleep 1").stdout)
@@ -352,6 +390,8 @@ def test_cli_details_students_would_notice(lab: Lab) -> None:
         == "true nginx\n"
     )
     bad = docker("inspect -f '{{.Nope}}' web")
+    # (Go text/template exec.go evalField, missingkey=error: docker/cli v28.5.2
+    # cli/command/inspect/inspector.go tryRawInspectFallback)
     assert bad.code == 1 and "map has no entry" in bad.stderr and "Traceback" not in bad.stderr
 
 
@@ -412,6 +452,7 @@ def test_stop_keeps_the_exit_code_of_a_finished_container(lab: Lab) -> None:
     docker("run -d --name quick alpine sh -c 'exit 5'")
     time.sleep(0.3)
     docker("stop quick")
+    # (moby v28.5.2 container/state.go State.String)
     assert "Exited (5)" in docker("ps -a --format '{{.Status}}'").stdout
 
 
@@ -423,13 +464,27 @@ def test_add_host_and_dns_are_the_containers_own_files(lab: Lab) -> None:
     )
     assert out.code == 0, out
     hosts = docker("exec c1 cat /etc/hosts").stdout.splitlines()
-    # (moby libnetwork/sandbox_dns_unix.go: the extra hosts, then the container's own line)
+    # (moby v28.5.2 libnetwork/sandbox_dns_unix.go buildHostsFile, libnetwork/etchosts
+    # etchosts.go "%s\t%s\n": the extra hosts, then the container's own line)
     assert hosts[-3:] == ["10.1.2.3\tdb", "172.17.0.1\tgw", f"172.17.0.2\t{hosts[-1].split()[1]}"]
     assert docker("exec c1 getent hosts db").stdout.split() == ["10.1.2.3", "db"]
-    assert docker("exec c1 cat /etc/resolv.conf").stdout == "nameserver 9.9.9.9\n"
+    # (moby v28.5.2 libnetwork/sandbox_dns_unix.go loadResolvConf,
+    # internal/resolvconf/resolvconf.go Generate(true), TransformForLegacyNw)
+    assert docker("exec c1 cat /etc/resolv.conf").stdout == (
+        "# Generated by Docker Engine.\n"
+        "# This file can be edited; Docker Engine will not make further changes once it\n"
+        "# has been modified.\n\n"
+        "nameserver 9.9.9.9\n\n"
+        "# Based on host file: '/etc/resolv.conf' (legacy)\n# Overrides: [nameservers]\n"
+    )
+    # (moby v28.5.2 api/types/container/hostconfig.go HostConfig.ExtraHosts, DNS `json:"Dns"`;
+    # docker/cli v28.5.2 opts/hosts.go ValidateExtraHost turns "=" into ":")
     conf = json.loads(docker("inspect -f '{{json .HostConfig}}' c1").stdout)
     assert conf["ExtraHosts"] == ["db:10.1.2.3", "gw:host-gateway"] and conf["Dns"] == ["9.9.9.9"]
-    # The CLI's own checks (docker/cli opts/hosts.go, opts/opts.go), before anything is made.
+    # The CLI's own checks (docker/cli v28.5.2 opts/hosts.go ValidateExtraHost, opts/opts.go
+    # ValidateIPAddress), before anything is made; the "See '...'." tail is v27's (v28.5.2
+    # cli/cobra.go FlagErrorFunc: "\n\nUsage:  ...\n\nRun 'docker run --help' for more
+    # information").
     bad = docker("run -d --add-host nohost ubuntu true")
     assert (bad.code, bad.stderr) == (
         125,

@@ -54,7 +54,8 @@ def interrupt_after(monkeypatch: pytest.MonkeyPatch, target: object, name: str) 
         ("netlab.kernel.containers.Starting", "go", "run -d --name x1 ubuntu sleep infinity"),
         ("netlab.model.networks", "endpoints_changed", "run -d --name x1 ubuntu sleep infinity"),
         ("netlab.model.networks", "apply_firewall", "run -d --name x1 -p 8080:80 nginx"),
-        ("netlab.model.resolver", "start", "network create n1"),
+        ("netlab.model.embedded_dns", "attach", "run -d --name x1 --network mynet ubuntu sleep 99"),
+        ("netlab.kernel.xtables", "restore", "run -d --name x1 --network mynet ubuntu sleep 99"),
     ],
 )
 def test_ctrl_c_leaves_nothing_half_built(
@@ -64,6 +65,8 @@ def test_ctrl_c_leaves_nothing_half_built(
 
     use(lab)
     docker("run -d --name keep ubuntu sleep infinity")
+    if "--network mynet" in command:
+        docker("network create mynet")
     before = state(lab)
     mod_name, _, cls = where.partition(".Starting")
     target = importlib.import_module(mod_name)

@@ -95,11 +95,15 @@ def test_udp_and_ephemeral_ports(web: Lab) -> None:
     )
     assert r.stdout.strip() == "b'HELLO'", r
     docker("run -d --name eph -p 80 nginx")
+    # (docker/cli v28.5.2 cli/command/container/port.go runPort: "%s -> %s"; the first port
+    # of the kernel's ip_local_port_range: moby v28.5.2
+    # libnetwork/portallocator/portallocator_linux.go)
     assert docker("port eph").stdout == "80/tcp -> 0.0.0.0:32768\n"
     assert WELCOME in curl_in(client(web), f"http://{HOST_IP}:32768/").stdout
 
 
 def test_port_ps_and_inspect_show_the_mapping(web: Lab) -> None:
+    # (docker/cli v28.5.2 cli/command/container/port.go runPort)
     assert docker("port web1").stdout == "80/tcp -> 0.0.0.0:8080\n"
     assert docker("port web1 80").stdout == "0.0.0.0:8080\n"
     # The same rule as nftables' JSON (what nft -j prints), the form programs read.
@@ -108,12 +112,16 @@ def test_port_ps_and_inspect_show_the_mapping(web: Lab) -> None:
     rules = [o["rule"] for o in nft.ruleset_json(web.host().ns) if "rule" in o]
     dnat = [r for r in rules if r["chain"] == "nat-prerouting-and-output"]
     assert len(dnat) == 1 and any("dnat" in e for e in dnat[0]["expr"]), dnat
+    # (docker/cli v28.5.2 cli/command/formatter/container.go DisplayablePorts)
     assert "0.0.0.0:8080->80/tcp" in docker("ps").stdout
     doc = json.loads(docker("inspect web1").stdout)[0]
+    # (moby v28.5.2 api/types/container/network_settings.go NetworkSettingsBase.Ports;
+    # vendor/github.com/docker/go-connections/nat/nat.go PortBinding `json:"HostIp"`)
     assert doc["NetworkSettings"]["Ports"] == {
         "80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]
     }
     docker("run -d --name plain nginx")
+    # (DisplayablePorts: an exposed, unpublished port is "80/tcp")
     assert re.search(r"\s80/tcp\s+plain$", docker("ps").stdout, re.M)
 
 
@@ -130,6 +138,8 @@ def test_rm_removes_exactly_its_own_rules(web: Lab) -> None:
     docker("run --name web2 -d -p 8082:80 nginx")
     with_two = rules(web)
     added = with_two - with_one
+    # (Docker 29's nftables rule: moby docker-v29.0.0
+    # daemon/libnetwork/drivers/bridge/internal/nftabler/port.go setPerPortDNAT)
     assert any("dport 8082" in r and "dnat to 172.17.0.3:80" in r for r in added), added
     assert docker("rm -f web1").code == 0
     after = rules(web)
@@ -146,6 +156,9 @@ def test_conflict_has_dockers_words_and_leaves_a_created_container(web: Lab) -> 
     )
     out = docker("run --name web2 -d -p 8080:80 nginx")
     assert out.code == 125 and re.fullmatch(r"[0-9a-f]{64}\n", out.stdout)
+    # (moby v28.5.2 daemon/start_linux.go errSetupNetworking; libnetwork/endpoint.go
+    # programExternalConnectivity; libnetwork/portallocator/portallocator.go
+    # alreadyAllocatedErr; docker/cli v28.5.2 cli/command/container/run.go withHelp)
     assert re.match(
         r"docker: Error response from daemon: failed to set up container "
         r"networking: driver failed programming external connectivity on endpoint "
@@ -180,8 +193,11 @@ def test_packet_path_reads_counters_and_conntrack(web: Lab) -> None:
 def test_a_host_range_for_one_port_takes_the_first_free_one(web: Lab) -> None:
     docker("run -d --name r1 -p 9085-9087:80 nginx")
     docker("run -d --name r2 -p 9085-9087:80 nginx")
+    # (docker/cli v28.5.2 cli/command/container/port.go runPort)
     assert docker("port r1").stdout == "80/tcp -> 0.0.0.0:9085\n"
     assert docker("port r2").stdout == "80/tcp -> 0.0.0.0:9086\n"
     assert WELCOME in curl_in(client(web), f"http://{HOST_IP}:9086/").stdout
+    # (docker/cli v28.5.2 vendor/github.com/docker/go-connections/nat/nat.go ParsePortSpec:
+    # one container port and a host range keep the range as HostPort)
     bindings = json.loads(docker("inspect -f '{{json .HostConfig.PortBindings}}' r2").stdout)
     assert bindings == {"80/tcp": [{"HostIp": "", "HostPort": "9085-9087"}]}

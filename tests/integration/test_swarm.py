@@ -26,6 +26,8 @@ def d(line: str) -> str:
 
 
 def init_and_join(lab: Lab, *workers: str) -> str:
+    # (docker/cli v28.5.2 cli/command/swarm/init.go runInit, join_token.go printJoinCommand:
+    # "    docker swarm join --token %s %s"; join.go runJoin)
     token = re.search(
         r"--token (SWMTKN-1-\S+) 192\.168\.56\.11:2377", d("-H node1 swarm init")
     ).group(1)  # type: ignore[union-attr]
@@ -67,6 +69,8 @@ def two(make_lab) -> Lab:  # type: ignore[no-untyped-def]
 def test_the_overlay_walkthrough(two: Lab) -> None:
     init_and_join(two, "node2")
     ls = d("-H node1 node ls").splitlines()
+    # (docker/cli v28.5.2 cli/command/node/formatter.go defaultNodeTableFormat, its headers,
+    # ManagerStatus "Leader", PrettyPrint of "ready"/"active", EngineVersion)
     assert ls[0].split() == [
         "ID",
         "HOSTNAME",
@@ -80,6 +84,7 @@ def test_the_overlay_walkthrough(two: Lab) -> None:
     assert re.match(r"[0-9a-z]{25} \*\s+node1\s+Ready\s+Active\s+Leader\s+28\.5\.2$", ls[1])
     assert re.match(r"[0-9a-z]{25}\s+node2\s+Ready\s+Active\s+28\.5\.2$", ls[2])
     d("-H node1 network create -d overlay overnet")
+    # (docker/cli v28.5.2 cli/command/network/list.go runList: sorted by name)
     names1 = [ln.split()[1] for ln in d("-H node1 network ls").splitlines()[1:]]
     assert names1 == ["bridge", "docker_gwbridge", "host", "ingress", "none", "overnet"]
     assert "overnet" not in d("-H node2 network ls")
@@ -87,6 +92,8 @@ def test_the_overlay_walkthrough(two: Lab) -> None:
         "-H node1 service create --name myservice --network overnet --replicas 2 ubuntu "
         "sleep infinity"
     )
+    # (docker/cli v28.5.2 cli/command/task/formatter.go defaultTaskTableFormat: ID, NAME,
+    # IMAGE, NODE, DESIRED STATE, ...; task/print.go: NAME is SERVICE.SLOT)
     ps = [ln.split() for ln in d("-H node1 service ps myservice").splitlines()[1:]]
     assert [(r[1], r[3], r[4]) for r in ps] == [
         ("myservice.1", "node1", "Running"),
@@ -94,6 +101,8 @@ def test_the_overlay_walkthrough(two: Lab) -> None:
     ]
     assert "overnet" in d("-H node2 network ls")
     row = d("-H node1 ps").splitlines()[1]
+    # (moby v28.5.2 daemon/cluster/executor/container/container.go containerConfig.name:
+    # SERVICE.SLOT.TASKID)
     assert re.search(r"myservice\.1\.[0-9a-z]{25}$", row), row
     t1 = two.host("node1").containers()[0]
     t2 = two.host("node2").containers()[0]
@@ -102,6 +111,7 @@ def test_the_overlay_walkthrough(two: Lab) -> None:
     assert "2 received" in out
     # The kernel agrees with what inspect says.
     doc = json.loads(d("-H node1 network inspect overnet"))[0]
+    # (moby v28.5.2 libnetwork/netlabel/labels.go OverlayVxlanIDList)
     vni = int(doc["Options"]["com.docker.network.driver.overlay.vxlanid_list"])
     assert vni == 4097
     box1 = t1.networks["overnet"].bridge_ns
@@ -110,6 +120,7 @@ def test_the_overlay_walkthrough(two: Lab) -> None:
     assert vx.vxlan_id == vni and vx.mtu == 1450
     br0 = next(a.cidr for a in rtnl.addrs(box1) if a.ifname == "br0")
     assert br0 == "10.0.1.1/24"
+    # (moby v28.5.2 api/types/network/ipam.go IPAMConfig, network.go Inspect.Peers/PeerInfo)
     assert doc["IPAM"]["Config"] == [{"Subnet": "10.0.1.0/24", "Gateway": "10.0.1.1"}]
     assert [p["IP"] for p in doc["Peers"]] == ["192.168.56.11", "192.168.56.12"]
     # Static control plane: each side points at the other node, and nothing else.
@@ -159,6 +170,9 @@ def test_overlay_mtu(two: Lab) -> None:
 def test_join_failures(two: Lab) -> None:
     init_and_join(two)
     out = docker("-H node2 swarm join --token SWMTKN-1-wrong 192.168.56.11:2377")
+    # (moby v28.5.2 vendor/github.com/moby/swarmkit/v2/ca/server.go IssueNodeCertificate,
+    # for a well-formed token the manager does not know; a malformed one such as this
+    # meets ca/config.go ParseJoinToken first, in DownloadRootCA: "invalid join token")
     assert out.code == 1 and out.stderr == (
         "Error response from daemon: rpc error: code = InvalidArgument desc = A valid join "
         "token is necessary to join this cluster\n"
@@ -167,10 +181,12 @@ def test_join_failures(two: Lab) -> None:
     lan = two.namespaces()[0].rsplit("-", 1)[0] + "-lan"
     subprocess.run(["ip", "-n", lan, "link", "set", "to-node1", "down"], check=True)
     out = docker(f"-H node2 swarm join --token {token} 192.168.56.11:2377")
+    # (moby v28.5.2 daemon/cluster/errors.go errSwarmJoinTimeoutReached)
     assert out.code == 1 and "Timeout was reached before node joined" in out.stderr
     subprocess.run(["ip", "-n", lan, "link", "set", "to-node1", "up"], check=True)
     assert d(f"-H node2 swarm join --token {token} 192.168.56.11:2377").startswith("This node")
     out = docker(f"-H node2 swarm join --token {token} 192.168.56.11:2377")
+    # (moby v28.5.2 daemon/cluster/errors.go errSwarmExists, errSwarmNotManager)
     assert "already part of a swarm" in out.stderr
     assert "not a swarm manager" in docker("-H node2 node ls").stderr
 
@@ -201,6 +217,7 @@ def test_three_nodes(make_lab) -> None:  # type: ignore[no-untyped-def]
     init_and_join(lab, "node2", "node3")
     d("-H node1 network create -d overlay overnet")
     d("-H node1 service create --name web --network overnet --replicas 3 alpine sleep 600")
+    # (docker/cli v28.5.2 cli/command/task/formatter.go defaultTaskTableFormat: 4th is NODE)
     nodes = [ln.split()[3] for ln in d("-H node1 service ps web").splitlines()[1:]]
     assert nodes == ["node1", "node2", "node3"]
     tasks = [h.containers()[0] for h in lab.hosts]

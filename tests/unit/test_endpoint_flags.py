@@ -5,12 +5,14 @@ and Docker's words for what it refuses (each next to its source, Docker 28.5.2).
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 
+from netlab.docker import docker
 from netlab.kernel import xtables
 from netlab.kernel.fake import FakeKernel
-from tests.unit.test_model_on_fake_kernel import cidrs, d, fails, lab_of, swarm
+from tests.unit.test_model_on_fake_kernel import changes, cidrs, d, fails, lab_of, snapshot, swarm
 
 
 def inspect_net(name: str) -> dict:
@@ -173,3 +175,60 @@ def test_ps_is_task_filter(fake: FakeKernel) -> None:
     assert fails("-H node1 ps --filter is-task=maybe") == (
         "Error response from daemon: invalid filter 'is-task=[maybe]'\n"
     )
+
+
+def test_the_embedded_dns_on_the_fake_kernel(fake: FakeKernel) -> None:
+    """Containers on a user network get 127.0.0.11 and Docker's resolv.conf, the NAT rules in
+    their own namespace and their sockets at the host's one server; the default bridge keeps
+    the host's servers (moby v28.5.2 libnetwork/resolver_unix.go, sandbox_dns_unix.go,
+    internal/resolvconf)."""
+    lab = lab_of("fk_edns", firewall_backend="iptables")
+    host = lab.host()
+    d("network create mynet")
+    a = host.run("ubuntu", "sleep infinity", name="a1", network="mynet")
+    b = host.run("ubuntu", "sleep infinity", name="b1")
+    rules = xtables.save(a.ns)
+    assert "-A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT" in rules
+    assert re.search(
+        r"-A DOCKER_OUTPUT -d 127\.0\.0\.11/32 -p udp -m udp --dport 53 -j DNAT "
+        r"--to-destination 127\.0\.0\.11:\d+",
+        rules,
+    )
+    assert "DOCKER_OUTPUT" not in xtables.save(b.ns)
+    servers = [p for p in fake.processes if dns_server_argv(p.argv)]
+    assert len(servers) == 1
+    (held,) = fake.dns_attached.values()
+    assert held == {a.id}
+    # One server for the host, whatever the number of containers and networks.
+    d("network create other")
+    c = host.run("ubuntu", "sleep infinity", name="c1", network="other")
+    assert held == {a.id, c.id}
+    assert len([p for p in fake.processes if dns_server_argv(p.argv)]) == 1
+    with open(lab.store.path("dns-host.json")) as f:
+        table = json.load(f)
+    mynet = table["networks"][a.networks["mynet"].network_id]
+    assert mynet["names"]["a1"] == [a.ip]
+    assert mynet["reverse"] == {a.ip: "a1.mynet"}
+    d("rm -f a1")
+    assert held == {c.id}
+    d("stop -t 0 c1")
+    assert held == set()
+
+
+def test_a_failed_dns_setup_leaves_a_created_container(fake: FakeKernel) -> None:
+    lab = lab_of("fk_ednsfail", firewall_backend="iptables")
+    host = lab.host()
+    d("network create mynet")
+    host.run("ubuntu", "sleep infinity", name="first", network="mynet")
+    before = snapshot(fake)
+    fake.fail("xtables.restore", errno.EINVAL, ns="nl-fk_ednsfail-[0-9a-f]*")
+    out = docker("run -d --name x1 --network mynet ubuntu sleep infinity")
+    assert out.code == 125, out
+    assert changes(before, fake) == []
+    (held,) = fake.dns_attached.values()
+    assert held == {host.container("first").id}
+    assert d("ps -a --format '{{.Names}} {{.Status}}'").startswith("x1 Created\n")
+
+
+def dns_server_argv(argv: list[str]) -> bool:
+    return any(a.endswith("dns_server.py") for a in argv)

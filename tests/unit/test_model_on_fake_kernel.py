@@ -286,6 +286,8 @@ def test_containers_take_the_lowest_free_address(fake: FakeKernel) -> None:
     b = host.run("ubuntu", "sleep infinity", name="b1")
     assert (a.ip, b.ip) == ("172.17.0.2", "172.17.0.3")
     assert cidrs(fake, a.ns, "eth0") == ["172.17.0.2/16"]
+    # (the MAC from the IP: moby v28.5.2 libnetwork/netutils/utils.go GenerateMACFromIP, as
+    # v27's bridge driver did; v28.5.2's bridge_linux.go CreateEndpoint takes a random one)
     assert fake.link(a.ns, "eth0").mac == a.mac == "02:42:ac:11:00:02"
     assert ("default", "172.17.0.1", "eth0") in [
         (r.dst, r.gateway, r.dev) for r in fake.routes(a.ns)
@@ -309,6 +311,7 @@ def test_a_container_that_exits_frees_its_address(fake: FakeKernel) -> None:
     fake.exit(pid, 3)
     assert (a.status, a.exit_code) == ("exited", 3)
     assert ns not in fake.namespaces()
+    # (moby v28.5.2 container/state.go State.String: "Exited (%d) %s ago")
     assert "Exited (3)" in d("ps -a")
     assert host.run("ubuntu", "sleep infinity").ip == "172.17.0.2"
 
@@ -329,10 +332,12 @@ def test_user_networks_take_the_next_pools(fake: FakeKernel) -> None:
     assert fake.link(host.ns, n1.bridge).up
     d("network create --subnet 10.10.0.0/24 --gateway 10.10.0.254 n3")
     n3 = host.network("n3")
+    # (moby v28.5.2 api/types/network/ipam.go IPAMConfig: IPRange, AuxAddress omitempty)
     assert n3.inspect()["IPAM"]["Config"] == [{"Subnet": "10.10.0.0/24", "Gateway": "10.10.0.254"}]
     assert cidrs(fake, host.ns, n3.bridge or "") == ["10.10.0.254/24"]
     c = host.run("ubuntu", "sleep infinity", network="n3")
     assert c.ip == "10.10.0.1" and cidrs(fake, c.ns, "eth0") == ["10.10.0.1/24"]
+    # (moby v28.5.2 api/types/network/network.go EndpointResource)
     assert n3.inspect()["Containers"][c.id]["IPv4Address"] == "10.10.0.1/24"
     # A removed network's pool is the next one taken.
     d("network rm n1")
@@ -347,6 +352,8 @@ def test_an_overlapping_subnet_is_refused(fake: FakeKernel, subnet: str) -> None
     lab.host().create_network("n3")  # 172.19.0.0/16
     before = snapshot(fake)
     err = d(f"network create --subnet {subnet} bad", code=1)
+    # (moby v28.5.2 libnetwork/ipams/defaultipam/allocator.go RequestPool: "invalid pool
+    # request: %v" of ipamapi/contract.go ErrPoolOverlap)
     assert err == (
         "Error response from daemon: invalid pool request: Pool overlaps with other one on "
         "this address space\n"
@@ -403,6 +410,8 @@ def test_a_taken_name_is_dockers_conflict(fake: FakeKernel) -> None:
     cid = d("run -d --name web ubuntu sleep infinity").strip()
     before = snapshot(fake)
     err = d("run -d --name web ubuntu sleep infinity", code=125)
+    # (moby v28.5.2 daemon/errors.go nameConflictError; docker/cli v28.5.2
+    # cli/command/container/run.go withHelp)
     assert err == (
         f'docker: Error response from daemon: Conflict. The container name "/web" is already '
         f'in use by container "{cid}". You have to remove (or rename) that container to be '
@@ -410,6 +419,7 @@ def test_a_taken_name_is_dockers_conflict(fake: FakeKernel) -> None:
     )
     assert changes(before, fake) == []
     d("network create n1")
+    # (moby v28.5.2 libnetwork/error.go NetworkNameError)
     assert d("network create n1", code=1) == (
         "Error response from daemon: network with name n1 already exists\n"
     )
@@ -426,6 +436,8 @@ def test_a_published_port_is_a_dnat_rule(fake: FakeKernel) -> None:
     assert "dnat" not in before
     web = d("run -d -p 8080:80 nginx").strip()
     rules = fake.ruleset(host.ns)
+    # (Docker 29, not in moby v28.5.2: moby docker-v29.0.0
+    # daemon/libnetwork/drivers/bridge/internal/nftabler/port.go setPerPortDNAT, network.go)
     assert 'tcp dport 8080 counter dnat to 172.17.0.2:80 comment "DNAT"' in rules
     assert "ip daddr 172.17.0.2 tcp dport 80 counter accept" in rules
     assert any(
@@ -440,6 +452,8 @@ def test_a_user_network_has_its_chains(fake: FakeKernel) -> None:
     host = lab.host()
     br = host.create_network("n1").bridge
     rules = fake.ruleset(host.ns)
+    # (Docker 29, not in moby v28.5.2: moby docker-v29.0.0
+    # daemon/libnetwork/drivers/bridge/internal/nftabler/network.go, chainFilterFwdIn)
     assert f'"{br}" : jump filter-forward-in__{br}' in rules
     assert f"chain filter-forward-in__{br} {{" in rules
     assert f'iifname "{br}" counter accept comment "ICC"' in rules
@@ -456,6 +470,8 @@ def test_an_internal_network_gets_no_way_out(fake: FakeKernel) -> None:
     net = host.network("priv")
     br = net.bridge
     rules = fake.ruleset(host.ns)
+    # (Docker 29: moby docker-v29.0.0 daemon/libnetwork/drivers/bridge/internal/nftabler/
+    # network.go, "INTERNAL NETWORK INGRESS"/"EGRESS")
     assert f'iifname != "{br}" counter drop comment "INTERNAL NETWORK INGRESS"' in rules
     assert f'oifname != "{br}" counter drop comment "INTERNAL NETWORK EGRESS"' in rules
     chain = rules.split(f"chain nat-postrouting-out__{br} {{", 1)[1].split("}", 1)[0]
@@ -473,6 +489,9 @@ def test_docker_gwbridge_drops_task_to_task_traffic(fake: FakeKernel) -> None:
     host = lab.host()
     assert cidrs(fake, host.ns, "docker_gwbridge") == ["172.18.0.1/16"]
     rules = fake.ruleset(host.ns)
+    # (docker_gwbridge has ICC off: moby v28.5.2 libnetwork/default_gateway_linux.go
+    # createGWNetwork; the nftables rules are Docker 29's, moby docker-v29.0.0
+    # daemon/libnetwork/drivers/bridge/internal/nftabler/network.go, comment ICC)
     chain = rules.split("chain filter-forward-in__docker_gwbridge {", 1)[1].split("}", 1)[0]
     assert 'iifname "docker_gwbridge" counter drop comment "ICC"' in chain
     assert 'oifname != "docker_gwbridge" ip saddr 172.18.0.0/16 counter masquerade' in rules
@@ -498,6 +517,8 @@ def test_swarm_names_are_checked_as_swarmkit_does(fake: FakeKernel, name: str, e
         f"-H node1 service create --name {name} ubuntu sleep infinity",
         f"-H node1 network create -d overlay {name}",
     ):
+        # (moby v28.5.2 vendor/github.com/moby/swarmkit/v2/manager/controlapi/common.go
+        # validateAnnotations)
         assert f"rpc error: code = InvalidArgument desc = {error}" in fails(line)
     assert d("-H node1 service ls").count("\n") == 1  # the header only
     assert changes(before, fake) == []
@@ -522,6 +543,7 @@ def test_each_node_knows_the_other_nodes_tasks(fake: FakeKernel) -> None:
     assert fake.fdb(box2) == [FdbEntry("vxlan0", mac1, "192.168.56.11")]
     vx = fake.link(box1, "vxlan0")
     assert (vx.vxlan_id, vx.mtu, vx.master) == (4097, 1450, fake.link(box1, "br0").index)
+    # (moby v28.5.2 api/types/network/network.go Inspect.Peers, PeerInfo)
     assert [p["IP"] for p in net.inspect()["Peers"]] == ["192.168.56.11", "192.168.56.12"]
     # Scaling down removes node2's task: node1 forgets it, node2's sandbox goes.
     out = docker("--explain -H node1 service scale s=1")
@@ -543,6 +565,8 @@ def test_each_node_knows_the_other_nodes_tasks(fake: FakeKernel) -> None:
 
 
 def _placement(service: str) -> list[str]:
+    # Column 4 is NODE (docker/cli v28.5.2 cli/command/task/formatter.go
+    # defaultTaskTableFormat: ID, NAME, IMAGE, NODE, DESIRED STATE, ...).
     rows = [ln.split() for ln in d(f"-H node1 service ps {service}").splitlines()[1:]]
     return [r[3] for r in rows]
 
@@ -587,6 +611,8 @@ def test_a_failed_run_leaves_a_created_container_and_nothing_in_the_kernel(
     assert re.fullmatch(r"[0-9a-f]{64}\n", out.stdout)  # (its ID first, as Docker prints)
     assert changes(before, fake) == []
     # As on Docker, the container stays, Created; the name is taken until it is removed.
+    # (moby v28.5.2 container/state.go State.String "Created"; daemon/errors.go
+    # nameConflictError)
     assert d("ps -a --format '{{.Names}} {{.Status}}'").startswith("x1 Created\n")
     assert "is already in use" in fails("run -d --name x1 ubuntu sleep infinity")
     d("rm x1")
@@ -602,6 +628,7 @@ def test_a_failed_port_rule_leaves_a_created_container(fake: FakeKernel) -> None
     fake.fail("xtables.restore", errno.EINVAL, ns=host.ns)
     assert f"iptables-restore in {host.ns} failed" in fails("run -d -p 8080:80 nginx")
     assert changes(before, fake) == []
+    # (moby v28.5.2 container/state.go State.String)
     assert d("ps -a --format '{{.Status}}'") == "Created\n"
     d("rm " + d("ps -aq").strip())
     d("run -d -p 8080:80 nginx")  # the port is free
@@ -613,7 +640,6 @@ def test_a_failed_port_rule_leaves_a_created_container(fake: FakeKernel) -> None
     [
         ("xtables.restore", errno.EINVAL),
         ("nft.load", errno.EINVAL),
-        ("containers.spawn", errno.EAGAIN),
         ("rtnl.add_addr", errno.EADDRINUSE),
         ("rtnl.sysctl", errno.EACCES),
         ("rtnl.set_link", errno.ENOBUFS),
@@ -704,6 +730,7 @@ def test_a_failed_init_or_join_leaves_nothing(
     assert os.strerror(err) in fails(f"-H {node} {command}")
     assert changes(before, fake) == []
     assert d(f"-H {node} network ls") == ls
+    # (docker/cli v28.5.2 cli/command/swarm/init.go runInit, join.go runJoin)
     assert re.match("Swarm initialized|This node joined", d(f"-H {node} {command}"))
     assert "docker_gwbridge" in d(f"-H {node} network ls")
     assert lab.host(node).network("docker_gwbridge").subnet == "172.18.0.0/16"
@@ -748,6 +775,8 @@ def test_a_macvlan_container_is_a_child_of_the_hosts_eth0(fake: FakeKernel) -> N
     c = host.run("ubuntu", "sleep infinity", network="lan")
     eth0 = fake.link(c.ns, "eth0")
     assert eth0.kind == "macvlan" and fake.parent(c.ns, "eth0") == (host.ns, "eth0")
+    # (GenerateMACFromIP; moby v28.5.2 libnetwork/drivers/macvlan/macvlan_endpoint.go
+    # CreateEndpoint takes GenerateRandomMAC)
     assert c.ip == "192.168.56.2" and eth0.mac == c.mac == "02:42:c0:a8:38:02"
     assert cidrs(fake, c.ns, "eth0") == ["192.168.56.2/24"]
     assert ("default", "192.168.56.1", "eth0") in [
@@ -763,6 +792,7 @@ def test_a_macvlan_needs_a_real_parent(fake: FakeKernel) -> None:
     lab_of("fk_macbad")
     before = snapshot(fake)
     err = d("network create -d macvlan --subnet 10.5.0.0/24 -o parent=eth9 lan", code=1)
+    # (moby v28.5.2 libnetwork/drivers/macvlan/macvlan_setup.go createVlanLink)
     assert err.startswith(
         "Error response from daemon: invalid subinterface vlan name eth9, example formatting "
         "is eth0.10"
@@ -775,6 +805,7 @@ def test_ipvlan_where_the_kernel_lacks_it() -> None:
     with testing.installed(kernel):
         lab_of("fk_noipvlan")
         err = d("network create -d ipvlan --subnet 10.5.0.0/24 -o parent=eth0 l2", code=1)
+        # (netlab's own words, after the kernel's errno text: no moby v28.5.2 message)
         assert "this kernel has no ipvlan support (CONFIG_IPVLAN)" in err
         assert "Operation not supported" in err
     assert kernel.namespaces() == []
@@ -802,7 +833,9 @@ def test_explain_shows_the_kernel_operations(fake: FakeKernel) -> None:
     assert f"ip -n {c.ns} route add default via 172.17.0.1" in out.explain
     start = next(x for x in out.explain if x.startswith(f"ip netns exec {c.ns} unshare"))
     assert start.startswith(f"ip netns exec {c.ns} unshare --uts --mount sh -c")
-    # (then Docker 28's raw rule for the new address: iptables, as Docker runs it)
+    # (then Docker 28's raw rule for the new address: iptables, as Docker runs it; moby
+    # v28.5.2 libnetwork/drivers/bridge/internal/iptabler/endpoint.go, "DIRECT ACCESS
+    # FILTERING - DROP")
     assert out.explain[-1].endswith(
         "iptables -t raw -A PREROUTING -d 172.17.0.2/32 ! -i docker0 -j DROP"
     )
@@ -820,12 +853,17 @@ def test_bad_input_and_bugs_are_one_line_never_a_traceback(
     swarm(lab)
     d("-H node1 run -d --name web ubuntu sleep infinity")
     cases = [
+        # (netlab's own words: moby v28.5.2 has no hostname check of its own)
         (f"-H node1 run -d --hostname {'h' * 65} ubuntu sleep 1", "invalid hostname"),
         ("-H node1 run -d --hostname 'a b' ubuntu sleep 1", "invalid hostname"),
+        # (netlab's own words: moby v28.5.2 daemon/cluster/swarm.go validateAddr)
         ("-H node2 swarm join --token x 192.168.56.11:99999", "a port is 1-65535"),
+        # (Go text/template exec.go walkRange, parse/parse.go: the docker CLI's Go)
         ("-H node1 ps --format '{{range .State}}{{.}}{{end}}'", "range can't iterate over"),
         ("-H node1 ps --format '{{with .Names}}{{.}}'", "unexpected EOF"),
+        # (moby v28.5.2 vendor/github.com/docker/go-units/size.go parseSize)
         ("-H node1 run -d --log-opt max-size=abc busybox true", "invalid size: 'abc'"),
+        # (moby v28.5.2 daemon/logger/jsonfilelog/jsonfilelog.go New)
         ("-H node1 run -d --log-opt max-file=0 busybox true", "max-file cannot be less than 1"),
     ]
     before = snapshot(fake)
@@ -1010,6 +1048,7 @@ def test_an_ambiguous_id_prefix_is_dockers_error(fake: FakeKernel) -> None:
         first.setdefault(cid[0], []).append(cid)
     shared = next(p for p, group in first.items() if len(group) > 1)
     out = docker(f"inspect {shared}")
+    # (moby v28.5.2 container/view.go GetByPrefix)
     assert out.code == 1 and f"multiple IDs found with provided prefix: {shared}" in out.stderr
     assert docker(f"inspect -f '{{{{.Id}}}}' {ids_[0][:12]}").stdout == ids_[0] + "\n"
 
@@ -1021,7 +1060,8 @@ def test_inspect_says_whether_a_run_was_attached(fake: FakeKernel) -> None:
     def config(c: Container) -> tuple[bool, ...]:
         return tuple(c.inspect()["Config"][k] for k in keys)
 
-    # docker run -d -i / docker run -i / docker run (Docker 28's values for each).
+    # docker run -d -i / docker run -i / docker run (Docker 28's values for each: docker/cli
+    # v28.5.2 cli/command/container/opts.go parse, run.go runContainer for -d).
     assert config(host.run("ubuntu", "sleep 1", interactive=True)) == (F, F, F, T, F)
     assert config(host.run("ubuntu", "sleep 1", interactive=True, attach=True)) == (T, T, T, T, T)
     assert config(host.run("ubuntu", "sleep 1", attach=True)) == (F, T, T, F, F)
@@ -1056,14 +1096,22 @@ def test_ps_filters_as_dockers_daemon_applies_them(fake: FakeKernel) -> None:
     assert names("--filter name=web --filter network=mynet") == []  # (keys: all of them)
     assert names("-n 2") == ["db", "app"] and names("-l") == ["db"]
     assert names("--filter since=web1") == ["app"] and names("-a --filter before=app") == ["web1"]
+    # (docker/cli v28.5.2 cli/command/formatter/container.go ContainerContext.Size, with
+    # go-units HumanSizeWithPrecision(…, 3); custom.go SizeHeader)
     assert d("ps -s").splitlines()[0].split()[-1] == "SIZE"
     assert "0B (virtual 192MB)" in d("ps -s")
     # Docker's words for what it refuses.
+    # (moby v28.5.2 api/types/filters/errors.go invalidFilter, from daemon/list.go's Validate)
     assert fails("ps --filter foo=bar") == "Error response from daemon: invalid filter 'foo'\n"
+    # (moby v28.5.2 daemon/list.go foldFilter; api/types/container/state.go
+    # ValidateContainerState)
     assert fails("ps --filter status=sleeping") == (
         "Error response from daemon: invalid filter 'status=sleeping': invalid value for state "
         "(sleeping): must be one of created, running, paused, restarting, removing, exited, dead\n"
     )
+    # (docker/cli v28.5.2 opts/opts.go FilterOpt.Set in vendor/github.com/spf13/pflag/flag.go's
+    # "invalid argument %q for %q flag: %v"; the "See" tail is v27's, v28.5.2's cli/cobra.go
+    # FlagErrorFunc: "\n\nUsage:  ...\n\nRun 'docker ps --help' for more information")
     assert fails("ps --filter name") == (
         'invalid argument "name" for "-f, --filter" flag: bad format of filter (expected '
         "name=value)\nSee 'docker ps --help'.\n"
@@ -1086,6 +1134,7 @@ def test_network_ls_filters_as_dockers_daemon_applies_them(fake: FakeKernel) -> 
     assert names("--filter dangling=true") == ["other"]
     assert names("--filter driver=null") == ["none"]
     assert names("--filter scope=local --filter driver=host") == ["host"]
+    # (moby v28.5.2 daemon/network/filter.go FilterNetworks, filterNetworkByType)
     assert fails("network ls --filter type=mine") == (
         "Error response from daemon: invalid filter: 'type'='mine'\n"
     )
@@ -1101,6 +1150,8 @@ def test_the_iptables_backend_and_docker_proxy_on_the_fake(fake: FakeKernel) -> 
     ns = lab.host().ns
     d("run -d --name web1 -p 8080:80 nginx")
     saved = fake.xtables.save(ns)
+    # (moby v28.5.2 libnetwork/drivers/bridge/internal/iptabler/port.go setPerPortNAT,
+    # iptabler.go FORWARD policy DROP, endpoint.go direct-access DROP)
     dnat = (
         "-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80"
     )
@@ -1114,6 +1165,7 @@ def test_the_iptables_backend_and_docker_proxy_on_the_fake(fake: FakeKernel) -> 
             if p.alive and p.ns == ns and p.argv[2:3] and p.argv[2].endswith("docker_proxy.py")
         ]
 
+    # (moby v28.5.2 libnetwork/portmapper/proxy_linux.go StartProxy: docker-proxy's argv)
     assert proxies() == [
         [
             "-proto",

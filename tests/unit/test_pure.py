@@ -57,10 +57,14 @@ def test_ids_are_stable_and_distinct() -> None:
 
 def test_veth_names_are_dockers_shape() -> None:
     name = ids.veth_name(ids.object_id("demo", "endpoint", 1))
+    # (moby v28.5.2 libnetwork/drivers/bridge/bridge_linux.go vethPrefix, vethLen = 4 + 7)
     assert name.startswith("veth") and len(name) == 11 and int(name[4:], 16) >= 0
 
 
 def test_mac_rule_and_local_macs() -> None:
+    # (moby v28.5.2 libnetwork/netutils/utils.go GenerateMACFromIP, which v28.5.2 uses for
+    # overlay endpoints only: libnetwork/drivers/overlay/ov_endpoint.go; bridge_linux.go
+    # and macvlan_endpoint.go take GenerateRandomMAC)
     assert ids.mac_from_ip("172.17.0.2") == "02:42:ac:11:00:02"
     assert ids.mac_from_ip("10.0.0.255") == "02:42:0a:00:00:ff"
     mac = ids.local_mac("demo", "docker0")
@@ -71,6 +75,7 @@ def test_mac_rule_and_local_macs() -> None:
 
 def test_default_pools_follow_dockers_order() -> None:
     pools = list(itertools.islice(ipam.default_pools(), 0, 20))
+    # (moby v28.5.2 libnetwork/ipamutils/utils.go localScopeDefaultNetworks)
     assert [str(p) for p in pools[:5]] == [
         "172.17.0.0/16",
         "172.18.0.0/16",
@@ -87,6 +92,9 @@ def test_default_pools_follow_dockers_order() -> None:
 def test_next_pool_skips_overlaps() -> None:
     used = [ipaddress.IPv4Network("172.17.0.0/16"), ipaddress.IPv4Network("172.18.5.0/24")]
     assert str(ipam.next_pool(used)) == "172.19.0.0/16"
+    # (moby v24's words, libnetwork/ipam/allocator.go; moby v28.5.2's are
+    # libnetwork/ipamapi/contract.go ErrNoMoreSubnets: "all predefined address pools have
+    # been fully subnetted")
     with pytest.raises(ipam.IPAMError, match="non-overlapping"):
         ipam.next_pool([ipaddress.IPv4Network("0.0.0.0/0")])
 
@@ -94,6 +102,7 @@ def test_next_pool_skips_overlaps() -> None:
 def test_lowest_free_reuses_freed_and_exhausts() -> None:
     net = ipaddress.IPv4Network("10.1.0.0/30")  # hosts .1 and .2
     assert str(ipam.lowest_free(net, {"10.1.0.1"})) == "10.1.0.2"
+    # (moby v28.5.2 libnetwork/endpoint.go assignAddressVersion)
     with pytest.raises(ipam.IPAMError, match="no available IPv4"):
         ipam.lowest_free(net, {"10.1.0.1", "10.1.0.2"})
     big = ipaddress.IPv4Network("172.17.0.0/16")
@@ -127,6 +136,7 @@ def test_parse_subnet_rejects(bad: str, ip_range: str | None, words: str) -> Non
 def test_two_problems_are_listed_as_docker_lists_them() -> None:
     with pytest.raises(ipam.IPAMError) as err:
         ipam.parse_subnet("10.1.0.9/16", "10.1.5.7/24")
+    # (moby v28.5.2 api/types/network/ipam.go ValidateIPAM, errJoin/joinError: "* " bullets)
     assert str(err.value) == (
         "invalid network config:\n* invalid subnet 10.1.0.9/16: it should be 10.1.0.0/16\n"
         "* invalid ip-range 10.1.5.7/24: it should be 10.1.5.0/24"
@@ -142,6 +152,9 @@ def test_multicast_and_loopback_subnets_are_accepted_as_docker_28_accepts_them()
 
 def test_table_layout_matches_docker_cli() -> None:
     out = tables.table(tables.PS_HEADERS, [])
+    # (docker/cli v28.5.2 cli/command/formatter/container.go defaultContainerTableFormat,
+    # custom.go headers, formatter.go tabwriter.NewWriter(out, 10, 1, 3, ' ', 0);
+    # network/formatter.go defaultNetworkTableFormat)
     assert out == "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES"
     rows = [
         ["31616f46d165", "bridge", "bridge", "local"],
@@ -154,6 +167,8 @@ def test_table_layout_matches_docker_cli() -> None:
 
 
 def test_command_column() -> None:
+    # (docker/cli v28.5.2 cli/command/formatter/container.go ContainerContext.Command:
+    # Ellipsis(command, 20), displayutils.go Ellipsis ends with "…")
     assert tables.ellipsis(tables.command_line("sleep", ["infinity"])) == "sleep infinity"
     cmd = tables.command_line("/docker-entrypoint.sh", ["nginx", "-g", "daemon off;"])
     assert cmd == "/docker-entrypoint.sh nginx -g 'daemon off;'"
@@ -177,10 +192,12 @@ def test_command_column() -> None:
     ],
 )
 def test_human_duration(secs: float, text: str) -> None:
+    # (docker/cli v28.5.2 vendor/github.com/docker/go-units/duration.go HumanDuration)
     assert timefmt.human_duration(secs) == text
 
 
 def test_rfc3339_round_trip_and_trailing_zeros() -> None:
+    # (Go time.Time MarshalJSON: time.RFC3339Nano, trailing zeros dropped)
     assert timefmt.rfc3339(1_700_000_000_500_000_000) == "2023-11-14T22:13:20.5Z"
     assert timefmt.rfc3339(1_700_000_000_000_000_000) == "2023-11-14T22:13:20Z"
     assert timefmt.parse_rfc3339("2023-11-14T22:13:20.5Z") == 1_700_000_000.5
@@ -188,6 +205,8 @@ def test_rfc3339_round_trip_and_trailing_zeros() -> None:
 
 def test_firewall_ruleset_has_dockers_chains() -> None:
     text = firewall.ruleset([firewall.Bridge("docker0", "172.17.0.0/16")])
+    # (Docker 29, not in moby v28.5.2: moby docker-v29.0.0
+    # daemon/libnetwork/drivers/bridge/internal/nftabler/nftabler.go, network.go)
     for chain in (
         "filter-FORWARD",
         "nat-PREROUTING",
@@ -213,6 +232,8 @@ def test_firewall_rules_of_published_ports() -> None:
     )
     text = firewall.ruleset([firewall.Bridge("docker0", "172.17.0.0/16", pub)])
     chain = text.split("chain nat-prerouting-and-output {")[1].split("}")[0]
+    # (Docker 29: moby docker-v29.0.0 daemon/libnetwork/drivers/bridge/internal/nftabler/
+    # port.go setPerPortDNAT, filterPortMappedOnLoopback, setPerPortHairpinMasq)
     assert [ln.strip() for ln in chain.strip().splitlines()] == [
         'tcp dport 8080 counter dnat to 172.17.0.2:80 comment "DNAT"',
         'ip daddr 127.0.0.1 tcp dport 8081 counter dnat to 172.17.0.3:80 comment "DNAT"',
@@ -260,6 +281,9 @@ def test_parse_publish(
     ],
 )
 def test_parse_publish_refuses(spec: str, error: str) -> None:
+    # (docker/cli v28.5.2 vendor/github.com/docker/go-connections/nat/nat.go ParsePortSpec;
+    # "IPv4 only" is netlab's own limit. v28.5.2 accepts "0:80" (parse.go ParsePortRange
+    # takes 0) and says "no port specified: 8080:<empty>", lower-case)
     from netlab.model.ports import parse_publish
 
     with pytest.raises(InvalidArgument, match=error):
@@ -273,6 +297,8 @@ def test_a_host_range_takes_its_first_free_port() -> None:
     taken = parse_publish("9085:80") + parse_publish("9086:81")
     (got,) = allocate(parse_publish("9085-9087:80"), taken, "web (x)")
     assert (got.host_port, got.host_last) == (9087, 0)
+    # (moby v28.5.2 libnetwork/portallocator/portallocator.go RequestPortsInRange says
+    # "all ports are allocated" (errAllPortsAllocated) when a whole range is taken)
     with pytest.raises(Conflict, match=r"Bind for 0\.0\.0\.0:9085-9086 failed"):
         allocate(parse_publish("9085-9086:80"), taken, "web (x)")
 
@@ -286,9 +312,11 @@ def test_allocate_ephemeral_and_conflicts() -> None:
         [PortMapping("0.0.0.0", 0, 80, "tcp"), PortMapping("0.0.0.0", 0, 80, "udp")], taken
     )
     assert [m.host_port for m in got] == [32769, 32768]
+    # (moby v28.5.2 libnetwork/portallocator/portallocator.go alreadyAllocatedErr)
     with pytest.raises(Conflict, match=r"Bind for 0\.0\.0\.0:8081 failed: port is already"):
         allocate([PortMapping("0.0.0.0", 8081, 80, "tcp")], taken, "web")
     assert allocate([PortMapping("127.0.0.2", 8081, 80, "tcp")], taken)  # other IP: fine
+    # (docker/cli v28.5.2 cli/command/formatter/container.go DisplayablePorts)
     assert ps_column(taken, ["80/tcp", "443/tcp"]) == (
         "443/tcp, 0.0.0.0:32768->80/tcp, 127.0.0.1:8081->80/tcp"
     )
@@ -328,6 +356,7 @@ def test_namespace_names_round_trip() -> None:
 def test_images() -> None:
     assert images.lookup("nginx").ref == "nginx:latest"
     assert images.lookup("library/ubuntu:latest").name == "ubuntu"
+    # (docker/cli v28.5.2 cli/command/container/create.go createContainer)
     with pytest.raises(NoSuchImage, match="Unable to find image 'mysql:latest' locally"):
         images.lookup("mysql")
     with pytest.raises(NoSuchImage, match=r"ubuntu:22\.04"):
@@ -380,6 +409,8 @@ def test_container_names(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["-web", "we b", "a/b", "é", "", "a", "tn\n", "x" * 64])
 def test_container_names_refused(name: str) -> None:
+    # (moby v28.5.2 daemon/names.go reserveName, daemon/names/names.go RestrictedNameChars;
+    # v28.5.2 has no length limit: "x" * 64 is netlab's own refusal)
     with pytest.raises(InvalidArgument, match="Invalid container name"):
         topology.check_container_name(name)
 
@@ -391,6 +422,8 @@ def test_network_names(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["", "-n", "a b", "net\n", "x" * 64])
 def test_network_names_refused(name: str) -> None:
+    # (netlab's own words and rule: moby v28.5.2 libnetwork/controller.go NewNetwork refuses
+    # only an empty name, "invalid name: name is empty")
     with pytest.raises(InvalidArgument, match="invalid network name"):
         topology.check_network_name(name)
 
@@ -413,6 +446,8 @@ def test_swarm_names(name: str) -> None:
     ],
 )
 def test_swarm_names_refused(name: str, error: str) -> None:
+    # (moby v28.5.2 vendor/github.com/moby/swarmkit/v2/manager/controlapi/common.go
+    # validateAnnotations)
     with pytest.raises(
         InvalidArgument, match=f"^rpc error: code = InvalidArgument desc = {error}$"
     ):
@@ -462,6 +497,8 @@ def test_store_lists_containers_by_creation_order_and_sees_other_writers(
      ("2.5m", 2_500_000), ("10 m", 10_000_000), ("1g", 10**9), ("7b", 7)],
 )  # fmt: skip
 def test_sizes_are_read_as_dockers_from_human_size(text: str, size: int) -> None:
+    # (moby v28.5.2 daemon/logger/jsonfilelog/jsonfilelog.go New: units.FromHumanSize,
+    # vendor/github.com/docker/go-units/size.go parseSize)
     assert logs.from_human_size(text) == size
 
 
@@ -479,12 +516,16 @@ def test_sizes_are_read_as_dockers_from_human_size(text: str, size: int) -> None
     ],
 )
 def test_bad_log_opts_get_dockers_words(opts: dict[str, str], error: str) -> None:
+    # (moby v28.5.2 daemon/logger/jsonfilelog/jsonfilelog.go New, ValidateLogOpt;
+    # go-units size.go parseSize; Go strconv.Atoi. ValidateLogOpt accepts "tag": refusing it
+    # is netlab's own limit, in Docker's words for an unknown option)
     with pytest.raises(InvalidArgument, match=error.replace("(", r"\(")):
         logs.limits(opts)
 
 
 def test_log_limits_follow_dockers_defaults_under_netlabs_cap() -> None:
     assert logs.limits({}) == logs.Limits(logs.DEFAULT_MAX_SIZE, logs.DEFAULT_MAX_FILE)
+    # (moby v28.5.2 daemon/logger/jsonfilelog/jsonfilelog.go New: maxFiles := 1)
     assert logs.limits({"max-size": "1m"}) == logs.Limits(1_000_000, 1)  # (Docker: 1 file)
     assert logs.limits({"max-size": "1m", "max-file": "3"}) == logs.Limits(1_000_000, 3)
     assert logs.parse_opts(["max-size=1m", "novalue"]) == {"max-size": "1m", "novalue": ""}

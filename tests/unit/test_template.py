@@ -380,6 +380,8 @@ def lab(fake: FakeKernel) -> Lab:
 
 
 def test_inspect_templates(lab: Lab) -> None:
+    # (cli/command/inspect/inspector.go TemplateInspector.Inspect: the template's output, then
+    # a new line)
     out = docker("""inspect -f '{{(index .NetworkSettings.Networks "bridge").IPAddress}}' web""")
     assert (out.stdout, out.code) == ("172.17.0.2\n", 0)
     out = docker("inspect -f '{{with .State}}{{.Status}}{{end}} {{.Name}}' web")
@@ -417,6 +419,7 @@ def test_a_template_that_fails_on_an_object(lab: Lab) -> None:
 
 def test_list_formats(lab: Lab) -> None:
     assert docker("run -d --name db ubuntu sleep infinity").code == 0
+    # (cli/command/formatter/formatter.go preFormat: a typed "\t" becomes a tab)
     assert docker("ps --format '{{.Names}}\\t{{.State}}'").stdout == "db\trunning\nweb\trunning\n"
     assert docker("ps --format '{{with .Names}}<{{.}}>{{end}}'").stdout == "<db>\n<web>\n"
     # cli/command/formatter/formatter.go: the header is the template run on the column

@@ -217,10 +217,8 @@ class FakeProc:
         self, path: str, text: str, fds: Sequence[int] = (), *, timeout: float = 5.0
     ) -> str:
         """A fake daemon's answer: one alive whose command line names ``path`` serves it
-        (netlab's embedded DNS server: attach, detach, ping); the fds are closed, as handed
-        over."""
-        for fd in fds:
-            os.close(fd)
+        (netlab's embedded DNS server: attach, detach, ping); the fds stay the caller's, as
+        with a real SCM_RIGHTS message."""
         if not any(p.alive and path in p.argv for p in self.k._procs.values()):
             raise ConnectionRefusedError(errno.ECONNREFUSED, f"connect {path}")
         held = self.k.dns_attached.setdefault(path, set())

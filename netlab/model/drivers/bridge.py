@@ -15,7 +15,8 @@ keeps one file per step), and so does :meth:`BridgeDriver.build`:
    masquerade and drop whatever crosses their edge; ``enable_icc=false`` (docker_gwbridge)
    drops what goes from one container to another on the same bridge.
 
-User-defined bridges also get a name server (:mod:`netlab.model.resolver`).
+Containers on user-defined bridges find each other by name through Docker's embedded DNS
+(:mod:`netlab.model.embedded_dns`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from netlab.errors import Conflict, InvalidArgument
 from netlab.kernel import batch, rtnl
-from netlab.model import firewall, ids, ipam, resolver, topology
+from netlab.model import firewall, ids, ipam, topology
 from netlab.model.drivers.base import (
     CreateRequest,
     Driver,
@@ -188,13 +189,7 @@ class BridgeDriver(Driver):
             raise
         return net
 
-    def start(self, host: Host, net: NetworkRec) -> NetworkRec:
-        """After the network is in the host's record: its name server (user networks)."""
-        return resolver.start(host, net) if net.user_defined else net
-
     def remove(self, host: Host, net: NetworkRec) -> None:
-        if net.user_defined:
-            resolver.stop(host, net)
         rtnl.delete_link(host.ns, net.bridge)
 
     # -- endpoints ---------------------------------------------------------------------------
@@ -261,10 +256,6 @@ class BridgeDriver(Driver):
             internal=net.internal,
             masquerade=masquerade(net),
         )
-
-    def changed(self, host: Host, net: NetworkRec) -> None:
-        if net.user_defined:
-            resolver.refresh(host, net)
 
 
 def _mac_seed(host: Host, net: NetworkRec) -> tuple[str, ...]:
