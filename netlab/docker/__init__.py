@@ -42,7 +42,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from netlab.docker.context import Command, Context
+from netlab.docker.context import Command, Context, usage_error
 from netlab.docker.flags import FlagError, parse
 from netlab.docker.table import ALIASES, COMMANDS, GROUPS
 from netlab.docker.template import TemplateError
@@ -158,24 +158,25 @@ def _plural(n: int) -> str:
 
 
 def _arg_count_error(cmd: Command, typed: str, n: int) -> str | None:
+    """The CLI's refusal of a wrong number of arguments (docker/cli v28.5.2 cli/required.go:
+    NoArgs, ExactArgs, RequiresMinArgs, RequiresMaxArgs, RequiresRangeArgs, with their words
+    as they are, "See" in one and "SRun" in another included)."""
     lo, hi = cmd.min_args, cmd.max_args
-    if lo == hi and n != lo:
-        need = f"exactly {lo} {_plural(lo)}"
-    elif n < lo:
-        need = f"at least {lo} {_plural(lo)}"
-    elif hi is not None and n > hi:
-        need = "no arguments" if hi == 0 else f"at most {hi} {_plural(hi)}"
-        if hi == 0:
-            return (
-                f"\"docker {typed}\" accepts no arguments.\nSee 'docker {typed} --help'."
-                f"\n\nUsage:  docker {typed} {cmd.usage}\n\n{cmd.summary}"
-            )
-    else:
+    if lo <= n and (hi is None or n <= hi):
         return None
-    return (
-        f"\"docker {typed}\" requires {need}.\nSee 'docker {typed} --help'.\n\n"
-        f"Usage:  docker {typed} {cmd.usage}\n\n{cmd.summary}"
-    )
+    usage = f"docker {typed} {cmd.usage}".rstrip()
+    if hi == 0:
+        head, run = f"docker: 'docker {typed}' accepts no arguments", "Run"
+    elif lo == hi:
+        head, run = f"docker: 'docker {typed}' requires {lo} {_plural(lo)}", "Run"
+    elif hi is None:
+        head, run = f"docker: 'docker {typed}' requires at least {lo} {_plural(lo)}", "See"
+    elif lo == 0:
+        head, run = f"docker: 'docker {typed}' requires at most {hi} {_plural(hi)}", "SRun"
+    else:
+        head = f"docker: 'docker {typed}' requires at least {lo} and at most {hi} {_plural(hi)}"
+        run = "Run"
+    return f"{head}\n\nUsage:  {usage}\n\n{run} 'docker {typed} --help' for more information"
 
 
 def docker(
@@ -209,38 +210,55 @@ def docker(
         elif w in ("-h", "--help"):
             words = []
         else:
-            return Output("", f"unknown flag: {w}\nSee 'docker --help'.\n", 125)
+            return Output("", usage_error("", "", f"unknown flag: {w}"), 125)
     cmd, rest, typed = _resolve(words)
     if cmd is None:
         if not words:
             return Output(_usage(), "", 0)
-        if typed in GROUPS:
-            sub = rest[0] if rest else ""
-            subs = sorted(p.split(" ", 1)[1] for p in COMMANDS if p.startswith(typed + " "))
+        group = words[0]
+        if group in GROUPS:
+            sub = words[1] if len(words) > 1 else ""
+            subs = sorted(p.split(" ", 1)[1] for p in COMMANDS if p.startswith(group + " "))
             if not sub or sub in ("-h", "--help"):
                 return Output(
-                    f"\nUsage:  docker {typed} COMMAND\n\n{GROUPS[typed]}\n\n"
+                    f"\nUsage:  docker {group} COMMAND\n\n{GROUPS[group]}\n\n"
                     "Commands:\n" + "".join(f"  {s}\n" for s in subs),
                     "",
                     0,
                 )
-        else:
-            sub = ""
-        what = f"{typed} {sub}".strip() if typed in GROUPS else typed
-        return Output("", f"docker: '{what}' is not a docker command.\nSee 'docker --help'\n", 1)
+            if sub.startswith("-"):  # (cli/cobra.go FlagErrorFunc)
+                return Output("", usage_error(group, "COMMAND", f"unknown flag: {sub}"), 125)
+            # (cli/required.go NoArgs of a management command)
+            return Output(
+                "",
+                f"docker: unknown command: docker {group} {sub}\n\nUsage:  docker {group} "
+                f"COMMAND\n\nRun 'docker {group} --help' for more information\n",
+                1,
+            )
+        # (docker/cli v28.5.2 cmd/docker/docker.go newDockerCommand RunE)
+        return Output(
+            "",
+            f"docker: unknown command: docker {typed}\n\nRun 'docker --help' for more "
+            "information\n",
+            1,
+        )
     if _wants_help(cmd, rest):
         return Output(cmd.help_text() + "\n", "", 0)
     try:
         opts, args = parse(cmd.flags, rest, interspersed=cmd.interspersed)
     except FlagError as exc:
-        return Output("", f"{exc}\nSee 'docker {typed} --help'.\n", 125)
+        return Output("", usage_error(typed, cmd.usage, str(exc)), 125)
     problem = _arg_count_error(cmd, typed, len(args))
     if problem:
         return Output("", problem + "\n", 1)
     try:
         the_lab = lab if lab is not None else current_lab()
         ctx = Context(
-            the_lab, the_lab.host(host), stdin=stdin.encode() if isinstance(stdin, str) else stdin
+            the_lab,
+            the_lab.host(host),
+            stdin=stdin.encode() if isinstance(stdin, str) else stdin,
+            path=typed,
+            usage=cmd.usage,
         )
     except NetlabError as exc:
         return Output("", f"netlab: {exc}\n", 1)

@@ -51,6 +51,8 @@ class Context:
     out: list[str] = field(default_factory=list)
     err: list[str] = field(default_factory=list)
     stdin: BinaryIO | bytes | None = None  # what `docker run -i` passes on (None: nothing)
+    path: str = ""  # the command as typed ("container ls"), for the CLI's usage errors
+    usage: str = ""  # its usage line's arguments ("[OPTIONS]")
     terminal: int | None = field(default_factory=STDOUT_TERMINAL.get)  # stdout's columns
 
     def print(self, text: str = "") -> None:
@@ -60,6 +62,19 @@ class Context:
     def eprint(self, text: str = "") -> None:
         """A line on stderr."""
         self.err.append(text + "\n")
+
+    def flag_error(self, message: str) -> int:
+        """A flag or value the CLI refuses before it asks the daemon, printed as the docker
+        CLI prints it (docker/cli v28.5.2 cli/cobra.go FlagErrorFunc); exit status 125."""
+        self.err.append(usage_error(self.path, self.usage, message))
+        return 125
+
+
+def usage_error(path: str, usage: str, message: str, *, see: str = "Run") -> str:
+    """``MESSAGE``, the usage line and the ``--help`` hint, as docker CLI 28 prints them."""
+    line = f"docker {path} {usage}".rstrip() if path else "docker [OPTIONS] COMMAND [ARG...]"
+    where = f"docker {path}" if path else "docker"
+    return f"{message}\n\nUsage:  {line}\n\n{see} '{where} --help' for more information\n"
 
 
 Handler = Callable[[Context, dict[str, Any], list[str]], int]

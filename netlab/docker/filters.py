@@ -61,17 +61,14 @@ def parse(values: Iterable[str]) -> Filters:
     return out
 
 
-def from_flag(values: list[str], command: str) -> Filters | str:
-    """The ``--filter`` values of ``docker COMMAND`` parsed, or the CLI's refusal of one
-    without ``=`` (printed as is, exit status 125)."""
+def from_flag(values: list[str]) -> Filters | str:
+    """The ``--filter`` values parsed, or the CLI's refusal of one without ``=`` (pflag's
+    words, for :meth:`netlab.docker.context.Context.flag_error`)."""
     try:
         return parse(values)
     except FilterFormatError as exc:
         bad = next(v for v in values if "=" not in v)
-        return (
-            f'invalid argument "{bad}" for "-f, --filter" flag: {exc}\n'
-            f"See 'docker {command} --help'.\n"
-        )
+        return f'invalid argument "{bad}" for "-f, --filter" flag: {exc}'
 
 
 def validate(filters: Mapping[str, list[str]], accepted: frozenset[str]) -> None:

@@ -48,10 +48,8 @@ def next_pool(
     for pool in default_pools() if pools is None else pools:
         if not any(pool.overlaps(u) for u in used):
             return pool
-    raise IPAMError(
-        "could not find an available, non-overlapping IPv4 address pool among "
-        "the defaults to assign to the network"
-    )
+    # (moby v28.5.2 libnetwork/ipamapi/contract.go ErrNoMoreSubnets)
+    raise IPAMError("all predefined address pools have been fully subnetted")
 
 
 def parse_subnet(text: str, ip_range: str | None = None) -> IPv4Network:

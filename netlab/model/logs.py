@@ -29,7 +29,18 @@ from netlab.errors import InvalidArgument
 DEFAULT_MAX_SIZE = 10_000_000  # bytes (Docker: unlimited)
 DEFAULT_MAX_FILE = 2
 LAB_LOG_SPACE = "256m"  # tmpfs size of a lab's logs folder
-KNOWN_OPTS = ("max-size", "max-file", "compress")  # json-file's own (no tags or labels)
+# json-file's options (moby v28.5.2 daemon/logger/jsonfilelog/jsonfilelog.go ValidateLogOpt);
+# those after "compress" name what each log line carries, which ``docker logs`` never shows
+KNOWN_OPTS = (
+    "max-size",
+    "max-file",
+    "compress",
+    "labels",
+    "labels-regex",
+    "env",
+    "env-regex",
+    "tag",
+)
 
 _DECIMAL = {"k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4, "p": 1000**5}
 

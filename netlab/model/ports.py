@@ -51,7 +51,7 @@ class PortMapping:
 
 
 def _range(text: str, spec: str, *, host: bool) -> list[int]:
-    if text == "" and host:
+    if host and text in ("", "0"):  # (go-connections nat/parse.go takes 0: any free port)
         return [0]
     first, dash, last = text.partition("-")
     if not first.isdigit() or (dash and not last.isdigit()):
@@ -81,7 +81,7 @@ def parse_publish(spec: str) -> list[PortMapping]:
         host_ip, host_part, cont_part = parts
         host_ip = host_ip.strip("[]") or "0.0.0.0"
     if not cont_part:
-        raise InvalidArgument(f"No port specified: {spec}<empty>")
+        raise InvalidArgument(f"no port specified: {spec}<empty>")  # (go-connections nat.go)
     try:
         ip = ipaddress.ip_address(host_ip)
     except ValueError:
@@ -142,9 +142,9 @@ def allocate(
             ]
             if not free:
                 raise Conflict(
+                    # (moby v28.5.2 libnetwork/portallocator/portallocator.go ErrAllPortsAllocated)
                     "failed to set up container networking: driver failed programming external "
-                    f"connectivity on endpoint {endpoint}: Bind for {m.host_ip}:{m.host_port}-"
-                    f"{m.host_last} failed: port is already allocated"
+                    f"connectivity on endpoint {endpoint}: all ports are allocated"
                 )
             m = PortMapping(m.host_ip, free[0], m.container_port, m.proto)
         elif any(_clash(m, u) for u in used):

@@ -82,7 +82,7 @@ def check_host_name(name: str) -> str:
 
 def check_container_name(name: str) -> str:
     """Docker's rule for container names: ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``."""
-    if not _CONTAINER_RE.fullmatch(name) or len(name) > 63:
+    if not _CONTAINER_RE.fullmatch(name):
         raise InvalidArgument(
             f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
         )

@@ -221,33 +221,75 @@ def test_errors_have_dockers_words_and_leave_nothing(lab: Lab) -> None:
             "Error response from daemon: invalid network config:\n"
             "invalid subnet 10.1.0.1/24: it should be 10.1.0.0/24\n",
         ),
-        # (pflag's words: docker/cli v28.5.2 vendor/github.com/spf13/pflag/flag.go. The "See
-        # '... --help'." tail is docker/cli v27's cli/cobra.go FlagErrorFunc; v28.5.2's adds
-        # "\n\nUsage:  USELINE\n\nRun 'docker ps --help' for more information" instead.)
-        ("ps --bogus", 125, "unknown flag: --bogus\nSee 'docker ps --help'.\n"),
-        ("run -z ubuntu", 125, "unknown shorthand flag: 'z' in -z\nSee 'docker run --help'.\n"),
-        ("run --name", 125, "flag needs an argument: --name\nSee 'docker run --help'.\n"),
-        # (docker/cli v27 cmd/docker/docker.go; v28.5.2's says "docker: unknown command:
-        # docker frobnicate\n\nRun 'docker --help' for more information")
-        ("frobnicate", 1, "docker: 'frobnicate' is not a docker command.\nSee 'docker --help'\n"),
+        # (pflag's words: docker/cli v28.5.2 vendor/github.com/spf13/pflag/flag.go, in
+        # cli/cobra.go FlagErrorFunc's layout, exit 125)
+        (
+            "ps --bogus",
+            125,
+            "unknown flag: --bogus\n\nUsage:  docker ps [OPTIONS]\n\n"
+            "Run 'docker ps --help' for more information\n",
+        ),
+        (
+            "run -z ubuntu",
+            125,
+            "unknown shorthand flag: 'z' in -z\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] "
+            "[ARG...]\n\nRun 'docker run --help' for more information\n",
+        ),
+        (
+            "container ls --bogus",
+            125,
+            "unknown flag: --bogus\n\nUsage:  docker container ls [OPTIONS]\n\n"
+            "Run 'docker container ls --help' for more information\n",
+        ),
+        # (docker/cli v28.5.2 cmd/docker/docker.go newDockerCommand RunE)
+        (
+            "frobnicate",
+            1,
+            "docker: unknown command: docker frobnicate\n\n"
+            "Run 'docker --help' for more information\n",
+        ),
+        # (docker/cli v28.5.2 cli/required.go NoArgs of a management command)
+        (
+            "network frob",
+            1,
+            "docker: unknown command: docker network frob\n\nUsage:  docker network COMMAND"
+            "\n\nRun 'docker network --help' for more information\n",
+        ),
         (
             "network create",
             1,
-            # (docker/cli v27 cli/required.go ExactArgs; v28.5.2's says "docker: 'docker
-            # network create' requires 1 argument\n\nUsage:  ...\n\nRun '... --help' for
-            # more information")
-            '"docker network create" requires exactly 1 argument.\n'
-            "See 'docker network create --help'.\n\nUsage:  docker network create [OPTIONS] "
-            "NETWORK\n\nCreate a network\n",
+            # (docker/cli v28.5.2 cli/required.go ExactArgs)
+            "docker: 'docker network create' requires 1 argument\n\nUsage:  docker network "
+            "create [OPTIONS] NETWORK\n\nRun 'docker network create --help' for more "
+            "information\n",
+        ),
+        # (cli/required.go RequiresMinArgs says "See", RequiresMaxArgs "SRun": as they are)
+        (
+            "network inspect",
+            1,
+            "docker: 'docker network inspect' requires at least 1 argument\n\nUsage:  docker "
+            "network inspect [OPTIONS] NETWORK [NETWORK...]\n\nSee 'docker network inspect "
+            "--help' for more information\n",
+        ),
+        (
+            "images a b",
+            1,
+            "docker: 'docker images' requires at most 1 argument\n\nUsage:  docker images "
+            "[OPTIONS] [REPOSITORY[:TAG]]\n\nSRun 'docker images --help' for more "
+            "information\n",
+        ),
+        (
+            "ps x",
+            1,
+            "docker: 'docker ps' accepts no arguments\n\nUsage:  docker ps [OPTIONS]\n\n"
+            "Run 'docker ps --help' for more information\n",
         ),
         (
             "run -it ubuntu bash",
-            125,
+            1,
             # (docker/cli v28.5.2 cli/streams/in.go CheckTty: a client-side error that
-            # run.go runContainer returns bare, so v28.5.2 prints "the input device is not a
-            # TTY" alone and exits 1)
-            "docker: Error response from daemon: the input device is "
-            "not a TTY\n\nRun 'docker run --help' for more information\n",
+            # run.go runContainer returns bare)
+            "the input device is not a TTY\n",
         ),
     ]
     for line, code, err in cases:
@@ -482,14 +524,13 @@ def test_add_host_and_dns_are_the_containers_own_files(lab: Lab) -> None:
     conf = json.loads(docker("inspect -f '{{json .HostConfig}}' c1").stdout)
     assert conf["ExtraHosts"] == ["db:10.1.2.3", "gw:host-gateway"] and conf["Dns"] == ["9.9.9.9"]
     # The CLI's own checks (docker/cli v28.5.2 opts/hosts.go ValidateExtraHost, opts/opts.go
-    # ValidateIPAddress), before anything is made; the "See '...'." tail is v27's (v28.5.2
-    # cli/cobra.go FlagErrorFunc: "\n\nUsage:  ...\n\nRun 'docker run --help' for more
-    # information").
+    # ValidateIPAddress), before anything is made, in cli/cobra.go FlagErrorFunc's layout
     bad = docker("run -d --add-host nohost ubuntu true")
     assert (bad.code, bad.stderr) == (
         125,
         'invalid argument "nohost" for "--add-host" flag: bad format for add-host: "nohost"\n'
-        "See 'docker run --help'.\n",
+        "\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+        "Run 'docker run --help' for more information\n",
     )
     bad = docker("run -d --dns 9.9.9 ubuntu true")
     assert bad.code == 125 and "IP address is not correctly formatted: 9.9.9" in bad.stderr

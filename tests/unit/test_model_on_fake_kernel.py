@@ -1110,11 +1110,11 @@ def test_ps_filters_as_dockers_daemon_applies_them(fake: FakeKernel) -> None:
         "(sleeping): must be one of created, running, paused, restarting, removing, exited, dead\n"
     )
     # (docker/cli v28.5.2 opts/opts.go FilterOpt.Set in vendor/github.com/spf13/pflag/flag.go's
-    # "invalid argument %q for %q flag: %v"; the "See" tail is v27's, v28.5.2's cli/cobra.go
-    # FlagErrorFunc: "\n\nUsage:  ...\n\nRun 'docker ps --help' for more information")
+    # "invalid argument %q for %q flag: %v", in cli/cobra.go FlagErrorFunc's layout)
     assert fails("ps --filter name") == (
         'invalid argument "name" for "-f, --filter" flag: bad format of filter (expected '
-        "name=value)\nSee 'docker ps --help'.\n"
+        "name=value)\n\nUsage:  docker ps [OPTIONS]\n\n"
+        "Run 'docker ps --help' for more information\n"
     )
 
 

@@ -105,7 +105,7 @@ def test_dockers_messages_for_a_paused_container(fake: FakeKernel) -> None:
         f"Error response from daemon: container {done.id} is not running\n"
     )
     assert fails("pause nope") == "Error response from daemon: No such container: nope\n"
-    assert fails("pause").startswith('"docker pause" requires at least 1 argument.')
+    assert fails("pause").startswith("docker: 'docker pause' requires at least 1 argument\n")
 
 
 def test_rm_f_stop_and_kill_thaw_a_paused_container(fake: FakeKernel) -> None:

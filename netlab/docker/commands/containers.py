@@ -58,14 +58,16 @@ if TYPE_CHECKING:
 
 def cmd_run(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     image, command = args[0], args[1:]
-    if opts["interactive"] and opts["tty"] and not opts["detach"]:
-        raise DaemonError("the input device is not a TTY")
     try:  # (the CLI checks these before it asks the daemon: opts/hosts.go, opts/opts.go)
         extra_hosts = [_extra_host(v) for v in opts["add-host"]]
         dns = [_ip_address(v, "--dns") for v in opts["dns"]]
     except ValueError as exc:
-        ctx.err.append(f"{exc}\nSee 'docker run --help'.\n")
-        return 125
+        return ctx.flag_error(str(exc))
+    if opts["interactive"] and opts["tty"] and not opts["detach"]:
+        # (docker/cli v28.5.2 cli/streams/in.go CheckTty, from run.go runContainer: the
+        # CLI's own error, printed as it is, exit status 1)
+        ctx.err.append("the input device is not a TTY\n")
+        return 1
     network = opts["network"] or opts["net"] or "bridge"
     aliases = opts["network-alias"] + opts["net-alias"]
     problem = _endpoint_flags_problem(network, opts["mac-address"], aliases)
@@ -212,21 +214,18 @@ def _ip_address(value: str, flag: str) -> str:
 
 
 def cmd_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    wanted = filters.from_flag(opts["filter"], "ps")
+    wanted = filters.from_flag(opts["filter"])
     if isinstance(wanted, str):
-        ctx.err.append(wanted)
-        return 125
+        return ctx.flag_error(wanted)
     last = -1
     if opts["last"] is not None:
         try:
             last = int(opts["last"])
         except ValueError:
-            ctx.err.append(
+            return ctx.flag_error(
                 f'invalid argument "{opts["last"]}" for "-n, --last" flag: strconv.ParseInt: '
-                f'parsing "{opts["last"]}": invalid syntax\n'
-                "See 'docker ps --help'.\n"
+                f'parsing "{opts["last"]}": invalid syntax'
             )
-            return 125
     if opts["latest"]:
         last = 1
     cs = select(ctx, wanted, all=opts["all"], last=last)
@@ -431,8 +430,10 @@ def cmd_stop(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     timeout = lifecycle.STOP_TIMEOUT
     if text is not None:
         if not text.lstrip("-").isdigit():
-            raise DaemonError(f'invalid argument "{text}" for "-t, --timeout" flag: strconv'
-                              f'.ParseInt: parsing "{text}": invalid syntax')  # fmt: skip
+            return ctx.flag_error(
+                f'invalid argument "{text}" for "-t, --timeout" flag: strconv.ParseInt: '
+                f'parsing "{text}": invalid syntax'
+            )
         timeout = int(text)
     sig = lifecycle.parse_signal(opts["signal"]) if opts["signal"] else None
     return all_together(

@@ -59,10 +59,9 @@ def _network_row(n: Network) -> dict[str, Any]:
 
 
 def cmd_network_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-    wanted = filters.from_flag(opts["filter"], "network ls")
+    wanted = filters.from_flag(opts["filter"])
     if isinstance(wanted, str):
-        ctx.err.append(wanted)
-        return 125
+        return ctx.flag_error(wanted)
     nets = select(ctx.host.networks(), wanted)
     if opts["quiet"]:
         for n in nets:
@@ -129,11 +128,7 @@ def cmd_network_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> i
                 if problem
                 else (f"label '{key}' contains whitespaces")
             )
-            ctx.err.append(
-                f'invalid argument "{label}" for "--label" flag: {why}\n'
-                "See 'docker network create --help'.\n"
-            )
-            return 125
+            return ctx.flag_error(f'invalid argument "{label}" for "--label" flag: {why}')
     try:  # (what the CLI checks before it asks the daemon: createIPAMConfig)
         ipam.check_config(opts["subnet"], opts["ip-range"], opts["gateway"], aux)
     except ValueError as exc:

@@ -49,6 +49,7 @@ from typing import Any
 from netlab.docker.commands.system import ENGINE_VERSION
 from netlab.docker.context import Context, DaemonError
 from netlab.docker.output import print_objects
+from netlab.errors import NetlabError
 from netlab.model import cluster, names, swarm
 from netlab.model.records import ServiceRec
 from netlab.model.timefmt import ago_lower, parse_rfc3339
@@ -197,17 +198,34 @@ def cmd_service_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
 
 def cmd_service_scale(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
-
-    sw = cluster.require_manager(ctx.host)
-    scaled = []
+    """As docker/cli v28.5.2 cli/command/service/scale.go: every argument checked first
+    (scaleArgs), then each service scaled in turn, an error noted and the others scaled
+    all the same, then the progress of each (unless ``-d``); the errors last, exit 1."""
     for arg in args:
         name, eq, count = arg.partition("=")
-        if not eq or not count.isdigit():
-            raise DaemonError(
-                f"invalid scale specifier '{arg}'.\nSee 'docker service scale --help'."
+        if not eq or not name or not count:
+            ctx.err.append(
+                f"invalid scale specifier '{arg}'.\nSee 'docker {ctx.path} --help'.\n\n"
+                f"Usage:  docker {ctx.path} {ctx.usage}\n\n"
+                "Scale one or multiple replicated services\n"
             )
-        svc = swarm.find_service(sw, name)
-        swarm.scale(ctx.host, svc, int(count))
+            return 1
+    sw = cluster.require_manager(ctx.host)
+    scaled, errors = [], []
+    for arg in args:
+        name, _, count = arg.partition("=")
+        if not count.isdigit():  # (strconv.ParseUint)
+            errors.append(
+                f'{name}: invalid replicas value {count}: strconv.ParseUint: parsing "{count}": '
+                "invalid syntax"
+            )
+            continue
+        try:
+            svc = swarm.find_service(sw, name)
+            swarm.scale(ctx.host, svc, int(count))
+        except NetlabError as exc:
+            errors.append(f"{name}: Error response from daemon: {exc}")
+            continue
         # docker/cli v28.5.2 cli/command/service/scale.go: the name as given, the count parsed
         ctx.print(f"{name} scaled to {int(count)}")
         scaled.append((name, svc.id))
@@ -215,6 +233,9 @@ def cmd_service_scale(ctx: Context, opts: dict[str, Any], args: list[str]) -> in
         sw = cluster.require_manager(ctx.host)
         for name, sid in scaled:
             _display(ctx, _progress(name, swarm.find_service(sw, sid)))
+    if errors:
+        ctx.err.append("\n".join(errors) + "\n")  # (errors.Join)
+        return 1
     return 0
 
 
