@@ -131,6 +131,8 @@ def join(host: Host, token: str, addr: str, timeout: float = 2.0) -> str:
         sw = current(lab)
         if role(host) is not None:
             raise SwarmError(ALREADY)
+        if not well_formed(token):  # (parsed before the manager is asked)
+            raise SwarmError("invalid join token")
         target, _, port = addr.partition(":")
         port_no = int(port) if port.isdigit() else MANAGER_PORT
         if not 0 < port_no < 65536:
@@ -151,6 +153,23 @@ def join(host: Host, token: str, addr: str, timeout: float = 2.0) -> str:
             _undo_node(host)
             raise
     return f"This node joined a swarm as a {node_role}.\n"
+
+
+def well_formed(token: str) -> bool:
+    """swarmkit's ParseJoinToken (moby v28.5.2 vendor/github.com/moby/swarmkit/v2/ca/
+    config.go): ``SWMTKN-1-<50>-<25>`` or ``SWMTKN-2-<0|1>-<50>-<25>``, base 36.
+
+    >>> well_formed("SWMTKN-1-wrong"), well_formed(f"SWMTKN-1-{'a' * 50}-{'b' * 25}")
+    (False, True)
+    """
+    parts = token.split("-")
+    if len(parts) < 4 or parts[0] != "SWMTKN":
+        return False
+    if not (parts[1] == "1" and len(parts) == 4) and not (
+        parts[1] == "2" and len(parts) == 5 and parts[2] in ("0", "1")
+    ):
+        return False
+    return len(parts[-2]) == 50 and len(parts[-1]) == 25
 
 
 def _reachable(ns: str, ip: str, port: int, timeout: float) -> bool:

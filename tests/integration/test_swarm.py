@@ -170,9 +170,13 @@ def test_overlay_mtu(two: Lab) -> None:
 def test_join_failures(two: Lab) -> None:
     init_and_join(two)
     out = docker("-H node2 swarm join --token SWMTKN-1-wrong 192.168.56.11:2377")
-    # (moby v28.5.2 vendor/github.com/moby/swarmkit/v2/ca/server.go IssueNodeCertificate,
-    # for a well-formed token the manager does not know; a malformed one such as this
-    # meets ca/config.go ParseJoinToken first, in DownloadRootCA: "invalid join token")
+    # (moby v28.5.2 vendor/github.com/moby/swarmkit/v2/ca/config.go ParseJoinToken, which
+    # DownloadRootCA calls first)
+    assert (out.code, out.stderr) == (1, "Error response from daemon: invalid join token\n")
+    wrong = f"SWMTKN-1-{'0' * 50}-{'1' * 25}"
+    out = docker(f"-H node2 swarm join --token {wrong} 192.168.56.11:2377")
+    # (vendor/github.com/moby/swarmkit/v2/ca/server.go IssueNodeCertificate: a well-formed
+    # token the manager does not know)
     assert out.code == 1 and out.stderr == (
         "Error response from daemon: rpc error: code = InvalidArgument desc = A valid join "
         "token is necessary to join this cluster\n"
