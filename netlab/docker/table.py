@@ -400,6 +400,20 @@ COMMANDS: dict[str, Command] = {
             max_args=1,
         ),
         Command(
+            "swarm leave",
+            "[OPTIONS]",
+            "Leave the swarm",
+            (
+                F(
+                    "force",
+                    "f",
+                    help="Force this node to leave the swarm, ignoring warnings",
+                ),
+            ),
+            swarm.cmd_swarm_leave,
+            max_args=0,
+        ),
+        Command(
             "swarm join-token",
             "[OPTIONS] (worker|manager)",
             "Manage join tokens",

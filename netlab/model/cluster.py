@@ -53,7 +53,7 @@ def services(lab: Lab) -> list[ServiceRec]:
 def role(host: Host) -> str | None:
     """``manager``, ``worker`` or None (not in the swarm)."""
     sw = current(host.lab)
-    if not sw or host.name not in sw.nodes:
+    if not sw or host.name not in sw.nodes or sw.nodes[host.name].status != "ready":
         return None
     return sw.nodes[host.name].role
 

@@ -177,6 +177,7 @@ class NodeRec:
     id: str
     role: str  # manager, worker
     joined: str
+    status: str = "ready"  # "down": it left (the manager lists it until ``docker node rm``)
 
 
 @dataclass(frozen=True)

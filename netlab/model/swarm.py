@@ -99,6 +99,63 @@ def init(host: Host, advertise_addr: str | None = None) -> str:
     )
 
 
+LAST_MANAGER = (  # (moby v28.5.2 daemon/cluster/swarm.go Leave, isLastManager: as it is)
+    "You are attempting to leave the swarm on a node that is participating as a manager. "
+    "Removing the last manager erases all current state of the swarm. Use `--force` to ignore "
+    "this message. "
+)
+
+
+def leave(host: Host, *, force: bool = False) -> str:
+    """``docker swarm leave [--force]``: the node's tasks go (swarm starts them again on the
+    nodes left, as its orchestrator keeps a service's replicas), so do its views of the
+    overlays; the manager then lists it as Down (moby v28.5.2 daemon/cluster/swarm.go Leave).
+
+    The manager leaves only with ``--force``, which erases the swarm: netlab's has one
+    manager, so every service and overlay goes, on every node (Docker's workers would stay
+    in a swarm without a manager)."""
+    lab = host.lab
+    store = lab.store
+    with store.locked():
+        kind = role(host)
+        if kind is None:
+            raise SwarmError("This node is not part of a swarm")  # (cluster/errors.go errNoSwarm)
+        if kind == "manager" and not force:
+            raise SwarmError(LAST_MANAGER)
+        sw = live(lab)
+        if kind == "manager":
+            for svc in list(sw.services.values()):
+                _stop_tasks(lab, svc, list(svc.tasks.values()))
+            for name in list(live(lab).nodes):
+                _drop_swarm_networks(lab.host(name))
+            _stop_listener(live(lab))
+            store.put_swarm(None)
+            return "Node left the swarm.\n"
+        for svc in list(sw.services.values()):
+            here = [t for t in svc.tasks.values() if t.node == host.name]
+            if here:
+                _stop_tasks(lab, svc, here)
+        _drop_swarm_networks(host)
+        sw = live(lab)
+        node = replace(sw.nodes[host.name], status="down")
+        store.put_swarm(replace(sw, nodes={**sw.nodes, host.name: node}))
+        manager = lab.host(sw.manager)
+        for svc in list(live(lab).services.values()):  # (the orchestrator's reconciliation)
+            scale(manager, svc, svc.replicas)
+    return "Node left the swarm.\n"
+
+
+def _drop_swarm_networks(host: Host) -> None:
+    """A node's views of the swarm's networks go (docker_gwbridge stays, as on Docker)."""
+    store = host.lab.store
+    for nid, n in list(store.lab_record.hosts[host.name].networks.items()):
+        if n.scope == "swarm":
+            with contextlib.suppress(Exception):
+                overlay.drop_sandbox(host, nid, manager=False)
+            if nid in store.lab_record.hosts[host.name].networks:
+                store.drop_network(host.name, nid)
+
+
 def _token(lab: str, kind: str) -> str:
     """A join token: ``SWMTKN-1-`` + the cluster's secret + the role's part."""
     return f"SWMTKN-1-{ids.b36(lab + '/secret', 50)}-{ids.b36(f'{lab}/{kind}', 25)}"
@@ -277,7 +334,7 @@ def create_service(
 def choose_node(sw: SwarmRec, svc: ServiceRec) -> str:
     """Swarm's spread: the node with the fewest tasks of this service, then the fewest tasks,
     then the one that joined first (pure: the scheduler's whole rule)."""
-    nodes: list[str] = list(sw.nodes)
+    nodes: list[str] = [n for n, rec in sw.nodes.items() if rec.status == "ready"]
     mine = {n: 0 for n in nodes}
     for t in svc.tasks.values():
         mine[t.node] += 1

@@ -230,3 +230,23 @@ def test_three_nodes(make_lab) -> None:  # type: ignore[no-untyped-def]
             if a is not b:
                 r = a.exec(["ping", "-c", "1", "-W", "2", b.networks["overnet"].ip])
                 assert r.ok, (a.name, b.name, r)
+
+
+def test_a_worker_leaves_and_its_task_runs_again_elsewhere(two: Lab) -> None:
+    """docker swarm leave on a worker: its task goes, swarm starts it again on node1, the
+    tasks reach each other over the overlay, node2 keeps no overlay namespace, and it can
+    join again (moby v28.5.2 daemon/cluster/swarm.go Leave)."""
+    token = init_and_join(two, "node2")
+    d("-H node1 network create -d overlay overnet")
+    d("-H node1 service create -d --name s --network overnet --replicas 2 ubuntu sleep infinity")
+    assert sorted(c.host.name for h in two.hosts for c in h.containers()) == ["node1", "node2"]
+    assert d("-H node2 swarm leave") == "Node left the swarm.\n"
+    tasks = two.host("node1").containers()
+    assert len(tasks) == 2 and two.host("node2").containers() == []
+    assert not [n for n in two.namespaces() if n.startswith(two.host("node2").ns + "-1-")]
+    ip = tasks[1].networks["overnet"].ip
+    assert tasks[0].exec(["ping", "-c", "1", "-W", "2", ip]).ok
+    assert "node2" in d("-H node1 node ls") and " Down " in d("-H node1 node ls")
+    assert d(f"-H node2 swarm join --token {token} 192.168.56.11:2377").startswith("This node")
+    d("-H node1 service scale -d s=3")
+    assert "node2" in {c.host.name for h in two.hosts for c in h.containers()}

@@ -232,3 +232,44 @@ def test_a_failed_dns_setup_leaves_a_created_container(fake: FakeKernel) -> None
 
 def dns_server_argv(argv: list[str]) -> bool:
     return any(a.endswith("dns_server.py") for a in argv)
+
+
+def test_swarm_leave(fake: FakeKernel) -> None:
+    """moby v28.5.2 daemon/cluster/swarm.go Leave, errors.go errNoSwarm; docker/cli v28.5.2
+    cli/command/swarm/leave.go ("Node left the swarm.")."""
+    lab = lab_of("fk_leave", "node1", "node2", "node3")
+    assert fails("-H node2 swarm leave") == (
+        "Error response from daemon: This node is not part of a swarm\n"
+    )
+    swarm(lab, "node2", "node3")
+    d("-H node1 network create -d overlay overnet")
+    d("-H node1 service create -d --name s --network overnet --replicas 3 ubuntu sleep infinity")
+    assert sorted(c.host.name for h in lab.hosts for c in h.containers()) == [
+        "node1",
+        "node2",
+        "node3",
+    ]
+    assert d("-H node3 swarm leave") == "Node left the swarm.\n"
+    # Its task runs again on the others; node3 has no task and no view of the overlay left.
+    on = sorted(c.host.name for h in lab.hosts for c in h.containers())
+    assert on == ["node1", "node1", "node2"] or on == ["node1", "node2", "node2"]
+    assert "overnet" not in d("-H node3 network ls")
+    assert "docker_gwbridge" in d("-H node3 network ls")
+    rows = d("-H node1 node ls").splitlines()[1:]
+    status = {r.replace(" * ", " ").split()[1]: r.replace(" * ", " ").split()[2:4] for r in rows}
+    assert status == {
+        "node1": ["Ready", "Active"],
+        "node2": ["Ready", "Active"],
+        "node3": ["Down", "Active"],
+    }
+    assert fails("-H node3 service ls").startswith("Error response from daemon: This node is not")
+    # The manager leaves only with --force, and the swarm is gone
+    assert fails("-H node1 swarm leave") == (
+        "Error response from daemon: You are attempting to leave the swarm on a node that is "
+        "participating as a manager. Removing the last manager erases all current state of the "
+        "swarm. Use `--force` to ignore this message. \n"
+    )
+    assert d("-H node1 swarm leave --force") == "Node left the swarm.\n"
+    assert [c for h in lab.hosts for c in h.containers()] == []
+    assert "overnet" not in d("-H node1 network ls")
+    assert d("-H node1 swarm init").startswith("Swarm initialized")

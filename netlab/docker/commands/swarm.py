@@ -70,6 +70,11 @@ def cmd_swarm_join(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     return 0
 
 
+def cmd_swarm_leave(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    ctx.out.append(swarm.leave(ctx.host, force=bool(opts["force"])))
+    return 0
+
+
 def cmd_swarm_join_token(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
     sw = cluster.require_manager(ctx.host)
@@ -98,7 +103,7 @@ def cmd_node_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
             [
                 node.id + mark,
                 name,
-                "Ready",
+                "Ready" if node.status == "ready" else "Down",
                 "Active",
                 "Leader" if node.role == "manager" else "",
                 ENGINE_VERSION,
