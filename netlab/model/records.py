@@ -198,10 +198,11 @@ class TaskRec:
     """One task of a service: a container on a node."""
 
     id: str
-    slot: int
-    node: str
-    container: str
+    slot: int  # (0 for a global service's task: one per node)
+    node: str  # "" while pending (no node fits it)
+    container: str  # "" while pending
     created: str
+    error: str = ""  # why it is pending ("no suitable node (...)")
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,9 @@ class ServiceRec:
     replicas: int = 0
     tasks: Mapping[str, TaskRec] = field(default_factory=dict)
     generation: int = 0
+    mode: str = "replicated"  # --mode: "replicated" or "global" (a task on every node)
+    constraints: tuple[str, ...] = ()  # --constraint "node.hostname==node1", ...
+    max_per_node: int = 0  # --replicas-max-per-node (0: no limit)
 
 
 @dataclass(frozen=True, order=True)

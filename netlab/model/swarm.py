@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import re
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -139,9 +141,7 @@ def leave(host: Host, *, force: bool = False) -> str:
         sw = live(lab)
         node = replace(sw.nodes[host.name], status="down")
         store.put_swarm(replace(sw, nodes={**sw.nodes, host.name: node}))
-        manager = lab.host(sw.manager)
-        for svc in list(live(lab).services.values()):  # (the orchestrator's reconciliation)
-            scale(manager, svc, svc.replicas)
+        _reconcile(lab)
     return "Node left the swarm.\n"
 
 
@@ -188,12 +188,12 @@ def join(host: Host, token: str, addr: str, timeout: float = 2.0) -> str:
         sw = current(lab)
         if role(host) is not None:
             raise SwarmError(ALREADY)
-        if not well_formed(token):  # (parsed before the manager is asked)
-            raise SwarmError("invalid join token")
         target, _, port = addr.partition(":")
         port_no = int(port) if port.isdigit() else MANAGER_PORT
         if not 0 < port_no < 65536:
             raise InvalidArgument(f"invalid port {port} in {addr}: a port is 1-65535")
+        if not well_formed(token):  # (parsed before the manager is asked)
+            raise SwarmError("invalid join token")
         if not _reachable(host.ns, target, port_no, timeout):
             raise SwarmError(TIMEOUT)
         if sw is None or f"{target}:{port_no}" != sw.manager_addr:
@@ -209,7 +209,16 @@ def join(host: Host, token: str, addr: str, timeout: float = 2.0) -> str:
         except BaseException:
             _undo_node(host)
             raise
+        _reconcile(lab)  # (a global service's task, pending tasks that fit it now)
     return f"This node joined a swarm as a {node_role}.\n"
+
+
+def _reconcile(lab: Lab) -> None:
+    """What swarm's orchestrator does when the nodes change: every service back to what it
+    wants (its replicas, or a task on every node that fits a global one)."""
+    manager = lab.host(live(lab).manager)
+    for svc in list(live(lab).services.values()):
+        scale(manager, svc, svc.replicas)
 
 
 def well_formed(token: str) -> bool:
@@ -290,10 +299,21 @@ def _put_service(lab: Lab, svc: ServiceRec) -> ServiceRec:
 
 
 def create_service(
-    host: Host, name: str, image: str, command: list[str], *, networks: list[str], replicas: int
+    host: Host,
+    name: str,
+    image: str,
+    command: list[str],
+    *,
+    networks: list[str],
+    replicas: int,
+    mode: str = "replicated",
+    constraints: Sequence[str] = (),
+    max_per_node: int = 0,
 ) -> ServiceRec:
-    """``docker service create --name N --network NET --replicas R IMAGE CMD``."""
+    """``docker service create --name N --network NET --replicas R IMAGE CMD``, with
+    ``--mode global``, ``--constraint``s and ``--replicas-max-per-node``."""
     topology.check_swarm_name(name)
+    parse_constraints(constraints)  # (the manager refuses a bad one before anything)
     if replicas < 0:
         raise InvalidArgument(f'invalid argument "{replicas}" for "--replicas" flag')
     images.lookup(image)
@@ -315,7 +335,17 @@ def create_service(
         sid = ids.b36(f"{host.lab.name}/service/{name}/{seq}", 25)
         svc = _put_service(
             host.lab,
-            ServiceRec(sid, name, image, tuple(command), tuple(net_ids), now_rfc3339()),
+            ServiceRec(
+                sid,
+                name,
+                image,
+                tuple(command),
+                tuple(net_ids),
+                now_rfc3339(),
+                mode=mode,
+                constraints=tuple(constraints),
+                max_per_node=max_per_node,
+            ),
         )
         try:
             scale(host, svc, replicas)
@@ -331,41 +361,156 @@ def create_service(
     return find_service(live(host.lab), sid)
 
 
-def choose_node(sw: SwarmRec, svc: ServiceRec) -> str:
-    """Swarm's spread: the node with the fewest tasks of this service, then the fewest tasks,
-    then the one that joined first (pure: the scheduler's whole rule)."""
-    nodes: list[str] = [n for n, rec in sw.nodes.items() if rec.status == "ready"]
-    mine = {n: 0 for n in nodes}
-    for t in svc.tasks.values():
-        mine[t.node] += 1
-    total = {n: 0 for n in nodes}
+OPERATORS = ("==", "!=")
+
+
+def parse_constraints(exprs: Sequence[str]) -> list[tuple[str, str, str]]:
+    """``--constraint`` values as swarmkit parses them (moby v28.5.2 vendored swarmkit
+    manager/constraint/constraint.go Parse): ``(key, operator, value)``."""
+    out = []
+    for e in exprs:
+        for op in OPERATORS:
+            if op not in e:
+                continue
+            key, value = (p.strip() for p in e.split(op, 1))
+            if not re.fullmatch(r"(?i)[a-z_][a-z0-9\-_.]+", key):
+                raise SwarmError(f"rpc error: code = Unknown desc = key '{key}' is invalid")
+            if not re.fullmatch(r"(?i)[a-z0-9:\-_\s.*()?+\[\]\\^$|/]+", value):
+                raise SwarmError(f"rpc error: code = Unknown desc = value '{value}' is invalid")
+            out.append((key, op, value))
+            break
+        else:
+            raise SwarmError(
+                "rpc error: code = Unknown desc = constraint expected one operator from ==, !="
+            )
+    return out
+
+
+def node_matches(lab: Lab, sw: SwarmRec, node: str, constraints: Sequence[str]) -> bool:
+    """Does ``node`` meet every constraint (constraint.go NodeMatches: node.id,
+    node.hostname, node.role, node.ip; labels, which netlab's nodes have none of, match
+    only ``!=``)? Values compare without case, as swarmkit compares them."""
+    rec = sw.nodes[node]
+    facts = {
+        "node.id": rec.id,
+        "node.hostname": node,
+        "node.role": rec.role,
+        "node.ip": lab.store.lab_record.hosts[node].address,
+    }
+    for key, op, value in parse_constraints(constraints):
+        have = facts.get(key.lower(), "")
+        same = have.lower() == value.lower()
+        if same != (op == "=="):
+            return False
+    return True
+
+
+def choose_node(lab: Lab, sw: SwarmRec, svc: ServiceRec) -> tuple[str | None, str]:
+    """Where swarm's scheduler puts a new task of ``svc``: ``(node, "")``, or ``(None, why)``
+    with the scheduler's explanation (vendored swarmkit manager/scheduler: the pipeline's
+    filters Ready, Constraint and MaxReplicas in that order, explained from the most
+    failures down). Among the nodes that fit, the spread: the fewest tasks of this service,
+    then the fewest tasks, then the one that joined first."""
+    failures = {"ready": 0, "constraint": 0, "max": 0}
+    mine = {n: 0 for n in sw.nodes}
+    total = {n: 0 for n in sw.nodes}
     for s in sw.services.values():
         for t in s.tasks.values():
-            total[t.node] += 1
-    order = {n: i for i, n in enumerate(nodes)}
-    return min(nodes, key=lambda n: (mine[n], total[n], order[n]))
+            if t.node:
+                total[t.node] += 1
+                if s.id == svc.id:
+                    mine[t.node] += 1
+    fit = []
+    for n, rec in sw.nodes.items():
+        if rec.status != "ready":
+            failures["ready"] += 1
+        elif not node_matches(lab, sw, n, svc.constraints):
+            failures["constraint"] += 1
+        elif svc.max_per_node and mine[n] >= svc.max_per_node:
+            failures["max"] += 1
+        else:
+            fit.append(n)
+    if fit:
+        order = {n: i for i, n in enumerate(sw.nodes)}
+        return min(fit, key=lambda n: (mine[n], total[n], order[n])), ""
+    ranked = sorted((k for k in failures if failures[k]), key=lambda k: -failures[k])
+    why = "; ".join(_explain(k, failures[k]) for k in ranked)
+    return None, f"no suitable node ({why})" if why else "no suitable node"
+
+
+def _explain(check: str, k: int) -> str:
+    """A scheduler filter's Explain (vendored swarmkit manager/scheduler/filter.go)."""
+    nodes = "1 node" if k == 1 else f"{k} nodes"
+    if check == "ready":
+        return f"{nodes} not available for new tasks"
+    if check == "constraint":
+        return f"scheduling constraints not satisfied on {nodes}"
+    return "max replicas per node limit exceed"
 
 
 def scale(host: Host, svc: ServiceRec, replicas: int) -> None:
-    """``docker service scale NAME=R``: start or remove tasks until R run."""
+    """``docker service scale NAME=R`` (and the orchestrator's reconciliation): start or
+    remove tasks until R are wanted; a task no node fits waits, pending, with the
+    scheduler's reason, and is placed as soon as one does. A global service wants one task
+    on every node that fits it."""
     lab = host.lab
     with lab.store.locked():
         svc = find_service(require_manager(host), svc.id)  # the live record, under the lock
+        if svc.mode == "global":
+            svc = _reconcile_global(lab, svc)
+            _put_service(lab, svc)
+            return
+        for t in sorted(svc.tasks.values(), key=lambda t: t.slot):  # pending ones first
+            if not t.container and t.slot <= replicas:
+                svc = _place(lab, svc, t.slot, t.id)
         while len(svc.tasks) < replicas:
-            svc = _start_task(lab, svc)
+            svc = _place(lab, svc)
         if len(svc.tasks) > replicas:  # (the highest slots go, all in one batch)
             svc = _stop_tasks(lab, svc, sorted(svc.tasks.values(), key=lambda t: t.slot)[replicas:])
         _put_service(lab, replace(svc, replicas=replicas))
 
 
-def _start_task(lab: Lab, svc: ServiceRec) -> ServiceRec:
+def _place(lab: Lab, svc: ServiceRec, slot: int = 0, tid: str = "") -> ServiceRec:
+    """Schedule one task of a replicated service (a new slot, or a pending one again)."""
     sw = live(lab)
-    node = choose_node(sw, svc)
+    node, why = choose_node(lab, sw, svc)
+    if not slot:
+        used = {t.slot for t in svc.tasks.values()}
+        slot = next(i for i in range(1, 10_000) if i not in used)
+    if not tid:
+        tid = ids.b36(f"{lab.name}/task/{svc.id}/{slot}/{svc.generation}", 25)
+        svc = _put_service(lab, replace(svc, generation=svc.generation + 1))
+    if node is None:
+        old = svc.tasks.get(tid)
+        pending = TaskRec(tid, slot, "", "", old.created if old else now_rfc3339(), error=why)
+        return _put_service(lab, replace(svc, tasks={**svc.tasks, tid: pending}))
+    return _start_task(lab, svc, node, slot, tid)
+
+
+def _reconcile_global(lab: Lab, svc: ServiceRec) -> ServiceRec:
+    """A global service: a task on each ready node that meets its constraints, none
+    elsewhere (its task name carries the node's ID instead of a slot)."""
+    sw = live(lab)
+    want = [
+        n
+        for n, rec in sw.nodes.items()
+        if rec.status == "ready" and node_matches(lab, sw, n, svc.constraints)
+    ]
+    doomed = [t for t in svc.tasks.values() if t.node not in want]
+    if doomed:
+        svc = _stop_tasks(lab, svc, doomed)
+    have = {t.node for t in svc.tasks.values()}
+    for n in want:
+        if n not in have:
+            tid = ids.b36(f"{lab.name}/task/{svc.id}/{n}/{svc.generation}", 25)
+            svc = _put_service(lab, replace(svc, generation=svc.generation + 1))
+            svc = _start_task(lab, svc, n, 0, tid)
+    return replace(svc, replicas=len(want))
+
+
+def _start_task(lab: Lab, svc: ServiceRec, node: str, slot: int, tid: str) -> ServiceRec:
+    sw = live(lab)
     nh = lab.host(node)
-    used = {t.slot for t in svc.tasks.values()}
-    slot = next(i for i in range(1, 10_000) if i not in used)
-    tid = ids.b36(f"{lab.name}/task/{svc.id}/{slot}/{svc.generation}", 25)
-    svc = _put_service(lab, replace(svc, generation=svc.generation + 1))
     nets = [sw.networks[n] for n in svc.networks]
     for net in nets:
         overlay.ensure_sandbox(nh, net)
@@ -379,7 +524,7 @@ def _start_task(lab: Lab, svc: ServiceRec) -> ServiceRec:
             f"{img.name}:{img.tag}",
             tuple(svc.command),
             real,
-            name=f"{svc.name}.{slot}.{tid}",
+            name=f"{svc.name}.{slot or sw.nodes[node].id}.{tid}",
             net=first,
             hostname=None,
             tty=False,
@@ -392,7 +537,8 @@ def _start_task(lab: Lab, svc: ServiceRec) -> ServiceRec:
             if not _tasks_on(lab, nh.name, net.id):
                 overlay.drop_sandbox(nh, net.id, manager=role(nh) == "manager")
         raise
-    task = TaskRec(tid, slot, node, cid, now_rfc3339())
+    old = svc.tasks.get(tid)
+    task = TaskRec(tid, slot, node, cid, old.created if old else now_rfc3339())
     return _put_service(lab, replace(svc, tasks={**svc.tasks, tid: task}))
 
 
@@ -412,7 +558,8 @@ def _stop_tasks(lab: Lab, svc: ServiceRec, doomed: list[TaskRec]) -> ServiceRec:
     last task, then each peer table once."""
     by_node: dict[str, list[TaskRec]] = {}
     for t in doomed:
-        by_node.setdefault(t.node, []).append(t)
+        if t.node:  # (a pending task has no container)
+            by_node.setdefault(t.node, []).append(t)
     for node, tasks in by_node.items():
         nh = lab.host(node)
         found = []

@@ -46,9 +46,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from netlab.docker import filters
 from netlab.docker.commands.system import ENGINE_VERSION
 from netlab.docker.context import Context, DaemonError
-from netlab.docker.output import print_objects
+from netlab.docker.output import print_formatted, print_objects
 from netlab.errors import NetlabError
 from netlab.model import cluster, names, swarm
 from netlab.model.records import ServiceRec
@@ -134,9 +135,36 @@ def cmd_service_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> i
             f'invalid argument "{opts["replicas"]}" for "--replicas" flag: '
             f'strconv.ParseUint: parsing "{opts["replicas"]}": invalid syntax'
         )
+    mode = (opts["mode"] or "replicated").lower()
+    # (docker/cli v28.5.2 cli/command/service/opts.go ToServiceMode: the CLI's own errors)
+    if mode not in ("replicated", "global"):
+        ctx.err.append(f"invalid replicated mode {opts['mode']}\n")
+        return 1
+    max_text = opts["replicas-max-per-node"]
+    if mode == "global" and opts["replicas"] is not None:
+        ctx.err.append("replicas can only be used with replicated or replicated-job mode\n")
+        return 1
+    if mode == "global" and max_text is not None:
+        ctx.err.append(
+            "replicas-max-per-node can only be used with replicated or replicated-job mode\n"
+        )
+        return 1
+    if max_text is not None and not max_text.isdigit():
+        return ctx.flag_error(
+            f'invalid argument "{max_text}" for "--replicas-max-per-node" flag: '
+            f'strconv.ParseUint: parsing "{max_text}": invalid syntax'
+        )
     replicas = int(opts["replicas"]) if opts["replicas"] is not None else 1
     svc = swarm.create_service(
-        ctx.host, name, args[0], args[1:], networks=opts["network"], replicas=replicas
+        ctx.host,
+        name,
+        args[0],
+        args[1:],
+        networks=opts["network"],
+        replicas=replicas,
+        mode=mode,
+        constraints=opts["constraint"],
+        max_per_node=int(max_text or 0),
     )
     ctx.print(svc.id)
     if not opts["detach"] and not opts["quiet"]:  # (-q: Docker still waits, silently)
@@ -148,57 +176,148 @@ def cmd_service_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
     sw = cluster.require_manager(ctx.host)
     rows = [
-        [
-            s.id[:12],
-            s.name,
-            "replicated",
-            f"{len(s.tasks)}/{s.replicas}",
-            _service_ref(opts, s.image),
-            "",
-        ]
+        {
+            "ID": s.id[:12],
+            "Name": s.name,
+            "Mode": s.mode,
+            "Replicas": _replicas(s),
+            "Image": _service_ref(opts, s.image),
+            "Ports": "",
+        }
         for s in sorted(sw.services.values(), key=lambda s: s.name)
     ]
     if opts["quiet"]:
         for r in rows:
-            ctx.print(r[0])
+            ctx.print(r["ID"])
         return 0
-    ctx.print(tables.table(["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"], rows))
+    if opts["format"]:
+        return print_formatted(ctx, opts["format"], rows, SERVICE_HEADERS)
+    ctx.print(tables.table(list(SERVICE_HEADERS.values()), [list(r.values()) for r in rows]))
     return 0
 
 
-def cmd_service_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+# (docker/cli v28.5.2 cli/command/service/formatter.go defaultServiceTableFormat)
+SERVICE_HEADERS = {
+    "ID": "ID",
+    "Name": "NAME",
+    "Mode": "MODE",
+    "Replicas": "REPLICAS",
+    "Image": "IMAGE",
+    "Ports": "PORTS",
+}
 
+
+def _prefix(wanted: filters.Filters, key: str, value: str) -> bool:
+    return not wanted.get(key) or any(value.startswith(v) for v in wanted[key])
+
+
+def _any_of(wanted: filters.Filters, key: str, value: str) -> bool:
+    return not wanted.get(key) or value in [v.lower() for v in wanted[key]]
+
+
+def _placement(s: ServiceRec) -> dict[str, Any]:
+    """TaskTemplate.Placement, when it says something (api/types/swarm/task.go: Constraints
+    and MaxReplicas omitempty)."""
+    p: dict[str, Any] = {}
+    if s.constraints:
+        p["Constraints"] = list(s.constraints)
+    if s.max_per_node:
+        p["MaxReplicas"] = s.max_per_node
+    return {"Placement": p} if p else {}
+
+
+def _replicas(s: ServiceRec) -> str:
+    """REPLICAS: running/desired (docker/cli v28.5.2 cli/command/service/formatter.go
+    Replicas, with "(max N per node)")."""
+    running = sum(1 for t in s.tasks.values() if t.container)
+    text = f"{running}/{s.replicas}"
+    return f"{text} (max {s.max_per_node} per node)" if s.max_per_node else text
+
+
+TASK_HEADERS = {
+    "ID": "ID",
+    "Name": "NAME",
+    "Image": "IMAGE",
+    "Node": "NODE",
+    "DesiredState": "DESIRED STATE",
+    "CurrentState": "CURRENT STATE",
+    "Error": "ERROR",
+    "Ports": "PORTS",
+}
+# (moby v28.5.2 daemon/cluster/filters.go newListTasksFilters; swarmkit's TaskState names)
+TASK_FILTERS = frozenset({"id", "name", "node", "desired-state", "label", "service", "runtime"})
+TASK_STATES = [
+    "new",
+    "allocated",
+    "pending",
+    "assigned",
+    "accepted",
+    "preparing",
+    "ready",
+    "starting",
+    "running",
+    "complete",
+    "shutdown",
+    "failed",
+    "rejected",
+    "remove",
+    "orphaned",
+]
+
+
+def cmd_service_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    """``docker service ps`` (docker/cli v28.5.2 cli/command/task/formatter.go): a global
+    task is named by its node's ID, a pending one has no node, "Pending ... ago" and the
+    scheduler's reason in ERROR (quoted, cut to 30 characters unless --no-trunc);
+    ``--filter id|name|node|desired-state`` and ``--format``."""
+    wanted = filters.from_flag(opts["filter"])
+    if isinstance(wanted, str):
+        return ctx.flag_error(wanted)
+    filters.validate(wanted, TASK_FILTERS)
+    for state in wanted.get("desired-state", []):
+        if state and state.lower() not in TASK_STATES:
+            raise DaemonError(f"Invalid desired-state filter: '{state}'")
     sw = cluster.require_manager(ctx.host)
     rows = []
     now = time.time()
     for ref in args:
         svc = swarm.find_service(sw, ref)
-        for t in sorted(svc.tasks.values(), key=lambda t: t.slot):
+        for t in sorted(svc.tasks.values(), key=lambda t: (t.slot, t.node)):
+            node_id = sw.nodes[t.node].id if t.node in sw.nodes else ""
+            name = f"{svc.name}.{t.slot or node_id}"
             # docker/cli v28.5.2 cli/command/task/formatter.go: "Running 5 seconds ago",
             # "Running about a minute ago" (HumanDuration, lower-cased)
-            ago = ago_lower(now - parse_rfc3339(t.created))
+            state = "Running" if t.container else "Pending"
+            err = t.error if opts["no-trunc"] else tables.ellipsis(t.error, 30)
+            # (id and name are prefixes; node an ID or a hostname; every task's desired state
+            # is running: netlab keeps no history of ended tasks)
+            if not (
+                _prefix(wanted, "id", t.id)
+                and _prefix(wanted, "name", name)
+                and (not wanted.get("node") or {t.node, node_id} & set(wanted["node"]))
+                and _any_of(wanted, "desired-state", "running")
+                and (not wanted.get("label") and not wanted.get("runtime"))
+            ):
+                continue
             rows.append(
-                [
-                    t.id[:12],
-                    f"{svc.name}.{t.slot}",
-                    _service_ref(opts, svc.image),
-                    t.node,
-                    "Running",
-                    f"Running {ago}",
-                    "",
-                    "",
-                ]
+                {
+                    "ID": t.id if opts["no-trunc"] else t.id[:12],
+                    "Name": name,
+                    "Image": _service_ref(opts, svc.image),
+                    "Node": t.node,
+                    "DesiredState": "Running",
+                    "CurrentState": f"{state} {ago_lower(now - parse_rfc3339(t.created))}",
+                    "Error": f'"{err}"' if err else "",
+                    "Ports": "",
+                }
             )
     if opts["quiet"]:
         for r in rows:
-            ctx.print(r[0])
+            ctx.print(r["ID"])
         return 0
-    ctx.print(
-        tables.table(
-            ["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"],
-            rows,
-        )
-    )
+    if opts["format"]:
+        return print_formatted(ctx, opts["format"], rows, TASK_HEADERS)
+    ctx.print(tables.table(list(TASK_HEADERS.values()), [list(r.values()) for r in rows]))
     return 0
 
 
@@ -351,9 +470,12 @@ def cmd_service_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -> 
                             "Image": _service_ref(opts, s.image),
                             "Args": s.command,
                         },
+                        **_placement(s),
                         "Networks": [{"Target": n} for n in s.networks],
                     },
-                    "Mode": {"Replicated": {"Replicas": s.replicas}},
+                    "Mode": {"Global": {}}
+                    if s.mode == "global"
+                    else {"Replicated": {"Replicas": s.replicas}},
                 },
             }
         )
