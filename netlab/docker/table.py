@@ -447,6 +447,11 @@ COMMANDS: dict[str, Command] = {
                     help="Placement constraints",
                 ),
                 F("mode", takes_value=True, help='Service mode ("replicated", "global")'),
+                F(
+                    "endpoint-mode",
+                    takes_value=True,
+                    help='Endpoint mode (vip or dnsrr) (default "vip")',
+                ),
                 F("name", takes_value=True, help="Service name"),
                 F("network", takes_value=True, repeated=True, help="Network attachments"),
                 F("quiet", "q", help="Suppress progress output"),

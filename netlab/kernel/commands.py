@@ -237,6 +237,11 @@ def fdb_del(ns: str, dev: str, mac: str, dst: str) -> list[str]:
 # --- addresses, routes, sysctls ---------------------------------------------------------------
 
 
+def del_addr(ns: str, ifname: str, cidr: str) -> list[str]:
+    """``ip addr del CIDR dev IFNAME``."""
+    return ["ip", "-n", ns, "addr", "del", cidr, "dev", ifname]
+
+
 def add_addr(ns: str, ifname: str, cidr: str) -> list[str]:
     """``ip addr add CIDR brd + dev IFNAME`` (``brd +``: the broadcast address of the subnet).
 

@@ -471,6 +471,17 @@ def add_addr(ns: str, ifname: str, cidr: str) -> None:
     )
 
 
+def del_addr(ns: str, ifname: str, cidr: str) -> None:
+    """``ip addr del CIDR dev IFNAME`` (one that is not there is no error)."""
+    trace.record(commands.del_addr(ns, ifname, cidr))
+    ip, _, plen = cidr.partition("/")
+
+    def work(ipr: IPRoute) -> None:
+        ipr.addr("del", index=ipr.link_lookup(ifname=ifname)[0], address=ip, prefixlen=int(plen))
+
+    _run(ns, f"ip addr del {cidr} dev {ifname}", work, ok=(errno.EADDRNOTAVAIL,))
+
+
 def addrs(ns: str) -> list[Addr]:
     """``ip -4 addr show``."""
 

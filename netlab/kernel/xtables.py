@@ -99,6 +99,7 @@ def restore(ns: str, text: str, commands: Sequence[str]) -> None:
 
 BUILTIN = {
     "raw": ("PREROUTING", "OUTPUT"),
+    "mangle": ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"),
     "filter": ("INPUT", "FORWARD", "OUTPUT"),
     "nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"),
 }
@@ -177,7 +178,7 @@ def apply_restore(tables: dict[str, Table], text: str) -> dict[str, Table]:
 def render_save(tables: dict[str, Table], *, counters: bool = False) -> str:
     """``iptables-save`` of ``tables`` (counters as ``[0:0]``: the model keeps none)."""
     out = []
-    for name in ("raw", "filter", "nat"):
+    for name in ("raw", "mangle", "filter", "nat"):
         t = tables.get(name)
         if t is None:
             continue

@@ -127,6 +127,7 @@ def run_checks(*, probe_kernel: bool = True) -> list[Check]:
             )
         )
     checks.append(nginx_check())
+    checks.append(load_balancer_check())
     if probe_kernel and root and caps & (1 << CAP_SYS_ADMIN) and caps & (1 << CAP_NET_ADMIN):
         checks += probe_features()
     return checks
@@ -149,6 +150,18 @@ def nginx_check() -> Check:
     done = subprocess.run([path, "-v"], capture_output=True, text=True, check=False)
     version = (done.stderr or done.stdout).strip().removeprefix("nginx version: ")
     return Check("image: nginx", True, f"the machine's {version} ({path})")
+
+
+def load_balancer_check() -> Check:
+    """What balances a service's VIP over its tasks: Docker programs IPVS; netlab's stand-in
+    is iptables (mark, then a round robin of DNAT rules) in the same load-balancer namespace."""
+    ipvs = os.path.exists("/proc/net/ip_vs")
+    why = (
+        "IPVS is in this kernel, netlab does not program it yet"
+        if ipvs
+        else "this kernel has no IPVS (no /proc/net/ip_vs)"
+    )
+    return Check("load balancer", True, f"iptables, netlab's stand-in for Docker's IPVS ({why})")
 
 
 def probe_features() -> list[Check]:

@@ -197,6 +197,12 @@ def table(lab: Lab, host: Host, starting: ContainerRec | None = None) -> dict[st
             service = task_of.get(r.id)
             if service is not None:
                 names.setdefault(f"tasks.{service}".lower(), []).append(ep.ip)
+        # A service's name: its VIP on this network, or with --endpoint-mode dnsrr its tasks
+        for svc in sw.services.values() if sw else ():
+            if nid in svc.vips:
+                names[svc.name.lower()] = [svc.vips[nid].split("/")[0]]
+            elif nid in svc.networks and f"tasks.{svc.name}".lower() in names:
+                names[svc.name.lower()] = list(names[f"tasks.{svc.name}".lower()])
         out_networks[nid] = {"name": net.name, "names": names, "reverse": reverse}
     return {"containers": out_containers, "networks": out_networks}
 

@@ -11,6 +11,7 @@ kernel owns (addresses, MACs), they match the kernel: tests compare the two.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,16 @@ def network_inspect(net: Network) -> dict[str, Any]:
             "EndpointID": ep.endpoint_id,
             "MacAddress": ep.mac,
             "IPv4Address": f"{ep.ip}/{ep.prefixlen}" if ep.ip else "",
+            "IPv6Address": "",
+        }
+    sw = net.host.lab.store.lab_record.swarm
+    box = sw.sandboxes.get(f"{net.host.name}/{rec.id}") if sw else None
+    if box is not None and box.lb_ip:  # the node's load balancer (moby: lb-NETWORK)
+        containers[f"lb-{rec.name}"] = {
+            "Name": f"{rec.name}-endpoint",
+            "EndpointID": ids.object_id(net.host.lab.name, f"lb-endpoint/{box.node}/{rec.id}", 0),
+            "MacAddress": box.lb_mac,
+            "IPv4Address": f"{box.lb_ip}/{ipaddress.IPv4Network(rec.subnet).prefixlen}",
             "IPv6Address": "",
         }
     return {

@@ -219,6 +219,9 @@ class ServiceRec:
     tasks: Mapping[str, TaskRec] = field(default_factory=dict)
     generation: int = 0
     mode: str = "replicated"  # --mode: "replicated" or "global" (a task on every node)
+    endpoint_mode: str = "vip"  # --endpoint-mode: "vip" (one virtual IP) or "dnsrr"
+    vips: Mapping[str, str] = field(default_factory=dict)  # overlay network ID -> "10.0.1.2/24"
+    fwmark: int = 0  # the firewall mark of its VIP's packets (Docker's count from 256)
     constraints: tuple[str, ...] = ()  # --constraint "node.hostname==node1", ...
     max_per_node: int = 0  # --replicas-max-per-node (0: no limit)
 
@@ -240,6 +243,11 @@ class SandboxRec:
     net: str
     netns: str
     peers: tuple[Peer, ...] = ()
+    # The node's load balancer for the network (Docker's lb-NETWORK endpoint in the sandbox
+    # lb_<network id>): its namespace, address and MAC ("" until services need it).
+    lb_netns: str = ""
+    lb_ip: str = ""
+    lb_mac: str = ""
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, InvalidArgument, NetlabError
 from netlab.kernel import containers, netns, proc, rtnl
-from netlab.model import embedded_dns, ids, images, lifecycle, topology
+from netlab.model import embedded_dns, ids, images, lifecycle, service_lb, topology
 from netlab.model.cluster import SwarmError, current, live, require_manager, role
 from netlab.model.drivers import bridge, overlay, peerdb
+from netlab.model.drivers.base import free_address
 from netlab.model.networks import apply_firewall
 from netlab.model.records import NodeRec, ServiceRec, SwarmRec, TaskRec
 from netlab.model.timefmt import now_rfc3339
@@ -295,6 +296,8 @@ def _put_service(lab: Lab, svc: ServiceRec) -> ServiceRec:
     sw = live(lab)
     lab.store.put_swarm(replace(sw, services={**sw.services, svc.id: svc}))
     embedded_dns.refresh(lab)  # (tasks.NAME: the service's tasks as they are now)
+    for net_id in svc.vips:  # (its VIP's round robin over the tasks that run now)
+        service_lb.sync(lab, net_id)
     return svc
 
 
@@ -309,6 +312,7 @@ def create_service(
     mode: str = "replicated",
     constraints: Sequence[str] = (),
     max_per_node: int = 0,
+    endpoint_mode: str = "vip",
 ) -> ServiceRec:
     """``docker service create --name N --network NET --replicas R IMAGE CMD``, with
     ``--mode global``, ``--constraint``s and ``--replicas-max-per-node``."""
@@ -333,6 +337,12 @@ def create_service(
             net_ids.append(match[0].id)
         seq = len(sw.services) + len(sw.removed) + 1
         sid = ids.b36(f"{host.lab.name}/service/{name}/{seq}", 25)
+        vips = {}
+        if endpoint_mode == "vip":  # (the manager's allocator: a VIP on each network, first)
+            for nid in net_ids:
+                view = overlay.host_view(sw.networks[nid])
+                prefix = ipaddress.IPv4Network(view.subnet).prefixlen
+                vips[nid] = f"{free_address(host, view, cluster_wide=True)}/{prefix}"
         svc = _put_service(
             host.lab,
             ServiceRec(
@@ -345,6 +355,9 @@ def create_service(
                 mode=mode,
                 constraints=tuple(constraints),
                 max_per_node=max_per_node,
+                endpoint_mode=endpoint_mode,
+                vips=vips,
+                fwmark=service_lb.FIRST_FWMARK + seq - 1,
             ),
         )
         try:
@@ -357,6 +370,9 @@ def create_service(
             store.put_swarm(
                 replace(sw, services={k: v for k, v in sw.services.items() if k != sid})
             )
+            with contextlib.suppress(Exception):
+                for nid in vips:  # (its VIP leaves the load balancers)
+                    service_lb.sync(host.lab, nid)
             raise
     return find_service(live(host.lab), sid)
 
@@ -593,6 +609,9 @@ def remove_service(host: Host, ref: str) -> str:
                 removed=(*sw.removed, svc.id),
             )
         )
+        for nid in svc.vips:  # (its VIP leaves the load balancers)
+            service_lb.sync(host.lab, nid)
+        embedded_dns.refresh(host.lab)
     return ref
 
 

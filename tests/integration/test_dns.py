@@ -8,6 +8,7 @@ sandbox_dns_unix.go, internal/resolvconf/resolvconf.go, daemon/container_operati
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -133,3 +134,40 @@ def test_tasks_name_across_the_swarm(make_lab: object) -> None:
     other = tasks[1]
     out = docker(f"-H {first.host.name} exec {first.name} getent hosts {other.name}")
     assert out.stdout.split()[0] == other.networks["overnet"].ip, out
+
+
+SERVE_HOSTNAME = "sh -c 'hostname > /tmp/index.html; exec busybox httpd -f -p 80 -h /tmp'"
+
+
+def test_a_service_vip_balances_over_its_tasks(make_lab: object) -> None:
+    """The service's name is its VIP; each node's load balancer (lb_<network>) sends one
+    connection after another to the next task, across the overlay; tasks.NAME lists the
+    tasks; --endpoint-mode dnsrr answers the tasks' addresses instead (moby v28.5.2
+    libnetwork/service_linux.go; netlab's iptables stand-in where the kernel has no IPVS)."""
+    lab = make_lab(hosts=("node1", "node2"))  # type: ignore[operator]
+    use(lab)
+    out = ok("-H node1 swarm init")
+    token = re.search(r"--token (\S+) ", out)
+    assert token is not None
+    ok(f"-H node2 swarm join --token {token.group(1)} {lab.host('node1').address}:2377")
+    ok("-H node1 network create -d overlay overnet")
+    svc = "-H node1 service create -d --network overnet"
+    ok(f"{svc} --name web --replicas 3 ubuntu {SERVE_HOSTNAME}")
+    ok("-H node1 service create -d --name client --network overnet ubuntu sleep infinity")
+    spec = json.loads(ok("-H node1 service inspect web"))[0]
+    vip = spec["Endpoint"]["VirtualIPs"][0]["Addr"].split("/")[0]
+    tasks = [c for h in lab.hosts for c in h.containers() if c.name.startswith("web.")]
+    names = {c.record.hostname for c in tasks}
+    (client,) = [c for h in lab.hosts for c in h.containers() if c.name.startswith("client.")]
+    on = f"-H {client.host.name} exec {client.name}"
+    assert ok(f"{on} dig +short web") == f"{vip}\n"
+    assert sorted(ok(f"{on} dig +short tasks.web").split()) == sorted(
+        c.networks["overnet"].ip for c in tasks
+    )
+    seen = [ok(f"{on} curl -s -m 2 http://web/").strip() for _ in range(6)]
+    assert set(seen) == names, seen  # every task answered, in turn
+    # dnsrr: no VIP, the name answers every task
+    ok(f"{svc} --name rr --endpoint-mode dnsrr --replicas 2 ubuntu {SERVE_HOSTNAME}")
+    rr = [c for h in lab.hosts for c in h.containers() if c.name.startswith("rr.")]
+    assert sorted(ok(f"{on} dig +short rr").split()) == sorted(c.networks["overnet"].ip for c in rr)
+    assert "VirtualIPs" not in json.loads(ok("-H node1 service inspect rr"))[0]["Endpoint"]

@@ -123,10 +123,13 @@ def test_the_overlay_walkthrough(two: Lab) -> None:
     # (moby v28.5.2 api/types/network/ipam.go IPAMConfig, network.go Inspect.Peers/PeerInfo)
     assert doc["IPAM"]["Config"] == [{"Subnet": "10.0.1.0/24", "Gateway": "10.0.1.1"}]
     assert [p["IP"] for p in doc["Peers"]] == ["192.168.56.11", "192.168.56.12"]
-    # Static control plane: each side points at the other node, and nothing else.
-    assert fdb(box1) == [(t2.mac, "192.168.56.12")]
-    assert fdb(box2) == [(t1.mac, "192.168.56.11")]
-    assert neigh(box1) == [(ip2, t2.mac)]
+    # Static control plane: each side points at the other node's task and load balancer
+    # (lb-overnet), and nothing else.
+    boxes = two.store.lab_record.swarm.sandboxes
+    lb1, lb2 = (next(b for b in boxes.values() if b.node == n) for n in ("node1", "node2"))
+    assert sorted(fdb(box1)) == sorted([(t2.mac, "192.168.56.12"), (lb2.lb_mac, "192.168.56.12")])
+    assert sorted(fdb(box2)) == sorted([(t1.mac, "192.168.56.11"), (lb1.lb_mac, "192.168.56.11")])
+    assert sorted(neigh(box1)) == sorted([(ip2, t2.mac), (lb2.lb_ip, lb2.lb_mac)])
     eth0 = next(lk for lk in rtnl.links(t1.ns) if lk.name == "eth0")
     assert eth0.mtu == 1450
     routes = rtnl.routes(t1.ns)
@@ -208,7 +211,7 @@ def test_scale_and_rm_leave_nothing(two: Lab) -> None:
     assert fdb(box1) == [] and neigh(box1) == []
     assert "overnet" not in d("-H node2 network ls")
     d("-H node1 service scale s=3")
-    assert len(fdb(box1)) == 1
+    assert len(fdb(box1)) == 2  # (node2's task and its load balancer)
     d("-H node1 service rm s")
     assert not netns.exists(box1) and not netns.exists(box2)
     assert all(h.containers(all=True) == [] for h in two.hosts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import inspect
 import ipaddress
+import json
 import os
 import re
 import shutil
@@ -370,7 +371,13 @@ def test_overlay_addresses_are_unique_across_nodes(fake: FakeKernel) -> None:
     tasks = lab.containers()
     assert sorted(c.host.name for c in tasks) == ["node1", "node1", "node2", "node2"]
     ips = sorted(c.networks["overnet"].ip for c in tasks)
-    assert ips == ["10.0.1.2", "10.0.1.3", "10.0.1.4", "10.0.1.5"]
+    # The service's VIP first (the manager allocates it with the service), then each node's
+    # load balancer (lb-overnet) as the network reaches the node, and the tasks.
+    svc = json.loads(d("-H node1 service inspect s"))[0]
+    assert [v["Addr"] for v in svc["Endpoint"]["VirtualIPs"]] == ["10.0.1.2/24"]
+    lbs = sorted(b.lb_ip for b in lab.store.lab_record.swarm.sandboxes.values())
+    assert lbs == ["10.0.1.3", "10.0.1.5"]
+    assert ips == ["10.0.1.4", "10.0.1.6", "10.0.1.7", "10.0.1.8"]
     for c in tasks:  # the kernel agrees, and every task's eth0 has the overlay MTU
         assert cidrs(fake, c.ns, "eth0") == [c.networks["overnet"].ip + "/24"]
         assert fake.link(c.ns, "eth0").mtu == 1450
@@ -536,11 +543,25 @@ def test_each_node_knows_the_other_nodes_tasks(fake: FakeKernel) -> None:
     (t2,) = lab.host("node2").containers()
     ip1, ip2 = t1.networks["overnet"].ip, t2.networks["overnet"].ip
     mac1, mac2 = t1.networks["overnet"].mac, t2.networks["overnet"].mac
-    assert [(n.ifname, n.ip, n.mac, n.state) for n in fake.neigh(box1)] == [
-        ("vxlan0", ip2, mac2, "PERMANENT")
-    ]
-    assert fake.fdb(box1) == [FdbEntry("vxlan0", mac2, "192.168.56.12")]
-    assert fake.fdb(box2) == [FdbEntry("vxlan0", mac1, "192.168.56.11")]
+    # (and the other node's load balancer, lb-overnet: the tasks there answer it)
+    boxes = lab.store.lab_record.swarm.sandboxes
+    lb2 = next(b for b in boxes.values() if b.node == "node2")
+    lb1 = next(b for b in boxes.values() if b.node == "node1")
+    assert sorted((n.ifname, n.ip, n.mac, n.state) for n in fake.neigh(box1)) == sorted(
+        [("vxlan0", ip2, mac2, "PERMANENT"), ("vxlan0", lb2.lb_ip, lb2.lb_mac, "PERMANENT")]
+    )
+    assert sorted(fake.fdb(box1)) == sorted(
+        [
+            FdbEntry("vxlan0", mac2, "192.168.56.12"),
+            FdbEntry("vxlan0", lb2.lb_mac, "192.168.56.12"),
+        ]
+    )
+    assert sorted(fake.fdb(box2)) == sorted(
+        [
+            FdbEntry("vxlan0", mac1, "192.168.56.11"),
+            FdbEntry("vxlan0", lb1.lb_mac, "192.168.56.11"),
+        ]
+    )
     vx = fake.link(box1, "vxlan0")
     assert (vx.vxlan_id, vx.mtu, vx.master) == (4097, 1450, fake.link(box1, "br0").index)
     # (moby v28.5.2 api/types/network/network.go Inspect.Peers, PeerInfo)
@@ -556,7 +577,8 @@ def test_each_node_knows_the_other_nodes_tasks(fake: FakeKernel) -> None:
     assert [p["IP"] for p in net.inspect()["Peers"]] == ["192.168.56.11"]
     d("-H node1 service scale s=2")
     (t2,) = lab.host("node2").containers()
-    assert [n.ip for n in fake.neigh(box1)] == [t2.networks["overnet"].ip]
+    lb2 = next(b for b in lab.store.lab_record.swarm.sandboxes.values() if b.node == "node2")
+    assert sorted(n.ip for n in fake.neigh(box1)) == sorted([t2.networks["overnet"].ip, lb2.lb_ip])
     d("-H node1 service rm s")
     assert box1 not in fake.namespaces()
 

@@ -124,3 +124,16 @@ def test_service_inspect_shows_the_placement(fake: FakeKernel) -> None:
     assert a["Mode"] == {"Replicated": {"Replicas": 1}}
     g = json.loads(d("-H node1 service inspect g"))[0]["Spec"]
     assert g["Mode"] == {"Global": {}} and "Placement" not in g["TaskTemplate"]
+
+
+def test_the_lb_endpoint_in_network_inspect(fake: FakeKernel) -> None:
+    import json
+
+    lab = lab_of("fk_lbins", "node1")
+    swarm(lab)
+    d("-H node1 network create -d overlay overnet")
+    create("--name web --network overnet --replicas 1")
+    net = json.loads(d("-H node1 network inspect overnet"))[0]
+    lb = net["Containers"]["lb-overnet"]
+    assert (lb["Name"], lb["IPv4Address"]) == ("overnet-endpoint", "10.0.1.3/24")
+    assert "10.0.1.4/24" in [c["IPv4Address"] for c in net["Containers"].values()]

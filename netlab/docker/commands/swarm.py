@@ -154,6 +154,9 @@ def cmd_service_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> i
             f'invalid argument "{max_text}" for "--replicas-max-per-node" flag: '
             f'strconv.ParseUint: parsing "{max_text}": invalid syntax'
         )
+    endpoint_mode = (opts["endpoint-mode"] or "vip").lower()
+    if endpoint_mode not in ("vip", "dnsrr"):  # (moby v28.5.2 daemon/cluster/convert/service.go)
+        raise DaemonError(f'invalid resolution mode: "{opts["endpoint-mode"]}"')
     replicas = int(opts["replicas"]) if opts["replicas"] is not None else 1
     svc = swarm.create_service(
         ctx.host,
@@ -165,6 +168,7 @@ def cmd_service_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> i
         mode=mode,
         constraints=opts["constraint"],
         max_per_node=int(max_text or 0),
+        endpoint_mode=endpoint_mode,
     )
     ctx.print(svc.id)
     if not opts["detach"] and not opts["quiet"]:  # (-q: Docker still waits, silently)
@@ -476,6 +480,16 @@ def cmd_service_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -> 
                     "Mode": {"Global": {}}
                     if s.mode == "global"
                     else {"Replicated": {"Replicas": s.replicas}},
+                    "EndpointSpec": {"Mode": s.endpoint_mode},
+                },
+                # (api/types/swarm/service.go Endpoint: VirtualIPs omitempty)
+                "Endpoint": {
+                    "Spec": {"Mode": s.endpoint_mode},
+                    **(
+                        {"VirtualIPs": [{"NetworkID": n, "Addr": a} for n, a in s.vips.items()]}
+                        if s.vips
+                        else {}
+                    ),
                 },
             }
         )

@@ -63,7 +63,7 @@ class FakeRtnl:
     NAMES = _names(
         "link_indexes add_bridge add_veth add_vxlan add_sublink move_link neigh_add "
         "neigh_del fdb_add fdb_del set_link set_bridge_port delete_link nsid_of links "
-        "add_addr addrs add_route routes sysctl write_sysctls_here loopback_up_here "
+        "add_addr del_addr addrs add_route routes sysctl write_sysctls_here loopback_up_here "
         "read_sysctl neighbours forget LinkRemovalWatch"
     )
 
@@ -375,6 +375,13 @@ class FakeRtnl:
             link.addrs.append(addr)
 
         _op(ns, f"ip addr add {cidr} dev {ifname}", work, ok=(errno.EEXIST,))
+
+    def del_addr(self, ns: str, ifname: str, cidr: str) -> None:
+        trace.record(commands.del_addr(ns, ifname, cidr))
+        n = self.k._ns(ns)
+        link = self.k._link(n, ifname)
+        addr = ipaddress.IPv4Interface(cidr)
+        link.addrs = [a for a in link.addrs if a != addr]
 
     def addrs(self, ns: str) -> list[rtnl.Addr]:
         n = self.k._ns(ns)

@@ -167,6 +167,12 @@ def free_address(host: Host, net: NetworkRec, *, cluster_wide: bool = False) -> 
 def taken_addresses(host: Host, net: NetworkRec, *, cluster_wide: bool = False) -> set[str]:
     """The addresses of ``net`` in use: its gateway and its containers' (created ones too)."""
     taken = {net.gateway} - {""}
+    sw = host.lab.store.lab_record.swarm
+    if cluster_wide and sw is not None:  # (an overlay's VIPs and load balancers have some too)
+        taken |= {
+            v.split("/")[0] for s in sw.services.values() for n, v in s.vips.items() if n == net.id
+        }
+        taken |= {b.lb_ip for b in sw.sandboxes.values() if b.net == net.id and b.lb_ip}
     for r in host.lab.store.containers().values():
         if (cluster_wide or r.host == host.name) and r.state in ("running", "created"):
             for other in r.networks.values():

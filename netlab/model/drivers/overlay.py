@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from netlab.errors import Conflict
 from netlab.kernel import batch, netns, rtnl
-from netlab.model import cluster, firewall, ids, ipam, machines, sweep, topology
+from netlab.model import cluster, firewall, ids, ipam, machines, service_lb, sweep, topology
 from netlab.model.drivers import peerdb
-from netlab.model.drivers.base import CreateRequest, addressed_endpoint
+from netlab.model.drivers.base import CreateRequest, addressed_endpoint, free_address
 from netlab.model.drivers.bridge import BridgeDriver
 from netlab.model.records import (
     NO_CONFIG,
@@ -223,6 +223,14 @@ def ensure_sandbox(host: Host, net: OverlayRec) -> str:
         rtnl.delete_link(host.ns, tmp)
         raise
     box = SandboxRec(host.name, net.id, ns)
+    if not net.ingress:  # the node's load balancer for the network's services (lb-NAME)
+        try:
+            lb_ip = free_address(host, host_view(net), cluster_wide=True)
+            box = service_lb.build(host.lab, box, lb_ip, gw_len)
+        except BaseException:
+            rtnl.forget(ns)
+            netns.delete(ns)
+            raise
     store.put_swarm(dataclasses.replace(sw, sandboxes={**sw.sandboxes, key: box}))
     store.put_network(host.name, host_view(net, ns))
     return ns
@@ -238,6 +246,7 @@ def drop_sandbox(host: Host, net_id: str, *, manager: bool) -> None:
         return
     # vxlan0 first, synchronously: until it is gone the node's VNI/port pair stays taken, and
     # namespace deletion is asynchronous (a new vxlan0 right after would fail with EEXIST).
+    service_lb.drop(box)
     rtnl.delete_link(box.netns, "vxlan0")
     rtnl.forget(box.netns)
     netns.delete(box.netns)
@@ -246,6 +255,8 @@ def drop_sandbox(host: Host, net_id: str, *, manager: bool) -> None:
         store.put_network(host.name, host_view(sw.networks[net_id]))  # managers list them all
     else:
         store.drop_network(host.name, net_id)  # a worker forgets the network with its last task
+    if box.lb_ip:  # (the other nodes forget its load balancer)
+        peerdb.sync(host.lab, net_id)
 
 
 V = TypeVar("V")

@@ -59,6 +59,9 @@ def sync(lab: Lab, net_id: str) -> None:
         for ep in rec.networks.values()
         if ep.network_id == net_id and ep.ip
     ]
+    endpoints += [  # the nodes' load balancers (lb-NAME) are endpoints of the network too
+        (b.node, b.lb_ip, b.lb_mac) for b in sw.sandboxes.values() if b.net == net_id and b.lb_ip
+    ]
     addresses = {name: h.address for name, h in hosts.items()}
     boxes = dict(sw.sandboxes)
     try:
