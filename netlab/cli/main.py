@@ -83,6 +83,19 @@ def cmd_down(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_node(args: argparse.Namespace) -> int:
+    """``netlab node down|up LAB NODE``: a swarm node fails (its LAN link goes down) or
+    comes back."""
+    from netlab.model import swarm
+    from netlab.model.lab import Lab
+
+    lab = Lab.attach(args.lab)
+    lab.host(args.node)  # (Docker's "no such host" first)
+    (swarm.node_down if args.action == "down" else swarm.node_up)(lab, args.node)
+    print(f"node {args.node} {args.action}")
+    return 0
+
+
 def cmd_exec(args: argparse.Namespace) -> int:
     from netlab.model.lab import Lab
 
@@ -235,6 +248,17 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("down", help="remove a lab")
     s.add_argument("lab")
     s.set_defaults(fn=cmd_down)
+    s = sub.add_parser(
+        "node",
+        help="make a swarm node fail (its LAN link down) or come back",
+        description="`netlab node down LAB node2`: node2 is cut off; the manager marks it "
+        "Down and starts its tasks on the other nodes. `netlab node up LAB node2` brings it "
+        "back.",
+    )
+    s.add_argument("action", choices=("down", "up"))
+    s.add_argument("lab")
+    s.add_argument("node")
+    s.set_defaults(fn=cmd_node)
     s = sub.add_parser("exec", help="run a command inside a host or container")
     s.add_argument("-L", "--lab")
     s.add_argument("target", help="host name, container name/ID, lan or inet")

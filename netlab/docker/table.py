@@ -431,6 +431,29 @@ COMMANDS: dict[str, Command] = {
             max_args=0,
         ),
         Command(
+            "node update",
+            "[OPTIONS] NODE",
+            "Update a node",
+            (
+                F(
+                    "availability",
+                    takes_value=True,
+                    help='Availability of the node ("active", "pause", "drain")',
+                ),
+            ),
+            swarm.cmd_node_update,
+            min_args=1,
+            max_args=1,
+        ),
+        Command(
+            "node rm",
+            "[OPTIONS] NODE [NODE...]",
+            "Remove one or more nodes from the swarm",
+            (F("force", "f", help="Force remove a node from the swarm"),),
+            swarm.cmd_node_rm,
+            min_args=1,
+        ),
+        Command(
             "service create",
             "[OPTIONS] IMAGE [COMMAND] [ARG...]",
             "Create a new service",
@@ -552,6 +575,7 @@ ALIASES = {
     "network remove": "network rm",
     "container create": "run",
     "node list": "node ls",
+    "node remove": "node rm",
     "service list": "service ls",
     "service remove": "service rm",
 }

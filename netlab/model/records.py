@@ -178,6 +178,10 @@ class NodeRec:
     role: str  # manager, worker
     joined: str
     status: str = "ready"  # "down": it left (the manager lists it until ``docker node rm``)
+    availability: str = "active"  # ``node update --availability``: active, pause or drain
+    # Its tasks' containers while it is cut off (``netlab node down``): they run on, unknown to
+    # the manager, until it comes back and its agent ends them.
+    orphans: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from netlab.errors import Conflict, InvalidArgument, NetlabError
+from netlab.errors import Conflict, InvalidArgument, NetlabError, NotFound
 from netlab.kernel import containers, netns, proc, rtnl
 from netlab.model import embedded_dns, ids, images, lifecycle, service_lb, topology
 from netlab.model.cluster import SwarmError, current, live, require_manager, role
@@ -144,6 +144,134 @@ def leave(host: Host, *, force: bool = False) -> str:
         store.put_swarm(replace(sw, nodes={**sw.nodes, host.name: node}))
         _reconcile(lab)
     return "Node left the swarm.\n"
+
+
+def find_node(sw: SwarmRec, ref: str) -> str:
+    """A node by hostname, ID or unique ID prefix (moby v28.5.2 daemon/cluster/helpers.go
+    getNode); its hostname."""
+    for name, rec in sw.nodes.items():
+        if ref in (name, rec.id):
+            return name
+    found = [name for name, rec in sw.nodes.items() if ref and rec.id.startswith(ref)]
+    if len(found) > 1:
+        raise InvalidArgument(f"node {ref} is ambiguous ({len(found)} matches found)")
+    if not found:
+        raise NotFound(f"node {ref} not found")
+    return found[0]
+
+
+def update_node(host: Host, ref: str, availability: str) -> str:
+    """``docker node update --availability active|pause|drain NODE``: a drained node's tasks
+    go and run again elsewhere; a paused one keeps its tasks but takes no new ones."""
+    lab = host.lab
+    with lab.store.locked():
+        sw = require_manager(host)
+        if availability not in ("active", "pause", "drain"):
+            # (moby v28.5.2 daemon/cluster/convert/node.go NodeSpecToGRPC)
+            raise InvalidArgument(f'invalid Availability: "{availability}"')
+        name = find_node(sw, ref)
+        node = replace(sw.nodes[name], availability=availability)
+        lab.store.put_swarm(replace(sw, nodes={**sw.nodes, name: node}))
+        if availability == "drain":
+            for svc in list(live(lab).services.values()):
+                here = [t for t in svc.tasks.values() if t.node == name]
+                if here:
+                    _stop_tasks(lab, svc, here)
+        _reconcile(lab)
+    return ref
+
+
+def remove_node(host: Host, ref: str, *, force: bool = False) -> str:
+    """``docker node rm [--force] NODE``: only a node that is down (vendored swarmkit
+    manager/controlapi/node.go RemoveNode), or any worker with ``--force``."""
+    lab = host.lab
+    with lab.store.locked():
+        sw = require_manager(host)
+        name = find_node(sw, ref)
+        rec = sw.nodes[name]
+        if rec.role == "manager":
+            raise SwarmError(
+                f"rpc error: code = FailedPrecondition desc = node {rec.id} is a cluster manager "
+                "and is a member of the raft cluster. It must be demoted to worker before removal"
+            )
+        if rec.status == "ready" and not force:
+            raise SwarmError(
+                f"rpc error: code = FailedPrecondition desc = node {rec.id} is not down and "
+                "can't be removed"
+            )
+        if rec.status == "ready":  # --force: as if it had left
+            for svc in list(sw.services.values()):
+                here = [t for t in svc.tasks.values() if t.node == name]
+                if here:
+                    _stop_tasks(lab, svc, here)
+            _drop_swarm_networks(lab.host(name))
+        sw = live(lab)
+        lab.store.put_swarm(replace(sw, nodes={k: v for k, v in sw.nodes.items() if k != name}))
+        _reconcile(lab)
+    return ref
+
+
+def node_down(lab: Lab, name: str) -> None:
+    """A node fails (``netlab node down LAB NODE``): its LAN link goes down, so the manager
+    hears nothing from it and marks it Down; its tasks run on where they are, cut off, and
+    swarm starts replacements on the other nodes; the others' overlay tables forget it, as
+    Docker's gossip does."""
+    with lab.store.locked():
+        sw = live(lab)
+        if name not in sw.nodes:
+            raise InvalidArgument(f"{name} is not a node of the swarm")
+        if sw.nodes[name].role == "manager":
+            raise InvalidArgument(
+                f"{name} is the swarm's only manager: netlab's swarm would stop with it "
+                "(take a worker down)"
+            )
+        if sw.nodes[name].status != "ready":
+            return
+        rtnl.set_link(topology.ns_name(lab.name, "lan"), topology.lan_port(name), up=False)
+        orphans: list[str] = []
+        for svc in list(sw.services.values()):
+            here = [t for t in svc.tasks.values() if t.node == name]
+            if here:
+                orphans += [t.container for t in here if t.container]
+                gone = {t.id for t in here}
+                _put_service(
+                    lab,
+                    replace(svc, tasks={k: v for k, v in svc.tasks.items() if k not in gone}),
+                )
+        sw = live(lab)
+        node = replace(sw.nodes[name], status="down", orphans=tuple(orphans))
+        lab.store.put_swarm(replace(sw, nodes={**sw.nodes, name: node}))
+        for net_id in sw.networks:
+            peerdb.sync(lab, net_id)
+        _reconcile(lab)
+
+
+def node_up(lab: Lab, name: str) -> None:
+    """The node is back (``netlab node up``): its link comes up, its agent ends the tasks
+    the manager has replaced meanwhile, and it is Ready for new ones."""
+    with lab.store.locked():
+        sw = live(lab)
+        if name not in sw.nodes:
+            raise InvalidArgument(f"{name} is not a node of the swarm")
+        rec = sw.nodes[name]
+        if rec.status == "ready":
+            return
+        rtnl.set_link(topology.ns_name(lab.name, "lan"), topology.lan_port(name), up=True)
+        host = lab.host(name)
+        stale = []
+        for cid in rec.orphans:
+            with contextlib.suppress(NetlabError):
+                stale.append(host.container(cid))
+        host.remove_containers(stale, force=True)
+        for box in list(live(lab).sandboxes.values()):
+            if box.node == name and not _tasks_on(lab, name, box.net):
+                overlay.drop_sandbox(host, box.net, manager=False)
+        sw = live(lab)
+        node = replace(sw.nodes[name], status="ready", orphans=())
+        lab.store.put_swarm(replace(sw, nodes={**sw.nodes, name: node}))
+        for net_id in sw.networks:
+            peerdb.sync(lab, net_id)
+        _reconcile(lab)
 
 
 def _drop_swarm_networks(host: Host) -> None:
@@ -438,7 +566,7 @@ def choose_node(lab: Lab, sw: SwarmRec, svc: ServiceRec) -> tuple[str | None, st
                     mine[t.node] += 1
     fit = []
     for n, rec in sw.nodes.items():
-        if rec.status != "ready":
+        if rec.status != "ready" or rec.availability != "active":
             failures["ready"] += 1
         elif not node_matches(lab, sw, n, svc.constraints):
             failures["constraint"] += 1
@@ -507,10 +635,13 @@ def _reconcile_global(lab: Lab, svc: ServiceRec) -> ServiceRec:
     """A global service: a task on each ready node that meets its constraints, none
     elsewhere (its task name carries the node's ID instead of a slot)."""
     sw = live(lab)
+    # (a paused node keeps its task, a drained one loses it: swarmkit's global orchestrator)
     want = [
         n
         for n, rec in sw.nodes.items()
-        if rec.status == "ready" and node_matches(lab, sw, n, svc.constraints)
+        if rec.status == "ready"
+        and rec.availability != "drain"
+        and node_matches(lab, sw, n, svc.constraints)
     ]
     doomed = [t for t in svc.tasks.values() if t.node not in want]
     if doomed:

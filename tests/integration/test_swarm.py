@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 
 import pytest
 
@@ -253,3 +254,40 @@ def test_a_worker_leaves_and_its_task_runs_again_elsewhere(two: Lab) -> None:
     assert d(f"-H node2 swarm join --token {token} 192.168.56.11:2377").startswith("This node")
     d("-H node1 service scale -d s=3")
     assert "node2" in {c.host.name for h in two.hosts for c in h.containers()}
+
+
+def test_a_node_fails_and_comes_back(make_lab) -> None:  # type: ignore[no-untyped-def]
+    """netlab node down: node3's LAN link goes down, the manager lists it Down and starts
+    its task on the others, whose tasks still reach each other over the overlay (the peer
+    tables forgot node3); node up: its stale task ends and it takes tasks again."""
+    from netlab.model import swarm
+
+    lab = make_lab(hosts=("node1", "node2", "node3"))
+    use(lab)
+    init_and_join(lab, "node2", "node3")
+    d("-H node1 network create -d overlay overnet")
+    d("-H node1 service create -d --name s --network overnet --replicas 3 ubuntu sleep infinity")
+    old = lab.host("node3").containers()
+    assert len(old) == 1
+    done = subprocess.run(
+        [sys.executable, "-m", "netlab", "node", "down", lab.name, "node3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout) == (0, "node node3 down\n"), done.stderr
+    rows = d("-H node1 node ls")
+    assert any(" node3 " in r and " Down " in r for r in rows.splitlines()), rows
+    tasks = [c for n in ("node1", "node2") for c in lab.host(n).containers()]
+    assert len(tasks) == 3
+    box1 = tasks[0].networks["overnet"].bridge_ns
+    assert old[0].networks["overnet"].mac not in [m for m, _ in fdb(box1)]
+    far = next(c for c in tasks if c.host.name != tasks[0].host.name)
+    assert tasks[0].exec(["ping", "-c", "1", "-W", "2", far.networks["overnet"].ip]).ok
+    # Cut off: node3 cannot reach the manager's port.
+    assert not lab.host("node3").exec(["ping", "-c", "1", "-W", "1", "192.168.56.11"]).ok
+    swarm.node_up(lab, "node3")
+    assert lab.host("node3").containers() == []
+    assert " Ready " in next(r for r in d("-H node1 node ls").splitlines() if " node3 " in r)
+    d("-H node1 service scale -d s=4")
+    assert len(lab.host("node3").containers()) == 1

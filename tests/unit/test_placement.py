@@ -137,3 +137,43 @@ def test_the_lb_endpoint_in_network_inspect(fake: FakeKernel) -> None:
     lb = net["Containers"]["lb-overnet"]
     assert (lb["Name"], lb["IPv4Address"]) == ("overnet-endpoint", "10.0.1.3/24")
     assert "10.0.1.4/24" in [c["IPv4Address"] for c in net["Containers"].values()]
+
+
+def test_drain_pause_and_node_rm(fake: FakeKernel) -> None:
+    """docker/cli v28.5.2 cli/command/node/update.go, remove.go; vendored swarmkit
+    manager/controlapi/node.go RemoveNode; daemon/cluster/helpers.go getNode."""
+    lab = lab_of("fk_drain", "node1", "node2", "node3")
+    swarm(lab, "node2", "node3")
+    create("--name s --replicas 3")
+    assert nodes_of("s") == ["node1", "node2", "node3"]
+    assert d("-H node1 node update --availability drain node2") == "node2\n"
+    assert nodes_of("s") == ["node1", "node1", "node3"] or nodes_of("s") == [
+        "node1",
+        "node3",
+        "node3",
+    ]
+    assert lab.host("node2").containers() == []
+    rows = {r.split()[1 if "*" not in r else 2]: r for r in d("-H node1 node ls").splitlines()[1:]}
+    assert " Drain " in rows["node2"]
+    # pause: keeps its tasks, takes no new one
+    d("-H node1 node update --availability active node2")
+    d("-H node1 node update --availability pause node3")
+    on3 = nodes_of("s").count("node3")
+    d("-H node1 service scale -d s=6")
+    assert nodes_of("s").count("node3") == on3 and len(nodes_of("s")) == 6
+    assert fails("-H node1 node update --availability sleepy node2") == (
+        'Error response from daemon: invalid Availability: "sleepy"\n'
+    )
+    assert fails("-H node1 node update --availability drain node9") == (
+        "Error response from daemon: node node9 not found\n"
+    )
+    # node rm: a node that is up needs --force; a manager cannot go
+    node2_id = d("-H node1 node ls -q").split()[1]
+    assert fails("-H node1 node rm node2") == (
+        f"Error response from daemon: rpc error: code = FailedPrecondition desc = node "
+        f"{node2_id} is not down and can't be removed\n"
+    )
+    assert d("-H node1 node rm --force node2") == "node2\n"
+    assert "node2" not in d("-H node1 node ls")
+    assert lab.host("node2").containers() == []
+    assert len(nodes_of("s")) == 6

@@ -76,6 +76,28 @@ def cmd_swarm_leave(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     return 0
 
 
+def cmd_node_update(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    if opts["availability"] is None:
+        ctx.print(args[0])  # (nothing to change: docker/cli prints the node all the same)
+        return 0
+    ctx.print(swarm.update_node(ctx.host, args[0], opts["availability"]))
+    return 0
+
+
+def cmd_node_rm(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    """docker/cli v28.5.2 cli/command/node/remove.go: each removed, errors last."""
+    errors = []
+    for ref in args:
+        try:
+            ctx.print(swarm.remove_node(ctx.host, ref, force=bool(opts["force"])))
+        except NetlabError as exc:
+            errors.append(f"Error response from daemon: {exc}")
+    if errors:
+        ctx.err.append("\n".join(errors) + "\n")
+        return 1
+    return 0
+
+
 def cmd_swarm_join_token(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
     sw = cluster.require_manager(ctx.host)
@@ -105,7 +127,7 @@ def cmd_node_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
                 node.id + mark,
                 name,
                 "Ready" if node.status == "ready" else "Down",
-                "Active",
+                node.availability.capitalize(),
                 "Leader" if node.role == "manager" else "",
                 ENGINE_VERSION,
             ]

@@ -52,21 +52,25 @@ def sync(lab: Lab, net_id: str) -> None:
     if not sw:
         return
     hosts = lab.store.lab_record.hosts
+    # A node that is down is heard of by nobody (gossip), and hears nothing new.
+    down = {n for n, rec in sw.nodes.items() if rec.status != "ready"}
     endpoints = [
         (rec.host, ep.ip, ep.mac)
         for rec in lab.store.containers().values()
-        if rec.state == "running"
+        if rec.state == "running" and rec.host not in down
         for ep in rec.networks.values()
         if ep.network_id == net_id and ep.ip
     ]
     endpoints += [  # the nodes' load balancers (lb-NAME) are endpoints of the network too
-        (b.node, b.lb_ip, b.lb_mac) for b in sw.sandboxes.values() if b.net == net_id and b.lb_ip
+        (b.node, b.lb_ip, b.lb_mac)
+        for b in sw.sandboxes.values()
+        if b.net == net_id and b.lb_ip and b.node not in down
     ]
     addresses = {name: h.address for name, h in hosts.items()}
     boxes = dict(sw.sandboxes)
     try:
         for key, box in sw.sandboxes.items():
-            if box.net != net_id:
+            if box.net != net_id or box.node in down:
                 continue
             # The table on record follows the kernel step by step: a peer counts as present
             # from before its first entry is added until after its last is removed, so a
