@@ -420,12 +420,15 @@ def _ensure_gwbridge(host: Host) -> None:
 # --- services ---------------------------------------------------------------------------------
 
 
-def _put_service(lab: Lab, svc: ServiceRec) -> ServiceRec:
+def _put_service(lab: Lab, svc: ServiceRec, *, settle: bool = True) -> ServiceRec:
+    """Store the service; ``settle``: bring what follows its tasks up to date too (the DNS
+    names, its VIP's round robin), which a scaling does once, at its end, not per task."""
     sw = live(lab)
     lab.store.put_swarm(replace(sw, services={**sw.services, svc.id: svc}))
-    embedded_dns.refresh(lab)  # (tasks.NAME: the service's tasks as they are now)
-    for net_id in svc.vips:  # (its VIP's round robin over the tasks that run now)
-        service_lb.sync(lab, net_id)
+    if settle:
+        embedded_dns.refresh(lab)  # (tasks.NAME: the service's tasks as they are now)
+        for net_id in svc.vips:  # (its VIP's round robin over the tasks that run now)
+            service_lb.sync(lab, net_id)
     return svc
 
 
@@ -623,11 +626,11 @@ def _place(lab: Lab, svc: ServiceRec, slot: int = 0, tid: str = "") -> ServiceRe
         slot = next(i for i in range(1, 10_000) if i not in used)
     if not tid:
         tid = ids.b36(f"{lab.name}/task/{svc.id}/{slot}/{svc.generation}", 25)
-        svc = _put_service(lab, replace(svc, generation=svc.generation + 1))
+        svc = _put_service(lab, replace(svc, generation=svc.generation + 1), settle=False)
     if node is None:
         old = svc.tasks.get(tid)
         pending = TaskRec(tid, slot, "", "", old.created if old else now_rfc3339(), error=why)
-        return _put_service(lab, replace(svc, tasks={**svc.tasks, tid: pending}))
+        return _put_service(lab, replace(svc, tasks={**svc.tasks, tid: pending}), settle=False)
     return _start_task(lab, svc, node, slot, tid)
 
 
@@ -650,7 +653,7 @@ def _reconcile_global(lab: Lab, svc: ServiceRec) -> ServiceRec:
     for n in want:
         if n not in have:
             tid = ids.b36(f"{lab.name}/task/{svc.id}/{n}/{svc.generation}", 25)
-            svc = _put_service(lab, replace(svc, generation=svc.generation + 1))
+            svc = _put_service(lab, replace(svc, generation=svc.generation + 1), settle=False)
             svc = _start_task(lab, svc, n, 0, tid)
     return replace(svc, replicas=len(want))
 
@@ -686,7 +689,7 @@ def _start_task(lab: Lab, svc: ServiceRec, node: str, slot: int, tid: str) -> Se
         raise
     old = svc.tasks.get(tid)
     task = TaskRec(tid, slot, node, cid, old.created if old else now_rfc3339())
-    return _put_service(lab, replace(svc, tasks={**svc.tasks, tid: task}))
+    return _put_service(lab, replace(svc, tasks={**svc.tasks, tid: task}), settle=False)
 
 
 def _tasks_on(lab: Lab, node: str, net_id: str) -> list[str]:
@@ -716,7 +719,9 @@ def _stop_tasks(lab: Lab, svc: ServiceRec, doomed: list[TaskRec]) -> ServiceRec:
         nh.remove_containers(found, force=True)
     gone = {t.id for t in doomed}
     svc = _put_service(
-        lab, replace(svc, tasks={k: v for k, v in svc.tasks.items() if k not in gone})
+        lab,
+        replace(svc, tasks={k: v for k, v in svc.tasks.items() if k not in gone}),
+        settle=False,
     )
     for net_id in svc.networks:
         for node in by_node:
