@@ -43,6 +43,11 @@ import sys
 import threading
 from typing import Any
 
+try:
+    from netlab.kernel.docker_proxy import set_title
+except ImportError:  # (run as a program, python3 -S .../dns_server.py: its folder is first)
+    from docker_proxy import set_title  # type: ignore[no-redef,import-not-found]
+
 TTL = 600  # seconds (moby libnetwork/resolver.go respTTL)
 FORWARD_TIMEOUT = 2.0  # seconds per upstream server
 A, PTR, AAAA = 1, 12, 28
@@ -352,23 +357,6 @@ def recv_fds(conn: socket.socket) -> tuple[bytes, list[int]]:
     return msg, list(fds)
 
 
-def set_title(name: str, argv: list[str]) -> None:
-    """Show ``name`` in ``ss -p`` and ``argv`` in ``ps`` (see docker_proxy.set_title)."""
-    try:
-        with open("/proc/self/comm", "w") as f:
-            f.write(name)
-        with open("/proc/self/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-        start, end = int(fields[45]), int(fields[46])
-        new = b"\0".join(a.encode() for a in argv) + b"\0"
-        if len(new) <= end - start:
-            with open("/proc/self/mem", "r+b", buffering=0) as mem:
-                mem.seek(start)
-                mem.write(new + b"\0" * (end - start - len(new)))
-    except OSError:
-        pass
-
-
 def main(args: list[str]) -> int:
     """``dns_server.py CONTROL_SOCKET TABLE``: serve until SIGTERM/SIGINT; "ready" on stdout
     once the control socket listens."""
@@ -376,7 +364,7 @@ def main(args: list[str]) -> int:
     server = Server(control, table)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     signal.signal(signal.SIGINT, lambda *_: os._exit(0))
-    set_title("dockerd", ["dockerd", "--embedded-dns"])
+    set_title(["dockerd", "--embedded-dns"])
     print("ready", flush=True)
     server.run()
     return 0

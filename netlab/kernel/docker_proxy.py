@@ -28,11 +28,12 @@ UDP_BUFFER = 65507
 
 
 def set_title(argv: list[str]) -> None:
-    """Show ``argv`` as this process's command line (``ps``) and ``docker-proxy`` as its name
-    (``ss -p``), over the interpreter's: the kernel reads both from this process's memory."""
+    """Show ``argv`` as this process's command line (``ps``) and ``argv[0]`` as its name
+    (``ss -p``), over the interpreter's: the kernel reads both from this process's memory.
+    (netlab's other small programs, such as the embedded DNS server, use it too.)"""
     try:
         with open("/proc/self/comm", "w") as f:
-            f.write("docker-proxy")
+            f.write(argv[0])
         with open("/proc/self/stat", "rb") as f:
             fields = f.read().rsplit(b")", 1)[1].split()
         start, end = int(fields[45]), int(fields[46])  # arg_start, arg_end (proc(5))

@@ -116,13 +116,18 @@ def test_one_server_per_host_and_namespaces_go(lab: Lab) -> None:
     assert ok("exec x2 getent hosts x2").split()[0] == lab.host().container("x2").ip
 
 
-def test_tasks_name_across_the_swarm(make_lab: object) -> None:
+def two_nodes(make_lab: object) -> Lab:
+    """A lab of two nodes in one swarm (node1 the manager)."""
     lab = make_lab(hosts=("node1", "node2"))  # type: ignore[operator]
     use(lab)
-    out = ok("-H node1 swarm init")
-    token = re.search(r"--token (\S+) ", out)
+    token = re.search(r"--token (\S+) ", ok("-H node1 swarm init"))
     assert token is not None
     ok(f"-H node2 swarm join --token {token.group(1)} {lab.host('node1').address}:2377")
+    return lab
+
+
+def test_tasks_name_across_the_swarm(make_lab: object) -> None:
+    lab = two_nodes(make_lab)
     ok("-H node1 network create -d overlay overnet")
     ok("-H node1 service create -d --name web --network overnet --replicas 2 ubuntu sleep infinity")
     tasks = [c for h in lab.hosts for c in h.containers() if c.name.startswith("web.")]
@@ -144,12 +149,7 @@ def test_a_service_vip_balances_over_its_tasks(make_lab: object) -> None:
     connection after another to the next task, across the overlay; tasks.NAME lists the
     tasks; --endpoint-mode dnsrr answers the tasks' addresses instead (moby v28.5.2
     libnetwork/service_linux.go; netlab's iptables stand-in where the kernel has no IPVS)."""
-    lab = make_lab(hosts=("node1", "node2"))  # type: ignore[operator]
-    use(lab)
-    out = ok("-H node1 swarm init")
-    token = re.search(r"--token (\S+) ", out)
-    assert token is not None
-    ok(f"-H node2 swarm join --token {token.group(1)} {lab.host('node1').address}:2377")
+    lab = two_nodes(make_lab)
     ok("-H node1 network create -d overlay overnet")
     svc = "-H node1 service create -d --network overnet"
     ok(f"{svc} --name web --replicas 3 ubuntu {SERVE_HOSTNAME}")
