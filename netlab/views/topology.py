@@ -8,7 +8,8 @@ host's firewall. The model is only used to *name* things (which namespace is whi
 container); a namespace the model does not know shows up as a leftover.
 
 Node kinds: ``namespace`` (role: internet, lan, client, host, container, overlay,
-leftover) and ``bridge``. Edge kinds: ``contains`` (a namespace holds a bridge), ``veth``
+loadbalancer (a node's ``lb-NETWORK``: the picture names it in its overlay's box), leftover)
+and ``bridge``. Edge kinds: ``contains`` (a namespace holds a bridge), ``veth``
 (labelled with both interface names as ``ip link`` shows them), ``vxlan`` (VNI, UDP port),
 ``published`` (a DNAT rule: host port -> container address and port).
 """
@@ -68,6 +69,13 @@ def _roles(lab: Lab) -> dict[str, dict[str, Any]]:
             "host": box.node,
             "network": net.name,
         }
+        if box.lb_netns:  # the node's load balancer for the network (lb-NETWORK)
+            roles[box.lb_netns] = {
+                "role": "loadbalancer",
+                "label": f"lb-{net.name}",
+                "host": box.node,
+                "network": net.name,
+            }
     return roles
 
 

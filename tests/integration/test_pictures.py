@@ -72,6 +72,9 @@ def test_vxlan_edge_carries_the_real_vni(make_lab) -> None:  # type: ignore[no-u
     t2 = lab.host("node2").containers()[0]
     p = draw.path(g, ns_node(t1.ns), ns_node(t2.ns))
     assert a in p and b in p, p
+    # Each node's load balancer is known for what it is (no "leftover" box in the picture).
+    roles = sorted(d["role"] for _, d in g.nodes(data=True) if d["kind"] == "namespace")
+    assert roles.count("loadbalancer") == 2 and "leftover" not in roles
 
 
 def test_rendering_png_and_svg(lab: Lab, tmp_path) -> None:  # type: ignore[no-untyped-def]

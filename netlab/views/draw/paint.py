@@ -208,7 +208,18 @@ def bridge(cv: Canvas, bp: BridgePlace) -> None:
     cv.text(bx, by + 0.15, bd["name"], 9, color="white", weight="bold")
     cv.text(bx, by - 0.2, ", ".join(bd["addresses"]) or "no address", 7, color="white")
     if overlay:
-        cv.text(bx, by - 0.7, "+ vxlan0 (port of br0)", 7, color=colour)
+        lb = next(
+            (
+                d
+                for d in cv.nodes.values()
+                if d.get("role") == "loadbalancer"
+                and d.get("host") == bd.get("host")
+                and d.get("network") == net.get("network")
+            ),
+            None,
+        )
+        ports = "+ vxlan0, veth-lb (ports)" if lb else "+ vxlan0 (port of br0)"
+        cv.text(bx, by - 0.7, ports, 7, color=colour)
 
 
 def container(cv: Canvas, node: NodeKey, at: Point) -> None:
