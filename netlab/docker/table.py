@@ -531,6 +531,26 @@ COMMANDS: dict[str, Command] = {
             min_args=1,
         ),
         Command(
+            "service logs",
+            "[OPTIONS] SERVICE|TASK",
+            "Fetch the logs of a service or task",
+            (
+                F("follow", "f", hidden=True),
+                F("no-task-ids", help="Do not include task IDs in output"),
+                F("no-trunc", help="Do not truncate output"),
+                F("raw", help="Do not neatly format logs"),
+                F(
+                    "tail",
+                    "n",
+                    takes_value=True,
+                    help='Number of lines to show from the end of the logs (default "all")',
+                ),
+            ),
+            swarm.cmd_service_logs,
+            min_args=1,
+            max_args=1,
+        ),
+        Command(
             "service rm",
             "SERVICE [SERVICE...]",
             "Remove one or more services",

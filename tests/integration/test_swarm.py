@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -291,3 +292,30 @@ def test_a_node_fails_and_comes_back(make_lab) -> None:  # type: ignore[no-untyp
     assert " Ready " in next(r for r in d("-H node1 node ls").splitlines() if " node3 " in r)
     d("-H node1 service scale -d s=4")
     assert len(lab.host("node3").containers()) == 1
+
+
+def test_service_logs(two: Lab) -> None:
+    """docker/cli v28.5.2 cli/command/service/logs.go: NAME.SLOT.TASKID@NODE, the slot
+    padded to the widest replica number, then '    | '."""
+    init_and_join(two, "node2")
+    d("-H node1 service create -d --name talk --replicas 10 ubuntu sh -c 'echo hi; exec sleep 600'")
+    sw = cluster.require_manager(two.host("node1"))
+    svc = next(s for s in sw.services.values() if s.name == "talk")
+    want = sorted(
+        f"talk.{t.slot}.{t.id[:12]}@{t.node}{' ' if t.slot < 10 else ''}    | hi"
+        for t in svc.tasks.values()
+    )
+    for _ in range(50):  # (the tasks write as they start)
+        got = sorted(d("-H node1 service logs talk").splitlines())
+        if got == want:
+            break
+        time.sleep(0.1)
+    assert got == want
+    t = next(t for t in svc.tasks.values() if t.slot == 3)
+    assert d(f"-H node1 service logs --raw {t.id}") == "hi\n"
+    assert d(f"-H node1 service logs --no-task-ids {t.id}") == f"talk.3@{t.node}    | hi\n"
+    out = docker("-H node1 service logs nothing")
+    assert (out.code, out.stderr) == (
+        1,
+        "no such task or service: nothing\n",
+    )
