@@ -101,6 +101,13 @@ def exact(filters: Mapping[str, list[str]], key: str, source: str) -> bool:
     return not values or source in values
 
 
+def prefix(filters: Mapping[str, list[str]], key: str, source: str) -> bool:
+    """Swarm's ``NamePrefixes``/``IDPrefixes``: true without that key, or if ``source``
+    starts with one value (moby v28.5.2 daemon/cluster/filters.go)."""
+    values = filters.get(key)
+    return not values or any(source.startswith(v) for v in values)
+
+
 def labels_match(filters: Mapping[str, list[str]], labels: Mapping[str, str]) -> bool:
     """Docker's ``Args.MatchKVList("label", ...)``: every ``KEY`` or ``KEY=VALUE`` given holds."""
     for v in filters.get("label", []):

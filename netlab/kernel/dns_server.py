@@ -239,15 +239,24 @@ class Server:
 
     # -- queries -------------------------------------------------------------------------------
 
-    def reply_for(self, c: Client, query: bytes) -> bytes | None:
+    def local(self, c: Client, query: bytes) -> tuple[bytes | None, bool]:
+        """``(the answer, True)`` when the table has it or the query is not one to answer,
+        ``(None, False)`` when it must go upstream (:meth:`upstream`)."""
         q = parse_question(query)
         if q is None:
-            return None
+            return None, True
         records = resolve(self.table.current(), c.cid, q[2], q[3])
-        if records is not None:
-            return answer(query, q, records)
+        return (answer(query, q, records), True) if records is not None else (None, False)
+
+    def upstream(self, c: Client, query: bytes) -> bytes | None:
+        """The upstream servers' answer, or SERVFAIL when none gives one."""
         got = self.forward(c, query)
-        return got if got is not None else answer(query, q, [], rcode=2)  # SERVFAIL
+        q = parse_question(query)
+        return got if got is not None or q is None else answer(query, q, [], rcode=2)
+
+    def reply_for(self, c: Client, query: bytes) -> bytes | None:
+        data, done = self.local(c, query)
+        return data if done else self.upstream(c, query)
 
     def forward(self, c: Client, query: bytes) -> bytes | None:
         """Ask the container's upstream servers in turn: those of the Docker host's own
@@ -272,21 +281,16 @@ class Server:
         except OSError:
             return
 
-        def work() -> None:
-            data = self.reply_for(c, query)
+        def send(data: bytes | None) -> None:
             if data is not None:
                 with contextlib.suppress(OSError):
                     c.udp.sendto(data, peer)
 
-        if self.knows(c, query):
-            work()
+        data, done = self.local(c, query)
+        if done:  # (answered at once, on this thread; a forward waits on a thread of its own)
+            send(data)
         else:
-            threading.Thread(target=work, daemon=True).start()
-
-    def knows(self, c: Client, query: bytes) -> bool:
-        """True when the answer needs no upstream (answered at once, on this thread)."""
-        q = parse_question(query)
-        return q is not None and resolve(self.table.current(), c.cid, q[2], q[3]) is not None
+            threading.Thread(target=lambda: send(self.upstream(c, query)), daemon=True).start()
 
     def on_tcp(self, c: Client) -> None:
         try:

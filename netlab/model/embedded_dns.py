@@ -172,14 +172,16 @@ def table(lab: Lab, host: Host, starting: ContainerRec | None = None) -> dict[st
     for r in recs:
         if r.host != host.name or not r.own_netns:
             continue
-        mine = [n for ep in r.networks.values() if served(n := nets_here.get(ep.network_id))]
+        mine = [
+            n
+            for ep in r.networks.values()
+            if (n := nets_here.get(ep.network_id)) is not None and served(n)
+        ]
         if not mine:
             continue
         upstream = [[s, False] for s in r.dns] or [[topology.DNS_IP, True]]
-        out_containers[r.id] = {"networks": [n.id for n in mine if n], "upstream": upstream}
-        for n in mine:
-            if n is not None:
-                wanted[n.id] = n
+        out_containers[r.id] = {"networks": [n.id for n in mine], "upstream": upstream}
+        wanted.update((n.id, n) for n in mine)
     out_networks: dict[str, Any] = {}
     for nid, net in wanted.items():
         names: dict[str, list[str]] = {}

@@ -107,8 +107,6 @@ class NetworkRec:
     ingress: bool = False  # overlay: the swarm's ingress network
     parent: str = ""  # macvlan/ipvlan
     mode: str = ""  # macvlan/ipvlan
-    resolver_pid: int = 0  # the network's name server (user-defined bridges)
-    resolver_start: int = 0
 
 
 @dataclass(frozen=True)

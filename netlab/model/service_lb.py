@@ -51,7 +51,7 @@ def lb_ns(lab: str, node: str, net_id: str) -> str:
     return topology.ns_name(lab, f"{node}-lb-{net_id[:10]}")
 
 
-def build(lab: Lab, box: SandboxRec, ip: str, prefixlen: int) -> SandboxRec:
+def build(lab: Lab, box: SandboxRec, ip: str, prefixlen: int, mtu: int) -> SandboxRec:
     """Make the node's load balancer for the network of ``box`` (its sandbox): a namespace
     with an endpoint on br0 at ``ip``, forwarding on, and the jumps to its chains."""
     ns = lb_ns(lab.name, box.node, box.net)
@@ -68,7 +68,7 @@ def build(lab: Lab, box: SandboxRec, ip: str, prefixlen: int) -> SandboxRec:
             peer_name=IFACE,
             mac=ids.local_mac(lab.name, box.node, box.net, "lb"),
             peer_mac=mac,
-            mtu=1450,
+            mtu=mtu,
             master="br0",
             up=True,
         )

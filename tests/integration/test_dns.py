@@ -15,7 +15,7 @@ import pytest
 
 from netlab import Lab
 from netlab.docker import docker, use
-from netlab.kernel import netns
+from netlab.kernel import netns, proc
 
 pytestmark = pytest.mark.root
 
@@ -108,11 +108,18 @@ def test_one_server_per_host_and_namespaces_go(lab: Lab) -> None:
         line for line in ps.splitlines() if line.split(None, 1)[1:] == ["dockerd --embedded-dns"]
     ]
     assert len(servers) == 1, ps
+    # The server holds the sockets of the running containers, and gives a container's back
+    # when it stops or goes (a socket would keep its namespace alive).
+    control = lab.store.path("dns-host.sock")
+    assert proc.control(control, "ping") == "ok 2"
     ns = lab.host().container("x1").ns
     ok("rm -f x1")
     assert not netns.exists(ns)
-    # Its namespace is really gone: no socket of the server keeps it (no netns inode left)
-    assert ns not in netns.names()
+    assert proc.control(control, "ping") == "ok 1"
+    ok("stop -t 0 x2")
+    assert proc.control(control, "ping") == "ok 0"
+    ok("start x2")
+    assert proc.control(control, "ping") == "ok 1"
     assert ok("exec x2 getent hosts x2").split()[0] == lab.host().container("x2").ip
 
 

@@ -233,14 +233,6 @@ SERVICE_HEADERS = {
 }
 
 
-def _prefix(wanted: filters.Filters, key: str, value: str) -> bool:
-    return not wanted.get(key) or any(value.startswith(v) for v in wanted[key])
-
-
-def _any_of(wanted: filters.Filters, key: str, value: str) -> bool:
-    return not wanted.get(key) or value in [v.lower() for v in wanted[key]]
-
-
 def _placement(s: ServiceRec) -> dict[str, Any]:
     """TaskTemplate.Placement, when it says something (api/types/swarm/task.go: Constraints
     and MaxReplicas omitempty)."""
@@ -303,6 +295,7 @@ def cmd_service_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     for state in wanted.get("desired-state", []):
         if state and state.lower() not in TASK_STATES:
             raise DaemonError(f"Invalid desired-state filter: '{state}'")
+    states = {"desired-state": [s.lower() for s in wanted.get("desired-state", [])]}
     sw = cluster.require_manager(ctx.host)
     rows = []
     now = time.time()
@@ -318,10 +311,10 @@ def cmd_service_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
             # (id and name are prefixes; node an ID or a hostname; every task's desired state
             # is running: netlab keeps no history of ended tasks)
             if not (
-                _prefix(wanted, "id", t.id)
-                and _prefix(wanted, "name", name)
-                and (not wanted.get("node") or {t.node, node_id} & set(wanted["node"]))
-                and _any_of(wanted, "desired-state", "running")
+                filters.prefix(wanted, "id", t.id)
+                and filters.prefix(wanted, "name", name)
+                and any(filters.exact(wanted, "node", n) for n in (t.node, node_id))
+                and filters.exact(states, "desired-state", "running")
                 and (not wanted.get("label") and not wanted.get("runtime"))
             ):
                 continue

@@ -226,7 +226,7 @@ def ensure_sandbox(host: Host, net: OverlayRec) -> str:
     if not net.ingress:  # the node's load balancer for the network's services (lb-NAME)
         try:
             lb_ip = free_address(host, host_view(net), cluster_wide=True)
-            box = service_lb.build(host.lab, box, lb_ip, gw_len)
+            box = service_lb.build(host.lab, box, lb_ip, gw_len, OVERLAY_MTU)
         except BaseException:
             rtnl.forget(ns)
             netns.delete(ns)
