@@ -42,16 +42,21 @@ def test_a_chatty_container_keeps_max_file_files_of_max_size(lab: Lab) -> None:
     names = [f"{cid_}.log", f"{cid_}.log.1", f"{cid_}.log.2"]
     wait_for(lambda: sorted(log_files(lab, cid_)) == names)
     time.sleep(0.5)  # (it goes on writing: the files stay as they are, rotated)
+    assert "Up " in docker("ps --format '{{.Status}}'").stdout  # it runs on
+    # Paused, `yes` stops writing (the log's writer is outside the freezer and drains the
+    # pipe): the files then hold still, where a look between two rotations could miss one.
+    assert docker("pause chatty").code == 0
     files: dict[str, int] = {}
 
-    def settled() -> bool:  # (a look between two rotations: all three files there)
+    def settled() -> bool:  # (the same three files, of the same sizes, twice in a row)
+        before = log_files(lab, cid_)
+        time.sleep(0.2)
         files.clear()
         files.update(log_files(lab, cid_))
-        return sorted(files) == names
+        return sorted(files) == names and files == before
 
     wait_for(settled)
     assert all(size <= 100_000 for size in files.values()) and files[f"{cid_}.log.1"] == 100_000
-    assert "Up " in docker("ps --format '{{.Status}}'").stdout  # it runs on
     assert docker("logs --tail 1 chatty").stdout == "y\n"
     assert docker("inspect -f '{{json .HostConfig.LogConfig}}' chatty").stdout == (
         '{"Type":"json-file","Config":{"max-file":"3","max-size":"100k"}}\n'
