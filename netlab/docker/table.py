@@ -477,6 +477,13 @@ COMMANDS: dict[str, Command] = {
                 ),
                 F("name", takes_value=True, help="Service name"),
                 F("network", takes_value=True, repeated=True, help="Network attachments"),
+                F(
+                    "publish",
+                    "p",
+                    takes_value=True,
+                    repeated=True,
+                    help="Publish a port as a node port",
+                ),
                 F("quiet", "q", help="Suppress progress output"),
                 F("replicas", takes_value=True, help="Number of tasks"),
                 F(

@@ -16,7 +16,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from netlab.kernel import containers
-from netlab.model import drivers, ids, images
+from netlab.model import drivers, ids, images, ingress
 from netlab.model.records import ContainerRec, Endpoint
 
 if TYPE_CHECKING:
@@ -59,11 +59,22 @@ def network_inspect(net: Network) -> dict[str, Any]:
     sw = net.host.lab.store.lab_record.swarm
     box = sw.sandboxes.get(f"{net.host.name}/{rec.id}") if sw else None
     if box is not None and box.lb_ip:  # the node's load balancer (moby: lb-NETWORK)
-        containers[f"lb-{rec.name}"] = {
+        # (ingress's is the node's ingress-sbox: "ingress-sbox", named "ingress-endpoint")
+        key = "ingress-sbox" if rec.ingress else f"lb-{rec.name}"
+        containers[key] = {
             "Name": f"{rec.name}-endpoint",
             "EndpointID": ids.object_id(net.host.lab.name, f"lb-endpoint/{box.node}/{rec.id}", 0),
             "MacAddress": box.lb_mac,
             "IPv4Address": f"{box.lb_ip}/{ipaddress.IPv4Network(rec.subnet).prefixlen}",
+            "IPv6Address": "",
+        }
+    sbox = ingress.ingress_box(sw, net.host.name) if sw and rec.name == "docker_gwbridge" else None
+    if sbox is not None and sbox.gw_ip:  # (the ingress-sbox's way out: its eth1)
+        containers["ingress-sbox"] = {
+            "Name": "gateway_ingress-sbox",
+            "EndpointID": ids.object_id(net.host.lab.name, f"gw-endpoint/{sbox.node}", 0),
+            "MacAddress": ids.mac_from_ip(sbox.gw_ip),
+            "IPv4Address": f"{sbox.gw_ip}/{ipaddress.IPv4Network(rec.subnet).prefixlen}",
             "IPv6Address": "",
         }
     return {
@@ -82,7 +93,7 @@ def network_inspect(net: Network) -> dict[str, Any]:
         },
         "Internal": rec.internal,
         "Attachable": rec.attachable,
-        "Ingress": False,
+        "Ingress": rec.ingress,
         "ConfigFrom": {"Network": ""},
         "ConfigOnly": False,
         "Containers": dict(sorted(containers.items())),

@@ -62,6 +62,7 @@ DOCKER_CHAINS: dict[str, tuple[str, ...]] = {
     "nat": ("DOCKER",),
 }
 USER_CHAIN = ("filter", "DOCKER-USER")
+INGRESS_CHAIN = "DOCKER-INGRESS"  # (nat and filter: a swarm node's, from its first published port)
 TABLES = ("raw", "filter", "nat")
 
 
@@ -73,12 +74,27 @@ class Endpoint:
     ip: str
 
 
+@dataclass(frozen=True)
+class Ingress:
+    """What a swarm node's firewall needs for the routing mesh (:mod:`netlab.model.ingress`):
+    docker_gwbridge, the node's ingress-sbox address on it, the swarm's published ports
+    ``(protocol, port)`` in the order services got them."""
+
+    bridge: str
+    sbox_ip: str
+    ports: tuple[tuple[str, int], ...]
+
+
 def _port(proto: str, port: int, direction: str = "dport") -> str:
     return f"-p {proto} -m {proto} --{direction} {port}"
 
 
 def wanted(
-    bridges: Sequence[Bridge], endpoints: Sequence[Endpoint], *, userland_proxy: bool
+    bridges: Sequence[Bridge],
+    endpoints: Sequence[Endpoint],
+    *,
+    userland_proxy: bool,
+    ingress: Ingress | None = None,
 ) -> Rules:
     """Every rule Docker 28 has for these bridges (oldest network first) and running
     containers (in the order they started; each container's ports in its ``published``
@@ -148,7 +164,39 @@ def wanted(
         for p in on.published:
             if p.container_ip == ep.ip:
                 _port_rules(add, on.name, p.container_ip, p.mapping, userland_proxy)
+    if ingress is not None:
+        _ingress_rules(rules, add, ingress)
     return rules
+
+
+def _ingress_rules(rules: Rules, add: Callable[..., None], ing: Ingress) -> None:
+    """The routing mesh's rules on a node (moby v28.5.2 libnetwork/service_linux.go
+    programIngress): made after the bridges' (at the first published port), each added with
+    ``-I`` but the chains' closing RETURNs, so the newest port comes first."""
+    rules[("nat", INGRESS_CHAIN)] = []
+    rules[("filter", INGRESS_CHAIN)] = []
+    add("nat", INGRESS_CHAIN, "-j RETURN")
+    add("filter", INGRESS_CHAIN, "-j RETURN")
+    for chain in ("OUTPUT", "PREROUTING"):
+        add("nat", chain, f"-m addrtype --dst-type LOCAL -j {INGRESS_CHAIN}", insert=True)
+    add("filter", "DOCKER-FORWARD", f"-j {INGRESS_CHAIN}", insert=True)
+    masquerade = f"-o {ing.bridge} -m addrtype --src-type LOCAL -j MASQUERADE"
+    if masquerade not in rules[("nat", "POSTROUTING")]:  # (no userland-proxy: there already)
+        add("nat", "POSTROUTING", masquerade, insert=True)
+    for proto, port in ing.ports:
+        add(
+            "nat",
+            INGRESS_CHAIN,
+            f"{_port(proto, port)} -j DNAT --to-destination {ing.sbox_ip}:{port}",
+            insert=True,
+        )
+        add(
+            "filter",
+            INGRESS_CHAIN,
+            f"{_port(proto, port, 'sport')} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+            insert=True,
+        )
+        add("filter", INGRESS_CHAIN, f"{_port(proto, port)} -j ACCEPT", insert=True)
 
 
 def _port_rules(
@@ -220,13 +268,14 @@ def plan(
             # A new Docker host: Docker turned IP forwarding on, and so closes FORWARD to
             # what its rules do not accept (iptabler.go FilterForwardDrop).
             out.append(":FORWARD DROP [0:0]")
-        for c in DOCKER_CHAINS.get(table, ()):
+        mine = _docker_chains(want, table)
+        for c in mine:
             if c not in present:
                 out.append(f"-N {c}")
         if table == USER_CHAIN[0] and USER_CHAIN[1] not in present:
             out.append(f"-N {USER_CHAIN[1]}")
         edits: list[str] = []
-        for chain in (*BUILTIN[table], *DOCKER_CHAINS.get(table, ())):
+        for chain in (*BUILTIN[table], *mine):
             current = tables[table].rules.get(chain, []) if table in tables else []
             target = want.get((table, chain), [])
             if chain in BUILTIN[table]:
@@ -244,6 +293,17 @@ def plan(
                 for e in out
             ]
     return lines, commands
+
+
+def _docker_chains(want: Rules, table: str) -> tuple[str, ...]:
+    """Docker's own chains of a table: the fixed ones, then any other that ``want`` has
+    (DOCKER-INGRESS on a swarm node)."""
+    fixed = DOCKER_CHAINS.get(table, ())
+    more = sorted(
+        {c for (t, c) in want if t == table and c not in BUILTIN[table] and c not in fixed}
+        - {USER_CHAIN[1]}
+    )
+    return (*fixed, *more)
 
 
 def _edits_among(chain: str, current: list[str], ours: list[str], target: list[str]) -> list[str]:

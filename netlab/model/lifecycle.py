@@ -284,7 +284,7 @@ def _allocate_ports(host: Host, rec: ContainerRec) -> ContainerRec:
         for m in r.ports
     ]
     wanted = list(rec.port_specs)
-    first = host.network(next(iter(rec.networks.values())).network_id)
+    first = host.network(networks.publishing_endpoint(host, rec).network_id)
     if first.rec.internal:
         wanted = []  # Docker publishes nothing for a container on an --internal network
     eid = ids.object_id(host.lab.name, "endpoint", host.lab.store.peek_counter("endpoint") + 1)
@@ -294,7 +294,7 @@ def _allocate_ports(host: Host, rec: ContainerRec) -> ContainerRec:
 def _start_proxies(host: Host, rec: ContainerRec) -> ContainerRec:
     """Start the docker-proxy processes of a container's published ports; its record with
     them (stored). A port that the host cannot bind fails with Docker's words."""
-    first = next(iter(rec.networks.values()))
+    first = networks.publishing_endpoint(host, rec)
     try:
         started = proxies.start(host, rec.ports, first.ip)
     except proxies.ProxyError as exc:
@@ -310,7 +310,7 @@ def _start_proxies(host: Host, rec: ContainerRec) -> ContainerRec:
 def _hairpin(host: Host, rec: ContainerRec) -> None:
     """Hairpin mode on the bridge port of a container with published ports (the kernel
     carries its calls to its own published port back out of the port they came in by)."""
-    first = next(iter(rec.networks.values()))
+    first = networks.publishing_endpoint(host, rec)
     if first.veth:
         rtnl.set_bridge_port(host.ns, first.veth, hairpin=True)
 

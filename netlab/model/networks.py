@@ -27,13 +27,34 @@ from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, InvalidArgument
 from netlab.kernel import batch, nft, xtables
-from netlab.model import drivers, embedded_dns, firewall, ids, iptables_rules, topology
+from netlab.model import (
+    drivers,
+    embedded_dns,
+    firewall,
+    ids,
+    ingress,
+    iptables_rules,
+    topology,
+)
 from netlab.model.drivers import CreateRequest
-from netlab.model.records import NO_CONFIG, EndpointConfig, NetworkRec
+from netlab.model.records import NO_CONFIG, ContainerRec, Endpoint, EndpointConfig, NetworkRec
 
 if TYPE_CHECKING:
     from netlab.model.container import Container
     from netlab.model.host import Host, Network
+
+
+def publishing_endpoint(host: Host, rec: ContainerRec) -> Endpoint:
+    """The endpoint a container's published ports go to: its first on a network whose driver
+    publishes ports (a bridge; a swarm task's docker_gwbridge, after its overlays), else its
+    first."""
+    nets = host.lab.store.lab_record.hosts[host.name].networks
+    eps = list(rec.networks.values())
+    for ep in eps:
+        net = nets.get(ep.network_id)
+        if net is not None and drivers.of(net).publishes:
+            return ep
+    return eps[0]
 
 
 def firewall_inputs(host: Host) -> list[firewall.Bridge]:
@@ -44,12 +65,11 @@ def firewall_inputs(host: Host) -> list[firewall.Bridge]:
     for rec in host.lab.store.containers().values():
         if rec.host != host.name or rec.state != "running" or not rec.ports:
             continue
-        for ep in rec.networks.values():
-            if ep.ip:
-                published.setdefault(ep.network_id, []).extend(
-                    firewall.Published(ep.ip, m) for m in rec.ports
-                )
-                break  # Docker publishes on the container's first network
+        ep = publishing_endpoint(host, rec)
+        if ep.ip:
+            published.setdefault(ep.network_id, []).extend(
+                firewall.Published(ep.ip, m) for m in rec.ports
+            )
     out = []
     for nid, net in nets.items():
         share = drivers.of(net).firewall(net, published.get(nid, []))
@@ -67,7 +87,10 @@ def firewall_endpoints(host: Host) -> list[iptables_rules.Endpoint]:
         if r.host == host.name and r.state == "running"
     ]
     running.sort(key=lambda r: (r.started_at, r.seq))
-    return [
+    sw = host.lab.store.lab_record.swarm
+    box = ingress.ingress_box(sw, host.name) if sw is not None else None
+    sbox = [iptables_rules.Endpoint("docker_gwbridge", box.gw_ip)] if box and box.gw_ip else []
+    return sbox + [
         iptables_rules.Endpoint(nets[ep.network_id].bridge, ep.ip)
         for r in running
         for ep in r.networks.values()
@@ -89,7 +112,10 @@ def apply_firewall(host: Host) -> None:
         nft.load(host.ns, firewall.ruleset(firewall_inputs(host)))
         return
     want = iptables_rules.wanted(
-        firewall_inputs(host), firewall_endpoints(host), userland_proxy=lab.userland_proxy
+        firewall_inputs(host),
+        firewall_endpoints(host),
+        userland_proxy=lab.userland_proxy,
+        ingress=ingress.firewall_input(host),
     )
     # What this layer last left in the kernel (its rules, the rules it owns in built-in
     # chains, and the ruleset's generation then): while the generation is the same, nobody

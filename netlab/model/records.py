@@ -208,6 +208,17 @@ class TaskRec:
 
 
 @dataclass(frozen=True)
+class ServicePort:
+    """A published port of a service (``-p 8080:80``, ``--publish mode=host,...``): swarm's
+    PortConfig."""
+
+    published: int
+    target: int
+    protocol: str = "tcp"
+    mode: str = "ingress"  # "ingress": the routing mesh, on every node; "host": where a task runs
+
+
+@dataclass(frozen=True)
 class ServiceRec:
     """A replicated service."""
 
@@ -226,6 +237,11 @@ class ServiceRec:
     fwmark: int = 0  # the firewall mark of its VIP's packets (Docker's count from 256)
     constraints: tuple[str, ...] = ()  # --constraint "node.hostname==node1", ...
     max_per_node: int = 0  # --replicas-max-per-node (0: no limit)
+    ports: tuple[ServicePort, ...] = ()  # -p / --publish
+
+    @property
+    def ingress_ports(self) -> tuple[ServicePort, ...]:
+        return tuple(p for p in self.ports if p.mode == "ingress")
 
 
 @dataclass(frozen=True, order=True)
@@ -250,6 +266,12 @@ class SandboxRec:
     lb_netns: str = ""
     lb_ip: str = ""
     lb_mac: str = ""
+    # ingress only: the load balancer is the node's ingress-sbox, which also has an endpoint
+    # on docker_gwbridge (its address there, and the veth's end in the node); ``programmed``:
+    # the node's DOCKER-INGRESS chains exist (from the first published port on, as Docker's)
+    gw_ip: str = ""
+    gw_veth: str = ""
+    programmed: bool = False
 
 
 @dataclass(frozen=True)

@@ -51,10 +51,11 @@ def lb_ns(lab: str, node: str, net_id: str) -> str:
     return topology.ns_name(lab, f"{node}-lb-{net_id[:10]}")
 
 
-def build(lab: Lab, box: SandboxRec, ip: str, prefixlen: int, mtu: int) -> SandboxRec:
+def build(lab: Lab, box: SandboxRec, ip: str, prefixlen: int, mtu: int, ns: str = "") -> SandboxRec:
     """Make the node's load balancer for the network of ``box`` (its sandbox): a namespace
-    with an endpoint on br0 at ``ip``, forwarding on, and the jumps to its chains."""
-    ns = lb_ns(lab.name, box.node, box.net)
+    (``ns``, or ``lb_<id>``'s) with an endpoint on br0 at ``ip``, forwarding on, and the jumps
+    to its chains."""
+    ns = ns or lb_ns(lab.name, box.node, box.net)
     mac = ids.mac_from_ip(ip)
 
     def work() -> None:
@@ -103,10 +104,11 @@ def drop(box: SandboxRec) -> None:
         netns.delete(box.lb_netns)
 
 
-def rules(services: list[tuple[ServiceRec, str, list[str]]]) -> str:
+def rules(services: list[tuple[ServiceRec, str, list[str]]], *, ingress: bool = False) -> str:
     """The chains' rules for ``(service, vip, task addresses)``: the mark of each VIP's
-    packets, and a round robin over its tasks (``--every n-k --packet 0`` for the k-th of n,
-    the last one taking what is left), as ``iptables-restore`` input.
+    packets (on ``ingress``, of its published ports' packets first), and a round robin over
+    its tasks (``--every n-k --packet 0`` for the k-th of n, the last one taking what is
+    left), as ``iptables-restore`` input.
 
     >>> s = ServiceRec("i", "web", "nginx", (), (), "", fwmark=256)
     >>> text = rules([(s, "10.0.1.2", ["10.0.1.5", "10.0.1.6"])]).splitlines()
@@ -119,6 +121,11 @@ def rules(services: list[tuple[ServiceRec, str, list[str]]]) -> str:
     nat = ["*nat", ":NETLAB-IPVS - [0:0]"]
     for svc, vip, backends in services:
         m = f"0x{svc.fwmark:x}"
+        for p in svc.ingress_ports if ingress else ():
+            mark.append(
+                f"-A NETLAB-FWMARK -p {p.protocol} -m {p.protocol} --dport {p.published} "
+                f"-j MARK --set-xmark {m}/0xffffffff"
+            )
         mark.append(f"-A NETLAB-FWMARK -d {vip}/32 -j MARK --set-xmark {m}/0xffffffff")
         n = len(backends)
         for k, ip in enumerate(backends):
@@ -150,7 +157,7 @@ def sync(lab: Lab, net_id: str) -> None:
             if r is not None and r.state == "running" and ep is not None and ep.ip:
                 backends.append(ep.ip)
         services.append((svc, vip.split("/")[0], backends))
-    text = rules(services)
+    text = rules(services, ingress=sw.networks[net_id].ingress)
     want = {f"{vip}/32" for _, vip, _ in services}
     for box in sw.sandboxes.values():
         if box.net != net_id or not box.lb_netns:

@@ -29,12 +29,13 @@ from typing import TYPE_CHECKING
 
 from netlab.errors import Conflict, InvalidArgument, NetlabError, NotFound
 from netlab.kernel import containers, netns, proc, rtnl
-from netlab.model import embedded_dns, ids, images, lifecycle, service_lb, topology
+from netlab.model import embedded_dns, ids, images, ingress, lifecycle, service_lb, topology
 from netlab.model.cluster import SwarmError, current, live, require_manager, role
 from netlab.model.drivers import bridge, overlay, peerdb
 from netlab.model.drivers.base import free_address
 from netlab.model.networks import apply_firewall
-from netlab.model.records import NodeRec, ServiceRec, SwarmRec, TaskRec
+from netlab.model.ports import PortMapping
+from netlab.model.records import NodeRec, ServicePort, ServiceRec, SwarmRec, TaskRec
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
@@ -50,6 +51,9 @@ ALREADY = (
 BAD_TOKEN = (
     "rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster"
 )
+# Docker 29 refuses swarm mode with its nftables backend (moby docker-v29.1.0
+# daemon/config/config_linux.go IsSwarmCompatible): overlays still need iptables.
+NFTABLES = "--firewall-backend=nftables is incompatible with swarm mode"
 TIMEOUT = (
     "Timeout was reached before node joined. The attempt to join the swarm will continue "
     'in the background. Use the "docker info" command to see the current swarm status of '
@@ -67,6 +71,8 @@ def init(host: Host, advertise_addr: str | None = None) -> str:
     with store.locked():
         if role(host) is not None:
             raise SwarmError(ALREADY)
+        if store.lab_record.firewall_backend == "nftables":
+            raise SwarmError(NFTABLES)
         addr = advertise_addr.split(":")[0] if advertise_addr else host.address
         if addr != host.address:
             raise InvalidArgument(
@@ -317,6 +323,8 @@ def join(host: Host, token: str, addr: str, timeout: float = 2.0) -> str:
         sw = current(lab)
         if role(host) is not None:
             raise SwarmError(ALREADY)
+        if store.lab_record.firewall_backend == "nftables":
+            raise SwarmError(NFTABLES)
         target, _, port = addr.partition(":")
         port_no = int(port) if port.isdigit() else MANAGER_PORT
         if not 0 < port_no < 65536:
@@ -340,6 +348,27 @@ def join(host: Host, token: str, addr: str, timeout: float = 2.0) -> str:
             raise
         _reconcile(lab)  # (a global service's task, pending tasks that fit it now)
     return f"This node joined a swarm as a {node_role}.\n"
+
+
+def _sync_ingress(lab: Lab) -> None:
+    """Bring every node's DOCKER-INGRESS chains to the swarm's published ports (under the
+    lab's lock): a node's chains appear with the first one, with ``route_localnet`` on its
+    docker_gwbridge (moby v28.5.2 libnetwork/service_linux.go programIngress), and stay."""
+    sw = live(lab)
+    ports = ingress.published_ports(sw)
+    for node in sw.nodes:
+        box = ingress.ingress_box(sw, node)
+        if box is None or not box.gw_ip:
+            continue
+        host = lab.host(node)
+        if ports and not box.programmed:
+            rtnl.sysctl(host.ns, "net.ipv4.conf.docker_gwbridge.route_localnet", "1")
+            box = replace(box, programmed=True)
+            sw = live(lab)
+            key = f"{node}/{box.net}"
+            lab.store.put_swarm(replace(sw, sandboxes={**sw.sandboxes, key: box}))
+        if box.programmed:
+            apply_firewall(host)
 
 
 def _reconcile(lab: Lab) -> None:
@@ -385,6 +414,15 @@ def _add_node(host: Host, node_role: str) -> None:
     for net in sw.networks.values():
         if net.ingress or node_role == "manager":
             store.put_network(host.name, overlay.host_view(net))
+    # The routing mesh's end on this node: the ingress network's sandbox and ingress-sbox
+    # (Docker makes them as the node starts, tasks or not), known to the other nodes' vxlan0,
+    # with the VIPs and published ports of the services there already.
+    ing = next(n for n in sw.networks.values() if n.ingress)
+    overlay.ensure_sandbox(host, ing)
+    apply_firewall(host)  # (ingress-sbox is an endpoint of docker_gwbridge: its raw rule)
+    peerdb.sync(host.lab, ing.id)
+    service_lb.sync(host.lab, ing.id)
+    _sync_ingress(host.lab)
 
 
 def _undo_node(host: Host) -> None:
@@ -393,6 +431,11 @@ def _undo_node(host: Host) -> None:
     store = host.lab.store
     sw = current(host.lab)
     if sw is not None:
+        for net in sw.networks.values():
+            if net.ingress:
+                with contextlib.suppress(Exception):
+                    overlay.drop_sandbox(host, net.id, manager=False)
+        sw = live(host.lab)
         store.put_swarm(replace(sw, nodes={k: v for k, v in sw.nodes.items() if k != host.name}))
     for nid, n in list(store.lab_record.hosts[host.name].networks.items()):
         if n.scope == "swarm" or n.name == "docker_gwbridge":
@@ -444,9 +487,11 @@ def create_service(
     constraints: Sequence[str] = (),
     max_per_node: int = 0,
     endpoint_mode: str = "vip",
+    ports: Sequence[ServicePort] = (),
 ) -> ServiceRec:
     """``docker service create --name N --network NET --replicas R IMAGE CMD``, with
-    ``--mode global``, ``--constraint``s and ``--replicas-max-per-node``."""
+    ``--mode global``, ``--constraint``s, ``--replicas-max-per-node`` and published ports
+    (``-p``: the routing mesh, :mod:`netlab.model.ingress`)."""
     topology.check_swarm_name(name)
     parse_constraints(constraints)  # (the manager refuses a bad one before anything)
     if replicas < 0:
@@ -466,11 +511,21 @@ def create_service(
             if not match:
                 raise InvalidArgument(f"network {ref} not found")
             net_ids.append(match[0].id)
+        if endpoint_mode == "dnsrr" and any(p.mode == "ingress" for p in ports):
+            raise SwarmError(  # (vendored swarmkit manager/controlapi/service.go)
+                "rpc error: code = InvalidArgument desc = EndpointSpec: port published with "
+                "ingress mode can't be used with dnsrr mode"
+            )
+        ports = ingress.allocate(sw, ports, name)
         seq = len(sw.services) + len(sw.removed) + 1
         sid = ids.b36(f"{host.lab.name}/service/{name}/{seq}", 25)
         vips = {}
-        if endpoint_mode == "vip":  # (the manager's allocator: a VIP on each network, first)
-            for nid in net_ids:
+        # (the manager's allocator: a VIP on each network, first; on ingress too, first of
+        # all, when a port goes through the routing mesh)
+        ing = [n.id for n in sw.networks.values() if n.ingress]
+        mesh = ing if any(p.mode == "ingress" for p in ports) else []
+        if endpoint_mode == "vip":
+            for nid in mesh + net_ids:
                 view = overlay.host_view(sw.networks[nid])
                 prefix = ipaddress.IPv4Network(view.subnet).prefixlen
                 vips[nid] = f"{free_address(host, view, cluster_wide=True)}/{prefix}"
@@ -489,6 +544,7 @@ def create_service(
                 endpoint_mode=endpoint_mode,
                 vips=vips,
                 fwmark=service_lb.FIRST_FWMARK + seq - 1,
+                ports=tuple(ports),
             ),
         )
         try:
@@ -504,7 +560,10 @@ def create_service(
             with contextlib.suppress(Exception):
                 for nid in vips:  # (its VIP leaves the load balancers)
                     service_lb.sync(host.lab, nid)
+                _sync_ingress(host.lab)
             raise
+        if mesh:
+            _sync_ingress(host.lab)  # (every node's DOCKER-INGRESS: the new ports)
     return find_service(live(host.lab), sid)
 
 
@@ -558,21 +617,28 @@ def choose_node(lab: Lab, sw: SwarmRec, svc: ServiceRec) -> tuple[str | None, st
     filters Ready, Constraint and MaxReplicas in that order, explained from the most
     failures down). Among the nodes that fit, the spread: the fewest tasks of this service,
     then the fewest tasks, then the one that joined first."""
-    failures = {"ready": 0, "constraint": 0, "max": 0}
+    failures = {"ready": 0, "constraint": 0, "hostport": 0, "max": 0}
     mine = {n: 0 for n in sw.nodes}
     total = {n: 0 for n in sw.nodes}
+    host_ports: dict[str, set[tuple[str, int]]] = {n: set() for n in sw.nodes}
     for s in sw.services.values():
         for t in s.tasks.values():
             if t.node:
                 total[t.node] += 1
                 if s.id == svc.id:
                     mine[t.node] += 1
+                host_ports[t.node] |= {
+                    (p.protocol, p.published) for p in s.ports if p.mode == "host" and p.published
+                }
+    wants = {(p.protocol, p.published) for p in svc.ports if p.mode == "host" and p.published}
     fit = []
     for n, rec in sw.nodes.items():
         if rec.status != "ready" or rec.availability != "active":
             failures["ready"] += 1
         elif not node_matches(lab, sw, n, svc.constraints):
             failures["constraint"] += 1
+        elif wants & host_ports[n]:
+            failures["hostport"] += 1
         elif svc.max_per_node and mine[n] >= svc.max_per_node:
             failures["max"] += 1
         else:
@@ -592,6 +658,8 @@ def _explain(check: str, k: int) -> str:
         return f"{nodes} not available for new tasks"
     if check == "constraint":
         return f"scheduling constraints not satisfied on {nodes}"
+    if check == "hostport":
+        return f"host-mode port already in use on {nodes}"
     return "max replicas per node limit exceed"
 
 
@@ -664,6 +732,13 @@ def _start_task(lab: Lab, svc: ServiceRec, node: str, slot: int, tid: str) -> Se
     nets = [sw.networks[n] for n in svc.networks]
     for net in nets:
         overlay.ensure_sandbox(nh, net)
+    if svc.ingress_ports:  # (the routing mesh reaches the task on ingress: its eth0)
+        nets.insert(0, next(n for n in sw.networks.values() if n.ingress))
+    host_ports = [
+        PortMapping("0.0.0.0", p.published, p.target, p.protocol)
+        for p in svc.ports
+        if p.mode == "host"
+    ]
     try:
         img = images.lookup(svc.image)
         real = img.real_argv(tuple(svc.command))
@@ -680,11 +755,20 @@ def _start_task(lab: Lab, svc: ServiceRec, node: str, slot: int, tid: str) -> Se
             tty=False,
             interactive=False,
             more_networks=[n.id for n in nets[1:]] + (["docker_gwbridge"] if nets else []),
+            publish=host_ports,
             keep_created=False,
         )
+        if svc.ingress_ports:
+            rec = lab.store.containers()[cid]
+            ep = next(e for e in rec.networks.values() if e.network_id == nets[0].id)
+            try:
+                ingress.program_task(rec.netns, ep.ip, svc.ingress_ports)
+            except BaseException:
+                nh.remove_containers([nh.container(cid)], force=True)
+                raise
     except BaseException:
         for net in nets:
-            if not _tasks_on(lab, nh.name, net.id):
+            if not net.ingress and not _tasks_on(lab, nh.name, net.id):
                 overlay.drop_sandbox(nh, net.id, manager=role(nh) == "manager")
         raise
     old = svc.tasks.get(tid)
@@ -747,6 +831,8 @@ def remove_service(host: Host, ref: str) -> str:
         )
         for nid in svc.vips:  # (its VIP leaves the load balancers)
             service_lb.sync(host.lab, nid)
+        if svc.ingress_ports:
+            _sync_ingress(host.lab)  # (its ports leave every node's DOCKER-INGRESS)
         embedded_dns.refresh(host.lab)
     return ref
 

@@ -69,10 +69,10 @@ def _roles(lab: Lab) -> dict[str, dict[str, Any]]:
             "host": box.node,
             "network": net.name,
         }
-        if box.lb_netns:  # the node's load balancer for the network (lb-NETWORK)
+        if box.lb_netns:  # the node's load balancer for the network (lb-NETWORK; ingress-sbox)
             roles[box.lb_netns] = {
                 "role": "loadbalancer",
-                "label": f"lb-{net.name}",
+                "label": "ingress-sbox" if net.ingress else f"lb-{net.name}",
                 "host": box.node,
                 "network": net.name,
             }

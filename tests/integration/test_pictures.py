@@ -63,8 +63,9 @@ def test_vxlan_edge_carries_the_real_vni(make_lab) -> None:  # type: ignore[no-u
     docker("-H node1 service create --name s --network overnet --replicas 2 alpine sleep 600")
     g = discover(lab)
     vx = [(a, b, d) for a, b, d in g.edges(data=True) if d["kind"] == "vxlan"]
-    assert len(vx) == 1
-    a, b, d = vx[0]
+    # (one per overlay: ingress, VNI 4096, on every node since it joined, and overnet)
+    assert sorted(d["vni"] for _, _, d in vx) == [4096, 4097]
+    a, b, d = next(e for e in vx if e[2]["vni"] == 4097)
     kernel_vni = next(lk.vxlan_id for lk in rtnl.links(g.nodes[a]["ns"]) if lk.name == "vxlan0")
     assert d["vni"] == kernel_vni == 4097 and d["port"] == 4789
     assert {g.nodes[a]["host"], g.nodes[b]["host"]} == {"node1", "node2"}
@@ -74,7 +75,10 @@ def test_vxlan_edge_carries_the_real_vni(make_lab) -> None:  # type: ignore[no-u
     assert a in p and b in p, p
     # Each node's load balancer is known for what it is (no "leftover" box in the picture).
     roles = sorted(d["role"] for _, d in g.nodes(data=True) if d["kind"] == "namespace")
-    assert roles.count("loadbalancer") == 2 and "leftover" not in roles
+    # (lb-overnet and ingress-sbox on each node)
+    labels = sorted(d["label"] for _, d in g.nodes(data=True) if d.get("role") == "loadbalancer")
+    assert labels == ["ingress-sbox", "ingress-sbox", "lb-overnet", "lb-overnet"]
+    assert "leftover" not in roles
 
 
 def test_rendering_png_and_svg(lab: Lab, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -128,7 +128,10 @@ def test_the_overlay_walkthrough(two: Lab) -> None:
     # Static control plane: each side points at the other node's task and load balancer
     # (lb-overnet), and nothing else.
     boxes = two.store.lab_record.swarm.sandboxes
-    lb1, lb2 = (next(b for b in boxes.values() if b.node == n) for n in ("node1", "node2"))
+    lb1, lb2 = (
+        next(b for b in boxes.values() if b.node == n and b.netns in (box1, box2))
+        for n in ("node1", "node2")
+    )
     assert sorted(fdb(box1)) == sorted([(t2.mac, "192.168.56.12"), (lb2.lb_mac, "192.168.56.12")])
     assert sorted(fdb(box2)) == sorted([(t1.mac, "192.168.56.11"), (lb1.lb_mac, "192.168.56.11")])
     assert sorted(neigh(box1)) == sorted([(ip2, t2.mac), (lb2.lb_ip, lb2.lb_mac)])

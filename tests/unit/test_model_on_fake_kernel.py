@@ -375,7 +375,8 @@ def test_overlay_addresses_are_unique_across_nodes(fake: FakeKernel) -> None:
     # load balancer (lb-overnet) as the network reaches the node, and the tasks.
     svc = json.loads(d("-H node1 service inspect s"))[0]
     assert [v["Addr"] for v in svc["Endpoint"]["VirtualIPs"]] == ["10.0.1.2/24"]
-    lbs = sorted(b.lb_ip for b in lab.store.lab_record.swarm.sandboxes.values())
+    boxes = lab.store.lab_record.swarm.sandboxes.values()
+    lbs = sorted(b.lb_ip for b in boxes if b.lb_ip.startswith("10.0.1."))  # (not ingress-sbox)
     assert lbs == ["10.0.1.3", "10.0.1.5"]
     assert ips == ["10.0.1.4", "10.0.1.6", "10.0.1.7", "10.0.1.8"]
     for c in tasks:  # the kernel agrees, and every task's eth0 has the overlay MTU
@@ -491,18 +492,27 @@ def test_an_internal_network_gets_no_way_out(fake: FakeKernel) -> None:
 
 
 def test_docker_gwbridge_drops_task_to_task_traffic(fake: FakeKernel) -> None:
-    lab = lab_of("fk_gw", firewall_backend="nftables")  # (Docker 29's table)
+    lab = lab_of("fk_gw")
     swarm(lab)
     host = lab.host()
     assert cidrs(fake, host.ns, "docker_gwbridge") == ["172.18.0.1/16"]
-    rules = fake.ruleset(host.ns)
+    rules = fake.xtables.save(host.ns).splitlines()
     # (docker_gwbridge has ICC off: moby v28.5.2 libnetwork/default_gateway_linux.go
-    # createGWNetwork; the nftables rules are Docker 29's, moby docker-v29.0.0
-    # daemon/libnetwork/drivers/bridge/internal/nftabler/network.go, comment ICC)
-    chain = rules.split("chain filter-forward-in__docker_gwbridge {", 1)[1].split("}", 1)[0]
-    assert 'iifname "docker_gwbridge" counter drop comment "ICC"' in chain
-    assert 'oifname != "docker_gwbridge" ip saddr 172.18.0.0/16 counter masquerade' in rules
-    assert 'iifname "docker0" counter accept comment "ICC"' in rules
+    # createGWNetwork; iptabler/network.go setICC for a bridge without it)
+    assert "-A DOCKER-FORWARD -i docker_gwbridge -o docker_gwbridge -j DROP" in rules
+    assert "-A DOCKER-FORWARD -i docker_gwbridge ! -o docker_gwbridge -j ACCEPT" in rules
+    assert "-A POSTROUTING -s 172.18.0.0/16 ! -o docker_gwbridge -j MASQUERADE" in rules
+    assert "-A DOCKER-FORWARD -i docker0 -j ACCEPT" in rules
+
+
+def test_swarm_mode_refuses_the_nftables_backend(fake: FakeKernel) -> None:
+    # Docker 29 with --firewall-backend=nftables (moby docker-v29.1.0 daemon/config/
+    # config_linux.go IsSwarmCompatible): overlays have no nftables rules yet.
+    lab_of("fk_nftswarm", "node1", "node2", firewall_backend="nftables")
+    before = snapshot(fake)
+    msg = "Error response from daemon: --firewall-backend=nftables is incompatible with swarm mode"
+    assert msg in fails("-H node1 swarm init")
+    assert changes(before, fake) == [] and "docker_gwbridge" not in d("-H node1 network ls")
 
 
 # --- the overlay's peer table ---------------------------------------------------------------
@@ -545,8 +555,8 @@ def test_each_node_knows_the_other_nodes_tasks(fake: FakeKernel) -> None:
     mac1, mac2 = t1.networks["overnet"].mac, t2.networks["overnet"].mac
     # (and the other node's load balancer, lb-overnet: the tasks there answer it)
     boxes = lab.store.lab_record.swarm.sandboxes
-    lb2 = next(b for b in boxes.values() if b.node == "node2")
-    lb1 = next(b for b in boxes.values() if b.node == "node1")
+    lb2 = next(b for b in boxes.values() if b.node == "node2" and b.net == net.id)
+    lb1 = next(b for b in boxes.values() if b.node == "node1" and b.net == net.id)
     assert sorted((n.ifname, n.ip, n.mac, n.state) for n in fake.neigh(box1)) == sorted(
         [("vxlan0", ip2, mac2, "PERMANENT"), ("vxlan0", lb2.lb_ip, lb2.lb_mac, "PERMANENT")]
     )
@@ -577,7 +587,11 @@ def test_each_node_knows_the_other_nodes_tasks(fake: FakeKernel) -> None:
     assert [p["IP"] for p in net.inspect()["Peers"]] == ["192.168.56.11"]
     d("-H node1 service scale s=2")
     (t2,) = lab.host("node2").containers()
-    lb2 = next(b for b in lab.store.lab_record.swarm.sandboxes.values() if b.node == "node2")
+    lb2 = next(
+        b
+        for b in lab.store.lab_record.swarm.sandboxes.values()
+        if b.node == "node2" and b.lb_ip and b.net == net.id
+    )
     assert sorted(n.ip for n in fake.neigh(box1)) == sorted([t2.networks["overnet"].ip, lb2.lb_ip])
     d("-H node1 service rm s")
     assert box1 not in fake.namespaces()
@@ -728,18 +742,18 @@ def test_a_failed_peer_update_leaves_no_stale_entry(fake: FakeKernel) -> None:
     ("op", "err", "node"),
     [
         ("xtables.restore", errno.EINVAL, "node1"),
-        ("nft.load", errno.EINVAL, "node1"),
         ("rtnl.add_bridge", errno.ENOMEM, "node1"),
         ("containers.spawn", errno.EAGAIN, "node1"),  # the manager's port 2377
+        ("rtnl.add_vxlan", errno.EADDRINUSE, "node1"),  # (its ingress sandbox)
         ("xtables.restore", errno.EINVAL, "node2"),
-        ("nft.load", errno.EINVAL, "node2"),
         ("rtnl.add_addr", errno.EADDRINUSE, "node2"),
+        ("rtnl.add_veth", errno.ENOBUFS, "node2"),  # (its ingress-sbox)
     ],
 )
 def test_a_failed_init_or_join_leaves_nothing(
     fake: FakeKernel, op: str, err: int, node: str
 ) -> None:
-    lab = lab_of("fk_rbswarm", "node1", "node2", firewall_backend=backend_for(op))
+    lab = lab_of("fk_rbswarm", "node1", "node2")
     if node == "node2":
         d("-H node1 swarm init")
     before = snapshot(fake)

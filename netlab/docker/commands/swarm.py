@@ -51,7 +51,7 @@ from netlab.docker.commands.system import ENGINE_VERSION
 from netlab.docker.context import Context, DaemonError
 from netlab.docker.output import print_formatted, print_objects
 from netlab.errors import NetlabError
-from netlab.model import cluster, names, swarm
+from netlab.model import cluster, ingress, names, swarm
 from netlab.model.records import ServiceRec
 from netlab.model.timefmt import ago_lower, parse_rfc3339
 from netlab.views import tables
@@ -180,6 +180,12 @@ def cmd_service_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> i
     if endpoint_mode not in ("vip", "dnsrr"):  # (moby v28.5.2 daemon/cluster/convert/service.go)
         raise DaemonError(f'invalid resolution mode: "{opts["endpoint-mode"]}"')
     replicas = int(opts["replicas"]) if opts["replicas"] is not None else 1
+    ports = []
+    for value in opts["publish"]:
+        try:
+            ports += ingress.parse_publish(value)
+        except NetlabError as exc:
+            return ctx.flag_error(f'invalid argument "{value}" for "-p, --publish" flag: {exc}')
     svc = swarm.create_service(
         ctx.host,
         name,
@@ -191,6 +197,7 @@ def cmd_service_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> i
         constraints=opts["constraint"],
         max_per_node=int(max_text or 0),
         endpoint_mode=endpoint_mode,
+        ports=ports,
     )
     ctx.print(svc.id)
     if not opts["detach"] and not opts["quiet"]:  # (-q: Docker still waits, silently)
@@ -208,7 +215,7 @@ def cmd_service_ls(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
             "Mode": s.mode,
             "Replicas": _replicas(s),
             "Image": _service_ref(opts, s.image),
-            "Ports": "",
+            "Ports": ingress.ls_column(s.ports),
         }
         for s in sorted(sw.services.values(), key=lambda s: s.name)
     ]
@@ -297,6 +304,7 @@ def cmd_service_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
             raise DaemonError(f"Invalid desired-state filter: '{state}'")
     states = {"desired-state": [s.lower() for s in wanted.get("desired-state", [])]}
     sw = cluster.require_manager(ctx.host)
+    recs = ctx.lab.store.containers()
     rows = []
     now = time.time()
     for ref in args:
@@ -327,7 +335,11 @@ def cmd_service_ps(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
                     "DesiredState": "Running",
                     "CurrentState": f"{state} {ago_lower(now - parse_rfc3339(t.created))}",
                     "Error": f'"{err}"' if err else "",
-                    "Ports": "",
+                    # (a task's host-mode ports, as its container got them: PortStatus)
+                    "Ports": ",".join(
+                        f"*:{m.host_port}->{m.container_port}/{m.proto}"
+                        for m in (recs[t.container].ports if t.container in recs else ())
+                    ),
                 }
             )
     if opts["quiet"]:
@@ -513,6 +525,24 @@ def cmd_service_rm(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
     return 0
 
 
+def _port_configs(s: ServiceRec) -> list[dict[str, Any]]:
+    """Its ports as swarm's PortConfig (api/types/swarm/network.go: Name omitempty)."""
+    return [
+        {
+            "Protocol": p.protocol,
+            "TargetPort": p.target,
+            "PublishedPort": p.published,
+            "PublishMode": p.mode,
+        }
+        for p in s.ports
+    ]
+
+
+def _endpoint_spec(s: ServiceRec) -> dict[str, Any]:
+    """EndpointSpec: the mode, and the ports asked for (Ports omitempty)."""
+    return {"Mode": s.endpoint_mode, **({"Ports": _port_configs(s)} if s.ports else {})}
+
+
 def cmd_service_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
     sw = cluster.require_manager(ctx.host)
@@ -536,11 +566,12 @@ def cmd_service_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -> 
                     "Mode": {"Global": {}}
                     if s.mode == "global"
                     else {"Replicated": {"Replicas": s.replicas}},
-                    "EndpointSpec": {"Mode": s.endpoint_mode},
+                    "EndpointSpec": _endpoint_spec(s),
                 },
-                # (api/types/swarm/service.go Endpoint: VirtualIPs omitempty)
+                # (api/types/swarm/service.go Endpoint: Ports, VirtualIPs omitempty)
                 "Endpoint": {
-                    "Spec": {"Mode": s.endpoint_mode},
+                    "Spec": _endpoint_spec(s),
+                    **({"Ports": _port_configs(s)} if s.ports else {}),
                     **(
                         {"VirtualIPs": [{"NetworkID": n, "Addr": a} for n, a in s.vips.items()]}
                         if s.vips

@@ -173,6 +173,8 @@ def taken_addresses(host: Host, net: NetworkRec, *, cluster_wide: bool = False) 
             v.split("/")[0] for s in sw.services.values() for n, v in s.vips.items() if n == net.id
         }
         taken |= {b.lb_ip for b in sw.sandboxes.values() if b.net == net.id and b.lb_ip}
+    if sw is not None and net.name == "docker_gwbridge":  # (the node's ingress-sbox is on it)
+        taken |= {b.gw_ip for b in sw.sandboxes.values() if b.node == host.name and b.gw_ip}
     for r in host.lab.store.containers().values():
         if (cluster_wide or r.host == host.name) and r.state in ("running", "created"):
             for other in r.networks.values():

@@ -25,7 +25,17 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from netlab.errors import Conflict
 from netlab.kernel import batch, netns, rtnl
-from netlab.model import cluster, firewall, ids, ipam, machines, service_lb, sweep, topology
+from netlab.model import (
+    cluster,
+    firewall,
+    ids,
+    ipam,
+    machines,
+    service_lb,
+    sweep,
+    topology,
+)
+from netlab.model import ingress as mesh
 from netlab.model.drivers import peerdb
 from netlab.model.drivers.base import CreateRequest, addressed_endpoint, free_address
 from netlab.model.drivers.bridge import BridgeDriver
@@ -223,14 +233,20 @@ def ensure_sandbox(host: Host, net: OverlayRec) -> str:
         rtnl.delete_link(host.ns, tmp)
         raise
     box = SandboxRec(host.name, net.id, ns)
-    if not net.ingress:  # the node's load balancer for the network's services (lb-NAME)
-        try:
-            lb_ip = free_address(host, host_view(net), cluster_wide=True)
-            box = service_lb.build(host.lab, box, lb_ip, gw_len, OVERLAY_MTU)
-        except BaseException:
-            rtnl.forget(ns)
-            netns.delete(ns)
-            raise
+    # The node's load balancer for the network's services (lb-NAME); on ingress, the node's
+    # ingress-sbox, with a leg on docker_gwbridge too (netlab.model.ingress).
+    try:
+        lb_ip = free_address(host, host_view(net), cluster_wide=True)
+        lb_ns = mesh.sbox_ns(host.lab.name, host.name) if net.ingress else ""
+        box = service_lb.build(host.lab, box, lb_ip, gw_len, OVERLAY_MTU, ns=lb_ns)
+        if net.ingress:
+            gwbridge = host.network("docker_gwbridge").rec
+            box = mesh.attach_gateway(host, box, gwbridge, free_address(host, gwbridge))
+    except BaseException:
+        service_lb.drop(box)
+        rtnl.forget(ns)
+        netns.delete(ns)
+        raise
     store.put_swarm(dataclasses.replace(sw, sandboxes={**sw.sandboxes, key: box}))
     store.put_network(host.name, host_view(net, ns))
     return ns
