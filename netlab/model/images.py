@@ -134,9 +134,11 @@ NGINX_HTML = "/usr/share/nginx/html"
 # The nginx image where the machine has no nginx: BusyBox's web server on port 80, under a
 # shell that ends it and exits 0 on SIGQUIT (the image's stop signal) or SIGTERM, as nginx
 # does; a PID 1 without handlers would ignore both and `docker stop` would wait its 10 s.
+# (The trap comes first: set after the server's start, a stop that came in between, on a busy
+# machine, found no handler yet and waited the 10 s.)
 NGINX_SHIM = (
-    'busybox httpd -f -p 80 -h "$1" & pid=$!; '
-    'trap \'kill "$pid"; wait "$pid"; exit 0\' QUIT TERM; wait "$pid"'
+    'pid=; trap \'[ -n "$pid" ] && kill "$pid" && wait "$pid"; exit 0\' QUIT TERM; '
+    'busybox httpd -f -p 80 -h "$1" & pid=$!; wait "$pid"'
 )
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -251,7 +251,7 @@ def test_without_nginx_the_nginx_image_serves_its_page_with_busybox(
     docker("run -d --name web -p 8080:80 nginx")
     page = from_client(lab, "-s", "http://192.168.56.11:8080/")
     assert "Welcome to nginx!" in page
-    assert docker("exec web ps -o args= -p 1").stdout.startswith("sh -c busybox httpd -f -p 80")
+    assert "busybox httpd -f -p 80" in docker("exec web ps -o args= -p 1").stdout
     t0 = time.monotonic()
     docker("stop web")
     assert time.monotonic() - t0 < 3.0
