@@ -571,10 +571,40 @@ COMMANDS: dict[str, Command] = {
             "Display detailed information on one or more services",
             (
                 F("format", "f", takes_value=True, help="Format output using a custom template"),
-                F("pretty", hidden=True),
+                F("pretty", help="Print the information in a human friendly format"),
             ),
             swarm.cmd_service_inspect,
             min_args=1,
+        ),
+        Command(
+            "service update",
+            "[OPTIONS] SERVICE",
+            "Update a service",
+            (  # in docker's order (by name)
+                F(
+                    "detach",
+                    "d",
+                    help="Exit immediately instead of waiting for the service to converge",
+                ),
+                F("image", takes_value=True, help="Service image tag"),
+                F(
+                    "publish-add",
+                    takes_value=True,
+                    repeated=True,
+                    help="Add or update a published port",
+                ),
+                F(
+                    "publish-rm",
+                    takes_value=True,
+                    repeated=True,
+                    help="Remove a published port by its target port",
+                ),
+                F("quiet", "q", help="Suppress progress output"),
+                F("replicas", takes_value=True, help="Number of tasks"),
+            ),
+            swarm.cmd_service_update,
+            min_args=1,
+            max_args=1,
         ),
     )
 }

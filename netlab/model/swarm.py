@@ -816,6 +816,85 @@ def _stop_tasks(lab: Lab, svc: ServiceRec, doomed: list[TaskRec]) -> ServiceRec:
     return svc
 
 
+def update_service(
+    host: Host,
+    ref: str,
+    *,
+    image: str | None = None,
+    replicas: int | None = None,
+    add_ports: Sequence[ServicePort] = (),
+    rm_ports: Sequence[ServicePort] = (),
+) -> ServiceRec:
+    """``docker service update [--image I] [--replicas N] [--publish-add P] [--publish-rm P]
+    SERVICE``: a new spec, then a rolling update (one task after another: the old one goes,
+    its slot starts again from the new spec; Docker's default parallelism of 1 and
+    stop-first order), then the scaling. Ports follow the CLI's updatePorts (docker/cli
+    v28.5.2 cli/command/service/update.go): ``--publish-rm`` matches the target port,
+    ``--publish-add`` adds what is not there, the result sorted as its key."""
+    if image is not None:
+        images.lookup(image)
+    lab = host.lab
+    with lab.store.locked():
+        sw = require_manager(host)
+        svc = find_service(sw, ref)
+        if replicas is not None and svc.mode == "global":
+            raise InvalidArgument(
+                "replicas can only be used with replicated or replicated-job mode"
+            )
+
+        def key(p: ServicePort) -> str:
+            return f"{p.published}:{p.target}/{p.protocol}/{p.mode}"
+
+        kept = {
+            key(p): p
+            for p in svc.ports
+            if not any(
+                r.protocol == p.protocol and r.target == p.target and r.mode == p.mode
+                for r in rm_ports
+            )
+        }
+        for p in add_ports:
+            if key(p) not in {key(q) for q in svc.ports}:
+                kept.setdefault(key(p), p)
+        ports = tuple(sorted(kept.values(), key=key))
+        new = svc
+        if ports != svc.ports:
+            if svc.endpoint_mode == "dnsrr" and any(p.mode == "ingress" for p in ports):
+                raise SwarmError(
+                    "rpc error: code = InvalidArgument desc = EndpointSpec: port published with "
+                    "ingress mode can't be used with dnsrr mode"
+                )
+            ports = tuple(ingress.allocate(sw, ports, svc.name))
+            ing = next(n for n in sw.networks.values() if n.ingress)
+            vips = {k: v for k, v in svc.vips.items() if k != ing.id}
+            if svc.endpoint_mode == "vip" and any(p.mode == "ingress" for p in ports):
+                view = overlay.host_view(ing)
+                vip = svc.vips.get(ing.id) or f"{free_address(host, view, cluster_wide=True)}/24"
+                vips = {ing.id: vip, **vips}  # (ingress's VIP first, as at create)
+            new = replace(new, ports=ports, vips=vips)
+        if image is not None:
+            new = replace(new, image=image)
+        respec = new.image != svc.image or new.ports != svc.ports
+        new = _put_service(lab, new, settle=False)
+        if respec:  # the rolling update: each task again, from the new spec
+            for t in sorted(svc.tasks.values(), key=lambda t: (t.slot, t.node)):
+                new = _stop_tasks(lab, new, [t])
+                if new.mode == "global":
+                    tid = ids.b36(f"{lab.name}/task/{new.id}/{t.node}/{new.generation}", 25)
+                    new = _put_service(
+                        lab, replace(new, generation=new.generation + 1), settle=False
+                    )
+                    new = _start_task(lab, new, t.node, 0, tid)
+                else:
+                    new = _place(lab, new, t.slot)
+        scale(host, new, new.replicas if replicas is None else replicas)
+        for nid in set(svc.vips) - set(new.vips):  # (a VIP no longer there leaves)
+            service_lb.sync(lab, nid)
+        if new.ports != svc.ports:
+            _sync_ingress(lab)
+    return find_service(live(lab), svc.id)
+
+
 def remove_service(host: Host, ref: str) -> str:
     """``docker service rm NAME``: its tasks, their peer entries and idle sandboxes go."""
     with host.lab.store.locked():

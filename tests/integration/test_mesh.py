@@ -154,3 +154,38 @@ def test_published_ports_are_checked_as_swarm_does(make_lab: object) -> None:
     ok("-H node1 service create -d --name any -p 80 ubuntu sleep infinity")
     ls = ok("-H node1 service ls --format '{{.Name}} {{.Ports}}'").splitlines()
     assert "any *:30000->80/tcp" in ls, ls
+
+
+def test_service_update_rolls_the_tasks_and_the_ports(make_lab: object) -> None:
+    lab = swarm_of(make_lab, "node1", "node2")
+    ok("-H node1 network create -d overlay overnet")
+    svc = "-H node1 service create -d --name web --network overnet --replicas 2"
+    ok(f"{svc} ubuntu {SERVE_HOSTNAME}")
+    before = set(ok("-H node1 service ps -q web").split())
+    node2 = lab.host("node2").address
+    assert curl(lab, "client", f"http://{node2}:8080/") == ""
+    # --publish-add: every task again (it needs an end on ingress), then the port answers.
+    assert ok("-H node1 service update -d --publish-add 8080:80 web") == "web\n"
+    after = set(ok("-H node1 service ps -q web").split())
+    assert len(after) == 2 and not after & before
+    names = {c.record.hostname for h in lab.hosts for c in h.containers()}
+    assert {curl(lab, "client", f"http://{node2}:8080/") for _ in range(4)} == names
+    # --image and --replicas: a new spec rolled out, then scaled.
+    ok("-H node1 service update -d --image busybox --replicas 3 web")
+    images = ok("-H node1 service ps web --format '{{.Name}} {{.Image}}'").splitlines()
+    assert images == ["web.1 busybox:latest", "web.2 busybox:latest", "web.3 busybox:latest"]
+    # (docker/cli v28.5.2 cli/command/service/formatter.go serviceInspectPrettyTemplate)
+    sid = ok("-H node1 service inspect -f '{{.ID}}' web").strip()
+    assert ok("-H node1 service inspect --pretty web") == (
+        f"\nID:\t\t{sid}\nName:\t\tweb\nService Mode:\tReplicated\n Replicas:\t3\nPlacement:\n"
+        "ContainerSpec:\n Image:\t\tbusybox:latest\n Args:\t\tsh -c hostname > /tmp/index.html; "
+        "exec busybox httpd -f -p 80 -h /tmp \n Init:\t\tfalse\nResources:\nNetworks: overnet \n"
+        "Endpoint Mode:\tvip\nPorts:\n PublishedPort = 8080\n  Protocol = tcp\n  TargetPort = 80\n"
+        "  PublishMode = ingress \n"
+    )
+    # --publish-rm takes the target port; the port closes on every node.
+    ok("-H node1 service update -d --publish-rm 80 web")
+    assert curl(lab, "client", f"http://{node2}:8080/") == ""
+    assert "Ports" not in json.loads(ok("-H node1 service inspect web"))[0]["Endpoint"]
+    out = docker("-H node1 service inspect --pretty --format '{{.ID}}' web")
+    assert (out.code, out.stderr) == (1, "--format is incompatible with human friendly format\n")

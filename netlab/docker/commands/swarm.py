@@ -52,7 +52,7 @@ from netlab.docker.context import Context, DaemonError
 from netlab.docker.output import print_formatted, print_objects
 from netlab.errors import NetlabError
 from netlab.model import cluster, ingress, names, swarm
-from netlab.model.records import ServiceRec
+from netlab.model.records import ServicePort, ServiceRec, SwarmRec
 from netlab.model.timefmt import ago_lower, parse_rfc3339
 from netlab.views import tables
 
@@ -180,12 +180,9 @@ def cmd_service_create(ctx: Context, opts: dict[str, Any], args: list[str]) -> i
     if endpoint_mode not in ("vip", "dnsrr"):  # (moby v28.5.2 daemon/cluster/convert/service.go)
         raise DaemonError(f'invalid resolution mode: "{opts["endpoint-mode"]}"')
     replicas = int(opts["replicas"]) if opts["replicas"] is not None else 1
-    ports = []
-    for value in opts["publish"]:
-        try:
-            ports += ingress.parse_publish(value)
-        except NetlabError as exc:
-            return ctx.flag_error(f'invalid argument "{value}" for "-p, --publish" flag: {exc}')
+    ports = _ports_flag(ctx, opts, "publish")
+    if ports is None:
+        return 125
     svc = swarm.create_service(
         ctx.host,
         name,
@@ -394,6 +391,51 @@ def cmd_service_scale(ctx: Context, opts: dict[str, Any], args: list[str]) -> in
     return 0
 
 
+def _ports_flag(ctx: Context, opts: dict[str, Any], flag: str) -> list[ServicePort] | None:
+    """The values of ``--FLAG`` as ports; None when one is refused (the CLI's flag error is
+    then printed: exit 125)."""
+    ports = []
+    name = "-p, --publish" if flag == "publish" else f"--{flag}"
+    for value in opts[flag]:
+        try:
+            ports += ingress.parse_publish(value)
+        except NetlabError as exc:
+            ctx.flag_error(f'invalid argument "{value}" for "{name}" flag: {exc}')
+            return None
+    return ports
+
+
+def cmd_service_update(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
+    """``docker service update`` (docker/cli v28.5.2 cli/command/service/update.go): prints
+    the service as given, then (unless ``-d``) the progress of the rolling update."""
+    add = _ports_flag(ctx, opts, "publish-add")
+    rm = _ports_flag(ctx, opts, "publish-rm") if add is not None else None
+    if add is None or rm is None:
+        return 125
+    replicas = opts["replicas"]
+    if replicas is not None and not str(replicas).isdigit():
+        return ctx.flag_error(
+            f'invalid argument "{replicas}" for "--replicas" flag: '
+            f'strconv.ParseUint: parsing "{replicas}": invalid syntax'
+        )
+    sw = cluster.require_manager(ctx.host)
+    if replicas is not None and swarm.find_service(sw, args[0]).mode == "global":
+        ctx.err.append("replicas can only be used with replicated or replicated-job mode\n")
+        return 1
+    svc = swarm.update_service(
+        ctx.host,
+        args[0],
+        image=opts["image"],
+        replicas=int(replicas) if replicas is not None else None,
+        add_ports=add,
+        rm_ports=rm,
+    )
+    ctx.print(args[0])
+    if not opts["detach"] and not opts["quiet"]:
+        _display(ctx, _progress(args[0], svc))
+    return 0
+
+
 # --- the converge progress ----------------------------------------------------------------
 
 
@@ -543,9 +585,50 @@ def _endpoint_spec(s: ServiceRec) -> dict[str, Any]:
     return {"Mode": s.endpoint_mode, **({"Ports": _port_configs(s)} if s.ports else {})}
 
 
+def _pretty(sw: SwarmRec, s: ServiceRec) -> str:
+    """``service inspect --pretty``: docker/cli v28.5.2 cli/command/service/formatter.go
+    serviceInspectPrettyTemplate, for what a netlab service has (no labels, update or
+    rollback config, mounts, log driver: the CLI sends none unless asked), its whitespace
+    as the template's trim markers leave it."""
+    lines = ["", f"ID:\t\t{s.id}", f"Name:\t\t{s.name}"]
+    if s.mode == "global":
+        lines.append("Service Mode:\tGlobal")
+    else:
+        lines += ["Service Mode:\tReplicated", f" Replicas:\t{s.replicas}"]
+    lines.append("Placement:")
+    if s.constraints:
+        lines.append(f" Constraints:\t[{' '.join(s.constraints)}]")
+    if s.max_per_node:
+        lines.append(f" Max Replicas Per Node:   {s.max_per_node}")
+    lines += ["ContainerSpec:", f" Image:\t\t{s.image if ':' in s.image else s.image + ':latest'}"]
+    if s.command:
+        lines.append(" Args:\t\t" + "".join(f"{a} " for a in s.command))
+    lines += [" Init:\t\tfalse", "Resources:"]  # (the CLI always sends these two)
+    if s.networks:
+        lines.append("Networks:" + "".join(f" {sw.networks[n].name}" for n in s.networks) + " ")
+    lines.append(f"Endpoint Mode:\t{s.endpoint_mode}")
+    if s.ports:
+        lines.append("Ports:")
+        for p in s.ports:
+            lines += [
+                f" PublishedPort = {p.published}",
+                f"  Protocol = {p.protocol}",
+                f"  TargetPort = {p.target}",
+                f"  PublishMode = {p.mode}",
+            ]
+        lines[-1] += " "
+    return "\n".join(lines) + "\n"
+
+
 def cmd_service_inspect(ctx: Context, opts: dict[str, Any], args: list[str]) -> int:
 
+    if opts["pretty"] and opts.get("format"):  # (docker/cli v28.5.2 service/inspect.go)
+        ctx.err.append("--format is incompatible with human friendly format\n")
+        return 1
     sw = cluster.require_manager(ctx.host)
+    if opts["pretty"]:
+        ctx.out.append("".join(_pretty(sw, swarm.find_service(sw, ref)) for ref in args))
+        return 0
     objs = []
     for ref in args:
         s = swarm.find_service(sw, ref)

@@ -336,10 +336,13 @@ def tunnels(
     found.sort(key=lambda t: (t[0][1][0][0] - t[0][0][0][0], t[0][0][0][0]))
     out = []
     lane = 0
+    arcs: dict[int, int] = {}  # (arcs through the same gap: their labels one above another)
     for [((xa, ya), na), ((xb, yb), nb)], d in found:
         if round((xb - xa) / HOST_W) <= 1:
             xs, ys = [xa, xb], [ya - 1.0, yb - 1.0]
-            label_at = ((xa + xb) / 2, ya - 1.95 - 0.09 * (xb - xa))
+            gap = int(xa // HOST_W)  # (the host on the left: the arc crosses the gap after it)
+            k = arcs[gap] = arcs.get(gap, -1) + 1
+            label_at = ((xa + xb) / 2, ya - 1.95 - 0.09 * (xb - xa) + 0.42 * k)
             arc = True
         else:
             lane += 1

@@ -105,9 +105,12 @@ class Canvas:
             )
         )
 
-    def text(self, x: float, y: float, s: str, size: float = 9, **kw: Any) -> None:
-        """Text centred on ``x``, ``y`` unless ``ha``/``va`` say otherwise."""
-        self.ax.text(
+    def text(
+        self, x: float, y: float, s: str, size: float = 9, *, fit: float = 0, **kw: Any
+    ) -> None:
+        """Text centred on ``x``, ``y`` unless ``ha``/``va`` say otherwise; with ``fit``, made
+        smaller (down to 5.5 points) until it is no wider than ``fit`` (in data units)."""
+        t = self.ax.text(
             x,
             y,
             s,
@@ -117,6 +120,16 @@ class Canvas:
             family="DejaVu Sans",
             **kw,
         )
+        if fit:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+            if not isinstance(self.figure.canvas, FigureCanvasAgg):
+                FigureCanvasAgg(self.figure)
+            renderer = self.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+            unit = self.ax.transData.transform((1, 0))[0] - self.ax.transData.transform((0, 0))[0]
+            while size > 5.5 and t.get_window_extent(renderer).width / unit > fit:
+                size -= 0.5
+                t.set_fontsize(size)
 
     def arrow(self, start: Point, end: Point, **kw: Any) -> None:
         """A straight or curved arrow (or, with ``arrowstyle="-"``, a plain curve)."""
@@ -199,13 +212,13 @@ def bridge(cv: Canvas, bp: BridgePlace) -> None:
     bx, by, bw = bp.x, bp.y, bp.w
     overlay = bd.get("role") == "overlay"
     if overlay:
+        # (its dashed box: the network's name, then its namespace, inside the box's top)
         cv.box(bx - bw / 2 - 0.12, by - 0.85, bw + 0.24, 2.2, ROLE_FILL["overlay"], colour, ls="--")
         net = cv.nodes[ns_node(bd["ns"])]
-        cv.text(
-            bx, by + 1.1, f"overlay ns {net['label']} ({net.get('network', '')})", 7, color=colour
-        )
+        cv.text(bx, by + 1.07, net.get("network", ""), 7.5, color=colour, weight="bold", fit=bw)
+        cv.text(bx, by + 0.72, f"ns {net['label']}", 6.5, color=colour, fit=bw)
     cv.box(bx - bw / 2, by - BR_H / 2, bw, BR_H, colour, colour)
-    cv.text(bx, by + 0.15, bd["name"], 9, color="white", weight="bold")
+    cv.text(bx, by + 0.15, bd["name"], 9, color="white", weight="bold", fit=bw - 0.1)
     cv.text(bx, by - 0.2, ", ".join(bd["addresses"]) or "no address", 7, color="white")
     if overlay:
         lb = next(
@@ -218,8 +231,8 @@ def bridge(cv: Canvas, bp: BridgePlace) -> None:
             ),
             None,
         )
-        ports = "+ vxlan0, veth-lb (ports)" if lb else "+ vxlan0 (port of br0)"
-        cv.text(bx, by - 0.7, ports, 7, color=colour)
+        ports = "+ vxlan0, veth-lb" if lb else "+ vxlan0 (a port)"
+        cv.text(bx, by - 0.68, ports, 7, color=colour, fit=bw + 0.2)
 
 
 def container(cv: Canvas, node: NodeKey, at: Point) -> None:
