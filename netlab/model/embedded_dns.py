@@ -95,6 +95,12 @@ def resolv_conf(rec: ContainerRec, embedded: bool) -> str:
     )
 
 
+def resolv_file(lab: Lab, rec: ContainerRec) -> str:
+    """Where a container's resolv.conf is kept (bind-mounted over its /etc/resolv.conf; one
+    per container, as Docker's ``/var/lib/docker/containers/ID/resolv.conf``)."""
+    return lab.store.path("containers", rec.id + ".resolv.conf")
+
+
 def nat_rules(udp_port: int, tcp_port: int) -> str:
     """The rules Docker 28 writes in the container's nat table, as ``iptables-restore``
     input (moby v28.5.2 libnetwork/resolver_unix.go setupIptablesNAT: each rule inserted,

@@ -613,20 +613,12 @@ def _wire(host: Host, rec: ContainerRec, plan: list[tuple[drivers.Driver, Endpoi
 
 
 def _resolv(host: Host, rec: ContainerRec) -> str:
-    """The resolv.conf a container links to, as Docker writes it: the embedded DNS server's
-    on a user-defined network, else the host's servers (``--dns``: those). One file for all
-    the containers that get the same, one of its own with ``--dns``."""
-    embedded = embedded_dns.uses(host, rec)
-    text = embedded_dns.resolv_conf(rec, embedded)
-    store = host.lab.store
-    if rec.dns:
-        path = store.path("containers", rec.id + ".resolv.conf")
-    else:
-        path = store.path("resolv-internal.conf" if embedded else "resolv-legacy.conf")
-        if os.path.exists(path):
-            return path
+    """The container's resolv.conf, as Docker writes it: the embedded DNS server's on a
+    user-defined network, else the host's servers (``--dns``: those). A file of its own, as
+    Docker keeps one per container: ``network connect`` may rewrite it later, in place."""
+    path = embedded_dns.resolv_file(host.lab, rec)
     with open(path + ".tmp", "w") as f:
-        f.write(text)
+        f.write(embedded_dns.resolv_conf(rec, embedded_dns.uses(host, rec)))
     os.replace(path + ".tmp", path)
     return path
 

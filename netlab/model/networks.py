@@ -342,6 +342,19 @@ def connect(
             raise
         store.save_container(joined)
         endpoints_changed(host, [net.name])
+        if not embedded_dns.uses(host, rec) and embedded_dns.uses(host, joined):
+            _start_resolver(host, joined)
+
+
+def _start_resolver(host: Host, rec: ContainerRec) -> None:
+    """A running container's first network with Docker's embedded DNS: the resolver starts
+    for it and its resolv.conf is written again, in place (the file is bind-mounted), as
+    Docker does (moby v28.5.2 libnetwork/sandbox_linux.go populateNetworkResources ->
+    sandbox_dns_unix.go startResolver, rebuildDNS)."""
+    embedded_dns.attach(host, rec)
+    # (truncated and written, not replaced: the container sees the same file)
+    with open(embedded_dns.resolv_file(host.lab, rec), "w") as f:
+        f.write(embedded_dns.resolv_conf(rec, True))
 
 
 def disconnect(host: Host, net: Network, container: Container) -> None:

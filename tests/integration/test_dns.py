@@ -83,6 +83,20 @@ def test_the_default_bridge_keeps_the_hosts_resolver(lab: Lab) -> None:
     assert "(legacy)" in ok("exec c1 cat /etc/resolv.conf")
     assert docker("exec c1 getent hosts c2").code == 2
     assert "DOCKER_OUTPUT" not in ok("exec c1 iptables -t nat -S")
+    # Connected to a user network, c1 gets the embedded DNS there and then: its resolv.conf
+    # (the same file, written again) and its NAT rules (moby v28.5.2 libnetwork/
+    # sandbox_linux.go populateNetworkResources -> startResolver -> rebuildDNS).
+    ok("network create mynet")
+    ok("run -d --name c3 --network mynet ubuntu sleep infinity")
+    ok("network connect mynet c1")
+    conf = ok("exec c1 cat /etc/resolv.conf")
+    assert "nameserver 127.0.0.11\noptions ndots:0\n" in conf and "(internal resolver)" in conf
+    assert "-A DOCKER_OUTPUT -d 127.0.0.11/32" in ok("exec c1 iptables -t nat -S")
+    assert (
+        ok("exec c1 getent hosts c3").split()[0]
+        == ok("inspect -f '{{.NetworkSettings.Networks.mynet.IPAddress}}' c3").strip()
+    )
+    assert "(legacy)" in ok("exec c2 cat /etc/resolv.conf")  # (c2's own file is as it was)
 
 
 def test_dns_flag_on_a_user_network_is_the_upstream(lab: Lab) -> None:
