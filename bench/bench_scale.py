@@ -7,12 +7,14 @@ Prints, in one run:
   answers a ping from the host (drawing: the topology discovered from the kernel and laid
   out with matplotlib, as ``lab.draw()`` does);
 * a 10-node swarm: time to init/join, to create a 20-replica service on one overlay, whether
-  every task reaches every other task (380 pings), scaling up and back down (the ratio of
-  removal to creation per task), and that tear-down leaves nothing;
+  every task reaches every other task (380 pings), scaling up to ``--peak`` tasks and back
+  down, then ``service rm`` (the ratios of removal to creation per task), and that tear-down
+  leaves nothing;
 * memory: this Python process's growth per container (what a notebook kernel pays), and the
   kernel's memory per container (MemAvailable before/after, divided by N).
 
-Run as root:  .venv/bin/python bench/bench_scale.py [--max 500]
+Run as root:  .venv/bin/python bench/bench_scale.py [--max 500] [--peak 60]
+(``--max 10 --peak 1000``: the swarm's 1000 tasks, the rest kept short)
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def containers(n: int) -> tuple[float, float, float, int, int]:
     return build, teardown, drawing, bad, kernel_kib
 
 
-def swarm(nodes: int, replicas: int) -> None:
+def swarm(nodes: int, replicas: int, peak: int) -> None:
     names = tuple(f"node{i}" for i in range(1, nodes + 1))
     t0 = time.perf_counter()
     lab = Lab("scaleswarm", hosts=names, down_at_exit=False)
@@ -80,7 +82,8 @@ def swarm(nodes: int, replicas: int) -> None:
     for n in names[1:]:
         assert docker(f"-H {n} swarm join --token {token} 192.168.56.11:2377").code == 0
     t_join = time.perf_counter() - t0
-    docker("-H node1 network create -d overlay overnet")
+    # (a /20: an overlay's default /24 holds 250 tasks at most, the peak may be more)
+    docker("-H node1 network create -d overlay --subnet 10.10.0.0/20 overnet")
     t0 = time.perf_counter()
     out = docker(
         f"-H node1 service create --name s --network overnet --replicas {replicas} "
@@ -98,14 +101,22 @@ def swarm(nodes: int, replicas: int) -> None:
                 failures += 0 if r.ok else 1
     t_ping = time.perf_counter() - t0
     spread = sorted(len(h.containers()) for h in lab.hosts)
-    # Removal should cost about what creation costs: scale up by 2x the replicas, then back.
-    more = replicas * 2
+    # Removal should cost about what creation costs: scale up to the peak, back, then rm.
+    more = peak - replicas
+
+    def scale(n: int) -> float:
+        t0 = time.perf_counter()
+        out = docker(f"-H node1 service scale -d s={n}")
+        assert out.code == 0, out
+        return time.perf_counter() - t0
+
+    t_up = scale(peak) / more
+    t_scale_down = scale(replicas) / more
+    scale(peak)
     t0 = time.perf_counter()
-    assert docker(f"-H node1 service scale s={replicas + more}").code == 0
-    t_up = (time.perf_counter() - t0) / more
-    t0 = time.perf_counter()
-    assert docker(f"-H node1 service scale s={replicas}").code == 0
-    t_scale_down = (time.perf_counter() - t0) / more
+    out = docker("-H node1 service rm s")
+    assert out.code == 0, out
+    t_rm = (time.perf_counter() - t0) / peak
     t0 = time.perf_counter()
     lab.down()
     t_down = time.perf_counter() - t0
@@ -117,15 +128,17 @@ def swarm(nodes: int, replicas: int) -> None:
         f"{failures} failed; down in {t_down:.2f} s, {len(left)} namespaces left"
     )
     print(
-        f"service scale: up {t_up * 1000:.1f} ms per task, down {t_scale_down * 1000:.1f} ms "
-        f"per task; down / up = {t_scale_down / t_up:.2f} (1.0: removal costs what creation "
-        "does)"
+        f"service scale {replicas} -> {peak} -> {replicas}, then rm of {peak}: up "
+        f"{t_up * 1000:.1f} ms per task, down {t_scale_down * 1000:.1f} ms, rm "
+        f"{t_rm * 1000:.1f} ms; down / up = {t_scale_down / t_up:.2f}, rm / up = "
+        f"{t_rm / t_up:.2f} (1.0: removal costs what creation does)"
     )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--max", type=int, default=500)
+    ap.add_argument("--peak", type=int, default=60, help="tasks the swarm scales up to")
     args = ap.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -163,7 +176,7 @@ def main() -> int:
         f"memory: this process grew {grew:.1f} KiB per container (200 containers; process "
         f"RSS {rss0 // 1024} MiB at start)"
     )
-    swarm(10, 20)
+    swarm(10, 20, args.peak)
     left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     return 1 if "nl-scale" in left else 0
 

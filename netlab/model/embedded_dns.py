@@ -228,7 +228,10 @@ def _paths(host: Host) -> tuple[str, str, str, str]:
 
 def refresh(lab: Lab, starting: ContainerRec | None = None) -> None:
     """Rewrite the table of every Docker host whose server runs, or is about to start for
-    ``starting`` (atomically: the server reads it again when it changes)."""
+    ``starting`` (atomically: the server reads it again when it changes); while the swarm
+    scales, once at its end."""
+    if lab.deferred:
+        return
     for host in lab.hosts:
         _, table_file, pid_file, _ = _paths(host)
         mine = starting is not None and starting.host == host.name

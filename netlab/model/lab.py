@@ -103,6 +103,9 @@ class Lab:
         self.name = topology.check_lab_name(name)
         self.store = Store(self.name)
         self._hosts: dict[str, Host] = {}
+        # While a swarm scales (nested: a count), the peer tables and the DNS names are
+        # brought up to date once, at its end, not per task (netlab.model.swarm.settling).
+        self.deferred = 0
         if _attach:
             if not self.store.exists():
                 raise NoSuchLab(

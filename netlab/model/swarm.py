@@ -23,7 +23,7 @@ import contextlib
 import ipaddress
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -663,13 +663,30 @@ def _explain(check: str, k: int) -> str:
     return "max replicas per node limit exceed"
 
 
+@contextlib.contextmanager
+def settling(lab: Lab) -> Iterator[None]:
+    """Within: tasks start and stop without the peer tables and the DNS names following
+    each one (each is a pass over every endpoint of the swarm: a thousand tasks made that
+    quadratic); at the end (the outermost, also after an error), both once."""
+    lab.deferred += 1
+    try:
+        yield
+    finally:
+        lab.deferred -= 1
+        if not lab.deferred:
+            sw = current(lab)
+            for nid in sw.networks if sw else ():
+                peerdb.sync(lab, nid)
+            embedded_dns.refresh(lab)
+
+
 def scale(host: Host, svc: ServiceRec, replicas: int) -> None:
     """``docker service scale NAME=R`` (and the orchestrator's reconciliation): start or
     remove tasks until R are wanted; a task no node fits waits, pending, with the
     scheduler's reason, and is placed as soon as one does. A global service wants one task
     on every node that fits it."""
     lab = host.lab
-    with lab.store.locked():
+    with lab.store.locked(), settling(lab):
         svc = find_service(require_manager(host), svc.id)  # the live record, under the lock
         if svc.mode == "global":
             svc = _reconcile_global(lab, svc)
@@ -692,9 +709,9 @@ def _place(lab: Lab, svc: ServiceRec, slot: int = 0, tid: str = "") -> ServiceRe
     if not slot:
         used = {t.slot for t in svc.tasks.values()}
         slot = next(i for i in range(1, 10_000) if i not in used)
-    if not tid:
+    if not tid:  # (the new generation is stored with the task: one write of the swarm)
         tid = ids.b36(f"{lab.name}/task/{svc.id}/{slot}/{svc.generation}", 25)
-        svc = _put_service(lab, replace(svc, generation=svc.generation + 1), settle=False)
+        svc = replace(svc, generation=svc.generation + 1)
     if node is None:
         old = svc.tasks.get(tid)
         pending = TaskRec(tid, slot, "", "", old.created if old else now_rfc3339(), error=why)
@@ -834,7 +851,7 @@ def update_service(
     if image is not None:
         images.lookup(image)
     lab = host.lab
-    with lab.store.locked():
+    with lab.store.locked(), settling(lab):
         sw = require_manager(host)
         svc = find_service(sw, ref)
         if replicas is not None and svc.mode == "global":

@@ -34,7 +34,8 @@ def diff(have: list[Peer], want: list[Peer]) -> tuple[list[Peer], list[Peer]]:
     ([Peer(ip='10.0.1.2', mac='02:42:0a:00:01:02', node_ip='192.168.56.11')], \
 [Peer(ip='10.0.1.3', mac='02:42:0a:00:01:03', node_ip='192.168.56.12')])
     """
-    return [p for p in have if p not in want], [p for p in want if p not in have]
+    keep, known = set(want), set(have)  # (sets: a table of a thousand tasks is compared often)
+    return [p for p in have if p not in keep], [p for p in want if p not in known]
 
 
 def wanted(
@@ -47,9 +48,9 @@ def wanted(
 
 def sync(lab: Lab, net_id: str) -> None:
     """Program every node's vxlan0 with the other nodes' endpoints of one overlay network
-    (under the lab's lock)."""
+    (under the lab's lock; while the swarm scales, once at its end)."""
     sw = lab.store.lab_record.swarm
-    if not sw:
+    if not sw or lab.deferred:
         return
     hosts = lab.store.lab_record.hosts
     # A node that is down is heard of by nobody (gossip), and hears nothing new.
