@@ -554,6 +554,18 @@ class _Child:
         return code
 
 
+def _keep_to_self() -> None:
+    """Mark the fds this process inherited (above 2) close-on-exec: a lab's long-lived
+    processes must not hold them (``flock LOCK python ...``: a leftover lab's server held
+    the lock, and every later ``flock`` waited for ever)."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2:
+            with contextlib.suppress(OSError):  # (one closed meanwhile by another thread)
+                if os.get_inheritable(fd):
+                    os.set_inheritable(fd, False)
+
+
 def _spawn_init(argv: list[str], env: Mapping[str, str], fds: dict[int, int]) -> _Child:
     """Start an init (on a birth thread, in its namespaces) with ``fds`` (child fd -> fd
     here) and its "go"/"ready" pipes as fds 0, 1 and 2, in a session of its own; close the
@@ -562,8 +574,10 @@ def _spawn_init(argv: list[str], env: Mapping[str, str], fds: dict[int, int]) ->
     ``posix_spawn`` rather than ``subprocess``: only it can place fds at chosen numbers in
     the child without running Python code there (a shell reaches fds 0-9 only, and a
     ``preexec_fn`` is unsafe in a threaded process). Every other fd of this process is
-    close-on-exec (Python opens them so), so the init inherits nothing else.
+    close-on-exec: Python opens them so, and those this process was given open (a lock
+    ``flock`` holds for it, a terminal's) are made so first; the init inherits nothing else.
     """
+    _keep_to_self()
     go_r, go_w = os.pipe()
     ready_r, ready_w = os.pipe()
     given = {**fds, 0: go_r, 1: ready_w, 2: ready_w}

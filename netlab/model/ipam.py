@@ -100,23 +100,39 @@ def gateway_of(subnet: IPv4Network) -> IPv4Address:
 
 
 def lowest_free(
-    subnet: IPv4Network, taken: Iterable[str], within: IPv4Network | None = None
+    subnet: IPv4Network,
+    taken: Iterable[str],
+    within: IPv4Network | None = None,
+    after: str = "",
 ) -> IPv4Address:
     """The lowest address of ``subnet`` not in ``taken``, the subnet's network and broadcast
     addresses excluded; with ``within`` (``--ip-range``), the lowest one of that range (whose
-    own first address counts, as in Docker's allocator: only the subnet's are reserved)."""
+    own first address counts, as in Docker's allocator: only the subnet's are reserved).
+    With ``after``, serially: the lowest free one above it, else from the start again (as
+    swarmkit asks its allocator, so that an address just freed is not handed out again).
+
+    >>> net = IPv4Network("10.0.1.0/29")
+    >>> str(lowest_free(net, ["10.0.1.1"])), str(lowest_free(net, ["10.0.1.1"], after="10.0.1.4"))
+    ('10.0.1.2', '10.0.1.5')
+    >>> str(lowest_free(net, ["10.0.1.1"], after="10.0.1.6"))
+    '10.0.1.2'
+    """
     # inet_aton is ~20 times faster than ipaddress here, and this runs once per container
     # over every address in use.
     used = {int.from_bytes(socket.inet_aton(a), "big") for a in taken}
     if subnet.prefixlen < 31:
         used |= {int(subnet.network_address), int(subnet.broadcast_address)}
     pool = within if within is not None else subnet
-    candidate, last = int(pool.network_address), int(pool.broadcast_address)
-    while candidate in used:
-        candidate += 1
-    if candidate > last:
-        raise IPAMError(f"no available IPv4 addresses on this network's address pools: {subnet}")
-    return ipaddress.IPv4Address(candidate)
+    first, last = int(pool.network_address), int(pool.broadcast_address)
+    starts = [first]
+    if after:
+        starts.insert(0, max(first, int.from_bytes(socket.inet_aton(after), "big") + 1))
+    for candidate in starts:
+        while candidate in used and candidate <= last:
+            candidate += 1
+        if candidate <= last:
+            return ipaddress.IPv4Address(candidate)
+    raise IPAMError(f"no available IPv4 addresses on this network's address pools: {subnet}")
 
 
 def check_config(

@@ -193,6 +193,7 @@ class OverlayRec:
     vni: int
     created: str
     ingress: bool = False
+    last_ip: str = ""  # the address handed out last: the next one is after it (serially)
 
 
 @dataclass(frozen=True)

@@ -270,7 +270,8 @@ def node_up(lab: Lab, name: str) -> None:
                 stale.append(host.container(cid))
         host.remove_containers(stale, force=True)
         for box in list(live(lab).sandboxes.values()):
-            if box.node == name and not _tasks_on(lab, name, box.net):
+            ingress_net = live(lab).networks[box.net].ingress  # (on every node, tasks or not)
+            if box.node == name and not ingress_net and not _tasks_on(lab, name, box.net):
                 overlay.drop_sandbox(host, box.net, manager=False)
         sw = live(lab)
         node = replace(sw.nodes[name], status="ready", orphans=())

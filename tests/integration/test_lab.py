@@ -149,3 +149,19 @@ def test_state_tmpfs_comes_and_goes_and_spares_a_folder_in_use(
         if fs_type(root):
             subprocess.run(["umount", "-l", root], check=False)
         subprocess.run(["rm", "-rf", root], check=False)
+
+
+def test_a_labs_servers_do_not_hold_what_the_caller_was_given(make_lab, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # `flock LOCK python ...` gives its python the lock's fd: a lab's long-lived processes
+    # (the embedded DNS server, the internet's web server) must not keep it, or a lab left
+    # up holds the lock for ever.
+    held = os.open(tmp_path / "lock", os.O_CREAT | os.O_RDWR)
+    os.set_inheritable(held, True)
+    try:
+        lab = make_lab()
+        with open(lab.store.path(f"dns-{lab.host().name}.pid")) as f:
+            pid = int(f.read().split()[0])
+        fds = [os.readlink(f"/proc/{pid}/fd/{n}") for n in os.listdir(f"/proc/{pid}/fd")]
+        assert str(tmp_path / "lock") not in fds, fds
+    finally:
+        os.close(held)

@@ -189,3 +189,34 @@ def test_service_update_rolls_the_tasks_and_the_ports(make_lab: object) -> None:
     assert "Ports" not in json.loads(ok("-H node1 service inspect web"))[0]["Endpoint"]
     out = docker("-H node1 service inspect --pretty --format '{{.ID}}' web")
     assert (out.code, out.stderr) == (1, "--format is incompatible with human friendly format\n")
+
+
+def test_the_mesh_follows_a_drain_and_a_node_failure(make_lab: object) -> None:
+    from netlab.model import swarm
+
+    lab = swarm_of(make_lab, "node1", "node2", "node3")
+    ok(
+        "-H node1 service create -d --name web -p 8080:80 --replicas 2 "
+        f"--constraint node.hostname!=node3 ubuntu {SERVE_HOSTNAME}"
+    )
+    addr = {h.name: h.address for h in lab.hosts}
+    for _ in range(4):  # (node1's ingress bridge learns where each task's MAC lives)
+        curl(lab, "client", f"http://{addr['node1']}:8080/")
+    (moved,) = lab.host("node2").containers()
+    old_ip = moved.networks["ingress"].ip
+    ok("-H node1 node update --availability drain node2")
+    tasks = [c for h in lab.hosts for c in h.containers() if c.name.startswith("web.")]
+    assert sorted(c.host.name for c in tasks) == ["node1", "node1"]
+    # swarmkit hands out overlay addresses serially: the moved task does not take the old
+    # one, whose MAC node1's bridge still places behind the VXLAN port.
+    assert old_ip not in [c.networks["ingress"].ip for c in tasks]
+    names = {c.record.hostname for c in tasks}
+    for node in ("node1", "node2", "node3"):
+        seen = [curl(lab, "client", f"http://{addr[node]}:8080/") for _ in range(4)]
+        assert set(seen) == names, (node, seen)
+    # A node that fails and comes back keeps its end of the mesh (ingress is on every node).
+    swarm.node_down(lab, "node3")
+    assert curl(lab, "client", f"http://{addr['node1']}:8080/") in names
+    swarm.node_up(lab, "node3")
+    assert "ingress" in ok("-H node3 network ls")
+    assert {curl(lab, "client", f"http://{addr['node3']}:8080/") for _ in range(4)} == names

@@ -5,6 +5,7 @@ See :mod:`netlab.model.drivers` for the drivers themselves and how to add one.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
@@ -149,19 +150,29 @@ def ipam_fields(req: CreateRequest, net: ipaddress.IPv4Network) -> dict[str, obj
 
 
 def free_address(host: Host, net: NetworkRec, *, cluster_wide: bool = False) -> str:
-    """The lowest free address of ``net`` (per Docker host, or across the swarm), from its
-    ``--ip-range`` if it has one; auxiliary addresses in that range are never handed out."""
+    """The lowest free address of ``net`` (per Docker host), from its ``--ip-range`` if it has
+    one; auxiliary addresses in that range are never handed out. Across the swarm (an
+    overlay), serially, as swarm's allocator asks (moby v28.5.2 libnetwork/cnmallocator/
+    networkallocator.go sets ``AllocSerialPrefix``): the next free one after the last, so
+    that a task started elsewhere right after another ended does not take its address (whose
+    MAC the overlay's bridges still place where it was)."""
     subnet = ipaddress.IPv4Network(net.subnet)
     within = _range(subnet, net.ip_range)
     pool = within or subnet
     taken = taken_addresses(host, net, cluster_wide=cluster_wide)
     taken |= {a for a in net.aux_addresses.values() if ipaddress.IPv4Address(a) in pool}
+    sw = host.lab.store.lab_record.swarm
+    ov = sw.networks.get(net.id) if cluster_wide and sw is not None else None
     try:
-        return str(ipam.lowest_free(subnet, taken, within))
+        ip = str(ipam.lowest_free(subnet, taken, within, after=ov.last_ip if ov else ""))
     except ipam.IPAMError:  # (moby v28.5.2 libnetwork/endpoint.go assignAddressVersion)
         raise ipam.IPAMError(
             f"no available IPv4 addresses on this network's address pools: {net.name} ({net.id})"
         ) from None
+    if sw is not None and ov is not None:
+        nets = {**sw.networks, net.id: dataclasses.replace(ov, last_ip=ip)}
+        host.lab.store.put_swarm(dataclasses.replace(sw, networks=nets))
+    return ip
 
 
 def taken_addresses(host: Host, net: NetworkRec, *, cluster_wide: bool = False) -> set[str]:
