@@ -34,6 +34,11 @@ from netlab.docker.flags import Flag
 F = Flag
 _FMT = FORMAT
 
+# (service create, scale and update: the same flag)
+SERVICE_DETACH = F(
+    "detach", "d", help="Exit immediately instead of waiting for the service to converge"
+)
+
 COMMANDS: dict[str, Command] = {
     c.path: c
     for c in (
@@ -458,11 +463,7 @@ COMMANDS: dict[str, Command] = {
             "[OPTIONS] IMAGE [COMMAND] [ARG...]",
             "Create a new service",
             (  # in docker's order (by name)
-                F(
-                    "detach",
-                    "d",
-                    help="Exit immediately instead of waiting for the service to converge",
-                ),
+                SERVICE_DETACH,
                 F(
                     "constraint",
                     takes_value=True,
@@ -527,13 +528,7 @@ COMMANDS: dict[str, Command] = {
             "service scale",
             "SERVICE=REPLICAS [SERVICE=REPLICAS...]",
             "Scale one or multiple replicated services",
-            (
-                F(
-                    "detach",
-                    "d",
-                    help="Exit immediately instead of waiting for the service to converge",
-                ),
-            ),
+            (SERVICE_DETACH,),
             swarm.cmd_service_scale,
             min_args=1,
         ),
@@ -581,11 +576,7 @@ COMMANDS: dict[str, Command] = {
             "[OPTIONS] SERVICE",
             "Update a service",
             (  # in docker's order (by name)
-                F(
-                    "detach",
-                    "d",
-                    help="Exit immediately instead of waiting for the service to converge",
-                ),
+                SERVICE_DETACH,
                 F("image", takes_value=True, help="Service image tag"),
                 F(
                     "publish-add",
