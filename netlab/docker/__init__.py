@@ -220,9 +220,13 @@ def docker(
             sub = words[1] if len(words) > 1 else ""
             subs = sorted(p.split(" ", 1)[1] for p in COMMANDS if p.startswith(group + " "))
             if not sub or sub in ("-h", "--help"):
+                # (docker/cli v28.5.2 cli/cobra.go usageTemplate: each subcommand padded to
+                # cobra's NamePadding, 11 at least, then its Short)
+                pad = max([11, *(len(s) for s in subs)])
+                rows = "".join(f"  {s:<{pad}} {COMMANDS[f'{group} {s}'].summary}\n" for s in subs)
                 return Output(
-                    f"\nUsage:  docker {group} COMMAND\n\n{GROUPS[group]}\n\n"
-                    "Commands:\n" + "".join(f"  {s}\n" for s in subs),
+                    f"\nUsage:  docker {group} COMMAND\n\n{GROUPS[group]}\n\nCommands:\n{rows}"
+                    f"\nRun 'docker {group} COMMAND --help' for more information on a command.\n",
                     "",
                     0,
                 )

@@ -186,6 +186,18 @@ def test_service_create_help_lists_quiet(fake: FakeKernel) -> None:
     assert re.search(detach, d("service scale --help"))
 
 
+def test_a_management_command_lists_its_commands_as_docker_does(fake: FakeKernel) -> None:
+    # docker/cli v28.5.2 cli/cobra.go usageTemplate: rpad(Name, NamePadding = 11 at least),
+    # then Short; the closing "Run ... COMMAND --help" line
+    out = d("service --help")
+    assert "\nCommands:\n  create      Create a new service\n" in out
+    assert "  update      Update a service\n" in out
+    assert out.endswith(
+        "\n\nRun 'docker service COMMAND --help' for more information on a command.\n"
+    )
+    assert d("service") == out  # (a management command alone prints its help)
+
+
 # --- service scale -----------------------------------------------------------------------------
 
 
