@@ -87,7 +87,7 @@ def attach_gateway(host: Host, box: SandboxRec, gw: NetworkRec, ip: str) -> Sand
         rtnl.add_route(ns, "default", gateway=gw.gateway)
 
     batch(work)
-    return dataclasses.replace(box, gw_ip=ip, gw_veth=veth)
+    return dataclasses.replace(box, gw_ip=ip)
 
 
 def published_ports(sw: SwarmRec) -> list[tuple[str, int]]:

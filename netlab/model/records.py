@@ -268,10 +268,9 @@ class SandboxRec:
     lb_ip: str = ""
     lb_mac: str = ""
     # ingress only: the load balancer is the node's ingress-sbox, which also has an endpoint
-    # on docker_gwbridge (its address there, and the veth's end in the node); ``programmed``:
-    # the node's DOCKER-INGRESS chains exist (from the first published port on, as Docker's)
+    # on docker_gwbridge (its address there); ``programmed``: the node's DOCKER-INGRESS
+    # chains exist (from the first published port on, as Docker's)
     gw_ip: str = ""
-    gw_veth: str = ""
     programmed: bool = False
 
 

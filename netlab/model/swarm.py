@@ -35,7 +35,14 @@ from netlab.model.drivers import bridge, overlay, peerdb
 from netlab.model.drivers.base import free_address
 from netlab.model.networks import apply_firewall
 from netlab.model.ports import PortMapping
-from netlab.model.records import NodeRec, ServicePort, ServiceRec, SwarmRec, TaskRec
+from netlab.model.records import (
+    NodeRec,
+    OverlayRec,
+    ServicePort,
+    ServiceRec,
+    SwarmRec,
+    TaskRec,
+)
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
@@ -512,11 +519,7 @@ def create_service(
             if not match:
                 raise InvalidArgument(f"network {ref} not found")
             net_ids.append(match[0].id)
-        if endpoint_mode == "dnsrr" and any(p.mode == "ingress" for p in ports):
-            raise SwarmError(  # (vendored swarmkit manager/controlapi/service.go)
-                "rpc error: code = InvalidArgument desc = EndpointSpec: port published with "
-                "ingress mode can't be used with dnsrr mode"
-            )
+        _check_endpoint(endpoint_mode, ports)
         ports = ingress.allocate(sw, ports, name)
         seq = len(sw.services) + len(sw.removed) + 1
         sid = ids.b36(f"{host.lab.name}/service/{name}/{seq}", 25)
@@ -527,9 +530,7 @@ def create_service(
         mesh = ing if any(p.mode == "ingress" for p in ports) else []
         if endpoint_mode == "vip":
             for nid in mesh + net_ids:
-                view = overlay.host_view(sw.networks[nid])
-                prefix = ipaddress.IPv4Network(view.subnet).prefixlen
-                vips[nid] = f"{free_address(host, view, cluster_wide=True)}/{prefix}"
+                vips[nid] = _new_vip(host, sw.networks[nid])
         svc = _put_service(
             host.lab,
             ServiceRec(
@@ -566,6 +567,23 @@ def create_service(
         if mesh:
             _sync_ingress(host.lab)  # (every node's DOCKER-INGRESS: the new ports)
     return find_service(live(host.lab), sid)
+
+
+def _check_endpoint(mode: str, ports: Sequence[ServicePort]) -> None:
+    """swarmkit's validateEndpointSpec (vendored manager/controlapi/service.go): the routing
+    mesh needs a VIP."""
+    if mode == "dnsrr" and any(p.mode == "ingress" for p in ports):
+        raise SwarmError(
+            "rpc error: code = InvalidArgument desc = EndpointSpec: port published with "
+            "ingress mode can't be used with dnsrr mode"
+        )
+
+
+def _new_vip(host: Host, net: OverlayRec) -> str:
+    """A service's virtual IP on an overlay, with the network's prefix ("10.0.1.2/24")."""
+    view = overlay.host_view(net)
+    prefix = ipaddress.IPv4Network(view.subnet).prefixlen
+    return f"{free_address(host, view, cluster_wide=True)}/{prefix}"
 
 
 OPERATORS = ("==", "!=")
@@ -738,10 +756,14 @@ def _reconcile_global(lab: Lab, svc: ServiceRec) -> ServiceRec:
     have = {t.node for t in svc.tasks.values()}
     for n in want:
         if n not in have:
-            tid = ids.b36(f"{lab.name}/task/{svc.id}/{n}/{svc.generation}", 25)
-            svc = _put_service(lab, replace(svc, generation=svc.generation + 1), settle=False)
-            svc = _start_task(lab, svc, n, 0, tid)
+            svc = _start_global_task(lab, svc, n)
     return replace(svc, replicas=len(want))
+
+
+def _start_global_task(lab: Lab, svc: ServiceRec, node: str) -> ServiceRec:
+    """A new task of a global service on ``node`` (named by the node, not a slot)."""
+    tid = ids.b36(f"{lab.name}/task/{svc.id}/{node}/{svc.generation}", 25)
+    return _start_task(lab, replace(svc, generation=svc.generation + 1), node, 0, tid)
 
 
 def _start_task(lab: Lab, svc: ServiceRec, node: str, slot: int, tid: str) -> ServiceRec:
@@ -877,18 +899,15 @@ def update_service(
         ports = tuple(sorted(kept.values(), key=key))
         new = svc
         if ports != svc.ports:
-            if svc.endpoint_mode == "dnsrr" and any(p.mode == "ingress" for p in ports):
-                raise SwarmError(
-                    "rpc error: code = InvalidArgument desc = EndpointSpec: port published with "
-                    "ingress mode can't be used with dnsrr mode"
-                )
+            _check_endpoint(svc.endpoint_mode, ports)
             ports = tuple(ingress.allocate(sw, ports, svc.name))
             ing = next(n for n in sw.networks.values() if n.ingress)
             vips = {k: v for k, v in svc.vips.items() if k != ing.id}
             if svc.endpoint_mode == "vip" and any(p.mode == "ingress" for p in ports):
-                view = overlay.host_view(ing)
-                vip = svc.vips.get(ing.id) or f"{free_address(host, view, cluster_wide=True)}/24"
-                vips = {ing.id: vip, **vips}  # (ingress's VIP first, as at create)
+                vips = {
+                    ing.id: svc.vips.get(ing.id) or _new_vip(host, ing),
+                    **vips,
+                }  # (ingress's VIP first, as at create)
             new = replace(new, ports=ports, vips=vips)
         if image is not None:
             new = replace(new, image=image)
@@ -898,11 +917,7 @@ def update_service(
             for t in sorted(svc.tasks.values(), key=lambda t: (t.slot, t.node)):
                 new = _stop_tasks(lab, new, [t])
                 if new.mode == "global":
-                    tid = ids.b36(f"{lab.name}/task/{new.id}/{t.node}/{new.generation}", 25)
-                    new = _put_service(
-                        lab, replace(new, generation=new.generation + 1), settle=False
-                    )
-                    new = _start_task(lab, new, t.node, 0, tid)
+                    new = _start_global_task(lab, new, t.node)
                 else:
                     new = _place(lab, new, t.slot)
         scale(host, new, new.replicas if replicas is None else replicas)

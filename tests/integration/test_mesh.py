@@ -14,6 +14,7 @@ import pytest
 from netlab import Lab
 from netlab.docker import docker, use
 from netlab.kernel import proc
+from netlab.model import swarm
 
 pytestmark = pytest.mark.root
 
@@ -192,8 +193,6 @@ def test_service_update_rolls_the_tasks_and_the_ports(make_lab: object) -> None:
 
 
 def test_the_mesh_follows_a_drain_and_a_node_failure(make_lab: object) -> None:
-    from netlab.model import swarm
-
     lab = swarm_of(make_lab, "node1", "node2", "node3")
     ok(
         "-H node1 service create -d --name web -p 8080:80 --replicas 2 "

@@ -600,7 +600,7 @@ def _pretty(sw: SwarmRec, s: ServiceRec) -> str:
         lines.append(f" Constraints:\t[{' '.join(s.constraints)}]")
     if s.max_per_node:
         lines.append(f" Max Replicas Per Node:   {s.max_per_node}")
-    lines += ["ContainerSpec:", f" Image:\t\t{s.image if ':' in s.image else s.image + ':latest'}"]
+    lines += ["ContainerSpec:", f" Image:\t\t{_service_ref({}, s.image)}"]
     if s.command:
         lines.append(" Args:\t\t" + "".join(f"{a} " for a in s.command))
     lines += [" Init:\t\tfalse", "Resources:"]  # (the CLI always sends these two)
