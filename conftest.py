@@ -38,6 +38,15 @@ def machine_snapshot() -> dict[str, str]:
     }
 
 
+def _ours(pid: str) -> bool:
+    """True for a process of this user namespace: another user's rootless netlab (in a user
+    namespace of its own) is not this run's to judge."""
+    try:
+        return os.stat(f"/proc/{pid}/ns/user").st_ino == os.stat("/proc/self/ns/user").st_ino
+    except OSError:
+        return False
+
+
 def netlab_leftovers() -> list[str]:
     """Names of namespaces, /etc/netns entries and state folders that netlab might leave."""
     left = []
@@ -56,7 +65,7 @@ def netlab_leftovers() -> list[str]:
     # A container's init is a shell whose $0 is "netlab-init" (detection only: netlab never
     # finds processes to kill by name; it kills by pid).
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
+        if entry.isdigit() and _ours(entry):
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as f:
                     argv = f.read().split(b"\0")
@@ -94,7 +103,7 @@ def processes_in_other_namespaces() -> dict[tuple[int, str], str]:
         return {}
     out = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+        if not entry.isdigit() or not _ours(entry):
             continue
         try:
             if os.stat(f"/proc/{entry}/ns/net").st_ino == machine:

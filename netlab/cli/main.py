@@ -11,6 +11,9 @@
     netlab ls                               every lab, its hosts and containers
     netlab clean [LAB | --all]              remove leftovers (only netlab's)
     netlab doctor                           check privileges, kernel features and tools
+    netlab shell [CMD...]                   a shell (or CMD) where `ip netns list` shows your
+                                            labs' namespaces (without root: inside your own
+                                            user namespace)
     netlab docker [-L LAB] [-H HOST] ARGS   a docker command against a lab's host
     netlab draw [-L LAB] -o FILE.png|svg    a picture of the lab from the live kernel
 
@@ -29,6 +32,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from netlab.errors import InvalidArgument, NetlabError, NoSuchLab, one_line
+from netlab.kernel import userns
 
 if TYPE_CHECKING:
     pass
@@ -202,13 +206,35 @@ def cmd_clean(args: argparse.Namespace) -> int:
             )
     if args.all:
         release_root()  # an empty state tmpfs left by a process killed at the wrong moment
+        if userns.inside():
+            if userns.joined() and not userns.others_inside():
+                print("stopped your rootless netlab (its namespaces go with it)")
+                userns.stop()
+            else:
+                print(
+                    "(your rootless netlab stays up while other processes run in it: "
+                    "notebook kernels, a `netlab shell`)"
+                )
     return 0
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    argv = list(args.command)
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    if not argv:
+        argv = [os.environ.get("SHELL") or "/bin/sh", "-i"]
+    sys.stdout.flush()
+    try:
+        os.execvp(argv[0], argv)
+    except FileNotFoundError:
+        raise InvalidArgument(f"{argv[0]}: command not found") from None
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from netlab.model.doctor import run_checks
 
-    checks = run_checks()
+    checks = run_checks(rootless_error=getattr(args, "rootless_error", ""))
     width = max(len(c.name) for c in checks)
     for c in checks:
         mark = "ok  " if c.ok else ("n/a " if c.optional else "FAIL")
@@ -291,6 +317,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_clean)
     s = sub.add_parser("doctor", help="check what netlab needs")
     s.set_defaults(fn=cmd_doctor)
+    s = sub.add_parser(
+        "shell",
+        help="a shell among your labs' namespaces",
+        description="Without root, netlab keeps your labs in a user namespace of your own: "
+        "`netlab shell` starts your $SHELL there (or runs CMD), so that `ip netns list`, "
+        "`ip netns exec` and `nft` see them. As root it is just a shell.",
+    )
+    s.add_argument("command", nargs=argparse.REMAINDER, help="[--] CMD [ARGS...]")
+    s.set_defaults(fn=cmd_shell)
     return p
 
 
@@ -298,6 +333,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``netlab`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
+        if userns.needed():
+            if args.fn is cmd_clean and args.all and userns.holder_pid() is None:
+                print("nothing to clean")
+                return 0
+            try:
+                userns.enter()
+            except userns.RootlessError as exc:
+                if args.fn is not cmd_doctor:
+                    raise
+                args.rootless_error = str(exc)
         return int(args.fn(args))
     except NetlabError as exc:
         print(f"netlab: {exc}", file=sys.stderr)

@@ -48,7 +48,7 @@ from netlab.docker.table import ALIASES, COMMANDS, GROUPS
 from netlab.docker.template import TemplateError
 from netlab.errors import InvalidArgument, NetlabError, NoSuchLab, one_line
 from netlab.kernel import trace
-from netlab.model.lab import Lab, latest_lab
+from netlab.model.lab import Lab, latest_lab, owned_elsewhere, removed_message
 from netlab.model.state import lab_names
 
 __all__ = [
@@ -86,20 +86,30 @@ def use(lab: Lab) -> None:
 
 
 def current_lab() -> Lab:
-    """The lab in use: the last one built or chosen here, else the only lab on the machine."""
+    """The lab in use: the last one built or chosen here; if this process has had none, the
+    only lab on the machine that no other running process owns (never another notebook's).
+    A lab this process had that is gone is said to be gone."""
 
-    lab = _current() if _current is not None else None
-    if lab is None or not lab.is_up:
-        lab = latest_lab()
-    if lab is not None and lab.is_up:
-        return lab
-    names = lab_names()
+    had = [lab for lab in (_current() if _current else None, latest_lab()) if lab is not None]
+    for lab in had:
+        if lab.is_up:
+            return lab
+    if had:
+        raise NoSuchLab(removed_message(had[0].name))
+    names = [n for n in lab_names() if not owned_elsewhere(n)]
     if len(names) == 1:
         return Lab.attach(names[0])
     if not names:
+        others = lab_names()
         raise NoSuchLab(
-            "no lab is up: build one first, e.g. `lab = Lab('demo')` in Python "
-            "or `netlab up demo` in a terminal"
+            "no lab is up"
+            + (
+                f" here (those up belong to other running notebooks: {', '.join(others)})"
+                if others
+                else ""
+            )
+            + ": build one first, e.g. `lab = Lab('demo')` in Python or `netlab up demo` in a "
+            "terminal"
         )
     raise InvalidArgument(
         f"several labs are up ({', '.join(names)}): pick one with netlab.docker.use(lab) or -L LAB"

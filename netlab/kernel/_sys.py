@@ -20,6 +20,7 @@ CLONE_NEWNET = 0x40000000
 MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
+MS_NOEXEC = 8
 MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
@@ -39,6 +40,15 @@ _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 _libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
 _libc.unshare.argtypes = [ctypes.c_int]
 _libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+_libc.prctl.argtypes = [
+    ctypes.c_int,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+]
+
+PR_SET_PDEATHSIG = 1
 
 
 def _check(result: int, what: str) -> None:
@@ -80,3 +90,9 @@ def mount(source: str, target: str, fstype: str | None, flags: int, data: str = 
 def umount2(target: str, flags: int = MNT_DETACH) -> None:
     """umount2(2); ``MNT_DETACH`` lets a namespace outlive its path until its last user goes."""
     _check(_libc.umount2(target.encode(), flags), f"umount {target}")
+
+
+def prctl(option: int, arg: int) -> None:
+    """prctl(2) with one argument (``PR_SET_PDEATHSIG``: the signal a process gets when its
+    parent ends)."""
+    _check(_libc.prctl(option, arg, 0, 0, 0), "prctl")

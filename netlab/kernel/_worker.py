@@ -17,11 +17,14 @@ composed freely.
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
+
+from netlab.kernel import _sys, userns
 
 T = TypeVar("T")
 
@@ -30,7 +33,26 @@ _thread: threading.Thread | None = None
 _start_lock = threading.Lock()
 
 
+def _go_home() -> None:
+    """In a rootless netlab, move this thread to the user's home network namespace first: a
+    notebook kernel stays in the machine's (its Jupyter server is there), where a thread of
+    the user namespace may not return once it has entered a lab's (see
+    :mod:`netlab.kernel.userns`)."""
+    home = userns.home_netns()
+    if home is None:
+        return
+    here = os.stat(f"/proc/self/task/{threading.get_native_id()}/ns/net")
+    there = os.stat(home)
+    if (here.st_dev, here.st_ino) != (there.st_dev, there.st_ino):
+        fd = os.open(home, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            _sys.setns(fd, _sys.CLONE_NEWNET)
+        finally:
+            os.close(fd)
+
+
 def _loop() -> None:
+    _go_home()
     while True:
         fn, fut = _jobs.get()
         if not fut.set_running_or_notify_cancel():

@@ -41,11 +41,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from netlab.kernel import trace
+from netlab.kernel import trace, userns
 
 V1_MOUNT = "/sys/fs/cgroup/freezer"  # (where a v1 freezer is usually mounted; mountinfo says)
 PARENT = "netlab"
@@ -65,7 +66,7 @@ class Hierarchy:
     hierarchy the mount shows (``/`` unless a container sees only its own subtree), and the
     folder under which netlab makes its cgroups."""
 
-    version: int  # 1 (the freezer controller) or 2 (cgroup.freeze)
+    version: int  # 1 (the freezer controller), 2 (cgroup.freeze) or 0 (SIGNALS)
     mount: str
     mount_root: str
     base: str  # <base>/netlab/<lab>/<name>
@@ -73,6 +74,14 @@ class Hierarchy:
 
 # Where a frozen container's processes came from: (pid, cgroup folder).
 Origins = tuple[tuple[int, str], ...]
+
+# Rootless without a cgroup of its own to write (cgroup v1, or a cgroup2 not delegated to the
+# user), netlab stops a paused container's processes with SIGSTOP and resumes them with
+# SIGCONT, as the freezer's stand-in: what a student sees is the same (the server does not
+# answer, the kernel still answers ping, `docker top` shows the processes, state T rather
+# than D). Real rootless Docker cannot pause there at all ("cgroup v2 and systemd needed").
+SIGNALS = Hierarchy(0, "", "", "")
+SIGNALS_PREFIX = "signals:"
 
 
 def _mounts() -> list[tuple[str, str, str, list[str]]]:
@@ -125,7 +134,7 @@ def hierarchies() -> list[Hierarchy]:
             v1.append(Hierarchy(1, point, root, point))
         elif fstype == "cgroup2":
             v2.append(Hierarchy(2, point, root, point))
-    return v1[:1] + v2[:1]
+    return v1[:1] + v2[:1] + ([SIGNALS] if userns.inside() else [])
 
 
 def find() -> Hierarchy:
@@ -139,7 +148,7 @@ def find() -> Hierarchy:
         )
     why = []
     for h in found:
-        if _writable(h.base):
+        if h.version == 0 or _writable(h.base):
             return h
         if h.version == 2:
             own = _in_mount(_own_v2_cgroup(), h.mount, h.mount_root)
@@ -273,6 +282,8 @@ def freeze(lab: str, name: str, pids: Callable[[], Iterable[int]]) -> tuple[str,
     where each process came from (for :func:`thaw`). On any failure nothing stays: the
     processes go back, the cgroup goes, and FreezerError says why."""
     h = find()
+    if h.version == 0:
+        return _stop_all(lab, name, pids)
     path = cgroup_path(h, lab, name)
     for folder in (os.path.dirname(os.path.dirname(path)), os.path.dirname(path), path):
         try:
@@ -314,6 +325,9 @@ def thaw(path: str, origins: Origins = (), *, keep: bool = False) -> None:
     one netlab did not move in, forked meanwhile, goes where the first one came from), and
     remove it (and netlab's folders above it once empty). A cgroup that is gone already is
     nothing to do. ``keep``: only thaw (the processes stay, and so does the cgroup)."""
+    if path.startswith(SIGNALS_PREFIX):
+        _continue_all(origins)
+        return
     if not os.path.isdir(path):
         return
     with contextlib.suppress(FreezerError, FileNotFoundError):
@@ -338,6 +352,47 @@ def thaw(path: str, origins: Origins = (), *, keep: bool = False) -> None:
                 raise FreezerError(f"cannot remove {path}: {exc.strerror}") from None
             time.sleep(0.002)  # (killed tasks still leaving it)
     _remove_empty(path)
+
+
+def _stopped(pid: int) -> bool | None:
+    """True once ``pid`` is stopped (state T), None once it is gone."""
+    try:
+        state = _read(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+    return None if state in ("Z", "X") else state in ("T", "t")
+
+
+def _stop_all(lab: str, name: str, pids: Callable[[], Iterable[int]]) -> tuple[str, Origins]:
+    """The :data:`SIGNALS` freeze: SIGSTOP each process ``pids()`` lists (asked again until
+    none is new), then wait until the kernel shows each stopped."""
+    stopped: dict[int, str] = {}
+    try:
+        for _ in range(100):
+            new = [p for p in pids() if p not in stopped]
+            if not new:
+                break
+            for pid in new:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+                    trace.record(f"kill -STOP {pid}")
+                stopped[pid] = ""
+        deadline = time.monotonic() + TIMEOUT
+        while any(_stopped(p) is False for p in stopped):
+            if time.monotonic() > deadline:
+                raise FreezerError(f"the kernel did not stop the processes of {name} in time")
+            time.sleep(0.001)
+    except BaseException:
+        _continue_all(tuple(stopped.items()))
+        raise
+    return f"{SIGNALS_PREFIX}{lab}/{name}", tuple(stopped.items())
+
+
+def _continue_all(origins: Origins) -> None:
+    for pid, _ in origins:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+            trace.record(f"kill -CONT {pid}")
 
 
 def _remove_empty(path: str) -> None:
@@ -374,9 +429,10 @@ def lab_names() -> list[str]:
 
 
 def _bases() -> list[str]:
-    bases = [h.base for h in hierarchies()]
+    bases = [h.base for h in hierarchies() if h.version]
     with contextlib.suppress(FreezerError):
-        bases.append(find().base)
+        if (h := find()).version:
+            bases.append(h.base)
     return sorted(set(bases))
 
 

@@ -236,10 +236,12 @@ def run_in(
     return Result(tuple(argv), done.returncode, done.stdout, done.stderr)
 
 
-HOSTNAME_SHIM = 'echo "$0" > /proc/sys/kernel/hostname && exec "$@"'
+# (sethostname(2) through Debian's essential `hostname`, not a write to
+# /proc/sys/kernel/hostname: that file is the machine root's, which a rootless lab is not.)
+HOSTNAME_SHIM = 'hostname "$0" && exec "$@"'
 # ... and a Docker host's: its folder of sandboxes ($1) shows at /run/docker/netns.
 DOCKER_HOST_SHIM = (
-    'echo "$0" > /proc/sys/kernel/hostname && '
+    'hostname "$0" && '
     '{ [ ! -d /run/docker/netns ] || mount --bind "$1" /run/docker/netns; } && shift && exec "$@"'
 )
 

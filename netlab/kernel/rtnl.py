@@ -594,6 +594,7 @@ def read_sysctl(ns: str, key: str) -> str:
 # --- waiting for the kernel to finish removing ------------------------------------------------
 
 RTMGRP_LINK = 1
+SO_RCVBUFFORCE = 33  # (not in Python's socket module)
 RTM_DELLINK = 17
 
 
@@ -616,7 +617,10 @@ class LinkRemovalWatch:
                     socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, socket.NETLINK_ROUTE
                 )
             # Hundreds of removals at once overflow the default buffer (ENOBUFS).
-            s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE (root may)
+            try:
+                s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 8 << 20)
+            except PermissionError:  # (needs CAP_NET_ADMIN over the machine: not rootless)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)  # capped by rmem_max
             s.bind((0, RTMGRP_LINK))
             return s
 

@@ -3,6 +3,8 @@
 netlab needs root with two capabilities: CAP_NET_ADMIN (interfaces, routes, nftables) and
 CAP_SYS_ADMIN (creating and entering namespaces, bind mounts). A container started with
 ``docker run --privileged`` has both; public Binder and unprivileged JupyterHub pods do not.
+Without root it has them in a user namespace of the user's own (rootless mode, see
+:mod:`netlab.kernel.userns`), where the kernel allows unprivileged user namespaces.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from netlab.errors import PrivilegeError, ToolMissing
-from netlab.kernel import netns, nft, rtnl
+from netlab.kernel import netns, nft, rtnl, userns
 from netlab.model import images
 
 CAP_NET_ADMIN = 12
@@ -65,13 +67,18 @@ def require_privileges() -> None:
         for n, bit in (("CAP_NET_ADMIN", CAP_NET_ADMIN), ("CAP_SYS_ADMIN", CAP_SYS_ADMIN))
         if not caps & (1 << bit)
     ]
-    if os.geteuid() != 0 or missing:
-        who = "not running as root" if os.geteuid() != 0 else "running as root"
-        lack = f", missing {' and '.join(missing)}" if missing else ""
+    if os.geteuid() != 0:
         raise PrivilegeError(
-            f"netlab needs root with CAP_NET_ADMIN and CAP_SYS_ADMIN ({who}{lack}). Run it as "
-            "root on a Linux machine or VM, or in a container started with `docker run "
-            "--privileged`; `netlab doctor` checks everything"
+            "netlab is not running as root, nor inside your rootless netlab: use the `netlab` "
+            "command or `netlab shell`, and in Jupyter the kernel that `./run.sh labs` sets "
+            "up (it starts inside); `netlab doctor` checks everything"
+        )
+    if missing:
+        raise PrivilegeError(
+            f"netlab needs root with CAP_NET_ADMIN and CAP_SYS_ADMIN (running as root, "
+            f"missing {' and '.join(missing)}). Run it as root on a Linux machine or VM, or in "
+            "a container started with `docker run --privileged`; `netlab doctor` checks "
+            "everything"
         )
 
 
@@ -90,9 +97,12 @@ def require_tools() -> None:
         )
 
 
-def run_checks(*, probe_kernel: bool = True) -> list[Check]:
-    """Every check, in the order ``netlab doctor`` prints them."""
-    checks: list[Check] = []
+def run_checks(*, probe_kernel: bool = True, rootless_error: str = "") -> list[Check]:
+    """Every check, in the order ``netlab doctor`` prints them (``rootless_error``: why
+    rootless mode could not start here)."""
+    checks: list[Check] = [mode_check(rootless_error)]
+    if userns.inside():
+        checks.append(subordinate_ids_check())
     root = os.geteuid() == 0
     checks.append(
         Check(
@@ -131,6 +141,39 @@ def run_checks(*, probe_kernel: bool = True) -> list[Check]:
     if probe_kernel and root and caps & (1 << CAP_SYS_ADMIN) and caps & (1 << CAP_NET_ADMIN):
         checks += probe_features()
     return checks
+
+
+def mode_check(error: str = "") -> Check:
+    """Which mode netlab runs in: as root, or rootless (a user namespace of the user's own);
+    ``error``: why rootless mode could not start (with the fix)."""
+    if error:
+        return Check("mode", False, "rootless mode cannot start", error)
+    if userns.inside():
+        return Check(
+            "mode",
+            True,
+            f"rootless: your own user namespace (you are root in it), uid {userns.outer_uid()} "
+            "outside; your labs are yours alone",
+        )
+    return Check("mode", True, "root: labs of every user of this machine are shared")
+
+
+def subordinate_ids_check() -> Check:
+    """Rootless: whether uids and gids other than root are mapped (nginx's workers run as
+    www-data: without them its image cannot start)."""
+    with open("/proc/self/uid_map") as f:
+        rows = [line.split() for line in f if line.strip()]
+    ids = sum(int(r[2]) for r in rows)
+    if ids > 1:
+        return Check("subordinate ids", True, f"{ids} uids mapped ({userns.map_text()})")
+    return Check(
+        "subordinate ids",
+        False,
+        "only root is mapped: a container cannot switch to another user (nginx's workers)",
+        "an administrator gives you ids (sudo usermod --add-subuids 100000-165535 "
+        "--add-subgids 100000-165535 USER), installs uidmap (newuidmap), and you run "
+        "`netlab clean --all` to start afresh",
+    )
 
 
 def nginx_check() -> Check:

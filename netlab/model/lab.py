@@ -320,11 +320,18 @@ class Lab:
         Returns a :class:`netlab.views.draw.Picture`, which a notebook displays as an image
         (its ``.figure`` is the matplotlib Figure).
         """
+        self.check_up()
         return frontends.show("draw", self, path, highlight=highlight)
 
     def explorer(self) -> Any:
         """An ipywidgets explorer: pick two machines, ping or curl, see the path lit up."""
+        self.check_up()
         return frontends.show("explorer", self)
+
+    def check_up(self) -> None:
+        """Raise :class:`NoSuchLab`, saying so in a notebook's words, if this lab is gone."""
+        if not self.store.exists():
+            raise NoSuchLab(removed_message(self.name))
 
     def missing(self) -> list[str]:
         """What keeps the lab from being whole: a build that did not finish, namespaces of
@@ -378,6 +385,26 @@ class Lab:
             "<table><tr><th>host</th><th>address</th><th>containers</th><th>namespace</th></tr>"
             f"{rows}</table>"
         )
+
+
+def removed_message(name: str) -> str:
+    """What a notebook says when its lab is gone (its last cell ran ``lab.down()``)."""
+    return (
+        f"lab {name!r} was removed (by lab.down(), as a lab's last cell does): run the "
+        "notebook from the top to build it again"
+    )
+
+
+def owned_elsewhere(name: str) -> bool:
+    """True if lab ``name`` belongs to another process that still runs (a notebook's lab,
+    not one made by ``netlab up``): it is not this process's to fall back on."""
+    try:
+        pid, started = Store(name).lab_record.owner
+    except (NoSuchLab, OSError, ValueError):
+        return False
+    if pid == 0 or (pid, started) == (os.getpid(), proc.start_time(os.getpid()) or 0):
+        return False
+    return proc.alive(pid, started)
 
 
 def _may_replace(previous: LabRec, me: tuple[int, int]) -> None:

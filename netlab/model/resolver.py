@@ -21,7 +21,10 @@ def dnsmasq(listen: str, pid_file: str) -> list[str]:
         "--no-hosts",
         "--bind-interfaces",
         f"--listen-address={listen}",
+        # Stay root, in no other group (not dnsmasq's nobody and dip): in a rootless lab's
+        # user namespace only root is mapped, and setgroups() is not allowed.
         "--user=root",
+        "--group=",
         "--log-facility=-",
         f"--pid-file={pid_file}",
     ]

@@ -46,7 +46,7 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from netlab.errors import LabBroken, LabRebuilt, NoSuchLab
-from netlab.kernel import _sys, containers
+from netlab.kernel import _sys, containers, userns
 from netlab.model import logs
 from netlab.model.records import (
     SCHEMA,
@@ -61,6 +61,11 @@ from netlab.model.records import (
 
 ROOT = "/run/netlab"
 TMPFS_OPTIONS = "mode=0755,size=25%"
+# Rootless, each user's state has a tmpfs of its own (in the user's mount namespace): a
+# small one, so that a class of users cannot together take the machine's memory. (Container
+# logs have a tmpfs of their own per lab, see model/logs.py; a lab of 1000 containers keeps
+# about 10 MB here.)
+TMPFS_OPTIONS_ROOTLESS = "mode=0755,size=64m"
 # Where a Docker host keeps its containers' network namespaces (``SandboxKey``). A Docker
 # host's commands see the lab's folder of them there (:func:`netlab.kernel.proc.netns_prefix`),
 # over an empty folder that netlab makes if the machine has none, and removes with its last
@@ -114,8 +119,9 @@ def _mount_root() -> None:
     os.makedirs(ROOT, mode=0o755, exist_ok=True)
     if os.listdir(ROOT) or not _in_machines_mount_ns():
         return
+    options = TMPFS_OPTIONS_ROOTLESS if userns.inside() else TMPFS_OPTIONS
     with contextlib.suppress(OSError):
-        _sys.mount("netlab", ROOT, "tmpfs", _sys.MS_NOSUID | _sys.MS_NODEV, TMPFS_OPTIONS)
+        _sys.mount("netlab", ROOT, "tmpfs", _sys.MS_NOSUID | _sys.MS_NODEV, options)
 
 
 def _make_docker_netns() -> None:

@@ -174,8 +174,9 @@ def _python_as(argv_prefix: list[str], code: str) -> subprocess.CompletedProcess
 
 def test_refuses_without_root() -> None:
     out = _python_as(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], TRY_LAB)
-    assert out.stdout.startswith("PrivilegeError netlab needs root"), out
-    assert "--privileged" in out.stdout
+    # (Not root, and not inside rootless netlab either: a plain Python of another user.)
+    assert out.stdout.startswith("PrivilegeError netlab is not running as root"), out
+    assert "netlab shell" in out.stdout and "./run.sh labs" in out.stdout
     assert not os.path.exists("/run/netlab/np")
 
 

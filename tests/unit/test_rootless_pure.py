@@ -1,0 +1,82 @@
+"""Rootless mode's pure parts: subordinate ids, the uid map, the Jupyter kernel and terminal,
+and the launcher as root (which joins nothing: it runs the kernel as it is)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import subprocess
+import sys
+
+import pytest
+
+from netlab.kernel import userns
+from netlab.notebook import jupyter
+
+
+def test_subordinate_ids_by_name_or_uid_first_range_at_most_65536() -> None:
+    me = os.getuid()
+    name = pwd.getpwuid(me).pw_name
+    table = f"someone:100000:65536\n{name}:165536:65536\n{name}:300000:65536\n"
+    assert userns.subordinate_ids("uid", me, table=table) == (165536, 65536)
+    assert userns.subordinate_ids("uid", me, table=f"{me}:200000:100000\n") == (200000, 65536)
+    assert userns.subordinate_ids("uid", me, table="someone:100000:65536\n") is None
+    # Broken or empty ranges are no ranges.
+    assert userns.subordinate_ids("uid", me, table=f"{name}:x:65536\n{name}:1:0\n") is None
+
+
+def test_the_uid_map_in_one_line() -> None:
+    assert userns.map_text("0 1001 1\n1 100000 65536\n") == "0 -> 1001, 1-65536 -> 100000-165535"
+    assert userns.map_text("         0       1002          1\n") == "0 -> 1002"
+
+
+def test_the_holder_socket_is_per_uid_and_abstract() -> None:
+    assert userns.socket_name(1001) == b"\0netlab-rootless-1001"
+    assert userns.socket_name(1001) != userns.socket_name(1002)
+
+
+def test_the_kernel_and_terminal_start_inside(tmp_path: os.PathLike[str]) -> None:
+    kernel_json, server_json = jupyter.write(str(tmp_path), python="/venv/bin/python")
+    with open(kernel_json) as f:
+        spec = json.load(f)
+    assert kernel_json.endswith("/kernels/python3/kernel.json")  # (the name the labs ask for)
+    assert spec["argv"] == [
+        "/venv/bin/python",
+        "-m",
+        "netlab.rootless",
+        "kernel",
+        "--",
+        "/venv/bin/python",
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        "{connection_file}",
+    ]
+    assert spec["interrupt_mode"] == "signal"
+    with open(server_json) as f:
+        config = json.load(f)
+    assert config["ServerApp"]["terminado_settings"]["shell_command"] == [
+        "/venv/bin/netlab",
+        "shell",
+    ]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as root the launcher joins nothing")
+def test_the_launcher_as_root_runs_the_kernel_as_it_is() -> None:
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "netlab.rootless", "kernel", "--", "sh", "-c", "echo $$ ok"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = launcher.communicate(timeout=30)
+    # The kernel is the launcher itself (exec'd): Jupyter's signals reach it directly.
+    assert out == f"{launcher.pid} ok\n" and err == "" and launcher.returncode == 0
+
+
+def test_the_launcher_says_how_it_is_used() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "netlab.rootless", "frobnicate"], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "unknown use 'frobnicate'" in done.stderr
