@@ -23,27 +23,23 @@ import argparse
 import contextlib
 import glob
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 
+from netlab import throwaway
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.dirname(sys.executable)
 CGROUP_V1 = ("/sys/fs/cgroup/cpuacct", "/sys/fs/cgroup/memory")
 CGROUP_V2 = "/sys/fs/cgroup"
+JOIN_CGROUPS = 'for cg in $CGROUPS; do echo $$ > "$cg/cgroup.procs"; done; exec "$@"'
 
 
 @dataclass
 class Student:
-    name: str
-    uid: int
-    gid: int
-    home: str
-    mnt: str
+    user: throwaway.User
     cgroups: list[str]
     started: float = 0.0
     wall: float = 0.0
@@ -60,28 +56,10 @@ def _cgroup_root() -> tuple[int, list[str]]:
 
 
 def make_student(i: int, tag: str, version: int, roots: list[str]) -> Student:
-    name = f"nlclass{tag}s{i}"
-    subprocess.run(
-        [
-            "useradd",
-            "--no-create-home",
-            "--home-dir",
-            "/nonexistent",
-            "--shell",
-            "/usr/sbin/nologin",
-            name,
-        ],
-        check=True,
-    )
-    subprocess.run(["bash", os.path.join(REPO, "run.sh"), "subids", name], check=True)
-    uid = int(subprocess.run(["id", "-u", name], capture_output=True, text=True).stdout)
-    gid = int(subprocess.run(["id", "-g", name], capture_output=True, text=True).stdout)
-    home = tempfile.mkdtemp(prefix=f"{name}-")
-    os.chown(home, uid, gid)
-    mnt = tempfile.mkdtemp(prefix=f"{name}-repo-")
+    user = throwaway.add(f"nlclass{tag}s{i}")
     cgroups = []
     for root in roots:
-        path = os.path.join(root, f"netlab-bench-{tag}", name)
+        path = os.path.join(root, f"netlab-bench-{tag}", user.name)
         os.makedirs(path, exist_ok=True)
         cgroups.append(path)
     if version == 2:
@@ -90,7 +68,7 @@ def make_student(i: int, tag: str, version: int, roots: list[str]) -> Student:
             open(os.path.join(roots[0], f"netlab-bench-{tag}", "cgroup.subtree_control"), "w") as f,
         ):
             f.write("+cpu +memory")
-    return Student(name, uid, gid, home, mnt, cgroups)
+    return Student(user, cgroups)
 
 
 def start(student: Student, notebooks: list[str]) -> None:
@@ -101,27 +79,13 @@ def start(student: Student, notebooks: list[str]) -> None:
         f'--output-dir "$HOME/out" labs/{nb} >>"$HOME/run.log" 2>&1'
         for nb in notebooks
     )
-    script = (
-        'for cg in $CGROUPS; do echo $$ > "$cg/cgroup.procs"; done; '
-        'mount --bind "$REPO" "$MNT" && cd "$MNT" && '
-        'exec setpriv --reuid="$UID_" --regid="$GID_" --clear-groups '
-        'env HOME="$HOME_" PATH="$MNT/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin" '
-        'netlab shell -- sh -c "$SERIES"'
-    )
-    env = {
-        "CGROUPS": " ".join(student.cgroups),
-        "REPO": REPO,
-        "MNT": student.mnt,
-        "UID_": str(student.uid),
-        "GID_": str(student.gid),
-        "HOME_": student.home,
-        "SERIES": series,
-        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-    }
+    # (Root joins the student's cgroups first: everything the student starts is born there,
+    # the rootless holder and every lab process included.)
+    argv = throwaway.argv_as(student.user, ["netlab", "shell", "--", "sh", "-c", series])
     student.started = time.monotonic()
     student.proc = subprocess.Popen(
-        ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script],
-        env=env,
+        ["sh", "-c", JOIN_CGROUPS, "join-cgroups", *argv],
+        env={"CGROUPS": " ".join(student.cgroups), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -155,27 +119,7 @@ def remove(student: Student) -> None:
         student.proc.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             student.proc.wait(10)
-    subprocess.run(
-        [
-            "unshare",
-            "--mount",
-            "--propagation",
-            "private",
-            "--",
-            "sh",
-            "-c",
-            'mount --bind "$1" "$2" && cd "$2" && exec setpriv --reuid="$3" --regid="$4" '
-            '--clear-groups env HOME="$5" .venv/bin/netlab clean --all',
-            "x",
-            REPO,
-            student.mnt,
-            str(student.uid),
-            str(student.gid),
-            student.home,
-        ],
-        capture_output=True,
-        check=False,
-    )
+    throwaway.remove(student.user)
     deadline = time.monotonic() + 10
     for cg in student.cgroups:
         while time.monotonic() < deadline:
@@ -184,10 +128,6 @@ def remove(student: Student) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-    subprocess.run(["userdel", student.name], capture_output=True, check=False)
-    shutil.rmtree(student.home, ignore_errors=True)
-    with contextlib.suppress(OSError):
-        os.rmdir(student.mnt)
 
 
 def run_class(n: int, notebooks: list[str], version: int, roots: list[str]) -> dict[str, float]:
@@ -205,14 +145,14 @@ def run_class(n: int, notebooks: list[str], version: int, roots: list[str]) -> d
             s.wall = time.monotonic() - s.started
             if code != 0:
                 failed += 1
-                with contextlib.suppress(OSError), open(os.path.join(s.home, "run.log")) as f:
+                with contextlib.suppress(OSError), open(os.path.join(s.user.home, "run.log")) as f:
                     s.log = f.read()[-2000:]
         walls = [s.wall for s in students]
         cpus = [cpu_seconds(s, version) for s in students]
         peaks = [peak_mb(s, version) for s in students]
         for s in students:
             if s.log:
-                print(f"  {s.name} failed; the end of its log:\n{s.log}", file=sys.stderr)
+                print(f"  {s.user.name} failed; the end of its log:\n{s.log}", file=sys.stderr)
         return {
             "wall": statistics.mean(walls),
             "wall_max": max(walls),

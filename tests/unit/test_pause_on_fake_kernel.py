@@ -16,7 +16,7 @@ import pathlib
 import pytest
 
 from netlab.docker import docker
-from netlab.kernel import freezer
+from netlab.kernel import freezer, userns
 from netlab.kernel.fake import FakeFreezer, FakeKernel
 from netlab.model import state
 from netlab.model.records import ContainerRec, from_json, to_json
@@ -183,7 +183,9 @@ def test_without_a_usable_freezer_pause_fails_in_one_line_and_leaves_nothing(
 def test_the_real_find_names_what_is_missing(
     monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
 ) -> None:
-    """The real module's choice of hierarchy, over a mount table of the test's."""
+    """The real module's choice of hierarchy, over a mount table of the test's (as root;
+    rootless, the SIGSTOP stand-in comes last and is always usable)."""
+    monkeypatch.setattr(userns, "inside", lambda: False)
     info = tmp_path / "mountinfo"
     info.write_text(
         "30 25 0:26 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
@@ -210,3 +212,16 @@ def test_the_real_find_names_what_is_missing(
     info.write_text("")
     with pytest.raises(freezer.FreezerError, match="neither a cgroup v1 freezer"):
         freezer.find()
+
+
+def test_rootless_without_a_writable_cgroup_pauses_with_signals(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    info = tmp_path / "mountinfo"
+    info.write_text("30 25 0:26 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n")
+    monkeypatch.setattr(freezer, "MOUNTINFO", str(info))
+    monkeypatch.setattr(userns, "inside", lambda: True)
+    monkeypatch.setattr(freezer, "_writable", lambda folder: False)
+    assert freezer.find() is freezer.SIGNALS
+    monkeypatch.setattr(freezer, "_writable", lambda folder: True)  # (a delegated cgroup wins)
+    assert freezer.find().version == 1
