@@ -48,8 +48,8 @@ from netlab.docker.table import ALIASES, COMMANDS, GROUPS
 from netlab.docker.template import TemplateError
 from netlab.errors import InvalidArgument, NetlabError, NoSuchLab, one_line
 from netlab.kernel import trace
-from netlab.model.lab import Lab, latest_lab, owned_elsewhere, removed_message
-from netlab.model.state import lab_names
+from netlab.model.lab import Lab, latest_lab, owned_elsewhere
+from netlab.model.state import lab_names, removed_message
 
 __all__ = [
     "ALIASES",

@@ -46,7 +46,7 @@ from netlab.model.host import Host, build_host
 from netlab.model.ids import local_mac
 from netlab.model.records import LabRec
 from netlab.model.resolver import dnsmasq
-from netlab.model.state import Store, lab_dir, lab_names
+from netlab.model.state import Store, lab_dir, lab_names, removed_message
 from netlab.model.timefmt import now_rfc3339
 
 if TYPE_CHECKING:
@@ -262,6 +262,7 @@ class Lab:
         hosts = self.hosts
         if name is None:
             if not hosts:
+                self.check_up()
                 raise NoSuchHost(f"lab {self.name!r} has no Docker host")
             return hosts[0]
         for h in hosts:
@@ -385,14 +386,6 @@ class Lab:
             "<table><tr><th>host</th><th>address</th><th>containers</th><th>namespace</th></tr>"
             f"{rows}</table>"
         )
-
-
-def removed_message(name: str) -> str:
-    """What a notebook says when its lab is gone (its last cell ran ``lab.down()``)."""
-    return (
-        f"lab {name!r} was removed (by lab.down(), as a lab's last cell does): run the "
-        "notebook from the top to build it again"
-    )
 
 
 def owned_elsewhere(name: str) -> bool:

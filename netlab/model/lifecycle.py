@@ -61,6 +61,7 @@ from netlab.model import (
 )
 from netlab.model.ports import PortMapping, allocate
 from netlab.model.records import NO_CONFIG, ZERO_TIME, ContainerRec, Endpoint, EndpointConfig
+from netlab.model.state import removed_message
 from netlab.model.timefmt import now_rfc3339, rfc3339
 
 if TYPE_CHECKING:
@@ -319,6 +320,8 @@ def record(host: Host, cid: str) -> ContainerRec:
     """A container's record as stored now, or Docker's error for one that is gone."""
     rec = host.lab.store.containers().get(cid)
     if rec is None:
+        if not host.lab.store.exists():
+            raise NoSuchLab(removed_message(host.lab.name))
         raise NoSuchContainer(cid)
     return rec
 

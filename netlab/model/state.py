@@ -76,6 +76,14 @@ MADE_MARK = ".made"
 R = TypeVar("R")
 
 
+def removed_message(name: str) -> str:
+    """What a notebook says when its lab is gone (its last cell ran ``lab.down()``)."""
+    return (
+        f"lab {name!r} was removed (by lab.down(), as a lab's last cell does): run the "
+        "notebook from the top to build it again"
+    )
+
+
 def lab_dir(lab: str) -> str:
     """Where a lab's state lives."""
     return os.path.join(ROOT, lab)

@@ -80,3 +80,25 @@ def test_the_launcher_says_how_it_is_used() -> None:
         [sys.executable, "-m", "netlab.rootless", "frobnicate"], capture_output=True, text=True
     )
     assert done.returncode == 2 and "unknown use 'frobnicate'" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("sysctls", "says"),
+    [
+        ({"/proc/sys/user/max_user_namespaces": "0"}, "sysctl -w user.max_user_namespaces="),
+        (
+            {"/proc/sys/kernel/unprivileged_userns_clone": "0"},
+            "sysctl -w kernel.unprivileged_userns_clone=1",
+        ),
+        (
+            {"/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "1"},
+            "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0",
+        ),
+        ({}, "run netlab as root instead"),
+    ],
+)
+def test_why_user_namespaces_are_refused_and_the_fix(
+    monkeypatch: pytest.MonkeyPatch, sysctls: dict[str, str], says: str
+) -> None:
+    monkeypatch.setattr(userns, "_read", lambda path: sysctls.get(path, ""))
+    assert says in userns.why_not()
