@@ -42,6 +42,8 @@ def test_public_names_are_exported() -> None:
         "docker",
         "notebook",
         "testing",  # the fake kernel's installer, once a test imported it
+        "throwaway",  # throwaway users for the rootless proofs, once a test imported it
+        "rootless",  # rootless mode's entry point (python -m netlab.rootless)
         "load_ipython_extension",  # the IPython hook behind `%load_ext netlab`
     }
     assert exported == set(netlab.__all__) - {"__version__"}
