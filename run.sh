@@ -133,10 +133,11 @@ test_rootless() {
   echo "netlab: the whole suite again, rootless, as the unprivileged user $user (uid $uid)"
   unshare --mount --propagation private -- sh -c '
     mount --bind "$1" "$2" && cd "$2" && shift 2 &&
-    uid="$1" gid="$2" home="$3" && shift 3 &&
+    uid="$1" gid="$2" home="$3" user="$4" && shift 4 &&
     as_user() {
       setpriv --reuid="$uid" --regid="$gid" --clear-groups \
-        env HOME="$home" PATH="$PWD/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$@"
+        env HOME="$home" USER="$user" LOGNAME="$user" \
+        PATH="$PWD/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$@"
     }
     rc=0
     as_user .venv/bin/netlab shell -- .venv/bin/python -m pytest tests labs --nbval \
@@ -144,7 +145,7 @@ test_rootless() {
       -p no:cacheprovider "$@" || rc=$?
     as_user .venv/bin/netlab clean --all >/dev/null || rc=1
     exit "$rc"
-  ' netlab-ci "$here" "$mnt" "$uid" "$gid" "$home" "$@" || rc=$?
+  ' netlab-ci "$here" "$mnt" "$uid" "$gid" "$home" "$user" "$@" || rc=$?
   userdel "$user" >/dev/null 2>&1 || true
   rm -rf "$home"
   rmdir "$mnt"

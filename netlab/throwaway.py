@@ -79,11 +79,12 @@ def argv_as(user: User, argv: Sequence[str], env: Mapping[str, str] | None = Non
     script = (
         'mount --bind "$1" "$2" && cd "$2" && shift 2 && '
         'exec setpriv --reuid="$1" --regid="$2" --clear-groups '
-        'env HOME="$3" PATH="$PWD/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin" "${@:4}"'
+        'env HOME="$3" USER="$4" LOGNAME="$4" PATH="$PWD/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin" '
+        '"${@:5}"'
     )
     return [
         *("unshare", "--mount", "--propagation", "private", "--", "bash", "-c", script),
-        *("as-user", REPO, user.mnt, str(user.uid), str(user.gid), user.home),
+        *("as-user", REPO, user.mnt, str(user.uid), str(user.gid), user.home, user.name),
         *extra,
         *argv,
     ]
