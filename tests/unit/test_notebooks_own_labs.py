@@ -5,7 +5,6 @@ that another running notebook owns (on the fake kernel)."""
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -44,7 +43,7 @@ def test_with_no_lab_of_its_own_a_notebook_never_takes_another_notebooks(
     theirs = Lab("theirs")
     mine = Lab("upped", down_at_exit=False)  # (owner 0: nobody's, it stays)
     # "theirs" belongs to another notebook's kernel that still runs.
-    other = (os.getppid(), 12345)
+    other = (1, 12345)  # (a pid that exists wherever this runs; "alive" is the test's)
     with theirs.store.locked():
         theirs.store.save_lab(dataclasses.replace(theirs.store.lab_record, owner=other))
     monkeypatch.setattr(lab_module.proc, "alive", lambda pid, started=None: pid == other[0])
