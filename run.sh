@@ -188,10 +188,11 @@ case "$cmd" in
       --notebook-dir="$here/labs" "$@" ;;
   test)
     need_root "$@"; setup_apt; setup_venv
+    bash hub/setup.sh  # JupyterHub, its proxy and spawners: tests/integration/test_hub.py
     shift
     export PATH="$here/.venv/bin:$PATH"
-    .venv/bin/ruff check netlab tests bench conftest.py
-    .venv/bin/ruff format --check netlab tests bench conftest.py
+    .venv/bin/ruff check netlab tests bench hub conftest.py
+    .venv/bin/ruff format --check netlab tests bench hub conftest.py
     .venv/bin/mypy
     # The library's tests, then every lab notebook executed by nbval, outputs compared; then
     # all of it again as an unprivileged user (rootless). Both run; either failing fails.

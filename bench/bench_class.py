@@ -26,6 +26,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -45,6 +46,7 @@ class Student:
     wall: float = 0.0
     proc: subprocess.Popen[bytes] | None = None
     log: str = ""
+    own_peak: float = 0.0
 
 
 def _cgroup_root() -> tuple[int, list[str]]:
@@ -112,6 +114,29 @@ def peak_mb(student: Student, version: int) -> float:
         return float("nan")
 
 
+def own_mb(student: Student, version: int) -> float:
+    """What the student holds that no one else shares, now: anonymous memory (processes'
+    heaps and stacks) and tmpfs (the labs' state and logs), from the cgroup's memory.stat.
+    (The kernel's peak also counts page cache, mostly the Python libraries that the first
+    student to read them pays for.)"""
+    folder = student.cgroups[1] if version == 1 else student.cgroups[0]
+    keys = ("total_rss", "total_shmem") if version == 1 else ("anon", "shmem")
+    total = 0
+    with contextlib.suppress(OSError), open(os.path.join(folder, "memory.stat")) as f:
+        for line in f:
+            key, _, value = line.partition(" ")
+            if key in keys:
+                total += int(value)
+    return total / 2**20
+
+
+def sample_own(students: list[Student], version: int, done: threading.Event) -> None:
+    """Keep each student's peak of :func:`own_mb` (sampled every 0.2 s) until ``done``."""
+    while not done.wait(0.2):
+        for s in students:
+            s.own_peak = max(s.own_peak, own_mb(s, version))
+
+
 def remove(student: Student) -> None:
     """Stop the student's rootless netlab (every process in it ends), then remove the user,
     their files and cgroups."""
@@ -136,8 +161,11 @@ def run_class(n: int, notebooks: list[str], version: int, roots: list[str]) -> d
     try:
         for i in range(n):
             students.append(make_student(i, tag, version, roots))
+        done = threading.Event()
+        sampler = threading.Thread(target=sample_own, args=(students, version, done))
         for s in students:
             start(s, notebooks)
+        sampler.start()
         failed = 0
         for s in students:
             assert s.proc is not None
@@ -147,6 +175,8 @@ def run_class(n: int, notebooks: list[str], version: int, roots: list[str]) -> d
                 failed += 1
                 with contextlib.suppress(OSError), open(os.path.join(s.user.home, "run.log")) as f:
                     s.log = f.read()[-2000:]
+        done.set()
+        sampler.join()
         walls = [s.wall for s in students]
         cpus = [cpu_seconds(s, version) for s in students]
         peaks = [peak_mb(s, version) for s in students]
@@ -159,6 +189,8 @@ def run_class(n: int, notebooks: list[str], version: int, roots: list[str]) -> d
             "cpu": statistics.mean(cpus),
             "peak": statistics.mean(peaks),
             "peak_max": max(peaks),
+            "own": statistics.mean(s.own_peak for s in students),
+            "own_max": max(s.own_peak for s in students),
             "failed": failed,
         }
     finally:
@@ -190,8 +222,8 @@ def main() -> int:
     )
     print(
         f"{'students':>8} {'wall/student':>13} {'(max)':>8} {'CPU/student':>12} "
-        f"{'peak MB/student':>16} {'(max)':>7} {'failed':>7} {'CPU ratio':>10} "
-        f"{'wall ratio':>11}"
+        f"{'peak MB/student':>16} {'(max)':>7} {'own MB':>7} {'(max)':>7} {'failed':>7} "
+        f"{'CPU ratio':>10} {'wall ratio':>11}"
     )
     base: dict[str, float] | None = None
     for n in sizes:
@@ -199,7 +231,8 @@ def main() -> int:
         base = base or r
         print(
             f"{n:>8} {r['wall']:>12.1f}s {r['wall_max']:>7.1f}s {r['cpu']:>11.1f}s "
-            f"{r['peak']:>16.0f} {r['peak_max']:>7.0f} {int(r['failed']):>7} "
+            f"{r['peak']:>16.0f} {r['peak_max']:>7.0f} {r['own']:>7.0f} {r['own_max']:>7.0f} "
+            f"{int(r['failed']):>7} "
             f"{r['cpu'] / base['cpu']:>10.2f} {r['wall'] / base['wall']:>11.2f}",
             flush=True,
         )
