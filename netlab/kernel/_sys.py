@@ -96,3 +96,13 @@ def prctl(option: int, arg: int) -> None:
     """prctl(2) with one argument (``PR_SET_PDEATHSIG``: the signal a process gets when its
     parent ends)."""
     _check(_libc.prctl(option, arg, 0, 0, 0), "prctl")
+
+
+def write_once(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` in one write(2), as files of /proc and cgroups want it (a
+    uid map, ``cgroup.procs``, ``freezer.state``): no buffering, no truncation."""
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)

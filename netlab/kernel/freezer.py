@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from netlab.kernel import trace, userns
+from netlab.kernel import _sys, trace, userns
 
 V1_MOUNT = "/sys/fs/cgroup/freezer"  # (where a v1 freezer is usually mounted; mountinfo says)
 PARENT = "netlab"
@@ -193,14 +193,6 @@ def _version(path: str) -> int:
     raise FreezerError(f"{path} has neither freezer.state nor cgroup.freeze")
 
 
-def _write(path: str, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
-    try:
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
-
-
 def _read(path: str) -> str:
     with open(path) as f:
         return f.read()
@@ -231,7 +223,7 @@ def _procs(path: str) -> list[int]:
 def _move(pid: int, path: str) -> bool:
     """Move ``pid`` (the whole process) into the cgroup ``path``; False if it is gone."""
     try:
-        _write(os.path.join(path, "cgroup.procs"), str(pid))
+        _sys.write_once(os.path.join(path, "cgroup.procs"), str(pid))
     except ProcessLookupError:
         return False
     except OSError as exc:
@@ -250,7 +242,7 @@ def _set_frozen(path: str, frozen: bool, timeout: float = TIMEOUT) -> None:
         state = os.path.join(path, "freezer.state")
         deadline = time.monotonic() + timeout
         while True:
-            _write(state, want)  # (again each round: tasks forked meanwhile, as runc does)
+            _sys.write_once(state, want)  # (again each round: tasks forked meanwhile, as runc does)
             if _read(state).strip() == want:
                 return
             if time.monotonic() > deadline:
@@ -258,7 +250,7 @@ def _set_frozen(path: str, frozen: bool, timeout: float = TIMEOUT) -> None:
             time.sleep(0.001)
     else:
         trace.record(f"echo {int(frozen)} > {path}/cgroup.freeze")
-        _write(os.path.join(path, "cgroup.freeze"), str(int(frozen)))
+        _sys.write_once(os.path.join(path, "cgroup.freeze"), str(int(frozen)))
         events = os.path.join(path, "cgroup.events")
         deadline = time.monotonic() + timeout
         while True:

@@ -146,19 +146,29 @@ def _connect(uid: int | None = None) -> socket.socket | None:
     return s
 
 
-def holder_pid() -> int | None:
-    """The pid of this user's running holder, or None."""
+def _own_holder() -> tuple[socket.socket, int] | None:
+    """A connection to this user's running holder and its pid, or None if none runs;
+    RootlessError if another user's process holds the socket's name."""
     s = _connect()
     if s is None:
         return None
-    with s:
-        pid, uid, _ = _peer(s)
+    pid, uid, _ = _peer(s)
     if uid != os.getuid():
+        s.close()
         raise RootlessError(
             f"the socket of netlab's rootless holder for uid {os.getuid()} belongs to uid "
             f"{uid} (pid {pid}): another user took its name; ask an administrator to look"
         )
-    return pid
+    return s, pid
+
+
+def holder_pid() -> int | None:
+    """The pid of this user's running holder, or None."""
+    found = _own_holder()
+    if found is None:
+        return None
+    found[0].close()
+    return found[1]
 
 
 def ensure() -> int:
@@ -219,8 +229,8 @@ def check_allowed() -> None:
         code = 0
         try:
             _sys.unshare(CLONE_NEWUSER | _sys.CLONE_NEWNS | _sys.CLONE_NEWNET)
-            _write("/proc/self/setgroups", "deny")
-            _write("/proc/self/uid_map", f"0 {uid} 1")
+            _sys.write_once("/proc/self/setgroups", "deny")
+            _sys.write_once("/proc/self/uid_map", f"0 {uid} 1")
             with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0):
                 pass
             _sys.mount("none", "/", None, _sys.MS_REC | _sys.MS_SLAVE)
@@ -268,14 +278,6 @@ def _read(path: str) -> str:
             return f.read().strip()
     except OSError:
         return ""
-
-
-def _write(path: str, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
-    try:
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
 
 
 def _threads() -> int:
@@ -421,13 +423,10 @@ def stop() -> bool:
         return True
     if inside():
         return False  # (born inside: it would end with the rest)
-    s = _connect()
-    if s is None:
+    found = _own_holder()
+    if found is None:
         return False
-    with s:
-        _, uid, _ = _peer(s)
-        if uid != os.getuid():
-            return False
+    with found[0] as s:
         s.sendall(b"stop")
         s.settimeout(STOP_TIMEOUT)
         with contextlib.suppress(OSError):
@@ -557,10 +556,11 @@ def _holder(out: int, sync: int, mapped: int) -> int:
     with os.fdopen(mapped, "rb") as answer:
         done = answer.read().decode()
     if "g" not in done:
-        _write("/proc/self/setgroups", "deny")  # (the kernel's condition for mapping gid 0)
-        _write("/proc/self/gid_map", f"0 {gid} 1")
+        # (The kernel's condition for a process mapping gid 0 by itself.)
+        _sys.write_once("/proc/self/setgroups", "deny")
+        _sys.write_once("/proc/self/gid_map", f"0 {gid} 1")
     if "u" not in done:
-        _write("/proc/self/uid_map", f"0 {uid} 1")
+        _sys.write_once("/proc/self/uid_map", f"0 {uid} 1")
     # Nothing mounted here goes back to the machine; its unmounts still reach us.
     _sys.mount("none", "/", None, _sys.MS_REC | _sys.MS_SLAVE)
     _copy_up("/run", RUN_OWN, RUN_SIZE)
