@@ -182,9 +182,10 @@ case "$cmd" in
     export PATH="$here/.venv/bin:$PATH"  # so that `!netlab ...` works in the notebooks
     export JUPYTER_PATH="$jupyter_dir${JUPYTER_PATH:+:$JUPYTER_PATH}"
     export JUPYTER_CONFIG_PATH="$jupyter_dir${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}"
-    port=(--port=8888)
+    port=(--port=8888) ip=(--ip=0.0.0.0)
     case " $* " in *" --port"*) port=() ;; esac  # ./run.sh labs --port=9999 picks another
-    exec .venv/bin/jupyter lab "${root[@]}" --no-browser --ip=0.0.0.0 "${port[@]}" \
+    case " $* " in *" --ip"*) ip=() ;; esac      # ... and --ip=127.0.0.1 another address
+    exec .venv/bin/jupyter lab "${root[@]}" --no-browser "${ip[@]}" "${port[@]}" \
       --notebook-dir="$here/labs" "$@" ;;
   test)
     need_root "$@"; setup_apt; setup_venv

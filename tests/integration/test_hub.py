@@ -40,6 +40,7 @@ from unittest.mock import MagicMock
 
 import pytest
 
+from netlab import throwaway
 from netlab.kernel import userns
 
 pytestmark = pytest.mark.root
@@ -796,3 +797,65 @@ def test_a_class_of_three_runs_lab_05_at_once(hub: Hub, students: list[Student])
         assert "stopped your rootless netlab" in cleaned.stdout, cleaned.stdout + cleaned.stderr
         assert _wait(lambda s=s: not _processes_of(s.uid), 10), f"{s.name}'s processes stayed"
     print(f"hub test: servers and lab 05 x{STUDENTS} in {lab_time:.0f} s", file=sys.stderr)
+
+
+# ----------------------------------------------------- ./run.sh labs, as a student, no hub
+
+
+def test_run_sh_labs_as_a_normal_user_is_rootless() -> None:
+    """``./run.sh labs`` started by a user who is not root (after root's ``./run.sh setup``):
+    the notebooks' kernel starts inside the user's rootless netlab, builds a lab there, and
+    a JupyterLab terminal finds ``netlab`` and sees that lab."""
+    if userns.inside() or shutil.which("useradd") is None:
+        pytest.skip("needs the machine's root and useradd")
+    pytest.importorskip("websocket")
+    user = throwaway.add(f"nllabs{os.getpid() % 100000}")
+    server = None
+    try:
+        port, token = _free_port(), uuid.uuid4().hex
+        server = subprocess.Popen(
+            throwaway.argv_as(
+                user,
+                [
+                    "./run.sh",
+                    "labs",
+                    f"--port={port}",
+                    "--ip=127.0.0.1",
+                    f"--IdentityProvider.token={token}",
+                ],
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+
+        def up() -> bool:
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            assert server is not None
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            return False
+
+        assert _wait(up, 60), "JupyterLab did not start"
+        kernel = Kernel(url, token, Student(user.name, user.uid, user.gid, user.home))
+        try:
+            out, err = kernel.run("print(open('/proc/self/uid_map').read().split()[:3])")
+            assert err is None and out == f"['0', '{user.uid}', '1']\n", (out, err)
+            out, err = kernel.run(
+                "from netlab import Lab\nlab = Lab('lab1')\n"
+                "print(lab.host().exec('hostname').stdout)"
+            )
+            assert err is None and out == "host\n\n", (out, err)
+            assert "lab lab1: 4 namespaces" in _terminal_ls(url, token)
+            out, err = kernel.run("lab.down()")
+            assert err is None, err
+        finally:
+            kernel.close()
+    finally:
+        if server is not None:
+            server.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.wait(20)
+        throwaway.remove(user)
