@@ -132,11 +132,11 @@ def _peer(sock: socket.socket) -> tuple[int, int, int]:
     return pid, uid, gid
 
 
-def _connect(uid: int | None = None) -> socket.socket | None:
-    """A connection to the user's holder, or None if none is listening."""
+def _connect() -> socket.socket | None:
+    """A connection to this user's holder, or None if none is listening."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     try:
-        s.connect(socket_name(uid))
+        s.connect(socket_name())
     except (ConnectionRefusedError, FileNotFoundError):
         s.close()
         return None
@@ -364,12 +364,10 @@ def _stay_behind(child: int, kernel: bool, asks: int, holder: int) -> NoReturn:
     for sig in passed:
         signal.signal(sig, forward)
     signal.signal(signal.SIGINT, forward if kernel else signal.SIG_IGN)
-    while True:
-        try:
-            _, status = os.waitpid(child, 0)
-            break
-        except ChildProcessError:
-            os._exit(1)
+    try:
+        _, status = os.waitpid(child, 0)
+    except ChildProcessError:
+        os._exit(1)
     code = os.waitstatus_to_exitcode(status)
     with contextlib.suppress(OSError):
         if os.read(asks, 16) == b"stop":
