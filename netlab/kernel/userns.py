@@ -52,7 +52,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from netlab.errors import PrivilegeError, one_line
-from netlab.kernel import _sys
+from netlab.kernel import _sys, rootless_waiter
 
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
@@ -69,7 +69,7 @@ RUN_SIZE = "64m"  # the private /run (netlab's state has a tmpfs of its own insi
 ETC_SIZE = "8m"  # the private /etc: only /etc/netns files are written there
 SUBORDINATE_IDS = 65536  # uids 1-65536 inside (as rootless podman maps them), if given
 START_TIMEOUT = 10.0  # seconds for a new holder to say it is ready
-STOP_TIMEOUT = 5.0
+STOP_TIMEOUT = rootless_waiter.STOP_TIMEOUT
 
 
 class RootlessError(PrivilegeError):
@@ -353,27 +353,24 @@ _ask_parent = -1
 
 
 def _stay_behind(child: int, kernel: bool, asks: int, holder: int) -> NoReturn:
-    """The parent left outside by :func:`enter`: pass signals on to ``child``, wait for it,
-    stop the holder if the child asked for it (``netlab clean --all``), end as it ended."""
+    """The parent left outside by :func:`enter` becomes a small waiter
+    (:func:`rootless_waiter.stay`): it passes signals on to ``child``, waits for it, stops
+    the holder if the child asked for it (``netlab clean --all``), and ends as it ended."""
+    block = (*rootless_waiter.PASSED, signal.SIGINT)
+    _become("stay", child, asks, holder, int(kernel), keep=(asks, holder), block=block)
 
-    def forward(sig: int, _frame: object) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child, sig)
 
-    passed = [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2]
-    for sig in passed:
-        signal.signal(sig, forward)
-    signal.signal(signal.SIGINT, forward if kernel else signal.SIG_IGN)
-    try:
-        _, status = os.waitpid(child, 0)
-    except ChildProcessError:
-        os._exit(1)
-    code = os.waitstatus_to_exitcode(status)
-    with contextlib.suppress(OSError):
-        if os.read(asks, 16) == b"stop":
-            signal.pidfd_send_signal(holder, signal.SIGTERM)
-            select.select([holder], [], [], STOP_TIMEOUT)  # (readable once it has ended)
-    os._exit(code if code >= 0 else 128 - code)
+def _become(role: str, *args: int, keep: Sequence[int], block: Sequence[int]) -> NoReturn:
+    """Replace this process with :mod:`rootless_waiter` in ``role`` (Python without netlab,
+    its modules or its threads: a few MB instead of tens). The file descriptors ``keep``
+    are passed on, and the signals the role handles stay blocked until it handles them."""
+    for fd in keep:
+        os.set_inheritable(fd, True)
+    signal.pthread_sigmask(signal.SIG_BLOCK, set(block))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = [sys.executable, "-I", "-S", rootless_waiter.__file__, role, *map(str, args)]
+    os.execv(sys.executable, argv)
 
 
 def joined() -> bool:
@@ -511,29 +508,18 @@ def _map_ids(pid: int) -> str:
     return done
 
 
-def _init(ready: int) -> None:
+def _init(ready: int) -> NoReturn:
     """PID 1 of the user's PID namespace: mount its /proc, bring ``lo`` up in the home
-    namespace, say so on ``ready``, then reap orphans until told to stop (SIGTERM, from a
-    process inside) or until the holder goes (the kernel's parent-death signal). When it
-    ends, the kernel kills every process of the namespace: nothing of the user's labs runs
-    on."""
+    namespace, then become :func:`rootless_waiter.init`, which says so on ``ready`` and
+    reaps orphans until told to stop (SIGTERM, from a process inside) or until the holder
+    goes (the kernel's parent-death signal, which outlives ``execve``). When it ends, the
+    kernel kills every process of the namespace: nothing of the user's labs runs on."""
     # (The holder waits for "ready" below, so it is alive when this is set. Its pid is 0
     # here: it is outside this PID namespace.)
     _sys.prctl(_sys.PR_SET_PDEATHSIG, signal.SIGKILL)
     _sys.mount("proc", "/proc", "proc", _sys.MS_NOSUID | _sys.MS_NODEV | _sys.MS_NOEXEC)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    # (A PID 1 gets only the signals it has a handler for, blocked or not: install one.)
-    for sig in (signal.SIGTERM, signal.SIGCHLD):
-        signal.signal(sig, lambda *_: None)
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGCHLD})
-    os.write(ready, b"i")
-    os.close(ready)
-    while True:
-        with contextlib.suppress(ChildProcessError):
-            while os.waitpid(-1, os.WNOHANG)[0] > 0:
-                pass
-        if signal.sigwait({signal.SIGTERM, signal.SIGCHLD}) == signal.SIGTERM:
-            os._exit(0)
+    _become("init", ready, keep=(ready,), block=rootless_waiter.INIT_SIGNALS)
 
 
 def _holder(out: int, sync: int, mapped: int) -> int:
@@ -590,35 +576,8 @@ def _holder(out: int, sync: int, mapped: int) -> int:
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
-    wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    signal.set_wakeup_fd(wake_w)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, lambda *_: None)
-    while True:
-        if os.waitpid(init, os.WNOHANG)[0] == init:
-            return 0  # the init ended (told to stop from inside): so does the holder
-        readable, _, _ = select.select([listener.fileno(), wake_r], [], [])
-        if wake_r in readable:
-            signals = os.read(wake_r, 64)
-            if {signal.SIGTERM, signal.SIGINT, signal.SIGHUP} & set(signals):
-                break
-        if listener.fileno() in readable:
-            conn, _ = listener.accept()
-            with conn:
-                # A client outside the user namespace shows as uid 0 (the user) or, if it
-                # is another user, as the overflow uid: only the user may stop the holder.
-                _, peer_uid, _ = _peer(conn)
-                conn.settimeout(1.0)
-                try:
-                    said_ = conn.recv(16)
-                except OSError:
-                    said_ = b""
-                if said_ == b"stop" and peer_uid == 0:
-                    break
-    os.kill(init, signal.SIGKILL)  # (and with it, every process of the PID namespace)
-    os.waitpid(init, 0)
-    return 0
+    fd = listener.detach()
+    _become("holder", fd, init, keep=(fd,), block=rootless_waiter.HOLDER_SIGNALS)
 
 
 def _daemon() -> int:
