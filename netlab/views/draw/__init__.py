@@ -77,13 +77,14 @@ def draw(
     for tunnel in plan.tunnels:
         paint.tunnel(cv, tunnel)
     paint.leftovers(cv, plan)
-    return paint.title(cv, title or f"lab {lab.name}")
+    return paint.release(paint.title(cv, title or f"lab {lab.name}"))
 
 
 def save(lab: Lab, path: str, graph: nx.Graph | None = None) -> str:
     """Draw the lab into a PNG or SVG file (by its extension); returns the path."""
     fig = draw(lab, graph)
     fig.savefig(path, dpi=110)
+    paint.release(fig)
     return path
 
 
@@ -112,12 +113,14 @@ class Picture:
     def save(self, path: str) -> str:
         """Write a .png or .svg file."""
         self.figure.savefig(path, dpi=110)
+        paint.release(self.figure)
         return path
 
     def _repr_png_(self) -> bytes:
 
         buf = io.BytesIO()
         self.figure.savefig(buf, format="png", dpi=90)
+        paint.release(self.figure)
         return buf.getvalue()
 
     def __repr__(self) -> str:

@@ -62,6 +62,21 @@ def first_cidr(addrs: dict[str, list[str]], ifname: str) -> str:
     return (addrs.get(ifname) or [""])[0]
 
 
+def release(figure: Figure) -> Figure:
+    """``figure``, without the Agg renderer that last drew or measured it: a full-size RGBA
+    buffer (3 MB for a lab's picture) that every text keeps a reference to, and that a
+    notebook would keep for every picture in its output history. The figure keeps its
+    artists; saving or showing it renders them again. (matplotlib forgets the same
+    reference when it pickles a text.)"""
+    from matplotlib.backend_bases import FigureCanvasBase
+    from matplotlib.text import Text
+
+    FigureCanvasBase(figure)
+    for text in figure.findobj(Text):
+        text._renderer = None  # type: ignore[attr-defined]
+    return figure
+
+
 class Canvas:
     """The figure being painted, the graph it shows, and the primitives painters use."""
 
