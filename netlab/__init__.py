@@ -18,6 +18,7 @@ from __future__ import annotations
 # container.packet_path()...) register when imported: see netlab.model.frontends.
 from netlab import notebook as _notebook  # noqa: F401  (registration only)
 from netlab import views as _views  # noqa: F401  (registration only)
+from netlab.cli import main as _cli  # noqa: F401  (registration only)
 from netlab.errors import (
     Conflict,
     InvalidArgument,

@@ -29,13 +29,10 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from netlab.errors import InvalidArgument, NetlabError, NoSuchLab, one_line
 from netlab.kernel import userns
-
-if TYPE_CHECKING:
-    pass
+from netlab.model import frontends
 
 
 def _default_lab(explicit: str | None) -> str:
@@ -358,6 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"netlab: {one_line(exc)}", file=sys.stderr)
         return 1
 
+
+frontends.provide(command=main)  # (``%netlab`` in a notebook runs it in its kernel)
 
 if __name__ == "__main__":
     sys.exit(main())

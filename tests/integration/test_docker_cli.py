@@ -408,6 +408,30 @@ def test_cell_magic_and_variable_expansion(make_lab, capsys: pytest.CaptureFixtu
     assert "No such container: nothere" in capsys.readouterr().err
 
 
+def test_netlab_magic_runs_in_the_kernel_with_the_console_s_output(
+    shell: object, magic: Run, lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    children: list[list[str]] = []
+    real_run = subprocess.run
+
+    def spy(argv: list[str], *a: object, **kw: object) -> object:
+        children.append(list(argv))
+        return real_run(argv, *a, **kw)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", spy)
+    out, err = magic("netlab ls")
+    console = real_run(
+        [sys.executable, "-m", "netlab", "ls"], capture_output=True, text=True, timeout=60
+    )
+    assert (out, err) == (console.stdout, console.stderr) and f"{lab.name}" in out
+    assert children == []  # (no Python started anew for it)
+    out, err = magic("netlab frobnicate")
+    assert "invalid choice: 'frobnicate'" in err and out == ""
+    # exec replaces the process it runs in: a child runs it
+    out, err = magic(f"netlab exec -L {lab.name} host -- hostname")
+    assert (out, err) == ("host\n", "") and children[-1][1:4] == ["-m", "netlab", "exec"]
+
+
 def test_cli_details_students_would_notice(lab: Lab) -> None:
     use(lab)
     docker("run -d --name web -p 8080:80 nginx")
