@@ -8,9 +8,14 @@ and every lab process included, are in a cgroup of the student's own (cpuacct an
 cgroup v1, cpu and memory on cgroup v2), which gives their CPU time and their peak memory
 (the kernel's count, page cache charged to the student included). Printed per N: wall time
 per student, CPU time per student, peak memory per student, failures, and the ratios to
-N = 1. Target on a 2-core machine: 20 students, no failure, CPU per student within 1x of a
-lone student's (so the class's total is within 20x: no contention collapse), under 150 MB
-per student.
+N = 1. Memory comes three ways: the cgroup's peak (page cache included, which the first
+student to read a library pays for), "own" (what only this student holds: the peak of
+anonymous memory and tmpfs), and "netlab" (own, without the notebook runner: ``jupyter
+nbconvert`` stands in for the Jupyter server and the browser that every student of a hub
+has, whatever the notebooks do; the notebook kernel, netlab's processes and the labs' state
+count). Target on a 2-core machine: 20 students, no failure, CPU per student within 1x of a
+lone student's (so the class's total is within 20x: no contention collapse), netlab's
+memory under 150 MB per student.
 
 Run as root:  .venv/bin/python bench/bench_class.py [--students 1,5,10,20] [--labs 00,01]
 
@@ -47,6 +52,7 @@ class Student:
     proc: subprocess.Popen[bytes] | None = None
     log: str = ""
     own_peak: float = 0.0
+    netlab_peak: float = 0.0
 
 
 def _cgroup_root() -> tuple[int, list[str]]:
@@ -130,11 +136,37 @@ def own_mb(student: Student, version: int) -> float:
     return total / 2**20
 
 
+def runner_mb(student: Student, version: int, runners: dict[int, bool]) -> float:
+    """The anonymous memory of the student's notebook runner (``jupyter nbconvert``, which
+    stands in for the Jupyter server and the browser: every student of a hub has those,
+    whatever the notebooks do), from its ``smaps_rollup``. ``runners`` caches which pids
+    are runners."""
+    folder = student.cgroups[1] if version == 1 else student.cgroups[0]
+    total = 0
+    with contextlib.suppress(OSError), open(os.path.join(folder, "cgroup.procs")) as f:
+        pids = [int(line) for line in f if line.strip()]
+    for pid in pids:
+        try:
+            if pid not in runners:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    runners[pid] = b"jupyter-nbconvert" in f.read()
+            if runners[pid]:
+                with open(f"/proc/{pid}/smaps_rollup") as f:
+                    total += sum(int(ln.split()[1]) for ln in f if ln.startswith("Anonymous:"))
+        except (OSError, ValueError):
+            continue
+    return total / 1024
+
+
 def sample_own(students: list[Student], version: int, done: threading.Event) -> None:
-    """Keep each student's peak of :func:`own_mb` (sampled every 0.2 s) until ``done``."""
+    """Keep each student's peak of :func:`own_mb`, and of that without the notebook runner
+    (:func:`runner_mb`), sampled every 0.2 s, until ``done``."""
+    runners: dict[int, bool] = {}
     while not done.wait(0.2):
         for s in students:
-            s.own_peak = max(s.own_peak, own_mb(s, version))
+            own = own_mb(s, version)
+            s.own_peak = max(s.own_peak, own)
+            s.netlab_peak = max(s.netlab_peak, own - runner_mb(s, version, runners))
 
 
 def remove(student: Student) -> None:
@@ -191,6 +223,8 @@ def run_class(n: int, notebooks: list[str], version: int, roots: list[str]) -> d
             "peak_max": max(peaks),
             "own": statistics.mean(s.own_peak for s in students),
             "own_max": max(s.own_peak for s in students),
+            "netlab": statistics.mean(s.netlab_peak for s in students),
+            "netlab_max": max(s.netlab_peak for s in students),
             "failed": failed,
         }
     finally:
@@ -222,7 +256,8 @@ def main() -> int:
     )
     print(
         f"{'students':>8} {'wall/student':>13} {'(max)':>8} {'CPU/student':>12} "
-        f"{'peak MB/student':>16} {'(max)':>7} {'own MB':>7} {'(max)':>7} {'failed':>7} "
+        f"{'peak MB/student':>16} {'(max)':>7} {'own MB':>7} {'(max)':>7} {'netlab MB':>10} "
+        f"{'(max)':>7} {'failed':>7} "
         f"{'CPU ratio':>10} {'wall ratio':>11}"
     )
     base: dict[str, float] | None = None
@@ -232,6 +267,7 @@ def main() -> int:
         print(
             f"{n:>8} {r['wall']:>12.1f}s {r['wall_max']:>7.1f}s {r['cpu']:>11.1f}s "
             f"{r['peak']:>16.0f} {r['peak_max']:>7.0f} {r['own']:>7.0f} {r['own_max']:>7.0f} "
+            f"{r['netlab']:>10.0f} {r['netlab_max']:>7.0f} "
             f"{int(r['failed']):>7} "
             f"{r['cpu'] / base['cpu']:>10.2f} {r['wall'] / base['wall']:>11.2f}",
             flush=True,
