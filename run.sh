@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # netlab's one entry point for set-up, labs and tests, on a fresh Debian/Ubuntu machine as root.
 #
-#   ./run.sh labs    install what is needed, then start JupyterLab on labs/ (port 8888)
+#   ./run.sh labs    install what is needed, then start JupyterLab on your copy of labs/
+#                    (~/netlab-labs, made on first start; port 8888)
 #   ./run.sh test    install what is needed, then run the whole test suite (pytest + nbval),
 #                    then again as a fresh unprivileged user (rootless mode)
 #   ./run.sh setup   only install
@@ -185,8 +186,12 @@ case "$cmd" in
     port=(--port=8888) ip=(--ip=0.0.0.0)
     case " $* " in *" --port"*) port=() ;; esac  # ./run.sh labs --port=9999 picks another
     case " $* " in *" --ip"*) ip=() ;; esac      # ... and --ip=127.0.0.1 another address
+    # A copy of the labs of the user's own (~/netlab-labs): running them never changes the
+    # tracked notebooks; `netlab labs reset 03` gives one back as it was.
+    .venv/bin/netlab labs >&2
+    labs_dir=$(.venv/bin/netlab labs where)
     exec .venv/bin/jupyter lab "${root[@]}" --no-browser "${ip[@]}" "${port[@]}" \
-      --notebook-dir="$here/labs" "$@" ;;
+      --notebook-dir="$labs_dir" "$@" ;;
   test)
     need_root "$@"; setup_apt; setup_venv
     bash hub/setup.sh  # JupyterHub, its proxy and spawners: tests/integration/test_hub.py

@@ -31,7 +31,6 @@ import pwd
 import re
 import secrets
 import shlex
-import sys
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 REPO = os.path.abspath(os.environ.get("NETLAB_REPO") or os.path.dirname(HERE))
@@ -139,24 +138,6 @@ c.Spawner.start_timeout = 120  # (a class logging in at once, on a small machine
 c.Spawner.http_timeout = 60
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
-# Run as the student, so that everything it makes is theirs and no link in their home can
-# send a copy made by root elsewhere. Copies into a fresh folder, then renames it: a student
-# never sees half a copy; an existing ~/netlab-labs (or anything by that name) is kept.
-_COPY = """
-import os, shutil, sys
-src, dst = sys.argv[1], sys.argv[2]
-if os.path.lexists(dst):
-    sys.exit(0)
-tmp = f"{dst}.copying-{os.getpid()}"
-skip = shutil.ignore_patterns(".*", "__pycache__", "*.pyc", "sanitize.cfg")
-shutil.copytree(src, tmp, ignore=skip, copy_function=shutil.copy)
-try:
-    if os.path.lexists(dst):
-        raise FileExistsError(dst)
-    os.rename(tmp, dst)
-except OSError:
-    shutil.rmtree(tmp, ignore_errors=True)
-"""
 
 
 async def _run(argv, **kwargs):
@@ -195,8 +176,15 @@ async def prepare_student(spawner):
     home = entry.pw_dir
     if not os.path.isdir(home):
         raise RuntimeError(f"{name}'s home {home} does not exist: an admin makes it")
+    # `netlab labs` (netlab/workcopy.py), run as the student, so that everything it makes is
+    # theirs and no link in their home can send a copy made by root elsewhere. It copies into
+    # a fresh folder, then renames it (nobody sees half a copy); later logins never overwrite
+    # the student's files, and only add notebooks that are new in labs/.
     code, out = await _run(
-        [sys.executable, "-c", _COPY, LABS, os.path.join(home, LABS_COPY)],
+        [
+            os.path.join(VENV_BIN, "netlab"),
+            *("labs", "copy", "--from", LABS, "--to", os.path.join(home, LABS_COPY)),
+        ],
         user=entry.pw_uid,
         group=entry.pw_gid,
         extra_groups=[],

@@ -6,7 +6,8 @@
 #   1. writes the labs' kernel (started inside rootless netlab when not root) and terminal
 #      (`netlab shell`) set-up, netlab/notebook/jupyter.py, to ~/.local/share/netlab-jupyter,
 #      and puts that folder first on JUPYTER_PATH and JUPYTER_CONFIG_PATH;
-#   2. copies the labs to ~/netlab-labs the first time (an existing copy is never touched);
+#   2. copies the labs to ~/netlab-labs the first time (`netlab labs`: the student's files
+#      there are never overwritten; notebooks new in labs/ are added);
 #   3. runs jupyterhub-singleuser with the arguments given.
 #
 # NETLAB_REPO (default: this file's folder's parent) is the netlab checkout; NETLAB_PYTHON
@@ -21,17 +22,10 @@ jupyter_dir="${NETLAB_JUPYTER_DIR:-$HOME/.local/share/netlab-jupyter}"
 export JUPYTER_PATH="$jupyter_dir${JUPYTER_PATH:+:$JUPYTER_PATH}"
 export JUPYTER_CONFIG_PATH="$jupyter_dir${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}"
 
-labs="$HOME/netlab-labs"
-if [ ! -e "$labs" ] && [ ! -L "$labs" ]; then
-  tmp="$labs.copying-$$"  # (renamed when complete: never half a copy)
-  if mkdir "$tmp" && cp -R "$repo/labs/." "$tmp/" && rm -f "$tmp/sanitize.cfg" &&
-    mv -T "$tmp" "$labs"; then
-    :
-  else
-    rm -rf "$tmp"
-    echo "netlab: could not copy the labs to $labs" >&2
-  fi
-fi
+# (netlab/workcopy.py: into a fresh folder, then renamed, never half a copy; a later start
+# never overwrites the student's files, it only adds notebooks new in labs/)
+"$python" -m netlab labs copy --from "$repo/labs" --to "$HOME/netlab-labs" >&2 ||
+  echo "netlab: could not copy the labs to $HOME/netlab-labs" >&2
 
 bin="$(dirname "$(command -v "$python")")"
 if [ -x "$bin/jupyterhub-singleuser" ]; then

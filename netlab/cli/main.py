@@ -16,6 +16,7 @@
                                             user namespace)
     netlab docker [-L LAB] [-H HOST] ARGS   a docker command against a lab's host
     netlab draw [-L LAB] -o FILE.png|svg    a picture of the lab from the live kernel
+    netlab labs [copy|where|reset NN]       your own copy of the lab notebooks
 
 ``TARGET`` is a host name, a container name or ID (prefix), or ``lan``/``inet`` for the lab's
 LAN router and simulated internet. ``-L`` defaults to ``$NETLAB_LAB``, or the only lab there
@@ -228,6 +229,23 @@ def cmd_shell(args: argparse.Namespace) -> int:
         raise InvalidArgument(f"{argv[0]}: command not found") from None
 
 
+def cmd_labs(args: argparse.Namespace) -> int:
+    """``netlab labs [copy | where | reset NN]``: the user's working copy of the labs."""
+    from netlab import workcopy
+
+    if args.action == "reset":
+        if not args.notebook:
+            raise InvalidArgument("which notebook? netlab labs reset NN (e.g. 03)")
+        path, kept = workcopy.reset(args.notebook, args.to, args.source)
+        print(f"{path}: the original again" + (f"; yours is now {kept}" if kept else ""))
+        return 0
+    if args.notebook:
+        raise InvalidArgument(f"netlab labs {args.action} takes no notebook")
+    copied = workcopy.ensure(args.to, args.source)
+    print(copied.path if args.action == "where" else copied)
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from netlab.model.doctor import run_checks
 
@@ -312,6 +330,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("lab", nargs="?")
     s.add_argument("--all", action="store_true", help="every lab on the machine")
     s.set_defaults(fn=cmd_clean)
+    s = sub.add_parser(
+        "labs",
+        help="your own copy of the lab notebooks",
+        description="The notebooks you run are a copy of your own (~/netlab-labs, or "
+        "$NETLAB_LABS): `netlab labs` makes it (or adds notebooks new in the originals, "
+        "never overwriting yours), `netlab labs where` prints its folder, `netlab labs "
+        "reset 03` gives lab 03 back as it was (yours goes to before-reset/).",
+    )
+    s.add_argument("action", nargs="?", default="copy", choices=("copy", "where", "reset"))
+    s.add_argument("notebook", nargs="?", help="with reset: the lab's number (03) or name")
+    s.add_argument("--to", help="the copy's folder (default: $NETLAB_LABS or ~/netlab-labs)")
+    s.add_argument(
+        "--from", dest="source", help="the originals (default: $NETLAB_LABS_SOURCE or labs/)"
+    )
+    s.set_defaults(fn=cmd_labs)
     s = sub.add_parser("doctor", help="check what netlab needs")
     s.set_defaults(fn=cmd_doctor)
     s = sub.add_parser(
@@ -330,7 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``netlab`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        if userns.needed():
+        if userns.needed() and args.fn is not cmd_labs:  # (files only: no namespaces)
             if args.fn is cmd_clean and args.all and userns.holder_pid() is None:
                 print("nothing to clean")
                 return 0

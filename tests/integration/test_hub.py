@@ -674,9 +674,9 @@ def test_a_class_of_three_runs_lab_05_at_once(hub: Hub, students: list[Student])
     # One student has a copy of the labs already (their work): it must be kept as it is.
     kept = os.path.join(students[0].home, "netlab-labs")
     os.mkdir(kept)
-    shutil.copy(LAB, kept)
-    with open(os.path.join(kept, "my-notes.txt"), "w") as f:
-        f.write("mine\n")
+    for name, text in (("05-overlay.ipynb", "my lab 05\n"), ("my-notes.txt", "mine\n")):
+        with open(os.path.join(kept, name), "w") as f:
+            f.write(text)
     for path in (kept, *(os.path.join(kept, n) for n in os.listdir(kept))):
         os.chown(path, students[0].uid, students[0].gid)
 
@@ -710,14 +710,18 @@ def test_a_class_of_three_runs_lab_05_at_once(hub: Hub, students: list[Student])
         s.token = r.json()["token"]
         assert hub.api("GET", "/hub/api/user", token=s.token).json()["name"] == s.name
 
-    # Each home has the labs, the student's own; the existing copy untouched.
+    # Each home has the labs, the student's own; in the existing copy, the student's files are
+    # as they were, and what it lacked was added.
     for s in students[1:]:
         copy = os.path.join(s.home, "netlab-labs")
         names = sorted(os.listdir(copy))
         assert "05-overlay.ipynb" in names and "README.md" in names, names
         assert "sanitize.cfg" not in names and not any(n.startswith(".") for n in names), names
         assert {os.stat(os.path.join(copy, n)).st_uid for n in [".", *names]} == {s.uid}
-    assert sorted(os.listdir(kept)) == ["05-overlay.ipynb", "my-notes.txt"]
+    assert sorted(os.listdir(kept)) == sorted([*os.listdir(copy), "my-notes.txt"])
+    for name, text in (("05-overlay.ipynb", "my lab 05\n"), ("my-notes.txt", "mine\n")):
+        with open(os.path.join(kept, name)) as f:
+            assert f.read() == text
 
     # Lab 05 in the three kernels at once; each student also has a lab of their own name, and
     # lists their labs while all of them are up.
@@ -839,6 +843,15 @@ def test_run_sh_labs_as_a_normal_user_is_rootless() -> None:
             return False
 
         assert _wait(up, 60), "JupyterLab did not start"
+        import requests
+
+        # JupyterLab serves the user's own copy of the labs, made at this first start.
+        r = requests.get(f"{url}/api/contents", headers={"Authorization": f"token {token}"})
+        names = {item["name"] for item in r.json()["content"]}
+        assert {"05-overlay.ipynb", "README.md"} <= names and "sanitize.cfg" not in names
+        assert (
+            os.stat(os.path.join(user.home, "netlab-labs", "05-overlay.ipynb")).st_uid == user.uid
+        )
         kernel = Kernel(url, token, Student(user.name, user.uid, user.gid, user.home))
         try:
             out, err = kernel.run("print(open('/proc/self/uid_map').read().split()[:3])")

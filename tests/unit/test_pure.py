@@ -44,6 +44,7 @@ def test_public_names_are_exported() -> None:
         "testing",  # the fake kernel's installer, once a test imported it
         "throwaway",  # throwaway users for the rootless proofs, once a test imported it
         "rootless",  # rootless mode's entry point (python -m netlab.rootless)
+        "workcopy",  # `netlab labs`: a student's copy of the notebooks
         "load_ipython_extension",  # the IPython hook behind `%load_ext netlab`
     }
     assert exported == set(netlab.__all__) - {"__version__"}
