@@ -136,21 +136,20 @@ def own_mb(student: Student, version: int) -> float:
     return total / 2**20
 
 
-def runner_mb(student: Student, version: int, runners: dict[int, bool]) -> float:
+def runner_mb(student: Student, version: int) -> float:
     """The anonymous memory of the student's notebook runner (``jupyter nbconvert``, which
     stands in for the Jupyter server and the browser: every student of a hub has those,
-    whatever the notebooks do), from its ``smaps_rollup``. ``runners`` caches which pids
-    are runners."""
+    whatever the notebooks do), from its ``smaps_rollup``. (A pid's command line is read
+    every time: a process that is a shell or ``jupyter`` now may exec the runner next.)"""
     folder = student.cgroups[1] if version == 1 else student.cgroups[0]
     total = 0
     with contextlib.suppress(OSError), open(os.path.join(folder, "cgroup.procs")) as f:
         pids = [int(line) for line in f if line.strip()]
     for pid in pids:
         try:
-            if pid not in runners:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    runners[pid] = b"jupyter-nbconvert" in f.read()
-            if runners[pid]:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                runner = b"jupyter-nbconvert" in f.read()
+            if runner:
                 with open(f"/proc/{pid}/smaps_rollup") as f:
                     total += sum(int(ln.split()[1]) for ln in f if ln.startswith("Anonymous:"))
         except (OSError, ValueError):
@@ -160,13 +159,12 @@ def runner_mb(student: Student, version: int, runners: dict[int, bool]) -> float
 
 def sample_own(students: list[Student], version: int, done: threading.Event) -> None:
     """Keep each student's peak of :func:`own_mb`, and of that without the notebook runner
-    (:func:`runner_mb`), sampled every 0.2 s, until ``done``."""
-    runners: dict[int, bool] = {}
-    while not done.wait(0.2):
+    (:func:`runner_mb`), sampled every 0.3 s, until ``done``."""
+    while not done.wait(0.3):
         for s in students:
             own = own_mb(s, version)
             s.own_peak = max(s.own_peak, own)
-            s.netlab_peak = max(s.netlab_peak, own - runner_mb(s, version, runners))
+            s.netlab_peak = max(s.netlab_peak, own - runner_mb(s, version))
 
 
 def remove(student: Student) -> None:
@@ -190,11 +188,11 @@ def remove(student: Student) -> None:
 def run_class(n: int, notebooks: list[str], version: int, roots: list[str]) -> dict[str, float]:
     tag = f"{os.getpid() % 10000}n{n}"
     students: list[Student] = []
+    done = threading.Event()
     try:
         for i in range(n):
             students.append(make_student(i, tag, version, roots))
-        done = threading.Event()
-        sampler = threading.Thread(target=sample_own, args=(students, version, done))
+        sampler = threading.Thread(target=sample_own, args=(students, version, done), daemon=True)
         for s in students:
             start(s, notebooks)
         sampler.start()
@@ -228,6 +226,7 @@ def run_class(n: int, notebooks: list[str], version: int, roots: list[str]) -> d
             "failed": failed,
         }
     finally:
+        done.set()
         for s in students:
             remove(s)
         for root in roots:

@@ -40,25 +40,28 @@ class User:
     mnt: str
 
 
-def add(name: str) -> User:
-    """Make the user (no login, no home of the system's), with 65536 subordinate ids (``run.sh
-    subids``) and a fresh home folder of its own."""
-    subprocess.run(
-        [
-            *("useradd", "--no-create-home", "--home-dir", "/nonexistent"),
-            *("--shell", "/usr/sbin/nologin", name),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    home = mnt = ""
+def add(name: str, *, login: bool = False) -> User:
+    """Make the user, with 65536 subordinate ids (``run.sh subids``) and a fresh home folder
+    of its own. With ``login``, the home and a shell are the user's in the passwd file, as a
+    JupyterHub (PAM, its spawners) needs; otherwise the user has neither there."""
+    home = tempfile.mkdtemp(prefix=f"{name}-home-")
+    passwd_home, shell = (home, "/bin/bash") if login else ("/nonexistent", "/usr/sbin/nologin")
+    try:
+        subprocess.run(
+            ["useradd", "--no-create-home", "--home-dir", passwd_home, "--shell", shell, name],
+            check=True,
+            capture_output=True,
+        )
+    except BaseException:
+        os.rmdir(home)
+        raise
+    mnt = ""
     try:
         subprocess.run(
             ["bash", os.path.join(REPO, "run.sh"), "subids", name], check=True, capture_output=True
         )
         uid = int(_id(name, "-u"))
         gid = int(_id(name, "-g"))
-        home = tempfile.mkdtemp(prefix=f"{name}-home-")
         os.chown(home, uid, gid)
         mnt = tempfile.mkdtemp(prefix=f"{name}-repo-")
     except BaseException:
@@ -143,7 +146,11 @@ def remove(user: User) -> None:
     if pid is not None:  # (a run that went badly: end the holder by its pid)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-    wait_gone(user.uid)
+    if not wait_gone(user.uid):  # (worse: what the user still runs, by pid)
+        for pid in processes_of(user.uid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        wait_gone(user.uid)
     _forget(user.name, user.home, user.mnt)
 
 

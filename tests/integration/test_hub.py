@@ -354,18 +354,6 @@ def _readable_by_others() -> bool:
     return subprocess.run(check, capture_output=True).returncode == 0
 
 
-def _processes_of(uid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError, IndexError):
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    with open(f"/proc/{entry}/stat") as f:
-                        if f.read().rsplit(")", 1)[1].split()[0] != "Z":
-                            out.append(int(entry))
-    return out
-
-
 def _wait(cond: Callable[[], object], timeout: float, every: float = 0.2) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -396,7 +384,7 @@ def _as(student: Student, *argv: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def students() -> Iterator[list[Student]]:
-    """Three throwaway Unix users with homes (in a temporary folder) and subordinate ids;
+    """Three throwaway Unix users (netlab.throwaway) with homes and subordinate ids;
     afterwards their rootless netlab is stopped, leftovers ended by pid, and they go."""
     if userns.inside():
         pytest.skip("inside rootless netlab: the machine's root makes the users")
@@ -414,42 +402,14 @@ def students() -> Iterator[list[Student]]:
             f"other users cannot read {REPO} and its .venv: the students' servers could not "
             "start (clone it into a folder everyone can read, e.g. /opt/netlab or /tmp)"
         )
-    base = tempfile.mkdtemp(prefix="netlab-hub-homes-")
-    os.chmod(base, 0o755)
-    made: list[Student] = []
+    made: list[throwaway.User] = []
     try:
         for i in range(STUDENTS):
-            name = f"nlhub{i}-{os.getpid() % 100000}"
-            home = os.path.join(base, name)
-            subprocess.run(
-                ["useradd", "--no-create-home", "--home-dir", home, "--shell", "/bin/bash", name],
-                check=True,
-                capture_output=True,
-            )
-            made.append(Student(name, -1, -1, home))
-            subprocess.run(
-                ["bash", os.path.join(REPO, "run.sh"), "subids", name],
-                check=True,
-                capture_output=True,
-            )
-            uid = int(subprocess.run(["id", "-u", name], capture_output=True, text=True).stdout)
-            gid = int(subprocess.run(["id", "-g", name], capture_output=True, text=True).stdout)
-            made[-1] = Student(name, uid, gid, home)
-            os.mkdir(home, 0o700)
-            os.chown(home, uid, gid)
-        yield made
+            made.append(throwaway.add(f"nlhub{i}-{os.getpid() % 100000}", login=True))
+        yield [Student(u.name, u.uid, u.gid, u.home) for u in made]
     finally:
-        for s in made:
-            if s.uid >= 0:
-                with contextlib.suppress(subprocess.SubprocessError):
-                    _as(s, "netlab", "clean", "--all")
-                if not _wait(lambda s=s: not _processes_of(s.uid), 10):
-                    for pid in _processes_of(s.uid):  # (a test that failed badly)
-                        with contextlib.suppress(ProcessLookupError):
-                            os.kill(pid, signal.SIGKILL)
-                    _wait(lambda s=s: not _processes_of(s.uid), 10)
-            subprocess.run(["userdel", s.name], capture_output=True, check=False)
-        shutil.rmtree(base, ignore_errors=True)
+        for u in made:
+            throwaway.remove(u)
 
 
 @dataclass
@@ -799,7 +759,9 @@ def test_a_class_of_three_runs_lab_05_at_once(hub: Hub, students: list[Student])
         assert _as(s, "netlab", "ls").stdout.strip() == "no labs"
         cleaned = _as(s, "netlab", "clean", "--all")
         assert "stopped your rootless netlab" in cleaned.stdout, cleaned.stdout + cleaned.stderr
-        assert _wait(lambda s=s: not _processes_of(s.uid), 10), f"{s.name}'s processes stayed"
+        assert _wait(lambda s=s: not throwaway.processes_of(s.uid), 10), (
+            f"{s.name}'s processes stayed"
+        )
     print(f"hub test: servers and lab 05 x{STUDENTS} in {lab_time:.0f} s", file=sys.stderr)
 
 
