@@ -28,6 +28,11 @@ import errno
 class NetlabError(Exception):
     """Base class of every error netlab raises on purpose."""
 
+    def _render_traceback_(self) -> list[str]:
+        """How IPython shows it in a notebook: one line, as the ``netlab`` command prints
+        it, never a traceback (its words say what is wrong and how to fix it)."""
+        return [f"{type(self).__name__}: {self}"]
+
 
 class PrivilegeError(NetlabError):
     """netlab needs root with CAP_NET_ADMIN and CAP_SYS_ADMIN."""

@@ -69,6 +69,8 @@ RUN_SIZE = "64m"  # the private /run (netlab's state has a tmpfs of its own insi
 ETC_SIZE = "8m"  # the private /etc: only /etc/netns files are written there
 SUBORDINATE_IDS = 65536  # uids 1-65536 inside (as rootless podman maps them), if given
 START_TIMEOUT = 10.0  # seconds for a new holder to say it is ready
+# Set in a notebook kernel that had to start outside rootless netlab: why it could not join.
+ERROR_VARIABLE = "NETLAB_ROOTLESS_ERROR"
 STOP_TIMEOUT = rootless_waiter.STOP_TIMEOUT
 
 
@@ -630,7 +632,11 @@ def main(argv: Sequence[str]) -> int:
                 enter(net=what == "run", kernel=what == "kernel")
             except RootlessError as exc:
                 print(f"netlab: {exc}", file=sys.stderr)
-                return 1
+                if what == "run":
+                    return 1
+                # A notebook kernel starts anyway (the notebooks open, their stored outputs
+                # can be read); building a lab in it then says why it cannot, in one line.
+                os.environ[ERROR_VARIABLE] = str(exc)
         os.execvp(rest[0], rest)
     print(f"netlab: unknown use {' '.join(argv)!r}", file=sys.stderr)
     return 2

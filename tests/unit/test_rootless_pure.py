@@ -75,6 +75,28 @@ def test_the_launcher_as_root_runs_the_kernel_as_it_is() -> None:
     assert out == f"{launcher.pid} ok\n" and err == "" and launcher.returncode == 0
 
 
+def test_a_kernel_starts_outside_when_rootless_mode_cannot_and_knows_why() -> None:
+    # (As a user for whom user namespaces are blocked: the join is made to fail.)
+    blocked = (
+        "import os, sys\n"
+        "from netlab.kernel import userns\n"
+        "def refuse(**kw): raise userns.RootlessError('user namespaces are off here')\n"
+        "userns.enter = refuse\n"
+        "os.geteuid = lambda: 1000\n"
+        "sys.exit(userns.main(sys.argv[1:]))\n"
+    )
+    show = ["sh", "-c", 'echo "$NETLAB_ROOTLESS_ERROR"']
+    kernel = subprocess.run(
+        [sys.executable, "-c", blocked, "kernel", "--", *show], capture_output=True, text=True
+    )
+    assert kernel.returncode == 0 and kernel.stdout == "user namespaces are off here\n"
+    assert kernel.stderr == "netlab: user namespaces are off here\n"
+    run = subprocess.run(
+        [sys.executable, "-c", blocked, "run", "--", *show], capture_output=True, text=True
+    )
+    assert (run.returncode, run.stdout) == (1, "")  # (a command does not run outside)
+
+
 def test_the_launcher_says_how_it_is_used() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "netlab.rootless", "frobnicate"], capture_output=True, text=True
