@@ -176,15 +176,19 @@ def require_privileges() -> None:
                 f"netlab is not running as root, and rootless mode cannot start here: {why_not}"
                 + ("" if where == "machine" else f"; or {fix('root', where)}")
             )
+        rootless = (
+            "use the `netlab` command or `netlab shell`, and in Jupyter the kernel that "
+            "`./run.sh labs` sets up (it starts inside)"
+        )
         if where == "machine":
             raise PrivilegeError(
-                "netlab is not running as root, nor inside your rootless netlab: use the "
-                "`netlab` command or `netlab shell`, and in Jupyter the kernel that "
-                "`./run.sh labs` sets up (it starts inside); `netlab doctor` checks everything"
+                f"netlab is not running as root, nor inside your rootless netlab: {rootless}; "
+                "`netlab doctor` checks everything"
             )
         raise PrivilegeError(
             f"netlab needs root, and this {RUNTIME_NAMES[where]} runs as uid {os.geteuid()}: "
-            f"{fix('root', where)}; `netlab doctor` checks everything"
+            f"{fix('root', where)}; or, to run rootless (where the container allows user "
+            f"namespaces), {rootless}; `netlab doctor` checks everything"
         )
     caps = effective_caps()
     missing = [name for name, bit in CAPS if not caps & (1 << bit)]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from netlab.kernel import containers, netns, proc, rtnl, trace
+from netlab.model import doctor
 
 pytestmark = pytest.mark.root
 
@@ -175,15 +176,22 @@ def _python_as(argv_prefix: list[str], code: str) -> subprocess.CompletedProcess
 def test_refuses_without_root() -> None:
     out = _python_as(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], TRY_LAB)
     # (Not root, and not inside rootless netlab either: a plain Python of another user.)
-    assert out.stdout.startswith("PrivilegeError netlab is not running as root"), out
+    where = doctor.runtime()
+    if where == "machine":
+        assert out.stdout.startswith("PrivilegeError netlab is not running as root"), out
+    else:  # (in a container: its flag for running as root, first)
+        said = f"netlab needs root, and this {doctor.RUNTIME_NAMES[where]} runs as uid 65534"
+        assert out.stdout.startswith(f"PrivilegeError {said}"), out
+        assert doctor.fix("root", where) in out.stdout
     assert "netlab shell" in out.stdout and "./run.sh labs" in out.stdout
+    assert out.stdout.count("\n") == 1
     assert not os.path.exists("/run/netlab/np")
 
 
 def test_refuses_without_cap_sys_admin_and_doctor_says_so() -> None:
     drop = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"]
     out = _python_as(drop, TRY_LAB)
-    assert "missing CAP_SYS_ADMIN" in out.stdout, out
+    assert "lacks CAP_SYS_ADMIN" in out.stdout and doctor.fix("CAP_SYS_ADMIN") in out.stdout, out
     doc = subprocess.run(
         [*drop, sys.executable, "-m", "netlab", "doctor"],
         capture_output=True,
