@@ -72,6 +72,11 @@ def attach_gateway(host: Host, box: SandboxRec, gw: NetworkRec, ip: str) -> Sand
     ns = box.lb_netns
 
     def work() -> None:
+        # The same name as before a `swarm leave`: the old pair goes with its namespace,
+        # but the kernel removes it asynchronously (50-200 ms later). A rejoin in between
+        # would find it there and keep it, its eth1 in the dying namespace: remove it first.
+        if veth in rtnl.link_indexes(host.ns):
+            rtnl.delete_link(host.ns, veth)
         rtnl.add_veth(
             host.ns,
             veth,
