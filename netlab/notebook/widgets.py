@@ -2,7 +2,7 @@
 
 ``lab.explorer()`` shows two drop-downs (from, to), a choice of ping or curl, a Run button,
 the result of the real command, and the lab's picture with the packet's path lit up in
-orange. "Refresh picture" discovers the topology again, after changes made in other cells
+orange (in red when the request failed). "Refresh picture" discovers the topology again, after changes made in other cells
 or from a terminal. Nothing animates: every update replaces a widget's value, which keeps
 notebooks testable with nbval.
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import shlex
 import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -79,9 +80,14 @@ def machines(lab: Lab) -> list[Machine]:
     return out
 
 
-def png(lab: Lab, highlight: list[NodeKey] | None = None, graph: Any = None) -> bytes:
-    """The lab's picture as PNG bytes."""
-    fig = drawing.draw(lab, graph, highlight=highlight)
+def png(
+    lab: Lab,
+    highlight: list[NodeKey] | None = None,
+    graph: Any = None,
+    reached: int | None = None,
+) -> bytes:
+    """The lab's picture as PNG bytes (``reached``: see :func:`netlab.views.draw.draw`)."""
+    fig = drawing.draw(lab, graph, highlight=highlight, reached=reached)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
     return buf.getvalue()
@@ -138,29 +144,23 @@ class Explorer:
         if self.tool.value == "ping":
             cmd = ["ping", "-c", "1", "-W", "2", dst.address]
         else:
-            cmd = [
-                "curl",
-                "-sS",
-                "-m",
-                "3",
-                "-o",
-                "/dev/null",
-                "-w",
-                "HTTP %{http_code} from %{remote_ip}\n",
-                f"http://{dst.address}/",
-            ]
+            # (curl reads the \n of -w itself: the line shown can be pasted into a shell)
+            cmd = ["curl", "-sS", "-m", "3", "-o", "/dev/null"]
+            cmd += ["-w", "HTTP %{http_code} from %{remote_ip}\\n", f"http://{dst.address}/"]
+        self.path = drawing.path(self.graph, src.node, dst.node)
         done = subprocess.run(
             [*src.prefix, *cmd], capture_output=True, text=True, timeout=30, check=False
         )
         text = (done.stdout + done.stderr).strip()
-        verdict = "reached" if done.returncode == 0 else f"failed (exit {done.returncode})"
-        self.path = drawing.path(self.graph, src.node, dst.node)
         hops = " \u2192 ".join(self.graph.nodes[n].get("label") or n[-1] for n in self.path)
+        # A request that failed lights the way it would have gone in red, not orange.
+        ok = done.returncode == 0
+        verdict = "reached" if ok else f"failed (exit {done.returncode}): its way is drawn in red"
         self.result.value = (
-            f"<b>{html.escape(' '.join(cmd))}</b> from {html.escape(src.label)}"
-            f": {verdict}<pre>{html.escape(text)}</pre>path: {html.escape(hops)}"
+            f"<b>{html.escape(shlex.join(cmd))}</b> from {html.escape(src.label)}"
+            f": {html.escape(verdict)}<pre>{html.escape(text)}</pre>path: {html.escape(hops)}"
         )
-        self.picture.value = png(self.lab, self.path, self.graph)
+        self.picture.value = png(self.lab, self.path, self.graph, None if ok else 0)
         return text
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import io
 import re
+import shlex
 import subprocess
 import sys
 
@@ -13,6 +16,7 @@ from netlab.docker import docker, use
 from netlab.kernel import netns, rtnl
 from netlab.model import topology
 from netlab.views import draw
+from netlab.views.draw import paint
 from netlab.views.topology import br_node, discover, ns_node
 
 pytestmark = pytest.mark.root
@@ -103,6 +107,15 @@ def test_rendering_png_and_svg(lab: Lab, tmp_path) -> None:  # type: ignore[no-u
     assert again.read_bytes() == data
 
 
+def test_a_docker_host_s_picture_has_no_text_on_text_or_across_borders(lab: Lab) -> None:
+    use(lab)
+    docker("network create mynet")
+    docker("run -d --name web1 -p 8080:80 nginx")
+    docker("run -d --name web2 -p 127.0.0.1:8081:80 --network mynet nginx")
+    docker("run -d --name c1 --network mynet ubuntu sleep infinity")
+    assert paint.overlaps(draw.draw(lab)) == []
+
+
 def test_fifty_containers_are_summarised_in_the_picture(lab: Lab) -> None:
     host = lab.host()
     for _ in range(50):
@@ -132,6 +145,41 @@ def test_explorer_widget_runs_and_highlights(lab: Lab) -> None:
     assert "container late (host)" in ex.target.options
     bundle = ex._repr_mimebundle_()
     assert {"image/png", "text/plain", "application/vnd.jupyter.widget-view+json"} <= set(bundle)
+
+
+def test_the_explorer_shows_a_failed_request_as_failed(lab: Lab) -> None:
+    use(lab)
+    docker("run -d --name web nginx")  # (not published: the LAN cannot reach it)
+    ex = lab.explorer()
+    ex.source.value = "LAN client"
+    ex.target.value = "container web (host)"
+    ex.tool.value = "curl"
+    ex.run_button.click()
+    shown = ex.result.value
+    assert "failed (exit 28): its way is drawn in red" in shown, shown
+    failed_picture = ex.picture.value
+    # The command as shown can be pasted into a shell: it splits back into curl's words.
+    line = html.unescape(re.search(r"<b>(.*?)</b>", shown)[1])
+    assert shlex.split(line)[:2] == ["curl", "-sS"]
+    assert "HTTP %{http_code} from %{remote_ip}\\n" in shlex.split(line)
+    assert pixels(failed_picture, paint.FAILED) > 200 and pixels(failed_picture, paint.HOT) == 0
+    # A request that got through: its path orange, nothing red.
+    docker("run -d --name pub nginx")
+    ex.refresh_button.click()
+    ex.source.value = "container pub (host)"
+    ex.target.value = "container web (host)"
+    ex.run_button.click()
+    assert "reached" in ex.result.value and "HTTP 200" in ex.result.value
+    assert pixels(ex.picture.value, paint.HOT) > 200 and pixels(ex.picture.value, paint.FAILED) == 0
+
+
+def pixels(png: bytes, colour: str) -> int:
+    """How many pixels of the PNG have ``colour`` (``#rrggbb``)."""
+    from matplotlib import image
+
+    rgb = image.imread(io.BytesIO(png), format="png")[:, :, :3]
+    want = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    return int((abs(rgb - want) < 0.02).all(axis=2).sum())
 
 
 def test_machine_view_reads_the_kernel(lab: Lab) -> None:

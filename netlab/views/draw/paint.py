@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 HOT = "#ff7f0e"  # links on the highlighted path
+FAILED = "#d62728"  # links of the path that nothing crossed (a request that failed)
 PALETTE = ["#2a9d8f", "#e76f51", "#8ab17d", "#f4a261", "#6d597a"]
 COLOURS = {"docker0": "#1d6fb8", "docker_gwbridge": "#7a7a7a", "br0": "#7b2cbf", "lan0": "#264653"}
 ROLE_FILL = {"host": "#f4f6f8", "container": "#ffffff", "overlay": "#f3ecfa", "leftover": "#fde8e8"}
@@ -77,17 +78,68 @@ def release(figure: Figure) -> Figure:
     return figure
 
 
+def overlaps(figure: Figure, slack: float = 1.0) -> list[str]:
+    """What in ``figure`` a reader cannot read: two texts that overlap, and a text that
+    straddles a box's border (partly in, partly out). Measured in pixels on an Agg canvas
+    at the figure's size (``slack``: pixels of overlap forgiven). Labels on a white pad
+    (a wire's port name) may cross lines, which their pad covers; they are texts too, so
+    two of them still may not overlap."""
+    from itertools import combinations
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.patches import FancyBboxPatch
+    from matplotlib.text import Text
+
+    renderer = FigureCanvasAgg(figure).get_renderer()  # type: ignore[no-untyped-call]
+    texts = [
+        (t.get_text(), t.get_window_extent(renderer))
+        for t in figure.findobj(Text)
+        if t.get_visible() and t.get_text().strip()
+    ]
+    found = []
+    for (a, ba), (b, bb) in combinations(texts, 2):
+        w = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
+        h = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
+        if w > slack and h > slack:
+            found.append(f"text {a!r} overlaps text {b!r}")
+    for box in figure.findobj(FancyBboxPatch):
+        edge = box.get_window_extent(renderer)
+        inner = edge.padded(-slack)
+        outer = edge.padded(slack)
+        for text, bt in texts:
+            inside = (
+                inner.x0 <= bt.x0 and bt.x1 <= inner.x1 and inner.y0 <= bt.y0 and bt.y1 <= inner.y1
+            )
+            outside = (
+                bt.x1 <= outer.x0 or bt.x0 >= outer.x1 or bt.y1 <= outer.y0 or bt.y0 >= outer.y1
+            )
+            if not inside and not outside:
+                found.append(f"text {text!r} crosses the border of a box at {edge.bounds}")
+    release(figure)
+    return found
+
+
 class Canvas:
     """The figure being painted, the graph it shows, and the primitives painters use."""
 
-    def __init__(self, g: nx.Graph, layout: Layout, highlight: list[NodeKey] | None) -> None:
+    def __init__(
+        self,
+        g: nx.Graph,
+        layout: Layout,
+        highlight: list[NodeKey] | None,
+        reached: int | None = None,
+    ) -> None:
         import matplotlib
 
         matplotlib.use("Agg", force=False) if matplotlib.get_backend() == "" else None
         from matplotlib.figure import Figure
 
         self.nodes: dict[NodeKey, Any] = dict(g.nodes(data=True))
-        self.hot_edges = {frozenset(p) for p in itertools.pairwise(highlight or [])}
+        # Each link of the path, in the colour of what crossed it: the first ``reached``
+        # links (all, if None) were crossed, the rest not (where a failed request stopped).
+        links = list(itertools.pairwise(highlight or []))
+        crossed = len(links) if reached is None else reached
+        self.hot_edges = {frozenset(p): HOT if i < crossed else FAILED for i, p in enumerate(links)}
         self.colours = bridge_colours(self.nodes, layout)
         self.figure = Figure(figsize=layout.figsize, dpi=100)
         self.ax: Axes = self.figure.add_axes((0, 0, 1, 0.97))
@@ -95,9 +147,13 @@ class Canvas:
         self.ax.set_ylim(layout.y_min, TOP)
         self.ax.axis("off")
 
-    def on_path(self, a: NodeKey | None, b: NodeKey | None) -> bool:
-        """Whether the highlighted path goes straight from ``a`` to ``b``."""
-        return a is not None and b is not None and frozenset((a, b)) in self.hot_edges
+    def path_colour(self, *pairs: tuple[NodeKey | None, NodeKey | None]) -> str | None:
+        """The colour of the highlighted path if it goes straight from ``a`` to ``b`` (for
+        the first pair ``(a, b)`` of ``pairs`` that it takes), else None."""
+        for a, b in pairs:
+            if a is not None and b is not None and frozenset((a, b)) in self.hot_edges:
+                return self.hot_edges[frozenset((a, b))]
+        return None
 
     def box(
         self,
@@ -177,12 +233,9 @@ def lan(cv: Canvas, layout: Layout) -> None:
         weight="bold",
     )
     if layout.internet:
-        hot = cv.on_path(layout.lan, layout.internet)
+        hot = cv.path_colour((layout.lan, layout.internet))
         cv.ax.plot(
-            [width / 2, width / 2],
-            [LAN_Y, 2.9],
-            color=HOT if hot else INTERNET,
-            lw=4 if hot else 1.5,
+            [width / 2, width / 2], [LAN_Y, 2.9], color=hot or INTERNET, lw=4 if hot else 1.5
         )
         cv.text(width / 2 + 0.15, 2.25, "wan0 203.0.113.1", 7, ha="left", color=INTERNET)
 
@@ -210,10 +263,8 @@ def host(cv: Canvas, layout: Layout, hp: HostPlace) -> None:
         ha="left",
         color="#555555",
     )
-    hot = cv.on_path(hp.node, layout.lan_switch) or cv.on_path(hp.node, layout.lan)
-    cv.ax.plot(
-        [hp.mid, hp.mid], [top, LAN_Y], color=HOT if hot else COLOURS["lan0"], lw=4 if hot else 2
-    )
+    hot = cv.path_colour((hp.node, layout.lan_switch), (hp.node, layout.lan))
+    cv.ax.plot([hp.mid, hp.mid], [top, LAN_Y], color=hot or COLOURS["lan0"], lw=4 if hot else 2)
     cv.text(
         hp.mid + 0.12, 1.1, f"eth0 \u2194 to-{hd['label']}", 7, ha="left", color=COLOURS["lan0"]
     )
@@ -289,9 +340,9 @@ def wire(cv: Canvas, w: Wire) -> None:
     """A veth line in its bridge's colour, the bridge-side name near the container end
     (where the lines are apart)."""
     colour = cv.colours.get(w.bridge, "#333333")
-    hot = cv.on_path(w.container, w.bridge)
+    hot = cv.path_colour((w.container, w.bridge))
     (cx, cy), (bx, by) = w.start, w.end
-    cv.ax.plot([cx, bx], [cy, by], color=HOT if hot else colour, lw=3.5 if hot else 1.4, zorder=2)
+    cv.ax.plot([cx, bx], [cy, by], color=hot or colour, lw=3.5 if hot else 1.4, zorder=2)
     t = 0.3
     cv.text(
         cx + (bx - cx) * t,
@@ -307,7 +358,7 @@ def wire(cv: Canvas, w: Wire) -> None:
 def tunnel(cv: Canvas, tn: Tunnel) -> None:
     """A VXLAN tunnel: a thick dashed arc or lane, labelled with the VNI and UDP 4789."""
     style: dict[str, Any] = {
-        "color": HOT if cv.on_path(*tn.ends) else COLOURS["br0"],
+        "color": cv.path_colour(tn.ends) or COLOURS["br0"],
         "lw": 2.6,
         "ls": "--",
     }
