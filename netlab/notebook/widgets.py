@@ -2,9 +2,9 @@
 
 ``lab.explorer()`` shows two drop-downs (from, to), a choice of ping or curl, a Run button,
 the result of the real command, and the lab's picture with the packet's path lit up in
-orange (in red when the request failed). "Refresh picture" discovers the topology again, after changes made in other cells
-or from a terminal. Nothing animates: every update replaces a widget's value, which keeps
-notebooks testable with nbval.
+orange (in red when the request failed). "Refresh picture" discovers the topology again,
+after changes made in other cells or from a terminal. Nothing animates: every update
+replaces a widget's value, which keeps notebooks testable with nbval.
 
 Where widgets cannot render (a static viewer, a public Binder page, GitHub), the explorer
 falls back to a static picture and a note: its display bundle carries a PNG and a plain-text

@@ -19,7 +19,13 @@ import pytest
 from netlab.kernel import netns, userns
 from netlab.model import doctor
 
-pytestmark = pytest.mark.root
+pytestmark = [
+    pytest.mark.root,
+    pytest.mark.skipif(
+        userns.inside(), reason="rootless: the machine's capabilities and mounts are not ours"
+    ),
+]
+needs_setpriv = pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv")
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB01 = os.path.join(REPO, "labs", "01-default-bridge.ipynb")
@@ -55,13 +61,18 @@ def lines_of(out: str) -> dict[str, str]:
     return found
 
 
+def failing_doctor(prefix: list[str]) -> dict[str, str]:
+    """doctor's lines, run under ``prefix``; it must find a problem."""
+    out = netlab_cmd("doctor", prefix=prefix)
+    assert out.returncode == 1, out.stdout + out.stderr
+    return lines_of(out.stdout)
+
+
 def no_probe_left() -> bool:
     return not [n for n in netns.names() if n.startswith("nl-doctor")]
 
 
 def test_doctor_does_what_the_labs_do_here() -> None:
-    if userns.inside():
-        pytest.skip("rootless: the machine's capabilities are not this process's")
     checks = {c.name: c for c in doctor.run_checks()}
     for name in (
         "CAP_NET_RAW",
@@ -75,15 +86,11 @@ def test_doctor_does_what_the_labs_do_here() -> None:
 
 
 def test_a_read_only_proc_sys_is_found_and_stops_a_lab_in_one_line() -> None:
-    if userns.inside():
-        pytest.skip("rootless: /proc/sys cannot be remounted here")
-    out = netlab_cmd("doctor", prefix=READ_ONLY_PROC_SYS)
-    found = lines_of(out.stdout)
-    assert out.returncode == 1, out.stdout + out.stderr
-    assert found["kernel: /proc/sys"].startswith("FAIL"), out.stdout
+    found = failing_doctor(READ_ONLY_PROC_SYS)
+    assert found["kernel: /proc/sys"].startswith("FAIL"), found
     assert "Read-only file system" in found["kernel: /proc/sys"]
     assert f"fix: {doctor.fix('/proc/sys')}" in found["kernel: /proc/sys"]
-    assert found["kernel: veth"].startswith("ok"), out.stdout  # (only what is missing fails)
+    assert found["kernel: veth"].startswith("ok"), found  # (only what is missing fails)
     assert no_probe_left()
 
     up = netlab_cmd("up", "docprobe", prefix=READ_ONLY_PROC_SYS)
@@ -120,34 +127,23 @@ def test_a_read_only_proc_sys_is_found_and_stops_a_lab_in_one_line() -> None:
     assert not any(errors[1:])  # (nothing after the first cell ran: no NameError)
 
 
-@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux)")
+@needs_setpriv
 def test_without_net_raw_ping_fails_and_doctor_says_so() -> None:
-    if userns.inside():
-        pytest.skip("rootless: the machine's capabilities are not this process's")
-    out = netlab_cmd("doctor", prefix=without("net_raw"))
-    found = lines_of(out.stdout)
-    assert out.returncode == 1, out.stdout + out.stderr
-    assert (
-        found["CAP_NET_RAW"].startswith("FAIL")
-        and doctor.fix("CAP_NET_RAW") in found["CAP_NET_RAW"]
-    )
-    assert found["kernel: ping"].startswith("FAIL"), out.stdout
+    found = failing_doctor(without("net_raw"))
+    for name in ("CAP_NET_RAW", "kernel: ping"):
+        assert found[name].startswith("FAIL"), found
+        assert f"fix: {doctor.fix('CAP_NET_RAW')}" in found[name], found[name]
     assert "not permitted" in found["kernel: ping"]
-    assert f"fix: {doctor.fix('CAP_NET_RAW')}" in found["kernel: ping"]
-    assert found["kernel: veth"].startswith("ok"), out.stdout
+    assert found["kernel: veth"].startswith("ok"), found
     up = netlab_cmd("up", "docprobe", prefix=without("net_raw"))
     assert up.returncode == 1 and "lacks CAP_NET_RAW" in up.stderr, up.stderr
     assert no_probe_left()
 
 
-@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux)")
+@needs_setpriv
 def test_without_sys_admin_nothing_is_built_and_doctor_says_so() -> None:
-    if userns.inside():
-        pytest.skip("rootless: the machine's capabilities are not this process's")
-    out = netlab_cmd("doctor", prefix=without("sys_admin"))
-    found = lines_of(out.stdout)
-    assert out.returncode == 1, out.stdout + out.stderr
+    found = failing_doctor(without("sys_admin"))
     for name in ("CAP_SYS_ADMIN", "kernel: network namespaces", "kernel: bind mounts"):
-        assert found[name].startswith("FAIL"), out.stdout
+        assert found[name].startswith("FAIL"), found
         assert doctor.fix("CAP_SYS_ADMIN") in found[name], found[name]
     assert no_probe_left()
