@@ -84,8 +84,6 @@ def overlaps(figure: Figure, slack: float = 1.0) -> list[str]:
     at the figure's size (``slack``: pixels of overlap forgiven). Labels on a white pad
     (a wire's port name) may cross lines, which their pad covers; they are texts too, so
     two of them still may not overlap."""
-    from itertools import combinations
-
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.patches import FancyBboxPatch
     from matplotlib.text import Text
@@ -97,7 +95,7 @@ def overlaps(figure: Figure, slack: float = 1.0) -> list[str]:
         if t.get_visible() and t.get_text().strip()
     ]
     found = []
-    for (a, ba), (b, bb) in combinations(texts, 2):
+    for (a, ba), (b, bb) in itertools.combinations(texts, 2):
         w = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
         h = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
         if w > slack and h > slack:
