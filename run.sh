@@ -17,7 +17,8 @@ cd "$here"
 
 need_root() {
   if [ "$(id -u)" -ne 0 ]; then
-    echo "netlab: run this as root (sudo $0 $*): labs build network namespaces." >&2
+    echo "netlab: run this as root: sudo $0 $* (in a container, where sudo is no help: run" \
+      "it with --user root, e.g. docker exec -u root); labs build network namespaces." >&2
     exit 1
   fi
 }
