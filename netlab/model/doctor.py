@@ -93,6 +93,15 @@ def runtime() -> str:
     return "machine"
 
 
+RUNTIME_NAMES = {
+    "docker": "Docker container",
+    "podman": "podman container",
+    "kubernetes": "Kubernetes pod",
+    "container": "container",
+    "machine": "machine",
+}
+
+
 # How to give netlab what it lacks, per runtime. (Docker: docker/cli's run flags and moby's
 # oci/defaults.go, which mounts /proc/sys read-only and keeps NET_RAW; podman: its default
 # capabilities lack NET_RAW; Kubernetes: the pod's securityContext, as hub/k8s/ sets it.)
@@ -152,6 +161,12 @@ FIXES: dict[str, dict[str, str]] = {
 }
 
 
+def refused_fix(cap: str, where: str) -> str:
+    """The fix for an operation refused with EPERM: ``cap`` if it is missing; with it
+    present, a seccomp or AppArmor policy said no."""
+    return fix(cap if not effective_caps() & (1 << dict(CAPS)[cap]) else "namespaces", where)
+
+
 def fix(need: str, where: str | None = None) -> str:
     """How to get ``need`` (a key of :data:`FIXES`) in the runtime ``where`` (this one)."""
     return FIXES[need][where or runtime()]
@@ -201,15 +216,6 @@ def require_privileges() -> None:
             f"netlab needs root with CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_NET_RAW and a writable "
             f"/proc/sys; here it lacks {what}: {fixes}. `netlab doctor` checks everything"
         )
-
-
-RUNTIME_NAMES = {
-    "docker": "Docker container",
-    "podman": "podman container",
-    "kubernetes": "Kubernetes pod",
-    "container": "container",
-    "machine": "machine",
-}
 
 
 # What building a lab runs (the rest of TOOLS is for students' commands and checks).
@@ -329,12 +335,6 @@ def probe_features(where: str | None = None) -> list[Check]:
     each kind of link, load a NAT ruleset, ping in it, bind-mount a file and start a
     process in new namespaces, as a container's start does."""
     where = where or runtime()
-    caps = effective_caps()
-
-    def denied(exc: BaseException, cap: str) -> str:
-        # (EPERM with the capability present: a seccomp or AppArmor policy said no)
-        return fix(cap if not caps & (1 << dict(CAPS)[cap]) else "namespaces", where)
-
     name = f"nl-doctor{os.getpid()}-probe"
     out: list[Check] = []
     try:
@@ -346,7 +346,7 @@ def probe_features(where: str | None = None) -> list[Check]:
                 "kernel: network namespaces",
                 False,
                 str(exc),
-                denied(exc, "CAP_SYS_ADMIN")
+                refused_fix("CAP_SYS_ADMIN", where)
                 if exc.errno in (errno.EPERM, errno.EACCES)
                 else "the kernel needs CONFIG_NET_NS",
             ),
@@ -377,7 +377,7 @@ def probe_features(where: str | None = None) -> list[Check]:
                 if isinstance(exc, ToolMissing):
                     how = "install nftables (apt-get install -y nftables)"
                 elif getattr(exc, "errno", None) in (errno.EPERM, errno.EACCES):
-                    how = denied(exc, "CAP_NET_ADMIN")
+                    how = refused_fix("CAP_NET_ADMIN", where)
                 else:
                     how = f"load the kernel module for {label} on the machine"
                 out.append(Check(f"kernel: {label}", False, str(exc), how))
@@ -424,8 +424,7 @@ def probe_processes(where: str | None = None) -> list[Check]:
     namespace of its own (its /etc/hosts) and start a process in new PID, mount, UTS and IPC
     namespaces. Both happen in namespaces that end with the probe: nothing is left."""
     where = where or runtime()
-    caps = effective_caps()
-    blocked = fix("CAP_SYS_ADMIN" if not caps & (1 << CAP_SYS_ADMIN) else "namespaces", where)
+    blocked = refused_fix("CAP_SYS_ADMIN", where)
     out = []
     with tempfile.TemporaryDirectory(prefix="netlab-doctor-") as tmp:
         a, b = os.path.join(tmp, "a"), os.path.join(tmp, "b")

@@ -84,10 +84,10 @@ def png(
     lab: Lab,
     highlight: list[NodeKey] | None = None,
     graph: Any = None,
-    reached: int | None = None,
+    failed: bool = False,
 ) -> bytes:
-    """The lab's picture as PNG bytes (``reached``: see :func:`netlab.views.draw.draw`)."""
-    fig = drawing.draw(lab, graph, highlight=highlight, reached=reached)
+    """The lab's picture as PNG bytes (``failed``: see :func:`netlab.views.draw.draw`)."""
+    fig = drawing.draw(lab, graph, highlight=highlight, failed=failed)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
     return buf.getvalue()
@@ -160,7 +160,7 @@ class Explorer:
             f"<b>{html.escape(shlex.join(cmd))}</b> from {html.escape(src.label)}"
             f": {html.escape(verdict)}<pre>{html.escape(text)}</pre>path: {html.escape(hops)}"
         )
-        self.picture.value = png(self.lab, self.path, self.graph, None if ok else 0)
+        self.picture.value = png(self.lab, self.path, self.graph, failed=not ok)
         return text
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:

@@ -48,17 +48,17 @@ def draw(
     *,
     title: str | None = None,
     highlight: list[NodeKey] | None = None,
-    reached: int | None = None,
+    failed: bool = False,
 ) -> Figure:
     """Render the lab's live topology; returns a matplotlib Figure (nothing is shown).
 
     ``highlight`` is a path of graph nodes (see :func:`path`): its links are drawn thick and
-    orange, the way a packet would go. With ``reached``, only its first ``reached`` links
-    are orange (what a failed request crossed); the rest are red.
+    orange, the way a packet would go (``failed``: red, the way a request that failed would
+    have gone).
     """
     g = graph if graph is not None else discover(lab)
     plan = layout.plan(g)
-    cv = paint.Canvas(g, plan, highlight, reached)
+    cv = paint.Canvas(g, plan, highlight, failed)
     if plan.internet:
         paint.internet(cv, plan)
     if plan.lan:

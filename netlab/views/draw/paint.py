@@ -125,7 +125,7 @@ class Canvas:
         g: nx.Graph,
         layout: Layout,
         highlight: list[NodeKey] | None,
-        reached: int | None = None,
+        failed: bool = False,
     ) -> None:
         import matplotlib
 
@@ -133,11 +133,9 @@ class Canvas:
         from matplotlib.figure import Figure
 
         self.nodes: dict[NodeKey, Any] = dict(g.nodes(data=True))
-        # Each link of the path, in the colour of what crossed it: the first ``reached``
-        # links (all, if None) were crossed, the rest not (where a failed request stopped).
-        links = list(itertools.pairwise(highlight or []))
-        crossed = len(links) if reached is None else reached
-        self.hot_edges = {frozenset(p): HOT if i < crossed else FAILED for i, p in enumerate(links)}
+        # The path's links: orange, or red for the way a request that failed would have gone.
+        colour = FAILED if failed else HOT
+        self.hot_edges = {frozenset(p): colour for p in itertools.pairwise(highlight or [])}
         self.colours = bridge_colours(self.nodes, layout)
         self.figure = Figure(figsize=layout.figsize, dpi=100)
         self.ax: Axes = self.figure.add_axes((0, 0, 1, 0.97))
