@@ -18,6 +18,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sysconfig
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -76,21 +77,33 @@ def _id(name: str, flag: str) -> str:
 
 def argv_as(user: User, argv: Sequence[str], env: Mapping[str, str] | None = None) -> list[str]:
     """A command line (for root to run) that runs ``argv`` as ``user``, in the checkout (seen
-    at ``user.mnt``), with the checkout's ``.venv/bin`` first on PATH, HOME set, and ``env``
-    added."""
+    at ``user.mnt``), with this Python's scripts (netlab, pytest...) first on PATH, HOME set,
+    and ``env`` added."""
     extra = [f"{k}={v}" for k, v in (env or {}).items()]
     script = (
         'mount --bind "$1" "$2" && cd "$2" && shift 2 && '
         'exec setpriv --reuid="$1" --regid="$2" --clear-groups '
-        'env HOME="$3" USER="$4" LOGNAME="$4" PATH="$PWD/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin" '
-        '"${@:5}"'
+        'env HOME="$3" USER="$4" LOGNAME="$4" PATH="$5:/usr/sbin:/usr/bin:/sbin:/bin" '
+        '"${@:6}"'
     )
     return [
         *("unshare", "--mount", "--propagation", "private", "--", "bash", "-c", script),
         *("as-user", REPO, user.mnt, str(user.uid), str(user.gid), user.home, user.name),
+        scripts_seen_by(user),
         *extra,
         *argv,
     ]
+
+
+def scripts_seen_by(user: User) -> str:
+    """The folder of this Python's scripts as ``user`` reaches it: in the checkout (a .venv),
+    through the mount point (the checkout may sit in a folder private to root); elsewhere (an
+    installed environment, the lab image's) as it is."""
+    scripts = sysconfig.get_path("scripts")
+    inside = os.path.relpath(scripts, REPO)
+    if inside.split(os.sep)[0] == os.pardir:
+        return scripts
+    return os.path.join(user.mnt, inside)
 
 
 def run_as(
