@@ -9,8 +9,9 @@ otherwise):
 * :func:`ensure` makes it on first start: into a fresh folder, then renamed, so that nobody
   ever sees half a copy. Later starts never overwrite a file there; they only add notebooks
   that are new in the originals (a teacher who adds lab 08 on Tuesday).
-* :func:`reset` gives back one original notebook (``netlab labs reset 03``); the student's
-  version is kept in ``before-reset/`` next to it, with the time of the reset in its name.
+* :func:`reset` gives back one original notebook (``netlab labs reset 03``, ``reset ko/03``
+  for the Korean series in ``ko/``); the student's version is kept in ``before-reset/`` next
+  to it, with the time of the reset in its name.
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ from netlab.errors import InvalidArgument, NotFound
 CHECKOUT_LABS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "labs")
 DEFAULT_NAME = "netlab-labs"  # in the user's home
 BACKUPS = "before-reset"
-# What the students' copy leaves out: the tests' output sanitizer, hidden and cached files.
-SKIPPED = shutil.ignore_patterns(".*", "__pycache__", "*.pyc", "sanitize.cfg")
+# What the students' copy leaves out: the tests' output sanitizer, the translation tool and
+# its texts (labs/translate.py, labs/ko/text), hidden and cached files.
+SKIPPED = shutil.ignore_patterns(
+    ".*", "__pycache__", "*.pyc", "sanitize.cfg", "translate.py", "text"
+)
 
 
 @dataclass
@@ -86,22 +90,32 @@ def ensure(dest: str | None = None, src: str | None = None) -> Copied:
     if not os.path.isdir(dest):
         raise InvalidArgument(f"{dest} is there and is not a folder: move it, or give --to DIR")
     added = []
-    ignored = SKIPPED(src, os.listdir(src))
-    for name in sorted(os.listdir(src)):
-        here = os.path.join(dest, name)
-        if name in ignored or os.path.lexists(here) or not os.path.isfile(os.path.join(src, name)):
-            continue
-        shutil.copy(os.path.join(src, name), here)
-        added.append(name)
+    for folder, dirs, files in os.walk(src):
+        ignored = SKIPPED(folder, dirs + files)
+        dirs[:] = sorted(d for d in dirs if d not in ignored)
+        inside = os.path.relpath(folder, src)
+        for name in sorted(f for f in files if f not in ignored):
+            rel = os.path.normpath(os.path.join(inside, name))
+            here = os.path.join(dest, rel)
+            if os.path.lexists(here):
+                continue
+            os.makedirs(os.path.dirname(here), exist_ok=True)
+            shutil.copy(os.path.join(folder, name), here)
+            added.append(rel)
     return Copied(dest, False, added)
 
 
 def original(which: str, src: str | None = None) -> str:
     """The original notebook that ``which`` names: its number (``3``, ``03``), its file
-    name, or the start of it (``03-ping``)."""
+    name, or the start of it (``03-ping``); ``ko/03`` for one of the Korean series."""
     src = source(src)
+    series, _, want = which.strip().rpartition("/")
+    if series:
+        found_series = sorted(d for d in os.listdir(src) if os.path.isdir(os.path.join(src, d)))
+        if series not in found_series:
+            raise InvalidArgument(f"no series {series!r} of labs in {src} (there: {found_series})")
+        src = os.path.join(src, series)
     notebooks = sorted(n for n in os.listdir(src) if n.endswith(".ipynb"))
-    want = which.strip()
     if want.isdigit():
         want = f"{int(want):02d}-"
     found = [n for n in notebooks if n == want or n.startswith(want)]
@@ -118,11 +132,11 @@ def reset(which: str, dest: str | None = None, src: str | None = None) -> tuple[
     and where the student's version went (None if there was none, or it was unchanged)."""
     first = original(which, src)
     dest = ensure(dest, src).path
-    mine = os.path.join(dest, os.path.basename(first))
+    mine = os.path.join(dest, os.path.relpath(first, source(src)))
     kept = None
     if os.path.lexists(mine) and not (os.path.isfile(mine) and filecmp.cmp(first, mine, False)):
         os.makedirs(os.path.join(dest, BACKUPS), exist_ok=True)
-        stem = os.path.basename(first).removesuffix(".ipynb")
+        stem = os.path.relpath(mine, dest).removesuffix(".ipynb").replace(os.sep, "-")
         kept = os.path.join(dest, BACKUPS, f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.ipynb")
         os.replace(mine, kept)
     shutil.copy(first, mine)

@@ -28,6 +28,7 @@ from netlab.model import (
     machines,
     names,
     networks,
+    service_lb,
     topology,
 )
 from netlab.model.container import Container
@@ -106,6 +107,15 @@ class Network:
     def bridge(self) -> str | None:
         """The Linux bridge that implements the network, if any (``docker0``, ``br-...``)."""
         return self.rec.bridge or None
+
+    @property
+    def load_balancer(self) -> str | None:
+        """Overlays: the namespace of this node's load balancer for the network (Docker's
+        ``lb_<network id>`` sandbox, whose endpoint is ``lb-NAME``), if the node has one."""
+        if self.driver != "overlay":
+            return None
+        ns = service_lb.lb_ns(self.host.lab.name, self.host.name, self.id)
+        return ns if netns.exists(ns) else None
 
     def containers(self) -> list[Container]:
         """Running containers with an endpoint on this network."""

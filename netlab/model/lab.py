@@ -206,14 +206,21 @@ class Lab:
 
     def _start_internet_services(self, inet: str) -> None:
 
+        # The page says which address it was reached from (busybox httpd runs
+        # cgi-bin/index.cgi for / when there is no index.html): a lab shows that the site sees
+        # the host's address, not the container's.
         www = self.store.path("www", "dockercon")
-        os.makedirs(www, exist_ok=True)
-        with open(os.path.join(www, "index.html"), "w") as f:
+        os.makedirs(os.path.join(www, "cgi-bin"), exist_ok=True)
+        page = os.path.join(www, "cgi-bin", "index.cgi")
+        with open(page, "w") as f:
             f.write(
-                "<html><body><h1>DockerCon</h1>"
-                "<p>You reached www.dockercon.com on netlab's simulated internet.</p>"
-                "</body></html>\n"
+                "#!/bin/sh\n"
+                "printf 'Content-Type: text/html\\r\\n\\r\\n'\n"
+                'echo "<html><body><h1>DockerCon</h1>'
+                "<p>You reached www.dockercon.com on netlab's simulated internet"
+                ' from $REMOTE_ADDR.</p></body></html>"\n'
             )
+        os.chmod(page, 0o755)
         os.makedirs(self.store.path("services"), exist_ok=True)
         services = {
             "www": ["busybox", "httpd", "-f", "-p", f"{topology.WEB_SITE_IP}:80", "-h", www],

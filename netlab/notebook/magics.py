@@ -15,6 +15,7 @@ Load them with ``%load_ext netlab``. Then, in a notebook whose lab is built (``L
     run -d --name a --network mynet ubuntu sleep infinity
 
     %netlab doctor                 # the netlab command: doctor, ls, clean, draw, ...
+    %netlab check 1                # the lab's exercise 1: check it (hint 1, solution 1)
 
 ``%docker`` prints exactly what the docker CLI prints (stdout and stderr apart); a failing
 command prints its error and does not raise, as in a terminal.
@@ -32,6 +33,7 @@ from typing import Any
 from netlab.docker import current_lab, docker, explain_text
 from netlab.errors import NetlabError, one_line
 from netlab.model import frontends
+from netlab.notebook import exercises
 
 
 def _print_output(line: str) -> int:
@@ -128,7 +130,8 @@ _OWN_PROCESS = frozenset({"exec", "shell"})
 
 def netlab_magic(line: str) -> None:
     """``%netlab ARGS``: the ``netlab`` console command (doctor, ls, clean, node, ...), with
-    the same output and effect as in a shell.
+    the same output and effect as in a shell. (``%netlab check|hint|solution N`` are the
+    notebook's own: the lab's exercise N, see :mod:`netlab.notebook.exercises`.)
 
     It runs in this kernel (the command a front end registered in :mod:`netlab.model.frontends`):
     no new Python loading netlab again, which on a machine shared by a class is 28 MB and a
@@ -146,7 +149,16 @@ def netlab_magic(line: str) -> None:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics (called by ``%load_ext netlab``)."""
-    ipython.register_magic_function(netlab_magic, "line", "netlab")
+
+    def netlab(line: str) -> None:
+        argv = shlex.split(line)
+        if argv[:1] and argv[0] in exercises.COMMANDS:  # (they read the notebook's `answer`)
+            exercises.command(argv, ipython.user_ns)
+        else:
+            netlab_magic(line)
+
+    netlab.__doc__ = netlab_magic.__doc__
+    ipython.register_magic_function(netlab, "line", "netlab")
 
     def docker(line: str, cell: str | None = None) -> None:
         docker_magic(

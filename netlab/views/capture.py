@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import struct
 import subprocess
@@ -28,12 +29,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from netlab.errors import NetlabError
 
 if TYPE_CHECKING:
     from netlab.model.host import Host
+    from netlab.model.lab import Lab
 
 ICMP_TYPES = {0: "echo reply", 8: "echo request", 3: "destination unreachable"}
 IP_PROTOS = {1: "ICMP", 6: "TCP", 17: "UDP"}
@@ -179,16 +181,7 @@ def capture_vxlan(
     dump = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         assert dump.stderr is not None
-        deadline = time.monotonic() + timeout
-        said = b""
-        while b"listening on" not in said and time.monotonic() < deadline:
-            if select.select([dump.stderr], [], [], 0.1)[0]:
-                chunk = os.read(dump.stderr.fileno(), 4096)
-                if not chunk:
-                    break
-                said += chunk
-        if b"listening on" not in said:
-            raise NetlabError(f"tcpdump did not start on {node.name}: {said.decode().strip()}")
+        _wait_for(dump.stderr, b"listening on", timeout, f"tcpdump on {node.name}")
         action()
         try:
             dump.wait(timeout)
@@ -207,3 +200,80 @@ def capture_vxlan(
             dump.wait()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+
+
+_TCPDUMP_LINE = re.compile(
+    r"IP (\d+\.\d+\.\d+\.\d+)\.(\d+) > (\d+\.\d+\.\d+\.\d+)\.(\d+): Flags \[([^\]]*)\]"
+)
+_FLAGS = {"S": "SYN", "F": "FIN", "R": "RST", "P": "PSH", ".": "ACK", "U": "URG"}
+
+
+def tcp_summary(tcpdump_lines: str, client: str) -> list[str]:
+    """What TCP said, one line per kind of segment, in the order first seen: ``CLIENT >
+    SERVER:PORT  SYN``, ``SERVER:PORT > CLIENT  RST ACK``. The client's port (random) is left
+    out, and a segment sent again (a SYN retransmitted) is one line.
+
+    >>> tcp_summary("IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [S], seq 1, length 0\\n"
+    ...             "IP 10.0.0.2.80 > 10.0.0.1.40000: Flags [R.], seq 0, ack 1, length 0",
+    ...             "10.0.0.1")
+    ['10.0.0.1 > 10.0.0.2:80  SYN', '10.0.0.2:80 > 10.0.0.1  RST ACK']
+    """
+    seen: list[str] = []
+    for m in _TCPDUMP_LINE.finditer(tcpdump_lines):
+        src, sport, dst, dport, flags = m.groups()
+        names = " ".join(_FLAGS[f] for f in flags if f in _FLAGS)
+        if src == client:
+            line = f"{src} > {dst}:{dport}  {names}"
+        else:
+            line = f"{src}:{sport} > {dst}  {names}"
+        if line not in seen:
+            seen.append(line)
+    return seen
+
+
+def watch_tcp(lab: Lab, where: str, command: str, *, interface: str = "eth0") -> str:
+    """Run ``command`` (a shell command line) in ``where`` (a lab machine, as ``%on``) while
+    ``tcpdump`` watches TCP on its ``interface``; return what the command printed, its exit
+    status, and what TCP said on the wire (:func:`tcp_summary`), with "(no reply)" when
+    nothing came back. Lab 04 shows a dropped and a refused connection this way."""
+    prefix = lab.command_prefix(where)
+    dump = subprocess.Popen(
+        [*prefix, "tcpdump", "-l", "-nn", "-i", interface, "tcp"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert dump.stderr is not None
+        _wait_for(dump.stderr, b"listening on", 5.0, f"tcpdump on {where}")
+        done = subprocess.run(
+            [*prefix, "/bin/sh", "-c", command], capture_output=True, text=True, check=False
+        )
+        time.sleep(0.2)  # (a reply still on its way)
+    finally:
+        dump.terminate()
+        out, _ = dump.communicate(timeout=5)
+    client = lab.exec(where, ["ip", "-4", "-o", "addr", "show", "dev", interface]).stdout.split()
+    me = client[3].split("/")[0] if len(client) > 3 else ""
+    said = tcp_summary(out.decode(errors="replace"), me)
+    if said and all(line.startswith(f"{me} ") for line in said):
+        said.append("(no reply)")
+    printed = (done.stdout + done.stderr).rstrip("\n")
+    lines = [f"{where}$ {command}", *([printed] if printed else [])]
+    lines.append(f"(exit status {done.returncode})")
+    lines.append(f"on {where}'s {interface}:")
+    lines += [f"  {line}" for line in said or ["(nothing)"]]
+    return "\n".join(lines)
+
+
+def _wait_for(stream: IO[bytes], word: bytes, timeout: float, what: str) -> None:
+    """Read ``stream`` until ``word`` shows (tcpdump's "listening on"), or fail in one line."""
+    deadline = time.monotonic() + timeout
+    said = b""
+    while word not in said and time.monotonic() < deadline:
+        if select.select([stream], [], [], 0.1)[0]:
+            chunk = os.read(stream.fileno(), 4096)
+            if not chunk:
+                break
+            said += chunk
+    if word not in said:
+        raise NetlabError(f"{what} did not start: {said.decode(errors='replace').strip()}")
