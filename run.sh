@@ -2,7 +2,8 @@
 # netlab's one entry point for set-up, labs and tests, on a fresh Debian/Ubuntu machine as root.
 #
 #   ./run.sh labs    install what is needed, then start JupyterLab on your copy of labs/
-#                    (~/netlab-labs, made on first start; port 8888)
+#                    (~/netlab-labs, made on first start; port 8888); --lang ko: the Korean
+#                    series (labs/ko)
 #   ./run.sh test    install what is needed, then run the whole test suite (pytest + nbval),
 #                    then again as a fresh unprivileged user (rootless mode)
 #   ./run.sh setup   only install
@@ -263,6 +264,20 @@ case "$cmd" in
     if [ "$(id -u)" -eq 0 ]; then setup_apt; root=(--allow-root); else check_apt; fi
     setup_python
     shift
+    lang="" args=()
+    while [ "$#" -gt 0 ]; do
+      case "$1" in
+        --lang) lang="${2:-}"; shift; [ "$#" -gt 0 ] && shift ;;
+        --lang=*) lang="${1#--lang=}"; shift ;;
+        *) args+=("$1"); shift ;;
+      esac
+    done
+    set -- "${args[@]}"
+    case "$lang" in
+      ""|en) series="" ;;
+      ko) series="/ko"; export NETLAB_LANG=ko ;;  # (the exercises' messages too)
+      *) echo "netlab: no labs in language '$lang' (there are: en, ko)" >&2; exit 2 ;;
+    esac
     export PATH="$bin:$PATH"  # so that `!netlab ...` works in the notebooks
     export JUPYTER_PATH="$jupyter_dir${JUPYTER_PATH:+:$JUPYTER_PATH}"
     export JUPYTER_CONFIG_PATH="$jupyter_dir${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}"
@@ -272,7 +287,7 @@ case "$cmd" in
     # A copy of the labs of the user's own (~/netlab-labs): running them never changes the
     # tracked notebooks; `netlab labs reset 03` gives one back as it was.
     "$bin/netlab" labs >&2
-    labs_dir=$("$bin/netlab" labs where)
+    labs_dir=$("$bin/netlab" labs where)$series
     exec "$bin/jupyter" lab "${root[@]}" --no-browser "${ip[@]}" "${port[@]}" \
       --notebook-dir="$labs_dir" "$@" ;;
   test)
@@ -282,8 +297,8 @@ case "$cmd" in
     if [ -n "$own_venv" ]; then bash hub/setup.sh; fi
     shift
     export PATH="$bin:$PATH"
-    "$bin/ruff" check netlab tests bench hub conftest.py
-    "$bin/ruff" format --check netlab tests bench hub conftest.py
+    "$bin/ruff" check netlab tests bench hub conftest.py labs/translate.py
+    "$bin/ruff" format --check netlab tests bench hub conftest.py labs/translate.py
     "$bin/mypy"
     # The library's tests, then every lab notebook executed by nbval, outputs compared; then
     # all of it again as an unprivileged user (rootless). Both run; either failing fails.

@@ -23,6 +23,10 @@ def originals(tmp_path: pathlib.Path) -> pathlib.Path:
     (src / "README.md").write_text("the labs\n")
     (src / "sanitize.cfg").write_text("[regex1]\n")  # (the tests', not the students')
     (src / ".ipynb_checkpoints").mkdir()
+    (src / "translate.py").write_text("# makes ko/ (the developers')\n")
+    (src / "ko" / "text").mkdir(parents=True)
+    (src / "ko" / "text" / "03-ping.json").write_text("{}")  # (translate.py's input)
+    (src / "ko" / "03-ping.ipynb").write_text('{"original": "ko 03"}')
     return src
 
 
@@ -38,14 +42,21 @@ def test_the_copy_is_made_once_and_never_overwritten(
         "01-default-bridge.ipynb",
         "03-ping.ipynb",
         "README.md",
+        "ko",
     ]
+    assert os.listdir(dest / "ko") == ["03-ping.ipynb"]  # (the Korean series, not its texts)
     assert not [n for n in os.listdir(dest.parent) if ".copying-" in n]
     (dest / "03-ping.ipynb").write_text("my work")
     (dest / "01-default-bridge.ipynb").unlink()  # (a student removed one: it comes back)
     (originals / "04-port-publishing.ipynb").write_text("{}")  # (the teacher adds a lab)
+    (originals / "ko" / "04-port-publishing.ipynb").write_text("{}")  # (in both languages)
     again = workcopy.ensure(str(dest), str(originals))
     assert not again.made
-    assert again.added == ["01-default-bridge.ipynb", "04-port-publishing.ipynb"]
+    assert again.added == [
+        "01-default-bridge.ipynb",
+        "04-port-publishing.ipynb",
+        "ko/04-port-publishing.ipynb",
+    ]
     assert (dest / "03-ping.ipynb").read_text() == "my work"
     assert workcopy.ensure(str(dest), str(originals)).added == []
 
@@ -68,6 +79,13 @@ def test_reset_gives_one_notebook_back_and_keeps_the_student_s(
     for bad, words in (("9", "no lab '9'.*: the labs are 00, 01, 03"), ("ping", "no lab 'ping'")):
         with pytest.raises(InvalidArgument, match=words):
             workcopy.reset(bad, str(dest), str(originals))
+    (dest / "ko" / "03-ping.ipynb").write_text("내 작업")
+    path, kept = workcopy.reset("ko/03", str(dest), str(originals))
+    assert path == str(dest / "ko" / "03-ping.ipynb") and "ko 03" in pathlib.Path(path).read_text()
+    assert kept and os.path.basename(kept).startswith("ko-03-ping-")
+    assert (dest / "03-ping.ipynb").read_text() == (originals / "03-ping.ipynb").read_text()
+    with pytest.raises(InvalidArgument, match="no series 'fr'"):
+        workcopy.reset("fr/03", str(dest), str(originals))
     (originals / "03-pong.ipynb").write_text("{}")
     with pytest.raises(InvalidArgument, match="names several labs"):
         workcopy.reset("03", str(dest), str(originals))
