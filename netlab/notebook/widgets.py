@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from netlab.kernel import containers, proc
 from netlab.model import topology
+from netlab.model.state import removed_message
+from netlab.views import capture
 from netlab.views import draw as drawing
 from netlab.views.topology import NodeKey, discover, ns_node
 
@@ -120,8 +122,17 @@ class Explorer:
         )
         self.refresh()
 
+    def _gone(self) -> bool:
+        """True, and said in the explorer, once the lab is removed (no nsenter error then)."""
+        if self.lab.is_up:
+            return False
+        self.result.value = f"<b>{html.escape(removed_message(self.lab.name))}</b>"
+        return True
+
     def refresh(self, _: object = None) -> None:
         """Discover the lab again and redraw (keeps the chosen machines if they still exist)."""
+        if self._gone():
+            return
         self._machines = {m.label: m for m in machines(self.lab)}
         labels = list(self._machines)
         old_s, old_t = self.source.value, self.target.value
@@ -138,30 +149,56 @@ class Explorer:
 
     def run(self, _: object = None) -> str:
         """Run ping or curl from the source to the target; show the output and the path."""
-
+        if self._gone():
+            return ""
         src = self._machines[self.source.value]
         dst = self._machines[self.target.value]
         if self.tool.value == "ping":
             cmd = ["ping", "-c", "1", "-W", "2", dst.address]
+            request = "icmp[icmptype] == icmp-echo"  # (what tcpdump counts along the way)
         else:
+            request = "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn"
             # (curl reads the \n of -w itself: the line shown can be pasted into a shell)
             cmd = ["curl", "-sS", "-m", "3", "-o", "/dev/null"]
             cmd += ["-w", "HTTP %{http_code} from %{remote_ip}\\n", f"http://{dst.address}/"]
         self.path = drawing.path(self.graph, src.node, dst.node)
-        done = subprocess.run(
-            [*src.prefix, *cmd], capture_output=True, text=True, timeout=30, check=False
-        )
+        runs: list[subprocess.CompletedProcess[str]] = []
+
+        def send() -> None:
+            runs.append(
+                subprocess.run(
+                    [*src.prefix, *cmd], capture_output=True, text=True, timeout=30, check=False
+                )
+            )
+
+        # tcpdump in every namespace on the way counts the request's first packet.
+        spaces = [self.graph.nodes[n].get("ns", "") for n in self.path]
+        seen = capture.seen_where([ns for ns in spaces if ns], send, request)
+        done = runs[0]
         text = (done.stdout + done.stderr).strip()
-        hops = " \u2192 ".join(self.graph.nodes[n].get("label") or n[-1] for n in self.path)
-        # A request that failed lights the way it would have gone in red, not orange.
+        hops = " \u2192 ".join(self._label(n) for n in self.path)
         ok = done.returncode == 0
-        verdict = "reached" if ok else f"failed (exit {done.returncode}): its way is drawn in red"
+        if ok:
+            verdict, drawn = "reached", self.path
+        else:
+            # A request that failed: its way in red, as far as it went.
+            last = max((i for i, ns in enumerate(spaces) if seen.get(ns)), default=-1)
+            drawn = self.path[: last + 1]
+            where = (
+                f"last seen at {self._label(self.path[last])}"
+                if last >= 0
+                else f"it never left {src.label}"
+            )
+            verdict = f"failed (exit {done.returncode}): {where}, its way drawn in red"
         self.result.value = (
             f"<b>{html.escape(shlex.join(cmd))}</b> from {html.escape(src.label)}"
             f": {html.escape(verdict)}<pre>{html.escape(text)}</pre>path: {html.escape(hops)}"
         )
-        self.picture.value = png(self.lab, self.path, self.graph, failed=not ok)
+        self.picture.value = png(self.lab, drawn, self.graph, failed=not ok)
         return text
+
+    def _label(self, node: NodeKey) -> str:
+        return str(self.graph.nodes[node].get("label") or node[-1])
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle: dict[str, Any] = dict(self.widget._repr_mimebundle_(**kwargs) or {})

@@ -27,11 +27,12 @@ import struct
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from netlab.errors import NetlabError
+from netlab.kernel import proc
 
 if TYPE_CHECKING:
     from netlab.model.host import Host
@@ -277,3 +278,29 @@ def _wait_for(stream: IO[bytes], word: bytes, timeout: float, what: str) -> None
             said += chunk
     if word not in said:
         raise NetlabError(f"{what} did not start: {said.decode(errors='replace').strip()}")
+
+
+def seen_where(namespaces: Sequence[str], action: Callable[[], object], bpf: str) -> dict[str, int]:
+    """Run ``action()`` while ``tcpdump`` counts the packets that match ``bpf`` on every
+    interface of each namespace; return the count per namespace. The explorer finds where a
+    request that failed stopped this way: the last namespace of its path that saw it."""
+    dumps: dict[str, subprocess.Popen[bytes]] = {}
+    counts: dict[str, int] = {}
+    try:
+        for ns in dict.fromkeys(namespaces):
+            dumps[ns] = subprocess.Popen(
+                [*proc.netns_prefix(ns), "tcpdump", "-l", "-nn", "-i", "any", bpf],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        for ns, dump in dumps.items():
+            assert dump.stderr is not None
+            _wait_for(dump.stderr, b"listening on", 5.0, f"tcpdump in {ns}")
+        action()
+        time.sleep(0.2)  # (the last packets still on their way)
+    finally:
+        for ns, dump in dumps.items():
+            dump.terminate()
+            out, _ = dump.communicate(timeout=5)
+            counts[ns] = sum(1 for line in out.decode(errors="replace").splitlines() if line)
+    return counts

@@ -10,13 +10,15 @@ import subprocess
 import sys
 
 import pytest
+from matplotlib.patches import FancyArrowPatch
 
 from netlab import Lab
 from netlab.docker import docker, use
+from netlab.errors import NetlabError
 from netlab.kernel import netns, rtnl
 from netlab.model import topology
 from netlab.views import draw
-from netlab.views.draw import paint
+from netlab.views.draw import layout, paint
 from netlab.views.topology import br_node, discover, ns_node
 
 pytestmark = pytest.mark.root
@@ -83,6 +85,12 @@ def test_vxlan_edge_carries_the_real_vni(make_lab) -> None:  # type: ignore[no-u
     labels = sorted(d["label"] for _, d in g.nodes(data=True) if d.get("role") == "loadbalancer")
     assert labels == ["ingress-sbox", "ingress-sbox", "lb-overnet", "lb-overnet"]
     assert "leftover" not in roles
+    # The tunnels run on lanes under the host boxes, where their labels cross nothing, and
+    # the tasks' long names are made to fit their boxes.
+    plan = layout.plan(g)
+    assert len(plan.tunnels) == 2
+    assert all(tn.label_at[1] < plan.host_bottom for tn in plan.tunnels)
+    assert paint.overlaps(draw.draw(lab, g)) == []
 
 
 def test_rendering_png_and_svg(lab: Lab, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -113,7 +121,13 @@ def test_a_docker_host_s_picture_has_no_text_on_text_or_across_borders(lab: Lab)
     docker("run -d --name web1 -p 8080:80 nginx")
     docker("run -d --name web2 -p 127.0.0.1:8081:80 --network mynet nginx")
     docker("run -d --name c1 --network mynet ubuntu sleep infinity")
-    assert paint.overlaps(draw.draw(lab)) == []
+    fig = draw.draw(lab)
+    assert paint.overlaps(fig) == []
+    # 8080 comes from the LAN (a red arrow); 8081, on 127.0.0.1 only, does not (grey, none).
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "tcp 8080 \u2192 web1:80" in texts
+    assert "tcp 127.0.0.1:8081 \u2192 web2:80 (host only)" in texts
+    assert sum(isinstance(p, FancyArrowPatch) for p in fig.axes[0].patches) == 1
 
 
 def test_fifty_containers_are_summarised_in_the_picture(lab: Lab) -> None:
@@ -156,7 +170,10 @@ def test_the_explorer_shows_a_failed_request_as_failed(lab: Lab) -> None:
     ex.tool.value = "curl"
     ex.run_button.click()
     shown = ex.result.value
-    assert "failed (exit 28): its way is drawn in red" in shown, shown
+    # It left the client and reached the LAN (switch lan0, in the router's namespace), and
+    # went no further on its way: the router knows no route to the containers' addresses,
+    # the host never saw it (tcpdump in each namespace of the path says so).
+    assert "failed (exit 28): last seen at lan0, its way drawn in red" in shown, shown
     failed_picture = ex.picture.value
     # The command as shown can be pasted into a shell: it splits back into curl's words.
     line = html.unescape(re.search(r"<b>(.*?)</b>", shown)[1])
@@ -171,6 +188,18 @@ def test_the_explorer_shows_a_failed_request_as_failed(lab: Lab) -> None:
     ex.run_button.click()
     assert "reached" in ex.result.value and "HTTP 200" in ex.result.value
     assert pixels(ex.picture.value, paint.HOT) > 200 and pixels(ex.picture.value, paint.FAILED) == 0
+
+
+def test_the_explorer_and_draw_say_when_the_lab_is_gone(make_lab) -> None:  # type: ignore[no-untyped-def]
+    lab = make_lab()
+    ex = lab.explorer()
+    lab.down()
+    ex.run_button.click()
+    assert "was removed (by lab.down()" in ex.result.value, ex.result.value
+    ex.refresh_button.click()
+    assert "nsenter" not in ex.result.value
+    with pytest.raises(NetlabError, match="was removed"):
+        lab.draw()
 
 
 def pixels(png: bytes, colour: str) -> int:

@@ -11,9 +11,11 @@ gives the same picture:
 * containers in a row under the bridge of their first network; each veth pair is a line
   from the container's ``eth0`` to the bridge port, labelled with the port's name as
   ``ip link`` shows it; a container on two networks has a line to each bridge;
-* VXLAN tunnels between the overlay namespaces of different hosts: thick dashed arcs
-  labelled with the VNI and UDP 4789;
-* published ports: arrows from the LAN into the host, labelled ``tcp 8080 -> web1:80``;
+* VXLAN tunnels between the overlay namespaces of different hosts: thick dashed lines that
+  run down beside their namespace's box and along a lane of their own under the host boxes,
+  labelled with the VNI and UDP 4789 (no line crosses a box or a label);
+* published ports: arrows from the LAN into the host, labelled ``tcp 8080 -> web1:80`` in a
+  row under the host's name; a port published on 127.0.0.1 only is grey, with no arrow;
 * leftovers (namespaces of the lab that nothing explains) in red at the bottom.
 
 Past eight containers per bridge the row is summarised (``+ 42 more``), so a lab of fifty

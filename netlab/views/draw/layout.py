@@ -2,7 +2,7 @@
 
 Coordinates are drawing units. x: ``HOST_W`` per Docker host, side by side. y: the internet
 box at the top (up to ``TOP``), the LAN switch at 1.6, each host's box from ``HOST_TOP`` down
-to its last row of containers, then the lanes of far VXLAN tunnels and the leftovers' row.
+to its last row of containers, then the lanes of the VXLAN tunnels and the leftovers' row.
 Which level a namespace belongs to comes from its ``role`` in the graph.
 """
 
@@ -27,6 +27,9 @@ TOP = 4.2
 HOST_TOP = 0.6
 BRIDGE_Y = -2.2
 ROW_Y, ROW_DY = -5.2, 2.6  # the first row of containers, and the step to the next
+LANE_DY = 0.5  # between two VXLAN lanes under the host boxes
+PORTS_Y = -0.6  # the row of published ports' labels, under a host's name
+CHAR_W = 0.1  # a character of a port's label, at most (6.5 points, the widest scale)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class BridgePlace:
     x: float
     y: float
     w: float
+    edge: float  # the right edge of its slot: free of boxes from top to bottom
     containers: list[tuple[NodeKey, Point]]  # the ones shown, with their centres
     more: tuple[int, Point] | None  # how many are summarised, and the summary box's centre
 
@@ -72,15 +76,16 @@ class Wire:
 
 @dataclass(frozen=True)
 class Tunnel:
-    """A VXLAN tunnel between the overlay namespaces ``ends``: an arc or a lane under the boxes."""
+    """A VXLAN tunnel between the overlay namespaces ``ends``: out of each namespace's box to
+    the edge of its slot, down between the boxes, and along a lane of its own under the host
+    boxes, where its label sits (a line never crosses a box or a text of the hosts)."""
 
     ends: tuple[NodeKey, NodeKey]
     data: dict[str, Any]  # the graph's vxlan edge (label, vni)
-    xs: list[float]  # an arc: its two ends; a lane: down, across, up
+    xs: list[float]  # out, down, across, up, in
     ys: list[float]
-    arc: bool
     label_at: Point
-    short_label: bool  # once several lanes run under the boxes, only "VNI n" is written
+    short_label: bool  # a VNI drawn once already: only "VNI n" is written
 
 
 @dataclass(frozen=True)
@@ -112,8 +117,8 @@ def plan(g: nx.Graph) -> Layout:
     ]
     rows = container_rows(nodes, hosts, bridges_of, containers_of)
     host_bottom = ROW_Y - (rows - 1) * ROW_DY - 1.4
-    far_tunnels = max(0, len(hosts) - 2)  # hosts more than one box apart need a lane
-    y_min = host_bottom - (1.6 if leftovers else 0.4) - 0.4 * far_tunnels
+    lanes = sum(1 for _, _, d in g.edges(data=True) if d["kind"] == "vxlan")
+    y_min = host_bottom - (1.6 if leftovers else 0.4) - LANE_DY * lanes
     n_hosts = max(1, len(hosts))
     width = n_hosts * HOST_W
     fig_w = max(9.0, 5.4 * n_hosts)
@@ -122,6 +127,7 @@ def plan(g: nx.Graph) -> Layout:
         for i, h in enumerate(hosts)
     ]
     positions = node_positions(places)
+    edges = {bp.node: (bp.x + bp.w / 2 + 0.12, bp.edge) for hp in places for bp in hp.bridges}
     return Layout(
         width=width,
         y_min=y_min,
@@ -135,7 +141,7 @@ def plan(g: nx.Graph) -> Layout:
         client=with_role(nodes, "client"),
         hosts=places,
         wires=wires(g, nodes, positions),
-        tunnels=tunnels(g, nodes, positions, host_bottom),
+        tunnels=tunnels(g, nodes, positions, edges, host_bottom),
         leftovers=sorted(leftovers),
     )
 
@@ -241,7 +247,7 @@ def place_host(
             place_bridge(b, x0 + j * slot_w + slot_w / 2, slot_w, containers_of.get(b, []))
             for j, b in enumerate(bridges)
         ],
-        published=published_ports(g, h, x0),
+        published=published_ports(g, h, x0, w),
     )
 
 
@@ -257,6 +263,7 @@ def place_bridge(b: NodeKey, bx: float, slot_w: float, cs: list[NodeKey]) -> Bri
         x=bx,
         y=BRIDGE_Y,
         w=min(slot_w - 0.3, 3.6),
+        edge=bx + slot_w / 2,
         containers=[(c, grid_spot(bx, n, len(shown), across)) for n, c in enumerate(shown)],
         more=(
             (len(cs) - len(shown), grid_spot(bx, len(shown), len(shown) + 1, across))
@@ -273,18 +280,44 @@ def grid_spot(bx: float, n: int, count: int, across: int) -> Point:
     return (bx + (col - (cols - 1) / 2) * (C_W + C_GAP), ROW_Y - row * ROW_DY)
 
 
+def port_label(d: dict[str, Any], target: str) -> str:
+    """``tcp 8080 -> web1:80``; ``tcp 127.0.0.1:8081 -> local:80 (host only)``."""
+    local = is_host_only(d)
+    where = f"{d['host_ip']}:" if local else ""
+    text = f"{d['proto']} {where}{d['host_port']} \u2192 {target}:{d['container_port']}"
+    return text + (" (host only)" if local else "")
+
+
+def is_host_only(d: dict[str, Any]) -> bool:
+    """A port published on a loopback address: the LAN cannot reach it."""
+    return str(d.get("host_ip", "")).startswith("127.")
+
+
 def published_ports(
-    g: nx.Graph, h: NodeKey, x0: float
+    g: nx.Graph, h: NodeKey, x0: float, w: float
 ) -> list[tuple[float, NodeKey, dict[str, Any]]]:
-    """The host's published ports by host port, each an arrow's x and its container."""
+    """The host's published ports by host port: where each label starts, left to right under
+    the host's name, and its container. An arrow comes down from the LAN at a label's start,
+    so none starts where the host's own eth0 line and its name are (``mid`` to ``mid + 2``);
+    a label is given ``CHAR_W`` per character, what it takes in the narrowest pictures."""
+    nodes = g.nodes
     pubs = sorted(
         ((a, b, d) for a, b, d in g.edges(data=True) if d["kind"] == "published" and h in (a, b)),
-        key=lambda e: e[2]["host_port"],
+        key=lambda e: (is_host_only(e[2]), e[2]["host_port"]),
     )
-    return [
-        (x0 + 0.4 + k * 1.55, b if a == h else a, d)
-        for k, (a, b, d) in enumerate(pubs[:MAX_PUBLISHED])
-    ]
+    mid = x0 + w / 2
+    out = []
+    x = x0 + 0.3
+    for a, b, d in pubs[:MAX_PUBLISHED]:
+        target = b if a == h else a
+        width = CHAR_W * len(port_label(d, str(nodes[target].get("label", "?"))))
+        if mid - 0.2 < x < mid + 2.0 or (x < mid - 0.2 < x + width and not is_host_only(d)):
+            x = max(x, mid + 2.0)
+        if x + width > x0 + w:
+            break  # (no room left in the box)
+        out.append((x, target, d))
+        x += width + 0.3
+    return out
 
 
 def node_positions(hosts: list[HostPlace]) -> dict[NodeKey, Point]:
@@ -318,38 +351,34 @@ def wires(g: nx.Graph, nodes: dict[NodeKey, Any], pos: dict[NodeKey, Point]) -> 
 
 
 def tunnels(
-    g: nx.Graph, nodes: dict[NodeKey, Any], pos: dict[NodeKey, Point], host_bottom: float
+    g: nx.Graph,
+    nodes: dict[NodeKey, Any],
+    pos: dict[NodeKey, Point],
+    edges: dict[NodeKey, tuple[float, float]],
+    host_bottom: float,
 ) -> list[Tunnel]:
-    """VXLAN tunnels between shown br0s, the shortest first.
-
-    Neighbouring hosts: an arc through the gap between their boxes. Hosts further apart: a
-    lane under all the boxes, one lane each.
-    """
+    """VXLAN tunnels between shown br0s, the shortest first, each on a lane of its own under
+    the host boxes. A line leaves its namespace's box on the right, runs down its slot's
+    right edge (containers are centred in their slot: the edge is free), along its lane, and
+    up into the other box the same way."""
     found = []
     for a, b, d in g.edges(data=True):
         if d["kind"] != "vxlan":
             continue
         ba, bb = br_node(nodes[a]["ns"], "br0"), br_node(nodes[b]["ns"], "br0")
         if ba in pos and bb in pos:
-            ends = sorted([(pos[ba], ns_node(nodes[a]["ns"])), (pos[bb], ns_node(nodes[b]["ns"]))])
+            ends = sorted(
+                [(pos[ba], ba, ns_node(nodes[a]["ns"])), (pos[bb], bb, ns_node(nodes[b]["ns"]))]
+            )
             found.append((ends, d))
     found.sort(key=lambda t: (t[0][1][0][0] - t[0][0][0][0], t[0][0][0][0]))
     out = []
-    lane = 0
-    arcs: dict[int, int] = {}  # (arcs through the same gap: their labels one above another)
-    for [((xa, ya), na), ((xb, yb), nb)], d in found:
-        if round((xb - xa) / HOST_W) <= 1:
-            xs, ys = [xa, xb], [ya - 1.0, yb - 1.0]
-            gap = int(xa // HOST_W)  # (the host on the left: the arc crosses the gap after it)
-            k = arcs[gap] = arcs.get(gap, -1) + 1
-            label_at = ((xa + xb) / 2, ya - 1.95 - 0.09 * (xb - xa) + 0.42 * k)
-            arc = True
-        else:
-            lane += 1
-            y_lane = host_bottom - 0.35 * lane
-            xs = [xa + 1.9, xa + 1.9, xb + 1.9, xb + 1.9]
-            ys = [ya - 1.0, y_lane, y_lane, yb - 1.0]
-            label_at = ((xa + xb) / 2, y_lane)
-            arc = False
-        out.append(Tunnel((na, nb), d, xs, ys, arc, label_at, lane > 1))
+    seen: set[object] = set()
+    for lane, ([((_, ya), ba, na), ((_, yb), bb, nb)], d) in enumerate(found):
+        y_lane = host_bottom - 0.45 - LANE_DY * lane
+        (box_a, edge_a), (box_b, edge_b) = edges[ba], edges[bb]
+        xs = [box_a, edge_a, edge_a, edge_b, edge_b, box_b]
+        ys = [ya, ya, y_lane, y_lane, yb, yb]
+        out.append(Tunnel((na, nb), d, xs, ys, ((edge_a + edge_b) / 2, y_lane), d["vni"] in seen))
+        seen.add(d["vni"])
     return out

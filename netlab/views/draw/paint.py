@@ -16,6 +16,7 @@ from netlab.views.draw.layout import (
     BR_H,
     C_H,
     C_W,
+    PORTS_Y,
     TOP,
     BridgePlace,
     HostPlace,
@@ -23,6 +24,8 @@ from netlab.views.draw.layout import (
     Point,
     Tunnel,
     Wire,
+    is_host_only,
+    port_label,
 )
 from netlab.views.topology import NodeKey, ns_node
 
@@ -173,10 +176,19 @@ class Canvas:
         )
 
     def text(
-        self, x: float, y: float, s: str, size: float = 9, *, fit: float = 0, **kw: Any
+        self,
+        x: float,
+        y: float,
+        s: str,
+        size: float = 9,
+        *,
+        fit: float = 0,
+        cut: bool = False,
+        **kw: Any,
     ) -> None:
         """Text centred on ``x``, ``y`` unless ``ha``/``va`` say otherwise; with ``fit``, made
-        smaller (down to 5.5 points) until it is no wider than ``fit`` (in data units)."""
+        smaller (down to 5.5 points) until it is no wider than ``fit`` (in data units), and
+        with ``cut`` then shortened, ending in an ellipsis, until it is."""
         t = self.ax.text(
             x,
             y,
@@ -197,6 +209,9 @@ class Canvas:
             while size > 5.5 and t.get_window_extent(renderer).width / unit > fit:
                 size -= 0.5
                 t.set_fontsize(size)
+            while cut and len(s) > 2 and t.get_window_extent(renderer).width / unit > fit:
+                s = s[:-2] + "\u2026"
+                t.set_text(s)
 
     def arrow(self, start: Point, end: Point, **kw: Any) -> None:
         """A straight or curved arrow (or, with ``arrowstyle="-"``, a plain curve)."""
@@ -242,7 +257,8 @@ def client(cv: Canvas, layout: Layout, node: NodeKey) -> None:
     cv.box(cx - 0.9, 2.35, 1.8, 0.8, "#ffffff", COLOURS["lan0"])
     cv.text(cx, 2.85, "client", 8, weight="bold")
     cv.text(cx, 2.55, first_cidr(cv.nodes[node]["addresses"], "eth0").split("/")[0], 7)
-    cv.ax.plot([cx, cx], [LAN_Y, 2.35], color=COLOURS["lan0"], lw=1.2)
+    hot = cv.path_colour((node, layout.lan_switch), (node, layout.lan))
+    cv.ax.plot([cx, cx], [LAN_Y, 2.35], color=hot or COLOURS["lan0"], lw=4 if hot else 1.2)
 
 
 def host(cv: Canvas, layout: Layout, hp: HostPlace) -> None:
@@ -298,12 +314,12 @@ def bridge(cv: Canvas, bp: BridgePlace) -> None:
 
 
 def container(cv: Canvas, node: NodeKey, at: Point) -> None:
-    """A container's box: its name (cut at 16 characters) and up to two addresses."""
+    """A container's box: its name (smaller, then cut, to fit the box) and up to two
+    addresses."""
     x, y = at
     d = cv.nodes[node]
     cv.box(x - C_W / 2, y - C_H / 2, C_W, C_H, ROLE_FILL["container"], "#34495e")
-    label = d["label"] if len(d["label"]) <= 16 else d["label"][:15] + "\u2026"
-    cv.text(x, y + 0.38, label, 8, weight="bold")
+    cv.text(x, y + 0.38, d["label"], 8, weight="bold", fit=C_W - 0.2, cut=True)
     lines = [
         f"{ifname} {d['addresses'][ifname][0].split('/')[0]}" for ifname in sorted(d["addresses"])
     ]
@@ -318,18 +334,22 @@ def more(cv: Canvas, hidden: int, at: Point) -> None:
 
 
 def published_ports(cv: Canvas, hp: HostPlace) -> None:
-    """Published ports: red arrows from the LAN into the host, ``tcp 8080 -> web1:80``."""
+    """Published ports, in a row under the host's name: ``tcp 8080 -> web1:80``. A port
+    published on all addresses gets a red arrow from the LAN into the host; one published on
+    127.0.0.1 only is reachable from the host alone: grey, no arrow."""
     for px, target, d in hp.published:
-        cv.arrow((px, 1.45), (px, -0.95), arrowstyle="-|>", mutation_scale=12, color=RED, lw=1.6)
-        tname = cv.nodes[target].get("label", "?")
-        cv.text(
-            px + 0.1,
-            -1.25,
-            f"{d['proto']} {d['host_port']}\n\u2192 {tname}:{d['container_port']}",
-            6.5,
-            ha="left",
-            color=RED,
-        )
+        local = is_host_only(d)
+        if not local:
+            cv.arrow(
+                (px + 0.05, 1.45),
+                (px + 0.05, hp.top),
+                arrowstyle="-|>",
+                mutation_scale=12,
+                color=RED,
+                lw=1.6,
+            )
+        label = port_label(d, str(cv.nodes[target].get("label", "?")))
+        cv.text(px, PORTS_Y, label, 6.5, ha="left", color="#777777" if local else RED)
 
 
 def wire(cv: Canvas, w: Wire) -> None:
@@ -352,17 +372,9 @@ def wire(cv: Canvas, w: Wire) -> None:
 
 
 def tunnel(cv: Canvas, tn: Tunnel) -> None:
-    """A VXLAN tunnel: a thick dashed arc or lane, labelled with the VNI and UDP 4789."""
-    style: dict[str, Any] = {
-        "color": cv.path_colour(tn.ends) or COLOURS["br0"],
-        "lw": 2.6,
-        "ls": "--",
-    }
-    if tn.arc:
-        start, end = (tn.xs[0], tn.ys[0]), (tn.xs[1], tn.ys[1])
-        cv.arrow(start, end, connectionstyle="arc3,rad=0.18", arrowstyle="-", **style)
-    else:
-        cv.ax.plot(tn.xs, tn.ys, **style)
+    """A VXLAN tunnel: a thick dashed line on its lane, labelled with the VNI and UDP 4789."""
+    colour = cv.path_colour(tn.ends) or COLOURS["br0"]
+    cv.ax.plot(tn.xs, tn.ys, color=colour, lw=2.6, ls="--", zorder=1)
     lx, ly = tn.label_at
     cv.text(
         lx,
