@@ -63,7 +63,7 @@ RIGHT = Text(en="Right: ", ko="정답입니다. ")
 NOT_YET = Text(en="Not yet: ", ko="아직입니다. ")
 MORE_HELP = Text(
     en="(`%netlab hint {n}` gives a hint, `%netlab solution {n}` the solution.)",
-    ko="(`%netlab hint {n}`은 힌트를, `%netlab solution {n}`은 풀이를 보여 줍니다.)",
+    ko="(힌트: `%netlab hint {n}`, 풀이: `%netlab solution {n}`)",
 )
 NO_ANSWER = Text(
     en="`answer` is still None: put your answer in the cell above, run that cell, then this "

@@ -30,14 +30,14 @@ def _check(lab: Lab, names: Mapping[str, Any]) -> Verdict:
         return right(
             Text(
                 en="the kernel agrees: {peer} is the other end of second's eth0.",
-                ko="커널도 같은 답입니다. {peer}가 second의 eth0와 짝을 이루는 veth입니다.",
+                ko="커널도 같은 답입니다. second의 eth0와 짝을 이루는 veth는 {peer}입니다.",
             ),
             peer=want,
         )
     return not_yet(
         Text(
             en="{answer!r} is not the host's end of second's eth0.",
-            ko="{answer!r}는 second의 eth0와 짝을 이루는 호스트 쪽 veth가 아닙니다.",
+            ko="second의 eth0와 짝을 이루는 호스트 쪽 veth는 {answer!r}이(가) 아닙니다.",
         ),
         answer=answer,
     )

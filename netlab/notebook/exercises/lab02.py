@@ -22,8 +22,8 @@ def _check(lab: Lab, names: Mapping[str, Any]) -> Verdict:
         return right(
             Text(
                 en="the kernel gives api's eth0 the MAC {mac}: 02:42, then {ip} in hexadecimal.",
-                ko="커널이 api의 eth0에 준 MAC도 {mac}입니다. 02:42 뒤에 {ip}를 16진수로 "
-                "적은 값입니다.",
+                ko="커널이 api의 eth0에 준 MAC도 {mac}입니다. 02:42 뒤에 주소 {ip}의 "
+                "네 숫자를 16진수로 적은 값입니다.",
             ),
             mac=mac,
             ip=api.ip,
@@ -33,7 +33,7 @@ def _check(lab: Lab, names: Mapping[str, Any]) -> Verdict:
             Text(
                 en="{answer!r} does not look like one of Docker's MACs: six two-digit "
                 "hexadecimal numbers, starting with 02:42.",
-                ko="{answer!r}는 Docker가 만드는 MAC 모양이 아닙니다. 02:42로 시작하는 "
+                ko="{answer!r}: Docker가 만드는 MAC 모양이 아닙니다. 02:42로 시작하는 "
                 "두 자리 16진수 여섯 개여야 합니다.",
             ),
             answer=answer,
@@ -42,7 +42,7 @@ def _check(lab: Lab, names: Mapping[str, Any]) -> Verdict:
         Text(
             en="{answer!r} is not api's MAC. Try your rule on web first: does it give web's "
             "MAC from web's address?",
-            ko="{answer!r}는 api의 MAC이 아닙니다. 먼저 web에 규칙을 적용해 보세요. web의 "
+            ko="{answer!r}: api의 MAC이 아닙니다. 먼저 web에 규칙을 적용해 보세요. web의 "
             "주소로 web의 MAC이 나오나요?",
         ),
         answer=answer,

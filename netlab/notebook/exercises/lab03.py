@@ -31,7 +31,7 @@ def _check(lab: Lab, names: Mapping[str, Any]) -> Verdict:
             Text(
                 en="the site did not send its replies to {answer}. Without the rewrite, "
                 "whose address is the source of c1's packets when they reach the site?",
-                ko="사이트는 응답을 {answer}로 보내지 않았습니다. 주소를 바꿔 쓰지 않으면, "
+                ko="사이트가 응답을 보낸 주소는 {answer}이(가) 아닙니다. 주소를 바꿔 쓰지 않으면, "
                 "사이트에 도착한 c1의 패킷에는 누구의 주소가 출발지로 적혀 있을까요?",
             ),
             answer=answer,
@@ -43,7 +43,7 @@ def _check(lab: Lab, names: Mapping[str, Any]) -> Verdict:
                 en="right about {ip}, an address the internet has no route to. Now put "
                 "Docker's rule back (the line you deleted, with `-A` instead of `-D`) and run "
                 "the check again.",
-                ko="{ip}는 맞습니다. 인터넷에는 그 주소로 가는 경로가 없습니다. 이제 Docker의 "
+                ko="맞습니다, {ip}. 인터넷에는 그 주소로 가는 경로가 없습니다. 이제 Docker의 "
                 "규칙을 되돌려 놓고(지운 줄에서 `-D` 대신 `-A`) 다시 확인하세요.",
             ),
             ip=c1,
@@ -65,7 +65,7 @@ def _check(lab: Lab, names: Mapping[str, Any]) -> Verdict:
             en="without masquerading the site answered {ip}, which the internet cannot "
             "route, so the replies never came back. With Docker's rule back, the site sees "
             "the host ({host}) again and c1 gets its page.",
-            ko="MASQUERADE가 없으면 사이트는 {ip}로 응답하는데, 인터넷은 그 주소로 가는 "
+            ko="MASQUERADE가 없으면 사이트는 {ip}(으)로 응답하는데, 인터넷은 그 주소로 가는 "
             "경로를 모르므로 응답이 돌아오지 않습니다. Docker의 규칙을 되돌리자 사이트는 "
             "다시 호스트({host})를 보고, c1은 페이지를 받습니다.",
         ),

@@ -46,7 +46,7 @@ def _alias(lab: Lab, names: Mapping[str, Any]) -> Verdict:
         return not_yet(
             Text(
                 en="`redis` answers {found}, not cache's address ({ip}).",
-                ko="`redis`가 cache의 주소({ip})가 아닌 {found}로 답합니다.",
+                ko="`redis`가 cache의 주소({ip})가 아닌 {found}(으)로 답합니다.",
             ),
             found=found,
             ip=ip,
@@ -74,7 +74,7 @@ def _scale(lab: Lab, names: Mapping[str, Any]) -> Verdict:
             Text(
                 en="tasks.web answers {n} addresses. How many tasks does web have, and which "
                 "`docker service` command changes that? (`%docker service --help`)",
-                ko="tasks.web가 주소 {n}개로 답합니다. web의 태스크는 몇 개이고, 그 수를 바꾸는 "
+                ko="tasks.web의 답은 주소 {n}개입니다. web의 태스크는 몇 개이고, 그 수를 바꾸는 "
                 "`docker service` 명령은 무엇일까요? (`%docker service --help`)",
             ),
             n=len(tasks),
@@ -118,7 +118,7 @@ def _vip(lab: Lab, names: Mapping[str, Any]) -> Verdict:
         return not_yet(
             Text(
                 en="there is no service {answer!r} (`%docker -H node1 service ls`).",
-                ko="{answer!r}라는 서비스가 없습니다(`%docker -H node1 service ls`).",
+                ko="{answer!r}: 그런 서비스가 없습니다(`%docker -H node1 service ls`).",
             ),
             answer=answer,
         )

@@ -38,7 +38,7 @@ def _api(lab: Lab, names: Mapping[str, Any]) -> Verdict:
             Text(
                 en="`api` publishes {ports} (service ls, PORTS). Look at how `web` published "
                 "port 8080, and at what the star in *:8080 means.",
-                ko="`api`는 {ports}를 퍼블리싱합니다(service ls의 PORTS). `web`이 8080 포트를 "
+                ko="`api`가 퍼블리싱한 포트: {ports} (service ls의 PORTS). `web`이 8080 포트를 "
                 "어떻게 퍼블리싱했는지, *:8080의 별표가 무슨 뜻인지 보세요.",
             ),
             ports=" ".join(api[2:]) or "-",
