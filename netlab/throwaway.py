@@ -83,7 +83,7 @@ def argv_as(user: User, argv: Sequence[str], env: Mapping[str, str] | None = Non
     script = (
         'mount --bind "$1" "$2" && cd "$2" && shift 2 && '
         'exec setpriv --reuid="$1" --regid="$2" --clear-groups '
-        'env HOME="$3" USER="$4" LOGNAME="$4" PATH="$5:/usr/sbin:/usr/bin:/sbin:/bin" '
+        'env HOME="$3" USER="$4" LOGNAME="$4" PATH="$5:/usr/local/bin:/usr/bin:/bin" '
         '"${@:6}"'
     )
     return [

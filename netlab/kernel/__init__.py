@@ -6,11 +6,20 @@ name, return typed values, and write what they did to :mod:`.trace` as ``ip``/``
 which :mod:`.commands` builds.
 """
 
+import os
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TypeVar
 
 from netlab.kernel import _worker
+
+# The tools netlab runs (nft, iptables, dnsmasq, conntrack, brctl, ip) live in the sbin
+# folders, which a normal login user's PATH on Debian leaves out (/usr/local/bin:/usr/bin:
+# /bin): a student's rootless kernel would not find them, and doctor would tell them to
+# install what is installed. They go at the end of this process's PATH, for its children too.
+SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+_path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin").split(os.pathsep)
+os.environ["PATH"] = os.pathsep.join([*_path, *(d for d in SBIN if d not in _path)])
 
 _T = TypeVar("_T")
 

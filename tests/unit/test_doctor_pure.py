@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -104,3 +106,21 @@ def test_netlab_errors_show_as_one_line_in_a_notebook() -> None:
     err = PrivilegeError("netlab needs root")
     assert err._render_traceback_() == ["PrivilegeError: netlab needs root"]
     assert NetlabError("x")._render_traceback_() == ["NetlabError: x"]
+
+
+def test_a_login_user_s_path_without_sbin_still_finds_the_tools() -> None:
+    # Debian gives a normal user PATH=/usr/local/bin:/usr/bin:/bin; nft, iptables, dnsmasq
+    # and conntrack live in /usr/sbin. A student's kernel must find them anyway (found in a
+    # browser walk-through: doctor told a student to install what was installed).
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/")}
+    code = (
+        "import os, netlab\n"
+        "from netlab.model import doctor\n"
+        "doctor.require_tools()\n"
+        "print(os.environ['PATH'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("/usr/local/sbin:/usr/sbin:/sbin")
