@@ -12,8 +12,10 @@ A Korean notebook is the English one with every markdown cell replaced by its Ko
 cells, and so commands and outputs, are the same (tests/unit/test_korean_labs.py fails
 otherwise, and nbval runs both series). An English cell that changed has no Korean any more:
 this script names it, and writes nothing until it has one. Outputs come from the English
-notebook; the exercises' messages are Korean once the notebook runs in labs/ko (a kernel
-starts in its notebook's folder, see netlab/notebook/exercise.py), so run them after writing:
+notebook, except where the Korean notebook has a code cell with the same source at the same
+place already (its outputs are kept: a change of prose needs no new run); the exercises'
+messages are Korean once the notebook runs in labs/ko (a kernel starts in its notebook's
+folder, see netlab/notebook/exercise.py), so run the ones it names after writing:
 
     cd labs/ko && ../../.venv/bin/jupyter nbconvert --to notebook --execute --inplace NN-*.ipynb
 """
@@ -91,9 +93,25 @@ def main(argv: list[str]) -> int:
             print(f"{out.relative_to(LABS)}: out of date (run labs/translate.py)")
             stale.append(out)
             continue
+        kept = keep_outputs(current, nb) if current is not None else False
         out.write_text(dump(nb), encoding="utf-8")
-        print(f"{out.relative_to(LABS)}: written (run it in labs/ko for its outputs)")
+        more = "" if kept else " (run it in labs/ko for its outputs)"
+        print(f"{out.relative_to(LABS)}: written{more}")
     return 1 if stale else 0
+
+
+def keep_outputs(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Give ``new``'s code cells the outputs ``old`` has for the same source at the same
+    place; True if every code cell got them (only the prose changed)."""
+    old_code = [c for c in old["cells"] if c["cell_type"] == "code"]
+    new_code = [c for c in new["cells"] if c["cell_type"] == "code"]
+    every = len(old_code) == len(new_code)
+    for o, n in zip(old_code, new_code, strict=False):
+        if source(o) == source(n):
+            n["outputs"], n["execution_count"] = o["outputs"], o["execution_count"]
+        else:
+            every = False
+    return every
 
 
 def same_but_outputs(a: dict[str, Any], b: dict[str, Any]) -> bool:

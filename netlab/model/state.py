@@ -79,8 +79,9 @@ R = TypeVar("R")
 def removed_message(name: str) -> str:
     """What a notebook says when its lab is gone (its last cell ran ``lab.down()``)."""
     return (
-        f"lab {name!r} was removed (by lab.down(), as a lab's last cell does): run the "
-        "notebook from the top to build it again"
+        f"lab {name!r} was removed (by lab.down(), as a lab's last cell does, also after Run "
+        "All): build it again by running the cells from the top down to this one (Run > Run "
+        "All Above Selected Cell), then this cell"
     )
 
 

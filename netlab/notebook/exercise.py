@@ -61,15 +61,16 @@ class Verdict:
 
 RIGHT = Text(en="Right: ", ko="정답입니다. ")
 NOT_YET = Text(en="Not yet: ", ko="아직입니다. ")
+HALFWAY = Text(en="Halfway: ", ko="절반 왔습니다. ")
 MORE_HELP = Text(
     en="(`%netlab hint {n}` gives a hint, `%netlab solution {n}` the solution.)",
     ko="(힌트: `%netlab hint {n}`, 풀이: `%netlab solution {n}`)",
 )
 NO_ANSWER = Text(
-    en="`answer` is still None: put your answer in the cell above, run that cell, then this "
-    "check again.",
-    ko="`answer`가 아직 None입니다. 위 셀에 답을 넣고 그 셀을 실행한 뒤, 이 확인 셀을 다시 "
-    "실행하세요.",
+    en="`answer` is still None: put your answer in the `answer = None` cell above, run that "
+    "cell, then this check again.",
+    ko="`answer`가 None 그대로입니다. 위쪽의 `answer = None` 셀에 답을 넣어 실행한 뒤, 이 "
+    "확인 셀을 다시 실행하세요.",
 )
 
 
@@ -81,7 +82,13 @@ def not_yet(text: Text, **values: object) -> Verdict:
     return Verdict(False, NOT_YET.say() + text.say(**values))
 
 
+def halfway(text: Text, **values: object) -> Verdict:
+    """Not right yet, but the first part of the exercise is: say so, then what is left."""
+    return Verdict(False, HALFWAY.say() + text.say(**values))
+
+
 Check = Callable[["Lab", Mapping[str, Any]], Verdict]
+Facts = Callable[["Lab"], dict[str, object]]
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,8 @@ class Exercise:
     ``check(lab, names)`` gets the lab and the notebook's variables (``answer``...).
     ``solve`` is IPython code that carries the solution out as a student would (the
     solution's commands, or ``answer = ...``): the tests run it, then the check must pass.
+    ``facts(lab)``, if given, fills the hint's and the solution's ``{fields}`` from the lab
+    (the real veth's name, not a made-up one).
     """
 
     lab: str  # the name of the lab the notebook builds: "lab1"
@@ -99,6 +108,7 @@ class Exercise:
     hint: Text
     solution: Text
     solve: str
+    facts: Facts | None = None
 
     def texts(self) -> list[Text]:
         return [self.hint, self.solution]

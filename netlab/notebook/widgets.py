@@ -176,6 +176,8 @@ class Explorer:
         seen = capture.seen_where([ns for ns in spaces if ns], send, request)
         done = runs[0]
         text = (done.stdout + done.stderr).strip()
+        if done.returncode != 0:  # (curl's -w line of a request that got no answer says nothing)
+            text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("HTTP 000"))
         hops = " \u2192 ".join(self._label(n) for n in self.path)
         ok = done.returncode == 0
         if ok:
@@ -192,7 +194,8 @@ class Explorer:
             verdict = f"failed (exit {done.returncode}): {where}, its way drawn in red"
         self.result.value = (
             f"<b>{html.escape(shlex.join(cmd))}</b> from {html.escape(src.label)}"
-            f": {html.escape(verdict)}<pre>{html.escape(text)}</pre>path: {html.escape(hops)}"
+            f": {html.escape(verdict)}<pre>{html.escape(text)}</pre>"
+            f"{'path' if ok else 'the way it would have taken'}: {html.escape(hops)}"
         )
         self.picture.value = png(self.lab, drawn, self.graph, failed=not ok)
         return text

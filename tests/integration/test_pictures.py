@@ -123,7 +123,7 @@ def test_a_docker_host_s_picture_has_no_text_on_text_or_across_borders(lab: Lab)
     docker("run -d --name c1 --network mynet ubuntu sleep infinity")
     fig = draw.draw(lab)
     assert paint.overlaps(fig) == []
-    # 8080 comes from the LAN (a red arrow); 8081, on 127.0.0.1 only, does not (grey, none).
+    # 8080 comes from the LAN (a teal arrow); 8081, on 127.0.0.1 only, does not (grey, none).
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "tcp 8080 \u2192 web1:80" in texts
     assert "tcp 127.0.0.1:8081 \u2192 web2:80 (host only)" in texts

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from netlab.errors import NetlabError, one_line
+from netlab.model.state import removed_message
 from netlab.notebook.exercise import MORE_HELP, Exercise, Text
 from netlab.notebook.exercises import lab01, lab02, lab03, lab04, lab05, lab06, lab07
 
@@ -34,6 +35,21 @@ NO_SUCH = Text(
 USAGE = "usage: %netlab check|hint|solution N  (N: the exercise's number in this lab)"
 
 
+def show(text: str) -> None:
+    """Say ``text`` as Markdown in a notebook (its `code` and **bold** rendered, lines
+    wrapped at words), as plain text elsewhere; nbval compares the plain text."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # (no IPython: a script)
+        print(text)
+        return
+    if get_ipython() is None:
+        print(text)
+    else:
+        display({"text/markdown": text, "text/plain": text}, raw=True)  # type: ignore[no-untyped-call]
+
+
 def find(lab: str, number: int) -> Exercise:
     """The exercise NUMBER of the lab named LAB ("lab1")."""
     mine = [e for e in ALL if e.lab == lab]
@@ -55,13 +71,16 @@ def command(argv: list[str], names: Mapping[str, Any]) -> None:
         return
     try:
         exercise = find(lab.name, int(argv[1]))
+        if not getattr(lab, "is_up", True):
+            raise NetlabError(removed_message(lab.name))
+        facts = exercise.facts(lab) if exercise.facts else {}
         if argv[0] == "hint":
-            print(exercise.hint.say())
+            show(exercise.hint.say(**facts))
         elif argv[0] == "solution":
-            print(exercise.solution.say())
+            show(exercise.solution.say(**facts))
         else:
             verdict = exercise.check(lab, names)
-            print(verdict.text if verdict.right else f"{verdict.text}\n{MORE_HELP.say(n=argv[1])}")
+            show(verdict.text if verdict.right else f"{verdict.text}\n\n{MORE_HELP.say(n=argv[1])}")
     except NetlabError as exc:
         sys.stderr.write(f"netlab: {exc}\n")
     except Exception as exc:  # (a lab half gone, a bug: one line, never a traceback)

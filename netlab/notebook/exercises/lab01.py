@@ -21,6 +21,13 @@ def peer_of_eth0(lab: Lab, container: str) -> str:
     return next(link.name for link in rtnl.links(host.ns) if link.index == peer)
 
 
+def _facts(lab: Lab) -> dict[str, object]:
+    """The real answer's pieces, for the solution: the peer's index and name."""
+    peer = peer_of_eth0(lab, "second")
+    index = next(link.index for link in rtnl.links(lab.host().ns) if link.name == peer)
+    return {"peer": peer, "index": index}
+
+
 def _check(lab: Lab, names: Mapping[str, Any]) -> Verdict:
     answer = names.get("answer")
     if answer is None:
@@ -37,7 +44,7 @@ def _check(lab: Lab, names: Mapping[str, Any]) -> Verdict:
     return not_yet(
         Text(
             en="{answer!r} is not the host's end of second's eth0.",
-            ko="second의 eth0와 짝을 이루는 호스트 쪽 veth는 {answer!r}이(가) 아닙니다.",
+            ko="{answer!r}: second의 eth0와 짝을 이루는 호스트 쪽 veth가 아닙니다.",
         ),
         answer=answer,
     )
@@ -57,16 +64,15 @@ EXERCISES = [
             "인덱스입니다. `%on host ip -o link`는 각 줄을 인터페이스 인덱스로 시작합니다.",
         ),
         solution=Text(
-            en="`%docker exec second ip -br link` shows `eth0@ifN`; the line of "
-            "`%on host ip -o link` that starts with `N:` is the veth, e.g. "
-            '`answer = "veth1234567"` (its name without `@if...`). In Python, the '
-            "`.peer_index` of eth0 in `second.links()` is that N.",
-            ko="`%docker exec second ip -br link`가 `eth0@ifN`을 보여 줍니다. "
-            "`%on host ip -o link`에서 `N:`으로 시작하는 줄이 그 veth이므로, 예를 들어 "
-            '`answer = "veth1234567"`처럼 `@if...`를 뺀 이름을 넣으면 됩니다. Python에서는 '
-            "`second.links()` 중 eth0의 `.peer_index`가 그 번호입니다.",
+            en="`%docker exec second ip -br link` shows `eth0@if{index}`: {index} is the index "
+            "of its peer in the host. The line of `%on host ip -o link` that starts with "
+            '`{index}:` is `{peer}`, so `answer = "{peer}"` (the name without `@if...`).',
+            ko="`%docker exec second ip -br link`가 `eth0@if{index}`를 보여 줍니다. {index}는 "
+            "호스트에 있는 짝의 인덱스입니다. `%on host ip -o link`에서 `{index}:`으로 시작하는 "
+            '줄이 `{peer}`이므로 `answer = "{peer}"`입니다(`@if...`를 뺀 이름).',
         ),
         solve="from netlab.notebook.exercises.lab01 import peer_of_eth0\n"
         "answer = peer_of_eth0(lab, 'second')",
+        facts=_facts,
     ),
 ]

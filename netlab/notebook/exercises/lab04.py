@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from netlab.docker import docker
 from netlab.notebook.exercise import Exercise, Text, Verdict, not_yet, right
 
 if TYPE_CHECKING:
@@ -36,12 +37,26 @@ def _publish(lab: Lab, names: Mapping[str, Any]) -> Verdict:
             status=mine.status,
         )
     if not reaches(lab, "client", 9090):
+        ports = docker("port mine").stdout.split("\n")
+        to = next((p.split("/")[0] for p in ports if p.endswith(":9090")), None)
+        if to is not None:
+            return not_yet(
+                Text(
+                    en="port 9090 of the host leads to port {to} of `mine`, where nothing "
+                    "listens: nginx listens on port 80.",
+                    ko="호스트의 9090 포트는 `mine`의 {to} 포트로 이어지는데, 그 포트에서는 "
+                    "아무도 기다리지 않습니다. nginx는 80 포트에서 기다립니다.",
+                ),
+                to=to,
+            )
         return not_yet(
             Text(
-                en="`mine` runs, but the LAN client gets no page from port 9090 of the host. "
-                "Which port did you publish (`%docker port mine`)?",
-                ko="`mine`은 실행 중이지만 LAN 클라이언트가 호스트의 9090 포트에서 페이지를 "
-                "받지 못합니다. 어떤 포트를 퍼블리싱했나요(`%docker port mine`)?",
+                en="`mine` runs, but does not publish port 9090 of the host (`%docker port "
+                "mine` lists what it publishes). A container's ports are published when it "
+                "starts: `%docker rm -f mine`, then run it again with the right `-p`.",
+                ko="`mine`은 실행 중이지만 호스트의 9090 포트를 퍼블리싱하지 않습니다"
+                "(`%docker port mine`이 퍼블리싱한 포트를 보여 줍니다). 컨테이너의 포트는 "
+                "시작할 때 퍼블리싱되므로, `%docker rm -f mine` 후 올바른 `-p`로 다시 실행하세요.",
             )
         )
     return right(
@@ -75,15 +90,24 @@ def _firewall(lab: Lab, names: Mapping[str, Any]) -> Verdict:
             rule=mine[0],
         )
     if not reaches(lab, "client", 9090):
+        if any("--dport 80" in r for r in mine):
+            return not_yet(
+                Text(
+                    en="too much: the client cannot reach 9090 either. Both ports lead to port "
+                    "80 of an nginx, so a rule on port 80 blocks both.",
+                    ko="너무 많이 막았습니다. 클라이언트가 9090에도 닿지 못합니다. 두 포트 모두 "
+                    "nginx의 80 포트로 이어지므로, 80 포트에 건 규칙은 둘 다 막습니다.",
+                )
+            )
         return not_yet(
             Text(
-                en="too much: the client cannot reach 9090 either (is `mine` running? "
-                "`%docker ps`). Both ports lead to port 80 of an nginx: a rule on port 80 "
-                "blocks both.",
-                ko="너무 많이 막았습니다. 클라이언트가 9090에도 닿지 못합니다(`mine`이 실행 "
-                "중인가요? `%docker ps`). 두 포트 모두 nginx의 80 포트로 이어지므로, 80 포트에 "
-                "건 규칙은 둘 다 막습니다.",
-            )
+                en="too much: with {rule} the client cannot reach 9090 either (and is `mine` "
+                "running? `%docker ps`). Block only what the client sent to port 8080.",
+                ko="너무 많이 막았습니다. {rule} 규칙 때문에 클라이언트가 9090에도 닿지 "
+                "못합니다(`mine`은 실행 중인가요? `%docker ps`). 클라이언트가 8080 포트로 "
+                "보낸 것만 막으세요.",
+            ),
+            rule=mine[0],
         )
     if not reaches(lab, "host", 8080, "localhost"):
         return not_yet(

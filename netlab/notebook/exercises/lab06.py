@@ -46,7 +46,7 @@ def _alias(lab: Lab, names: Mapping[str, Any]) -> Verdict:
         return not_yet(
             Text(
                 en="`redis` answers {found}, not cache's address ({ip}).",
-                ko="`redis`가 cache의 주소({ip})가 아닌 {found}(으)로 답합니다.",
+                ko="`redis`의 답은 cache의 주소({ip})가 아니라 {found}입니다.",
             ),
             found=found,
             ip=ip,

@@ -33,7 +33,18 @@ def _api(lab: Lab, names: Mapping[str, Any]) -> Verdict:
                 "보여 줍니다).",
             )
         )
-    if len(api) < 3 or api[2] != "*:9090->80/tcp":
+    if len(api) < 3:
+        return not_yet(
+            Text(
+                en="`api` publishes no port through the routing mesh (`service ls` shows no "
+                "PORTS; a `mode=host` port is not listed there, and answers only where the "
+                "task runs). Look at how `web` published port 8080.",
+                ko="`api`는 라우팅 메시로 퍼블리싱한 포트가 없습니다(`service ls`에 PORTS가 "
+                "없습니다. `mode=host` 포트는 거기 나오지 않고, 태스크가 도는 노드에서만 "
+                "답합니다). `web`이 8080 포트를 어떻게 퍼블리싱했는지 보세요.",
+            )
+        )
+    if api[2] != "*:9090->80/tcp":
         return not_yet(
             Text(
                 en="`api` publishes {ports} (service ls, PORTS). Look at how `web` published "
@@ -41,7 +52,7 @@ def _api(lab: Lab, names: Mapping[str, Any]) -> Verdict:
                 ko="`api`가 퍼블리싱한 포트: {ports} (service ls의 PORTS). `web`이 8080 포트를 "
                 "어떻게 퍼블리싱했는지, *:8080의 별표가 무슨 뜻인지 보세요.",
             ),
-            ports=" ".join(api[2:]) or "-",
+            ports=" ".join(api[2:]),
         )
     if api[1] != "1/1":
         return not_yet(
@@ -148,10 +159,10 @@ EXERCISES = [
         check=_edge,
         hint=Text(
             en="Two things: a way of publishing that opens the port only where a task runs "
-            "(`%docker service create --help | grep -A3 publish`), and tasks on node1 and "
-            "node3 but not node2 (a constraint, and a mode or a replica count).",
-            ko="두 가지가 필요합니다. 태스크가 도는 곳에서만 포트를 여는 퍼블리싱 방식"
-            "(`%docker service create --help | grep -A3 publish`), 그리고 node2가 아닌 "
+            '(the section "Publishing in host mode" above used it for `solo`), and tasks on '
+            "node1 and node3 but not on node2 (a constraint, and a mode or a replica count).",
+            ko="두 가지가 필요합니다. 태스크가 도는 곳에서만 포트를 여는 퍼블리싱 방식(위의 "
+            '"호스트 모드 퍼블리싱" 절에서 `solo`에 썼습니다), 그리고 node2가 아닌 '
             "node1과 node3에서만 도는 태스크(제약 조건과, 모드나 레플리카 수)입니다.",
         ),
         solution=Text(

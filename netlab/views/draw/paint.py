@@ -39,7 +39,8 @@ PALETTE = ["#2a9d8f", "#e76f51", "#8ab17d", "#f4a261", "#6d597a"]
 COLOURS = {"docker0": "#1d6fb8", "docker_gwbridge": "#7a7a7a", "br0": "#7b2cbf", "lan0": "#264653"}
 ROLE_FILL = {"host": "#f4f6f8", "container": "#ffffff", "overlay": "#f3ecfa", "leftover": "#fde8e8"}
 INTERNET = "#3a7d44"
-RED = "#c0392b"  # published ports, leftovers
+RED = "#c0392b"  # leftovers
+PUBLISHED = "#00897b"  # published ports (teal: red is a failed request's, orange a path's)
 LAN_Y = 1.6
 
 
@@ -266,7 +267,9 @@ def host(cv: Canvas, layout: Layout, hp: HostPlace) -> None:
     hd = cv.nodes[hp.node]
     x0, top = hp.x0, hp.top
     cv.box(x0, hp.bottom, hp.w, top - hp.bottom, ROLE_FILL["host"], "#34495e", lw=1.8, r=0.3)
-    cv.text(x0 + 0.25, top - 0.35, f"Docker host {hd['label']}", 11, ha="left", weight="bold")
+    # ("Docker host host" reads as a typo: a lab's single host is just "Docker host")
+    name = "Docker host" if hd["label"] == "host" else f"Docker host {hd['label']}"
+    cv.text(x0 + 0.25, top - 0.35, name, 11, ha="left", weight="bold")
     cv.text(
         x0 + 0.25,
         top - 0.8,
@@ -335,7 +338,7 @@ def more(cv: Canvas, hidden: int, at: Point) -> None:
 
 def published_ports(cv: Canvas, hp: HostPlace) -> None:
     """Published ports, in a row under the host's name: ``tcp 8080 -> web1:80``. A port
-    published on all addresses gets a red arrow from the LAN into the host; one published on
+    published on all addresses gets a teal arrow from the LAN into the host; one published on
     127.0.0.1 only is reachable from the host alone: grey, no arrow."""
     for px, target, d in hp.published:
         local = is_host_only(d)
@@ -345,11 +348,11 @@ def published_ports(cv: Canvas, hp: HostPlace) -> None:
                 (px + 0.05, hp.top),
                 arrowstyle="-|>",
                 mutation_scale=12,
-                color=RED,
+                color=PUBLISHED,
                 lw=1.6,
             )
         label = port_label(d, str(cv.nodes[target].get("label", "?")))
-        cv.text(px, PORTS_Y, label, 6.5, ha="left", color="#777777" if local else RED)
+        cv.text(px, PORTS_Y, label, 6.5, ha="left", color="#777777" if local else PUBLISHED)
 
 
 def wire(cv: Canvas, w: Wire) -> None:
