@@ -424,8 +424,15 @@ def _may_replace(previous: LabRec, me: tuple[int, int]) -> None:
         )
     if (pid, started) == me or not proc.alive(pid, started):
         return
+    command = _command_of(pid)
+    if "ipykernel" in command:  # (the same lab open in two notebooks, two languages...)
+        how = (
+            "it is another notebook's kernel (the same lab open twice, or in the other "
+            "language?): shut that kernel down (JupyterLab: the Running Terminals and Kernels "
+            f"panel) and run this cell again, or {how}"
+        )
     raise LabInUse(
-        f"lab {name!r} belongs to process {pid} ({_command_of(pid)}), which is still running: {how}"
+        f"lab {name!r} belongs to process {pid} ({command}), which is still running: {how}"
     )
 
 
