@@ -2,8 +2,9 @@
 
 ``lab.explorer()`` shows two drop-downs (from, to), a choice of ping or curl, a Run button,
 the result of the real command, and the lab's picture with the packet's path lit up in
-orange (in red when the request failed). "Refresh picture" discovers the topology again,
-after changes made in other cells or from a terminal. Nothing animates: every update
+orange (in red, as far as tcpdump saw it go, when the request failed). "Refresh picture"
+discovers the topology again, after changes made in other cells or from a terminal. Its words
+are the notebook's language (English, or Korean in labs/ko). Nothing animates: every update
 replaces a widget's value, which keeps notebooks testable with nbval.
 
 Where widgets cannot render (a static viewer, a public Binder page, GitHub), the explorer
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from netlab.kernel import containers, proc
 from netlab.model import topology
 from netlab.model.state import removed_message
+from netlab.notebook.exercise import Text
 from netlab.views import capture
 from netlab.views import draw as drawing
 from netlab.views.topology import NodeKey, discover, ns_node
@@ -31,10 +33,33 @@ from netlab.views.topology import NodeKey, discover, ns_node
 if TYPE_CHECKING:
     from netlab.model.lab import Lab
 
-NOTE = (
-    "(interactive explorer: it needs a live Jupyter kernel with ipywidgets; shown here as a "
-    "static picture)"
-)
+# The explorer's words, in the notebook's language (see netlab/notebook/exercise.py).
+WORDS = {
+    "note": Text(
+        en="(interactive explorer: it needs a live Jupyter kernel with ipywidgets; shown here "
+        "as a static picture)",
+        ko="(대화형 익스플로러: ipywidgets가 있는 실행 중인 Jupyter 커널이 필요합니다. 여기서는 "
+        "정지된 그림으로 보입니다)",
+    ),
+    "from": Text(en="from", ko="보내는 곳"),
+    "to": Text(en="to", ko="받는 곳"),
+    "run": Text(en="Run", ko="실행"),
+    "refresh": Text(en="Refresh picture", ko="그림 새로 고침"),
+    "choose": Text(
+        en="choose two machines and press Run", ko="머신 두 개를 고르고 실행을 누르세요"
+    ),
+    "reached": Text(en="reached", ko="도착했습니다"),
+    "seen": Text(en="last seen at {where}", ko="마지막으로 보인 곳: {where}"),
+    "never": Text(en="it never left {where}", ko="{where} 밖으로 나가지 못했습니다"),
+    "failed": Text(
+        en="failed (exit {code}): {where}, its way drawn in red",
+        ko="실패했습니다(종료 상태 {code}): {where}. 지나간 길은 빨간색으로 그렸습니다",
+    ),
+    "path": Text(en="path", ko="경로"),
+    "would": Text(en="the way it would have taken", ko="가려던 경로"),
+    "sent": Text(en="<b>{cmd}</b> from {src}", ko="{src}에서 보낸 <b>{cmd}</b>"),
+}
+NOTE = WORDS["note"].en  # (the English text, for tests that import it)
 
 
 @dataclass(frozen=True)
@@ -102,12 +127,12 @@ class Explorer:
         import ipywidgets as w
 
         self.lab = lab
-        self.source = w.Dropdown(description="from")
-        self.target = w.Dropdown(description="to")
+        self.source = w.Dropdown(description=WORDS["from"].say())
+        self.target = w.Dropdown(description=WORDS["to"].say())
         self.tool = w.ToggleButtons(options=["ping", "curl"], value="ping")
-        self.run_button = w.Button(description="Run", button_style="primary")
-        self.refresh_button = w.Button(description="Refresh picture")
-        self.result = w.HTML(value="<i>choose two machines and press Run</i>")
+        self.run_button = w.Button(description=WORDS["run"].say(), button_style="primary")
+        self.refresh_button = w.Button(description=WORDS["refresh"].say())
+        self.result = w.HTML(value=f"<i>{WORDS['choose'].say()}</i>")
         self.picture = w.Image(format="png")
         self.path: list[NodeKey] = []
         self.run_button.on_click(self.run)
@@ -181,21 +206,21 @@ class Explorer:
         hops = " \u2192 ".join(self._label(n) for n in self.path)
         ok = done.returncode == 0
         if ok:
-            verdict, drawn = "reached", self.path
+            verdict, drawn = WORDS["reached"].say(), self.path
         else:
             # A request that failed: its way in red, as far as it went.
             last = max((i for i, ns in enumerate(spaces) if seen.get(ns)), default=-1)
             drawn = self.path[: last + 1]
             where = (
-                f"last seen at {self._label(self.path[last])}"
+                WORDS["seen"].say(where=self._label(self.path[last]))
                 if last >= 0
-                else f"it never left {src.label}"
+                else WORDS["never"].say(where=src.label)
             )
-            verdict = f"failed (exit {done.returncode}): {where}, its way drawn in red"
+            verdict = WORDS["failed"].say(code=done.returncode, where=where)
+        sent = WORDS["sent"].say(cmd=html.escape(shlex.join(cmd)), src=html.escape(src.label))
         self.result.value = (
-            f"<b>{html.escape(shlex.join(cmd))}</b> from {html.escape(src.label)}"
-            f": {html.escape(verdict)}<pre>{html.escape(text)}</pre>"
-            f"{'path' if ok else 'the way it would have taken'}: {html.escape(hops)}"
+            f"{sent}: {html.escape(verdict)}<pre>{html.escape(text)}</pre>"
+            f"{WORDS['path' if ok else 'would'].say()}: {html.escape(hops)}"
         )
         self.picture.value = png(self.lab, drawn, self.graph, failed=not ok)
         return text
@@ -206,5 +231,5 @@ class Explorer:
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle: dict[str, Any] = dict(self.widget._repr_mimebundle_(**kwargs) or {})
         bundle["image/png"] = base64.b64encode(bytes(self.picture.value)).decode()
-        bundle["text/plain"] = NOTE
+        bundle["text/plain"] = WORDS["note"].say()
         return bundle
