@@ -660,20 +660,45 @@ def _comm(pid: int) -> str:
 
 
 def pids_in_pid_ns(pid1: int) -> list[int]:
-    """Every process (pids here) in the PID namespace of ``pid1``: a container's processes."""
+    """Every process (pids here) in the PID namespace of ``pid1``: a container's processes.
+
+    Root without CAP_SYS_PTRACE (in a container under a runtime's default capabilities, or
+    podman's narrower set) may not read another user's ``/proc/PID/ns``: such a process (an
+    nginx worker, www-data) counts when one of its ancestors is in the namespace."""
     try:
         want = os.stat(f"/proc/{pid1}/ns/pid").st_ino
     except OSError:
         return []
-    out = []
+    out, closed = [], []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
                 if os.stat(f"/proc/{entry.name}/ns/pid").st_ino == want:
                     out.append(int(entry.name))
+            except PermissionError:
+                closed.append(int(entry.name))
             except OSError:
                 continue
+    if closed:
+        members = set(out)
+        out += [pid for pid in closed if _descends_from(pid, members)]
     return sorted(out)
+
+
+def _descends_from(pid: int, ancestors: set[int]) -> bool:
+    """Whether one of ``pid``'s ancestors (its parent, the parent's parent...) is in
+    ``ancestors``."""
+    for _ in range(128):  # (deeper than any process tree here)
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid in ancestors:
+            return True
+        if pid <= 1:
+            return False
+    return False
 
 
 def container_prefix(init: int) -> list[str]:

@@ -350,6 +350,9 @@ def probe_features(where: str | None = None) -> list[Check]:
                 if exc.errno in (errno.EPERM, errno.EACCES)
                 else "the kernel needs CONFIG_NET_NS",
             ),
+            # (no namespace to write a setting in: how /proc/sys is mounted says enough, so
+            # that one run names every fix, a runtime's read-only /proc/sys too)
+            *([] if proc_sys_writable() else [_proc_sys_read_only(where)]),
             *probe_processes(where),
         ]
     try:
@@ -398,6 +401,11 @@ def _sysctl_probe(ns: str, where: str) -> Check:
             "kernel: /proc/sys", False, f"writing {key}: {exc.strerror}", fix("/proc/sys", where)
         )
     return Check("kernel: /proc/sys", True, f"wrote {key} in a namespace")
+
+
+def _proc_sys_read_only(where: str) -> Check:
+    """/proc/sys mounted read-only, as container runtimes mount it."""
+    return Check("kernel: /proc/sys", False, "mounted read-only", fix("/proc/sys", where))
 
 
 def _ping_probe(ns: str, where: str) -> Check:

@@ -102,6 +102,29 @@ def test_missing_capabilities_and_proc_sys_are_named_with_their_fixes(
         assert doctor.fix(need, "podman") in text
 
 
+def test_without_namespaces_a_read_only_proc_sys_is_named_too(
+    marks: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # podman's defaults as root: no CAP_SYS_ADMIN (no namespace to write a setting in) and
+    # /proc/sys read-only; one doctor run names both fixes.
+    marks.add("/run/.containerenv")
+
+    def refused(name: str) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(doctor.netns, "create", refused)
+    monkeypatch.setattr(doctor, "probe_processes", lambda where=None: [])
+    monkeypatch.setattr(doctor, "effective_caps", lambda: 0)
+    monkeypatch.setattr(doctor, "proc_sys_writable", lambda: False)
+    checks = {c.name: c for c in doctor.probe_features()}
+    assert not checks["kernel: network namespaces"].ok
+    assert checks["kernel: network namespaces"].fix == doctor.fix("CAP_SYS_ADMIN", "podman")
+    assert not checks["kernel: /proc/sys"].ok
+    assert checks["kernel: /proc/sys"].fix == doctor.fix("/proc/sys", "podman")
+    monkeypatch.setattr(doctor, "proc_sys_writable", lambda: True)
+    assert "kernel: /proc/sys" not in {c.name for c in doctor.probe_features()}
+
+
 def test_netlab_errors_show_as_one_line_in_a_notebook() -> None:
     err = PrivilegeError("netlab needs root")
     assert err._render_traceback_() == ["PrivilegeError: netlab needs root"]

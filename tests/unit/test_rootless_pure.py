@@ -8,9 +8,11 @@ import os
 import pwd
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from netlab import throwaway
 from netlab.kernel import userns
 from netlab.notebook import jupyter
 
@@ -125,3 +127,19 @@ def test_why_user_namespaces_are_refused_and_the_fix(
 ) -> None:
     monkeypatch.setattr(userns, "_read", lambda path: sysctls.get(path, ""))
     assert says in userns.why_not()
+
+
+def test_rootless_is_blocked_by_a_masked_proc(tmp_path: Path) -> None:
+    # podman's default masks (a bind over a file of /proc, a tmpfs over a folder) stop it;
+    # binfmt_misc's mount, on a folder that is always empty, does not.
+    info = tmp_path / "mountinfo"
+    binfmt = "30 25 0:27 / /proc/sys/fs/binfmt_misc rw - autofs systemd-1 rw\n"
+    info.write_text("22 1 0:21 / /proc rw,nosuid - proc proc rw\n" + binfmt)
+    assert throwaway.rootless_blocked(str(info)) == ""
+    info.write_text(
+        "22 1 0:21 / /proc rw - proc proc rw\n"
+        "23 22 0:5 /null /proc/kcore rw - devtmpfs udev rw\n"
+        "24 22 0:30 / /proc/acpi ro - tmpfs tmpfs ro\n"
+    )
+    why = throwaway.rootless_blocked(str(info))
+    assert "/proc/kcore, /proc/acpi" in why and "unmask=ALL" in why

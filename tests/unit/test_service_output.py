@@ -19,6 +19,7 @@ from netlab.docker import docker, use
 from netlab.docker.commands import swarm as swarm_cmds
 from netlab.docker.context import STDOUT_TERMINAL
 from netlab.kernel.fake import FakeKernel
+from netlab.model import cluster, swarm
 from netlab.model.timefmt import ago_lower, human_duration, parse_rfc3339
 from netlab.views.tables import ps_row
 
@@ -259,7 +260,10 @@ def test_service_ps_current_state(
     lab = swarm_lab("fk_svcps")
     d("-H node1 service create -d --name web ubuntu sleep infinity")
     (task,) = lab.host("node1").containers()
-    since = parse_rfc3339(task.record.created)
+    # (the swarm task's own creation time, which service ps counts from: it is recorded
+    # after its container's, later by more than the margin below on a busy machine)
+    (rec,) = swarm.find_service(cluster.require_manager(lab.host("node1")), "web").tasks.values()
+    since = parse_rfc3339(rec.created)
     # (+10 ms: float seconds since 1970 are no exact nanoseconds, as Go's durations are)
     monkeypatch.setattr(swarm_cmds, "time", SimpleNamespace(time=lambda: since + later + 0.01))
     header, row = d("-H node1 service ps web").splitlines()
