@@ -31,27 +31,9 @@ GONE_TIMEOUT = 10.0  # seconds for a stopped user's processes to end
 
 
 def rootless_blocked(mountinfo: str = "/proc/self/mountinfo") -> str:
-    """Why no user here can start rootless netlab ("" if nothing known stops it): mounts
-    over paths of /proc, as container runtimes mask /proc/kcore, /proc/keys, /proc/sys...
-    unless the container is privileged. While any hides part of /proc, the kernel gives no
-    user namespace a proc of its own (fs/namespace.c, mnt_already_visible; only mounts on
-    folders that are always empty, as binfmt_misc's, are allowed), and rootless netlab's
-    start stops at "mount proc on /proc: Operation not permitted". podman's --security-opt
-    unmask=ALL and Docker's systempaths=unconfined lift the masks."""
-    masked = []
-    with contextlib.suppress(OSError), open(mountinfo) as f:
-        for line in f:
-            fields = line.split()
-            point = fields[4] if len(fields) > 4 else ""
-            if point.startswith("/proc/") and point != "/proc/sys/fs/binfmt_misc":
-                masked.append(point)
-    if not masked:
-        return ""
-    return (
-        f"/proc is partly masked ({', '.join(masked[:3])}{'...' if len(masked) > 3 else ''}):"
-        " the kernel gives no user namespace a proc of its own, so rootless mode cannot start"
-        " (podman: --security-opt unmask=ALL; Docker: --security-opt systempaths=unconfined)"
-    )
+    """Why no user here can start rootless netlab ("" if nothing known stops it): see
+    :func:`netlab.kernel.userns.proc_masked`."""
+    return userns.proc_masked(mountinfo)
 
 
 @dataclass(frozen=True)

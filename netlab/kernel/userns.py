@@ -199,6 +199,9 @@ def ensure() -> int:
         code = child.wait()
         if code == 3:  # another process started the holder at the same moment: wait for it
             return _wait_for_other()
+        masked = proc_masked()
+        if masked:  # (a container runtime's default: say the one thing that helps)
+            raise RootlessError(f"netlab's rootless mode cannot start here: {masked}")
         raise RootlessError(
             "netlab's rootless holder did not start"
             + (f": {err.splitlines()[-1]}" if err else f" (exit {code})")
@@ -210,6 +213,31 @@ def ensure() -> int:
     if pid is None:
         raise RootlessError("netlab's rootless holder said it was ready, then went away")
     return pid
+
+
+def proc_masked(mountinfo: str = "/proc/self/mountinfo") -> str:
+    """Why no user here can start rootless netlab ("" if nothing known stops it): mounts
+    over paths of /proc, as container runtimes mask /proc/kcore, /proc/keys, /proc/sys...
+    unless the container is privileged. While any hides part of /proc, the kernel gives no
+    user namespace a proc of its own (fs/namespace.c, mnt_already_visible; only mounts on
+    folders that are always empty, as binfmt_misc's, are allowed), and the holder's start
+    stops at "mount proc on /proc: Operation not permitted". podman's --security-opt
+    unmask=ALL and Docker's systempaths=unconfined lift the masks."""
+    masked = []
+    with contextlib.suppress(OSError), open(mountinfo) as f:
+        for line in f:
+            fields = line.split()
+            point = fields[4] if len(fields) > 4 else ""
+            if point.startswith("/proc/") and point != "/proc/sys/fs/binfmt_misc":
+                masked.append(point)
+    if not masked:
+        return ""
+    return (
+        f"/proc is partly masked ({', '.join(masked[:3])}{'...' if len(masked) > 3 else ''}):"
+        " the kernel gives no user namespace a proc of its own, so rootless mode cannot start"
+        " (podman: --security-opt unmask=ALL; Docker: --security-opt systempaths=unconfined;"
+        " or run netlab as root: --user root)"
+    )
 
 
 def _wait_for_other() -> int:
