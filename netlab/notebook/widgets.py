@@ -59,7 +59,6 @@ WORDS = {
     "would": Text(en="the way it would have taken", ko="가려던 경로"),
     "sent": Text(en="<b>{cmd}</b> from {src}", ko="{src}에서 보낸 <b>{cmd}</b>"),
 }
-NOTE = WORDS["note"].en  # (the English text, for tests that import it)
 
 
 @dataclass(frozen=True)
