@@ -253,8 +253,7 @@ def watch_tcp(lab: Lab, where: str, command: str, *, interface: str = "eth0") ->
     finally:
         dump.terminate()
         out, _ = dump.communicate(timeout=5)
-    client = lab.exec(where, ["ip", "-4", "-o", "addr", "show", "dev", interface]).stdout.split()
-    me = client[3].split("/")[0] if len(client) > 3 else ""
+    me = ipv4_of(lab, where, interface)
     said = tcp_summary(out.decode(errors="replace"), me)
     if said and all(line.startswith(f"{me} ") for line in said):
         said.append("(no reply)")
@@ -264,6 +263,12 @@ def watch_tcp(lab: Lab, where: str, command: str, *, interface: str = "eth0") ->
     lines.append(f"on {where}'s {interface}:")
     lines += [f"  {line}" for line in said or ["(nothing)"]]
     return "\n".join(lines)
+
+
+def ipv4_of(lab: Lab, where: str, interface: str = "eth0") -> str:
+    """The IPv4 address of ``where``'s ``interface``, as its kernel says ("" if none)."""
+    fields = lab.exec(where, ["ip", "-4", "-o", "addr", "show", "dev", interface]).stdout.split()
+    return fields[3].split("/")[0] if len(fields) > 3 else ""
 
 
 def _wait_for(stream: IO[bytes], word: bytes, timeout: float, what: str) -> None:

@@ -27,6 +27,9 @@ def _notebooks() -> list[Path]:
     return sorted(LABS.glob("0*.ipynb"))
 
 
+WITH_EXERCISES = [p for p in _notebooks() if "%netlab check" in p.read_text()]
+
+
 def _checks(nb: Any) -> list[tuple[int, int]]:
     """(cell index, exercise number) of every ``%netlab check N`` cell."""
     return [
@@ -38,10 +41,9 @@ def _checks(nb: Any) -> list[tuple[int, int]]:
 
 def test_every_exercise_has_a_check_cell_in_its_lab() -> None:
     found = set()
-    for path in _notebooks():
+    for path in WITH_EXERCISES:
         nb = nbformat.read(path, as_version=4)
-        lab = re.search(r'Lab\("(lab\d+)"', "".join(c.source for c in nb.cells))
-        found |= {(lab.group(1), n) for _, n in _checks(nb)} if lab else set()
+        found |= {(_lab_of(nb), n) for _, n in _checks(nb)}
     assert found == {(e.lab, e.number) for e in ALL}
 
 
@@ -49,9 +51,6 @@ def _lab_of(nb: Any) -> str:
     m = re.search(r'Lab\("(lab\d+)"', "".join(c.source for c in nb.cells))
     assert m, 'a lab notebook builds its lab with Lab("labN")'
     return m.group(1)
-
-
-WITH_EXERCISES = [p for p in _notebooks() if "%netlab check" in p.read_text()]
 
 
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.name)

@@ -16,6 +16,7 @@ from netlab.notebook.exercise import (
     not_yet,
     right,
 )
+from netlab.views.capture import ipv4_of
 
 if TYPE_CHECKING:
     from netlab.model.lab import Lab
@@ -23,17 +24,11 @@ if TYPE_CHECKING:
 RULE = "-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"  # (Docker's, lab 03)
 
 
-def _address(lab: Lab, target: str) -> str:
-    """The IPv4 address of ``target``'s eth0, as its kernel says."""
-    fields = lab.exec(target, "ip -4 -o addr show dev eth0").stdout.split()
-    return fields[3].split("/")[0] if len(fields) > 3 else ""
-
-
 def _check(lab: Lab, names: Mapping[str, Any]) -> Verdict:
     answer = names.get("answer")
     if answer is None:
         return not_yet(NO_ANSWER)
-    c1 = _address(lab, "c1")
+    c1 = ipv4_of(lab, "c1")  # (as c1's kernel says)
     if str(answer).strip() != c1:
         return not_yet(
             Text(
