@@ -623,14 +623,6 @@ def _collect_ready() -> None:
             by_fd[fd].wait_ready(0)
 
 
-def _children_of(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
-
-
 def init_pid(init: int, started: int | None = None, timeout: float = 2.0) -> int | None:
     """The pid (here) of the container's PID 1, whose init is ``init``: the child of the
     ``unshare`` the init started; None once the container has ended.
@@ -639,9 +631,9 @@ def init_pid(init: int, started: int | None = None, timeout: float = 2.0) -> int
     """
     deadline = time.monotonic() + timeout
     while True:
-        for child in _children_of(init):
+        for child in proc.children_of(init):
             if _comm(child) == "unshare":  # (the others are the log writer's)
-                for grandchild in _children_of(child):
+                for grandchild in proc.children_of(child):
                     # (right after its fork it is still `unshare`, mounting /proc: wait
                     # for the command's exec, so that what is found is the command)
                     if _comm(grandchild) != "unshare" or time.monotonic() > deadline:
@@ -649,6 +641,24 @@ def init_pid(init: int, started: int | None = None, timeout: float = 2.0) -> int
         if not proc.alive(init, started) or time.monotonic() > deadline:
             return None
         time.sleep(0.001)
+
+
+def wait_ended(pid1: int, started: int | None, timeout: float = 2.0) -> bool:
+    """Wait until a killed container's PID 1 has ended (``timeout`` s at most); True if it has.
+
+    A PID 1 ends only once every other process of its PID namespace has been reaped (the
+    kernel's zap_pid_ns_processes): a process ``docker exec`` started is reaped by its
+    ``nsenter`` outside, so the ``nsenter`` must live until then, and is killed after this;
+    the zombies this process adopted meanwhile are reaped here (see
+    :func:`proc.reap_adopted`).
+    """
+    deadline = time.monotonic() + timeout
+    while proc.alive(pid1, started):
+        proc.reap_adopted()
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)
+    return True
 
 
 def _comm(pid: int) -> str:

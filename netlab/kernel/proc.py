@@ -180,8 +180,28 @@ def kill_all_in(
         if not found:
             break
         killed.update(found)
-        kill(sorted(found))
+        # Processes in containers' PID namespaces first, and they are waited for: one that
+        # ``docker exec`` started is reaped by its ``nsenter`` outside, which must outlive it
+        # (see reap_adopted), and a container's PID 1 ends only after all of them.
+        inner = _in_other_pid_ns(found)
+        kill(sorted(inner))
+        kill(sorted(set(found) - set(inner)))
+    reap_adopted()  # (the children of an ``nsenter`` that was killed all the same)
     return killed
+
+
+def _in_other_pid_ns(pids: Collection[int]) -> list[int]:
+    """Those of ``pids`` in another PID namespace than this process (containers')."""
+    try:
+        own = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return []
+    out = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            if os.stat(f"/proc/{pid}/ns/pid").st_ino != own:
+                out.append(pid)
+    return out
 
 
 def reap(pid: int, timeout: float = 2.0) -> None:
@@ -193,7 +213,68 @@ def reap(pid: int, timeout: float = 2.0) -> None:
         return
     deadline = time.monotonic() + timeout
     while alive(pid) and time.monotonic() < deadline:
+        reap_adopted()  # (a container's PID 1 may be waiting for one of them)
         time.sleep(0.002)
+
+
+def children_of(pid: int) -> list[int]:
+    """The pids of ``pid``'s children, those of every thread (``/proc/PID/task/*/children``:
+    an orphan is handed to one thread of its new parent, not always the first)."""
+    out: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tasks:
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{tid}/children") as f:
+            out += [int(x) for x in f.read().split()]
+    return out
+
+
+def _pid_depth(status: str) -> int:
+    """How deep a process is in nested PID namespaces (its pids, ``NSpid``, one per level)."""
+    for line in status.splitlines():
+        if line.startswith("NSpid:"):
+            return len(line.split()) - 1
+    return 1
+
+
+def reap_adopted() -> list[int]:
+    """Collect the zombies this process adopted from containers' PID namespaces; return
+    their pids.
+
+    A process a ``docker exec`` started inside a container has its ``nsenter`` outside as
+    parent. If that parent dies first, the orphan goes to the reaper of the parent's PID
+    namespace: PID 1 (or a subreaper), which is this process when netlab runs as a
+    container's command without an init (``docker run IMAGE python ...``). Killed, the
+    orphan stays a zombie until its parent collects it, and until then the container's PID 1
+    cannot finish exiting (the kernel's zap_pid_ns_processes waits for every process of the
+    namespace to be reaped): the container never ends. Only zombies deeper in the PID
+    namespace tree than this process are collected: netlab forks none there itself (its
+    children there are always born of ``unshare``/``nsenter``), so no ``subprocess`` object
+    is robbed of its child's exit status.
+    """
+    me = os.getpid()
+    try:
+        with open(f"/proc/{me}/status") as f:
+            depth = _pid_depth(f.read())
+    except OSError:
+        return []
+    reaped = []
+    for pid in children_of(me):
+        if pid in _children:
+            continue
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                status = f.read()
+        except OSError:
+            continue
+        if "\nState:\tZ" not in status or _pid_depth(status) <= depth:
+            continue
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                reaped.append(pid)
+    return reaped
 
 
 def control(path: str, text: str, fds: Sequence[int] = (), *, timeout: float = 5.0) -> str:

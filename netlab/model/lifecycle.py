@@ -427,12 +427,21 @@ def parse_signal(sig: int | str) -> int:
 
 def _kill(rec: ContainerRec) -> None:
     """SIGKILL a running container: its PID 1 (which ends every process of its PID
-    namespace) and its init's process group."""
+    namespace), then, once that has ended, its init's process group.
+
+    In that order: a process ``docker exec`` started inside is reaped by its ``nsenter``
+    outside, which the sweep of the container's namespace kills afterwards; killed first,
+    it would leave its child's zombie to whatever reaps orphans here, and PID 1 could not
+    end until that did (see :func:`containers.wait_ended`).
+    """
     pid1 = containers.init_pid(rec.pid, rec.pid_start, timeout=0)
+    pid1_start = proc.start_time(pid1) if pid1 is not None else None
     if pid1 is not None:
         proc.signal_pid(pid1, signal.SIGKILL)
-    proc.kill_group(rec.pid, rec.pid_start)
     pausing.release(rec)  # a paused one: thawed after the signal, so that it dies
+    if pid1 is not None:
+        containers.wait_ended(pid1, pid1_start)
+    proc.kill_group(rec.pid, rec.pid_start)
 
 
 def rename_container(host: Host, cid: str, new: str) -> None:

@@ -4,6 +4,7 @@ checked against the kernel; Docker's error texts; failed commands build nothing.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -496,6 +497,61 @@ def test_exec_detached_and_strays_go_with_the_container(lab: Lab) -> None:
             break
         time.sleep(0.01)
     assert not left, f"a process outlived its container: {[_cmdline(p) for p in left]}"
+
+
+# A process that reaps no orphans, as netlab is when it is a container's command without an
+# init (`podman run IMAGE python ...`: PID 1): a child subreaper gets the orphans of its
+# descendants as PID 1 does. The `nsenter` of a `docker exec -d` dies first (as it may when
+# killed with the rest of the namespace), so its command inside is this process's to reap.
+_REAPER = r"""
+import ctypes, json, os, signal, sys, time
+assert ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+from netlab import Lab
+from netlab.docker import docker, use
+from netlab.kernel import netns, proc
+lab = Lab(sys.argv[1])
+use(lab)
+ran = docker("run -d --name s1 ubuntu sleep infinity")
+assert ran.code == 0, str(ran)
+c = lab.host().container("s1")
+nsenter = c.exec_detached("sleep 1234")
+deadline = time.monotonic() + 5
+while len(netns.pids_in({netns.ident(c.ns)})) < 4 and time.monotonic() < deadline:
+    time.sleep(0.01)
+inside = {p: proc.start_time(p) for p in netns.pids_in({netns.ident(c.ns)})}
+os.kill(nsenter, signal.SIGKILL)
+proc.reap(nsenter)
+if sys.argv[2] == "rm":
+    docker("rm -f s1")
+else:
+    from netlab.model.lab import wipe
+    wipe(sys.argv[1])  # (`netlab down`, `netlab clean`: every process of the lab at once)
+deadline = time.monotonic() + 2
+while True:
+    left = [p for p, started in inside.items() if started and proc.alive(p, started)]
+    if not left or time.monotonic() > deadline:
+        break
+    time.sleep(0.01)
+status = [open(f"/proc/{p}/status").read().split(chr(10))[:3] for p in left]
+print(json.dumps({"inside": len(inside), "left": status}))
+"""
+
+
+@pytest.mark.parametrize("how", ["rm", "down"])
+def test_a_container_ends_where_netlab_reaps_the_orphans(how: str) -> None:
+    from netlab.model.lab import wipe
+
+    name = f"t{os.getpid() % 100000}_reaper"  # (the lab is the reaper's own: see _REAPER)
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", _REAPER, name, how], capture_output=True, text=True, timeout=60
+        )
+    finally:
+        wipe(name)
+    assert out.returncode == 0, out.stderr
+    said = json.loads(out.stdout.splitlines()[-1])
+    assert said["inside"] >= 4  # (shim, sleep infinity, the nsenter and its sleep)
+    assert said["left"] == [], f"the container's PID 1 never ended: {said['left']}"
 
 
 def test_a_lab_removed_elsewhere_is_a_clear_error(lab: Lab) -> None:

@@ -61,3 +61,41 @@ def test_a_python_without_netlab_is_refused_with_the_install_command(tmp_path: P
         f"NETLAB_PYTHON={bare} {REPO}/run.sh install"
     ]
     assert not (tmp_path / "labs").exists()  # nothing made
+
+
+# A Python that leaves an orphan behind and then lists the zombies of its PID namespace: what
+# JupyterLab does as a container's command (PID 1) when a `docker exec`'s nsenter ends first.
+_ORPHAN = """
+import glob, subprocess, time
+subprocess.run(["sh", "-c", "sleep 0.2 &"], check=True)
+time.sleep(1)
+zombies = []
+for f in glob.glob("/proc/[0-9]*/status"):
+    try:
+        text = open(f).read()
+    except OSError:
+        continue
+    if "State:\\tZ" in text:
+        zombies.append(text.split()[1])
+print(open("/proc/1/comm").read().strip(), zombies)
+"""
+
+
+@pytest.mark.parametrize("entry", [["bash", str(REPO / "binder" / "start")], []])
+def test_the_image_entry_point_reaps_orphans_as_pid_1(tmp_path: Path, entry: list[str]) -> None:
+    """binder/start as PID 1 (the image's ENTRYPOINT) runs its command under tini, which reaps
+    orphans; without it the orphan of a Python PID 1 stays a zombie."""
+    env = dict(os.environ, HOME=str(tmp_path), NETLAB_JUPYTER_DIR=str(tmp_path / "jupyter"))
+    out = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", *entry, sys.executable, "-c", _ORPHAN],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    if entry:
+        assert out.stdout.split()[0] == "tini" and out.stdout.rstrip().endswith("[]"), out.stdout
+    else:  # (the case tini is there for)
+        assert out.stdout.rstrip().endswith("['sleep']"), out.stdout
