@@ -426,22 +426,30 @@ def parse_signal(sig: int | str) -> int:
 
 
 def _kill(rec: ContainerRec) -> None:
-    """SIGKILL a running container: its PID 1 (which ends every process of its PID
-    namespace), then, once that has ended, its init's process group.
+    """SIGKILL a running container (see :func:`_kill_many`)."""
+    _kill_many([rec])
+
+
+def _kill_many(recs: Sequence[ContainerRec]) -> None:
+    """SIGKILL running containers: their PID 1s (which end every process of their PID
+    namespaces), then, once those have ended, their inits' process groups.
 
     In that order: a process ``docker exec`` started inside is reaped by its ``nsenter``
     outside, which the sweep of the container's namespace kills afterwards; killed first,
     it would leave its child's zombie to whatever reaps orphans here, and PID 1 could not
     end until that did (see :func:`containers.wait_ended`).
     """
-    pid1 = containers.init_pid(rec.pid, rec.pid_start, timeout=0)
-    pid1_start = proc.start_time(pid1) if pid1 is not None else None
-    if pid1 is not None:
-        proc.signal_pid(pid1, signal.SIGKILL)
-    pausing.release(rec)  # a paused one: thawed after the signal, so that it dies
-    if pid1 is not None:
-        containers.wait_ended(pid1, pid1_start)
-    proc.kill_group(rec.pid, rec.pid_start)
+    pid1s = []
+    for rec in recs:
+        pid1 = containers.init_pid(rec.pid, rec.pid_start, timeout=0)
+        if pid1 is not None:
+            pid1s.append((pid1, proc.start_time(pid1)))
+            proc.signal_pid(pid1, signal.SIGKILL)
+    for rec in recs:
+        pausing.release(rec)  # a paused one: thawed after the signal, so that it dies
+    for pid1, started in pid1s:
+        containers.wait_ended(pid1, started)
+    proc.kill_groups([(r.pid, r.pid_start) for r in recs])
 
 
 def rename_container(host: Host, cid: str, new: str) -> None:
@@ -774,9 +782,7 @@ def remove_many(host: Host, cids: list[str], *, force: bool) -> None:
                 f'cannot remove container "{r.name}": container is running: stop the '
                 "container before removing or force remove"
             )
-        proc.kill_groups([(r.pid, r.pid_start) for r in running])
-        for r in running:
-            pausing.release(r)  # a paused one: thawed after the signal, so that it dies
+        _kill_many(running)
         proxies.stop([p for r in running for p in r.proxies])
         _kill_strays(host, [r.netns for r in recs if r.own_netns])
         for r in running:

@@ -109,7 +109,7 @@ class FakeProc:
     )
     # (those of :mod:`netlab.kernel.containers`)
     CONTAINER_NAMES = _names(
-        "start abort_births spawn forget_small_mount_ns init_pid pids_in_pid_ns"
+        "start abort_births spawn forget_small_mount_ns init_pid pids_in_pid_ns wait_ended"
     )
 
     def __init__(self, kernel: FakeKernel) -> None:
@@ -261,6 +261,10 @@ class FakeProc:
     def init_pid(self, init: int, started: int | None = None, timeout: float = 2.0) -> int | None:
         """A fake container has no separate PID 1: its one process is both."""
         return init if self.alive(init, started) else None
+
+    def wait_ended(self, pid1: int, started: int | None, timeout: float = 2.0) -> bool:
+        """A fake process ends at once on SIGKILL (unless frozen: then it stays)."""
+        return not self.alive(pid1, started)
 
     def signal_pid(self, pid: int, sig: int) -> bool:
         """A fake process ends on any signal that ends a process by default (SIGTERM, SIGINT,
