@@ -35,6 +35,7 @@ import os
 import socket
 import struct
 from collections import OrderedDict
+from collections.abc import Mapping
 
 from netlab.kernel import netns
 
@@ -126,6 +127,11 @@ def forget(ns: str) -> None:
     cached = _socks.pop(ns, None)
     if cached is not None:
         cached[1].close()
+
+
+def cached() -> Mapping[str, tuple[netns.NsId, socket.socket]]:
+    """The cached sockets, by namespace name (see rtnl.forget_gone)."""
+    return dict(_socks)
 
 
 def request(ns: str, mtype: int, flags: int, body: bytes) -> bytes:

@@ -106,6 +106,20 @@ def ident(name: str) -> NsId:
     return NsId(st.st_dev, st.st_ino)
 
 
+def stale(cache: Mapping[str, tuple[NsId, object]]) -> list[str]:
+    """The names in a cache of per-namespace handles (name -> (ident, handle)) that no longer
+    name the namespace the handle is in: deleted, or replaced under the same name."""
+    out = []
+    for name, (held, _) in cache.items():
+        try:
+            if ident(name) == held:
+                continue
+        except NamespaceNotFound:
+            pass
+        out.append(name)
+    return out
+
+
 _run_dir_ready = False
 
 

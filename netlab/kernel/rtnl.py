@@ -124,6 +124,20 @@ def forget(ns: str) -> None:
     _worker.call(work)
 
 
+def forget_gone() -> None:
+    """Close the cached handles of namespaces whose name is gone (or names another one now):
+    a namespace lives as long as a socket in it, so another process's ``netlab clean`` only
+    really ends the namespaces this process still holds once it lets go of them."""
+
+    def work() -> None:
+        for ns in netns.stale(_handles):
+            forget(ns)  # (its _nlfast socket too)
+        for ns in netns.stale(_nlfast.cached()):
+            _nlfast.forget(ns)
+
+    _worker.call(work)
+
+
 def _run(ns: str, what: str, fn: Callable[[IPRoute], T], ok: tuple[int, ...] = ()) -> T | None:
     """Run ``fn`` with the namespace's handle on the worker; tolerate the errnos in ``ok``."""
 

@@ -503,6 +503,10 @@ def _wipe(lab: str, *, keep_lock: bool = False) -> dict[str, Any]:
         part = n[len(prefix) :]
         return order.get(part, 1 if part in hosts_rec else 0)
 
+    # A lab another live process owns (a notebook's, cleaned from a terminal): its sockets
+    # keep the namespaces, and so their veths, until it notices the lab is gone; the
+    # removals are then not waited for long.
+    wait = 0.5 if owned_elsewhere(lab) else 5.0
     for level in range(4):
         batch = [n for n in names if rank(n) == level]
         if not batch:
@@ -512,7 +516,7 @@ def _wipe(lab: str, *, keep_lock: bool = False) -> dict[str, Any]:
             rtnl.forget(n)
             netns.delete(n)
         for watch in watches:
-            watch.wait(5.0)
+            watch.wait(wait)
     for n in netns.etc_names():
         if n.startswith(prefix):
             netns.remove_etc(n)

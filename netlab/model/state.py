@@ -46,7 +46,7 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from netlab.errors import LabBroken, LabRebuilt, NoSuchLab
-from netlab.kernel import _sys, containers, userns
+from netlab.kernel import _sys, containers, rtnl, userns
 from netlab.model import logs
 from netlab.model.records import (
     SCHEMA,
@@ -77,11 +77,14 @@ R = TypeVar("R")
 
 
 def removed_message(name: str) -> str:
-    """What a notebook says when its lab is gone (its last cell ran ``lab.down()``)."""
+    """What a notebook says when its lab is gone (its last cell ran ``lab.down()``, or
+    ``netlab clean`` ran elsewhere). Noticing it is also when this process lets go of the
+    lab's namespaces it still held (see :func:`rtnl.forget_gone`)."""
+    rtnl.forget_gone()
     return (
         f"lab {name!r} was removed (by lab.down(), as a lab's last cell does, also after Run "
-        "All): build it again by running the cells from the top down to this one (Run > Run "
-        "All Above Selected Cell), then this cell"
+        "All, or by `netlab clean`): build it again by running the cells from the top down "
+        "to this one (Run > Run All Above Selected Cell), then this cell"
     )
 
 
@@ -399,6 +402,7 @@ class Store:
         )
 
     def _gone(self) -> Exception:
+        rtnl.forget_gone()  # (what this process still held of it: the namespaces end now)
 
         return NoSuchLab(
             f"lab {self.lab!r} was removed (by `netlab clean`, another notebook or "

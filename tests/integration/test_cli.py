@@ -8,10 +8,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from netlab import Lab
 from netlab.kernel import netns, proc
 from netlab.model import topology
 from netlab.model.lab import wipe
@@ -270,3 +271,25 @@ def test_a_docker_run_racing_a_rebuild_is_one_line_or_works(cli_lab: str) -> Non
         assert up.returncode == 0, up_err
         assert "Traceback" not in run.stderr and run.stderr.count("\n") <= 3, run.stderr
         assert run.returncode == 0 or "lab" in run.stderr, run.stderr
+
+
+def test_a_notebook_s_lab_cleaned_from_a_terminal(make_lab: Callable[..., Lab]) -> None:
+    """`netlab clean` in a terminal while a notebook (this process) owns the lab: the lab goes
+    at once; the notebook's next command says so, and lets go of the namespaces its sockets
+    still held (until then they, and their veths, live on without a name)."""
+    from netlab.docker import docker, use
+    from netlab.kernel import _nlfast, rtnl
+
+    lab = make_lab()
+    use(lab)
+    assert docker("run -d --name c1 ubuntu sleep infinity").code == 0
+    prefix = topology.ns_prefix(lab.name)
+    held = [n for n in [*rtnl._handles, *_nlfast.cached()] if n.startswith(prefix)]
+    assert held, "(this process talks to the lab through cached sockets)"
+    out = netlab("clean", lab.name)
+    assert f"cleaned {lab.name}" in out.stdout
+    assert not [n for n in netns.names() if n.startswith(prefix)]
+    said = docker("ps")
+    assert said.code != 0 and "was removed" in str(said) and "netlab clean" in str(said), said
+    held = [n for n in [*rtnl._handles, *_nlfast.cached()] if n.startswith(prefix)]
+    assert held == [], "the owner still holds the lab's namespaces"

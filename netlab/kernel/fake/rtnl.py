@@ -64,7 +64,7 @@ class FakeRtnl:
         "link_indexes add_bridge add_veth add_vxlan add_sublink move_link neigh_add "
         "neigh_del fdb_add fdb_del set_link set_bridge_port delete_link nsid_of links "
         "add_addr del_addr addrs add_route routes sysctl write_sysctls_here loopback_up_here "
-        "read_sysctl neighbours forget LinkRemovalWatch"
+        "read_sysctl neighbours forget forget_gone LinkRemovalWatch"
     )
 
     def __init__(self, kernel: FakeKernel) -> None:
@@ -77,6 +77,9 @@ class FakeRtnl:
             raise _oserror(err)
 
     def forget(self, ns: str) -> None:
+        """Nothing is cached."""
+
+    def forget_gone(self) -> None:
         """Nothing is cached."""
 
     # -- links ---------------------------------------------------------------------------------
