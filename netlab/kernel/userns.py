@@ -64,6 +64,7 @@ HOME_NETNS = os.path.join(HOME_DIR, "net")
 # xtables.lock: the machine's is root's (mode 0600): iptables here takes a lock of its own.
 RUN_OWN = frozenset({"netns", "netlab", "netlab-home", "docker", "xtables.lock"})
 ETC_OWN = frozenset({"netns"})
+CANNOT_START = "netlab's rootless mode cannot start here: "  # (then why)
 TMPFS_SOURCE = "nl-home"  # (the name its tmpfs show in the mount table)
 RUN_SIZE = "64m"  # the private /run (netlab's state has a tmpfs of its own inside it)
 ETC_SIZE = "8m"  # the private /etc: only /etc/netns files are written there
@@ -201,7 +202,7 @@ def ensure() -> int:
             return _wait_for_other()
         masked = proc_masked()
         if masked:  # (a container runtime's default: say the one thing that helps)
-            raise RootlessError(f"netlab's rootless mode cannot start here: {masked}")
+            raise RootlessError(CANNOT_START + masked)
         raise RootlessError(
             "netlab's rootless holder did not start"
             + (f": {err.splitlines()[-1]}" if err else f" (exit {code})")

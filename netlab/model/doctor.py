@@ -187,9 +187,11 @@ def require_privileges() -> None:
         where = runtime()
         why_not = os.environ.get(userns.ERROR_VARIABLE)
         if why_not:  # (a notebook kernel that could not start inside rootless netlab)
+            why_not = why_not.removeprefix(userns.CANNOT_START)
             raise PrivilegeError(
                 f"netlab is not running as root, and rootless mode cannot start here: {why_not}"
                 + ("" if where == "machine" else f"; or {fix('root', where)}")
+                + "; `netlab doctor` checks everything"
             )
         rootless = (
             "use the `netlab` command or `netlab shell`, and in Jupyter the kernel that "

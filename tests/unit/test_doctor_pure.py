@@ -84,7 +84,29 @@ def test_a_kernel_outside_rootless_mode_says_why_labs_cannot_run(
     marks.add("/var/run/secrets/kubernetes.io")  # (public Binder: a pod)
     with pytest.raises(PrivilegeError) as err:
         doctor.require_privileges()
-    assert str(err.value).endswith("; or " + doctor.fix("root", "kubernetes"))
+    text = str(err.value)
+    assert text.endswith(
+        "; or " + doctor.fix("root", "kubernetes") + "; `netlab doctor` checks everything"
+    )
+
+
+def test_a_kernel_in_a_container_that_masks_proc_says_it_once(
+    marks: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What binder/check's unprivileged mode asks of lab 00 as jovyan under podman: one line,
+    the reason once, the command that runs it as root, and the doctor."""
+    marks.add("/run/.containerenv")
+    monkeypatch.setattr(doctor.os, "geteuid", lambda: 1000)
+    masked = userns.CANNOT_START + "/proc is partly masked (...): ... (podman: --security-opt "
+    monkeypatch.setenv(
+        userns.ERROR_VARIABLE, masked + "unmask=ALL; or run netlab as root: --user root)"
+    )
+    with pytest.raises(PrivilegeError) as err:
+        doctor.require_privileges()
+    text = str(err.value)
+    assert text.count("cannot start here") == 1, text
+    assert "/proc is partly masked" in text and "podman run --user root" in text, text
+    assert "netlab doctor" in text and "\n" not in text
 
 
 def test_missing_capabilities_and_proc_sys_are_named_with_their_fixes(
