@@ -86,6 +86,17 @@ def alive(pid: int, started: int | None = None) -> bool:
     return started is None or int(fields[19]) == started
 
 
+def outliving(procs: Mapping[int, int | None], timeout: float) -> list[int]:
+    """Wait up to ``timeout`` s for processes (pid -> start time) to end; return those that
+    still run (a pid the kernel gave to a new process meanwhile does not count)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [p for p, started in procs.items() if started and alive(p, started)]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.01)
+
+
 def hangup(pid: int, started: int | None, *, log_file: str, says: bytes, timeout: float) -> None:
     """SIGHUP a service (if it is still the process started then) and wait until its log
     file, which it writes to, gains a line containing ``says`` (or ``timeout`` passes)."""

@@ -488,14 +488,8 @@ def test_exec_detached_and_strays_go_with_the_container(lab: Lab) -> None:
         time.sleep(0.02)
     assert len(inside) >= 4, inside  # shim, sleep infinity, and the two strays
     docker("rm -f s1")
-    # (with the start time: a pid the kernel gave to a new process meanwhile is not ours)
     # (a killed process may still be exiting, its memory and namespaces already let go)
-    deadline = time.monotonic() + 2
-    while True:
-        left = [p for p, started in inside.items() if started and proc.alive(p, started)]
-        if not left or time.monotonic() > deadline:
-            break
-        time.sleep(0.01)
+    left = proc.outliving(inside, 2.0)
     assert not left, f"a process outlived its container: {[_cmdline(p) for p in left]}"
 
 
@@ -526,12 +520,7 @@ if sys.argv[2] == "rm":
 else:
     from netlab.model.lab import wipe
     wipe(sys.argv[1])  # (`netlab down`, `netlab clean`: every process of the lab at once)
-deadline = time.monotonic() + 2
-while True:
-    left = [p for p, started in inside.items() if started and proc.alive(p, started)]
-    if not left or time.monotonic() > deadline:
-        break
-    time.sleep(0.01)
+left = proc.outliving(inside, 2.0)
 status = [open(f"/proc/{p}/status").read().split(chr(10))[:3] for p in left]
 print(json.dumps({"inside": len(inside), "left": status}))
 """

@@ -90,6 +90,12 @@ def test_vxlan_edge_carries_the_real_vni(make_lab) -> None:  # type: ignore[no-u
     plan = layout.plan(g)
     assert len(plan.tunnels) == 2
     assert all(tn.label_at[1] < plan.host_bottom for tn in plan.tunnels)
+    # Each node's ingress-sbox is drawn with its two veths (to docker_gwbridge and to the
+    # ingress br0): the routing mesh's path through a node has no gap.
+    wired = {(w.container, w.bridge) for w in plan.wires}
+    for sbox in [k for k, d in g.nodes(data=True) if d.get("label") == "ingress-sbox"]:
+        veths = {(sbox, n) for n in g.neighbors(sbox) if g.edges[sbox, n]["kind"] == "veth"}
+        assert len(veths) == 2 and veths <= wired, (veths, wired)
     assert paint.overlaps(draw.draw(lab, g)) == []
 
 

@@ -178,11 +178,21 @@ def bridges_per_host(nodes: dict[NodeKey, Any], hosts: list[NodeKey]) -> dict[st
     return bridges_of
 
 
+def drawn_as_box(d: dict[str, Any]) -> bool:
+    """Whether a namespace gets a box under a bridge: a container, or a node's
+    ``ingress-sbox`` (the routing mesh's way from docker_gwbridge into the ingress network)."""
+    return d["kind"] == "namespace" and (
+        d.get("role") == "container"
+        or (d.get("role") == "loadbalancer" and d.get("label") == "ingress-sbox")
+    )
+
+
 def containers_per_bridge(g: nx.Graph, nodes: dict[NodeKey, Any]) -> dict[NodeKey, list[NodeKey]]:
-    """The containers by name under the bridge of their first network (lowest ``ethN``)."""
+    """The containers by name under the bridge of their first network (lowest ``ethN``); an
+    ``ingress-sbox`` under its last (docker_gwbridge: its tasks stand under the ingress br0)."""
     containers_of: dict[NodeKey, list[NodeKey]] = {}
     for k, d in sorted(nodes.items(), key=lambda kv: str(kv[1].get("label"))):
-        if d["kind"] != "namespace" or d.get("role") != "container":
+        if not drawn_as_box(d):
             continue
         brs = [
             n
@@ -192,7 +202,8 @@ def containers_per_bridge(g: nx.Graph, nodes: dict[NodeKey, Any]) -> dict[NodeKe
         if not brs:
             continue
         brs.sort(key=lambda b: eth_index(g, k, b))
-        containers_of.setdefault(brs[0], []).append(k)
+        under = brs[-1] if d.get("role") == "loadbalancer" else brs[0]
+        containers_of.setdefault(under, []).append(k)
     return containers_of
 
 

@@ -24,6 +24,7 @@ from netlab.views.draw.layout import (
     Point,
     Tunnel,
     Wire,
+    drawn_as_box,
     is_host_only,
     port_label,
 )
@@ -312,7 +313,7 @@ def bridge(cv: Canvas, bp: BridgePlace) -> None:
             ),
             None,
         )
-        ports = "+ vxlan0, veth-lb" if lb else "+ vxlan0 (a port)"
+        ports = "+ vxlan0, veth-lb" if lb and not drawn_as_box(lb) else "+ vxlan0 (a port)"
         cv.text(bx, by - 0.68, ports, 7, color=colour, fit=bw + 0.2)
 
 
@@ -321,7 +322,10 @@ def container(cv: Canvas, node: NodeKey, at: Point) -> None:
     addresses."""
     x, y = at
     d = cv.nodes[node]
-    cv.box(x - C_W / 2, y - C_H / 2, C_W, C_H, ROLE_FILL["container"], "#34495e")
+    if d.get("role") == "loadbalancer":  # (a namespace of Docker's, not a container: dashed)
+        cv.box(x - C_W / 2, y - C_H / 2, C_W, C_H, ROLE_FILL["overlay"], COLOURS["br0"], ls="--")
+    else:
+        cv.box(x - C_W / 2, y - C_H / 2, C_W, C_H, ROLE_FILL["container"], "#34495e")
     cv.text(x, y + 0.38, d["label"], 8, weight="bold", fit=C_W - 0.2, cut=True)
     lines = [
         f"{ifname} {d['addresses'][ifname][0].split('/')[0]}" for ifname in sorted(d["addresses"])
@@ -357,12 +361,15 @@ def published_ports(cv: Canvas, hp: HostPlace) -> None:
 
 def wire(cv: Canvas, w: Wire) -> None:
     """A veth line in its bridge's colour, the bridge-side name near the container end
-    (where the lines are apart)."""
+    (where the lines are apart); an ingress-sbox's line to the ingress br0 in the next slot
+    has it near that bridge: it crosses a task's line to docker_gwbridge mid-way."""
     colour = cv.colours.get(w.bridge, "#333333")
     hot = cv.path_colour((w.container, w.bridge))
     (cx, cy), (bx, by) = w.start, w.end
     cv.ax.plot([cx, bx], [cy, by], color=hot or colour, lw=3.5 if hot else 1.4, zorder=2)
     t = 0.3
+    if cv.nodes[w.container].get("role") == "loadbalancer" and abs(bx - cx) >= C_W:
+        t = 1 - 0.62 / max(by - cy, 0.62)  # (just under the overlay's box around the bar)
     cv.text(
         cx + (bx - cx) * t,
         cy + (by - cy) * t,
