@@ -30,12 +30,6 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GONE_TIMEOUT = 10.0  # seconds for a stopped user's processes to end
 
 
-def rootless_blocked(mountinfo: str = "/proc/self/mountinfo") -> str:
-    """Why no user here can start rootless netlab ("" if nothing known stops it): see
-    :func:`netlab.kernel.userns.proc_masked`."""
-    return userns.proc_masked(mountinfo)
-
-
 @dataclass(frozen=True)
 class User:
     """A throwaway user: name, ids, a home of its own, where it sees the checkout."""

@@ -391,8 +391,8 @@ def students() -> Iterator[list[Student]]:
     for tool in ("useradd", "userdel", "setpriv"):
         if shutil.which(tool) is None:
             pytest.skip(f"needs {tool}")
-    if throwaway.rootless_blocked():
-        pytest.skip(throwaway.rootless_blocked())
+    if masked := userns.proc_masked():
+        pytest.skip(masked)
     pytest.importorskip("jupyterhub", reason="jupyterhub is not installed (sudo hub/setup.sh)")
     chp = os.path.join(HUB_DIR, "node_modules", ".bin", "configurable-http-proxy")
     if not os.path.exists(chp) and shutil.which("configurable-http-proxy") is None:
@@ -776,8 +776,8 @@ def test_run_sh_labs_as_a_normal_user_is_rootless() -> None:
     a JupyterLab terminal finds ``netlab`` and sees that lab."""
     if userns.inside() or shutil.which("useradd") is None:
         pytest.skip("needs the machine's root and useradd")
-    if throwaway.rootless_blocked():
-        pytest.skip(throwaway.rootless_blocked())
+    if masked := userns.proc_masked():
+        pytest.skip(masked)
     pytest.importorskip("websocket")
     user = throwaway.add(f"nllabs{os.getpid() % 100000}")
     server = None

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from netlab import throwaway
 from netlab.kernel import userns
 from netlab.notebook import jupyter
 
@@ -135,11 +134,11 @@ def test_rootless_is_blocked_by_a_masked_proc(tmp_path: Path) -> None:
     info = tmp_path / "mountinfo"
     binfmt = "30 25 0:27 / /proc/sys/fs/binfmt_misc rw - autofs systemd-1 rw\n"
     info.write_text("22 1 0:21 / /proc rw,nosuid - proc proc rw\n" + binfmt)
-    assert throwaway.rootless_blocked(str(info)) == ""
+    assert userns.proc_masked(str(info)) == ""
     info.write_text(
         "22 1 0:21 / /proc rw - proc proc rw\n"
         "23 22 0:5 /null /proc/kcore rw - devtmpfs udev rw\n"
         "24 22 0:30 / /proc/acpi ro - tmpfs tmpfs ro\n"
     )
-    why = throwaway.rootless_blocked(str(info))
+    why = userns.proc_masked(str(info))
     assert "/proc/kcore, /proc/acpi" in why and "unmask=ALL" in why
